@@ -1,0 +1,529 @@
+"""Write TFLite flatbuffers without TensorFlow.
+
+Two layers:
+
+* ``ModelBuilder`` - a low-level writer: tensors (with quantization and optional shape
+  signature), buffers, operators (builtin or custom, with builtin options given as a
+  dict of field names) and ``build()`` to bytes. General enough to write any subgraph
+  the compiler needs (test models, Vela input regions).
+* ``LayerBuilder`` - layer helpers on top that create int8, per-channel quantized layers
+  with seeded random weights and realistic output quantization (CONV_2D,
+  DEPTHWISE_CONV_2D, FULLY_CONNECTED, pools, SOFTMAX, ADD, MUL, RESHAPE, PAD,
+  CONCATENATION, MEAN; fused activations).
+
+All feature maps are NHWC. Conv weights are OHWI, depthwise weights 1HWC (TFLite layouts).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import flatbuffers
+import numpy as np
+import tflite
+
+_NP_TO_TFL = {
+    np.dtype(np.float32): tflite.TensorType.FLOAT32,
+    np.dtype(np.int8): tflite.TensorType.INT8,
+    np.dtype(np.uint8): tflite.TensorType.UINT8,
+    np.dtype(np.int16): tflite.TensorType.INT16,
+    np.dtype(np.int32): tflite.TensorType.INT32,
+    np.dtype(np.int64): tflite.TensorType.INT64,
+    np.dtype(np.bool_): tflite.TensorType.BOOL,
+}
+
+ACTIVATIONS = {
+    None: tflite.ActivationFunctionType.NONE,
+    "NONE": tflite.ActivationFunctionType.NONE,
+    "RELU": tflite.ActivationFunctionType.RELU,
+    "RELU_N1_TO_1": tflite.ActivationFunctionType.RELU_N1_TO_1,
+    "RELU6": tflite.ActivationFunctionType.RELU6,
+}
+
+# Builtin operator codes above this value are stored in `builtin_code` only; the
+# deprecated int8 field holds this placeholder (TFLite schema rule).
+_PLACEHOLDER_FOR_GREATER_OP_CODES = 127
+
+
+@dataclass
+class Quant:
+    """Affine quantization: real = scale * (q - zero_point); per-axis when len(scale) > 1."""
+
+    scale: Sequence[float]
+    zero_point: Sequence[int]
+    axis: int = 0
+
+    @staticmethod
+    def per_tensor(scale: float, zero_point: int) -> "Quant":
+        return Quant([float(scale)], [int(zero_point)])
+
+
+@dataclass
+class _Tensor:
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    buffer: int
+    quant: Quant | None
+    shape_signature: tuple[int, ...] | None
+
+
+@dataclass
+class _Operator:
+    opcode: int
+    inputs: list[int]
+    outputs: list[int]
+    options_name: str | None
+    options: dict[str, Any]
+    custom_options: bytes | None
+
+
+@dataclass
+class ModelBuilder:
+    """Low-level TFLite writer: one subgraph, any operators."""
+
+    description: str = "byoc"
+    tensors: list[_Tensor] = field(default_factory=list)
+    buffers: list[bytes] = field(default_factory=lambda: [b""])  # buffer 0 is the empty sentinel
+    operators: list[_Operator] = field(default_factory=list)
+    opcodes: list[tuple[int, str | None]] = field(default_factory=list)
+    inputs: list[int] = field(default_factory=list)
+    outputs: list[int] = field(default_factory=list)
+
+    def add_tensor(
+        self,
+        name: str,
+        shape: Sequence[int],
+        dtype: Any,
+        data: np.ndarray | None = None,
+        quant: Quant | None = None,
+        shape_signature: Sequence[int] | None = None,
+    ) -> int:
+        """Add a tensor (a constant when ``data`` is given); returns its index."""
+        dtype = np.dtype(dtype)
+        if dtype not in _NP_TO_TFL:
+            raise ValueError(f"unsupported tensor dtype {dtype}")
+        buffer = 0
+        if data is not None:
+            data = np.ascontiguousarray(np.asarray(data, dtype=dtype).reshape(shape))
+            self.buffers.append(data.tobytes())
+            buffer = len(self.buffers) - 1
+        self.tensors.append(
+            _Tensor(name, tuple(int(d) for d in shape), dtype, buffer, quant,
+                    tuple(shape_signature) if shape_signature is not None else None))
+        return len(self.tensors) - 1
+
+    def _opcode_index(self, code: int, custom: str | None) -> int:
+        key = (code, custom)
+        if key not in self.opcodes:
+            self.opcodes.append(key)
+        return self.opcodes.index(key)
+
+    def add_operator(
+        self,
+        op: str | int,
+        inputs: Sequence[int],
+        outputs: Sequence[int],
+        options_name: str | None = None,
+        options: dict[str, Any] | None = None,
+        custom_code: str | None = None,
+        custom_options: bytes | None = None,
+    ) -> int:
+        """Add an operator. ``op`` is a builtin name ("CONV_2D") or code, or "CUSTOM" with
+        ``custom_code``. ``options_name`` is the builtin options table ("Conv2DOptions") and
+        ``options`` maps its field names (as in the schema's Add<Field> functions, e.g.
+        "StrideW") to scalars. Optional inputs are given as -1."""
+        code = getattr(tflite.BuiltinOperator, op) if isinstance(op, str) else int(op)
+        idx = self._opcode_index(code, custom_code)
+        self.operators.append(_Operator(idx, list(inputs), list(outputs), options_name,
+                                        dict(options or {}), custom_options))
+        return len(self.operators) - 1
+
+    def set_io(self, inputs: Sequence[int], outputs: Sequence[int]) -> None:
+        self.inputs, self.outputs = list(inputs), list(outputs)
+
+    # -- serialisation -------------------------------------------------------------------
+    def build(self) -> bytes:
+        """Serialise to TFLite flatbuffer bytes (schema version 3)."""
+        b = flatbuffers.Builder(1024)
+
+        def int_vector(start_fn, values: Sequence[int]) -> int:
+            start_fn(b, len(values))
+            for v in reversed(values):
+                b.PrependInt32(int(v))
+            return b.EndVector()
+
+        buffer_offs = []
+        for data in self.buffers:
+            data_off = b.CreateNumpyVector(np.frombuffer(data, np.uint8)) if data else None
+            tflite.BufferStart(b)
+            if data_off is not None:
+                tflite.BufferAddData(b, data_off)
+            buffer_offs.append(tflite.BufferEnd(b))
+
+        tensor_offs = []
+        for t in self.tensors:
+            name_off = b.CreateString(t.name)
+            shape_off = int_vector(tflite.TensorStartShapeVector, t.shape)
+            sig_off = (int_vector(tflite.TensorStartShapeSignatureVector, t.shape_signature)
+                       if t.shape_signature is not None else None)
+            q_off = None
+            if t.quant is not None:
+                scale_off = b.CreateNumpyVector(np.asarray(t.quant.scale, np.float32))
+                zp_off = b.CreateNumpyVector(np.asarray(t.quant.zero_point, np.int64))
+                tflite.QuantizationParametersStart(b)
+                tflite.QuantizationParametersAddScale(b, scale_off)
+                tflite.QuantizationParametersAddZeroPoint(b, zp_off)
+                tflite.QuantizationParametersAddQuantizedDimension(b, t.quant.axis)
+                q_off = tflite.QuantizationParametersEnd(b)
+            tflite.TensorStart(b)
+            tflite.TensorAddShape(b, shape_off)
+            if sig_off is not None:
+                tflite.TensorAddShapeSignature(b, sig_off)
+            tflite.TensorAddType(b, _NP_TO_TFL[t.dtype])
+            tflite.TensorAddBuffer(b, t.buffer)
+            tflite.TensorAddName(b, name_off)
+            if q_off is not None:
+                tflite.TensorAddQuantization(b, q_off)
+            tensor_offs.append(tflite.TensorEnd(b))
+
+        op_offs = []
+        for op in self.operators:
+            in_off = int_vector(tflite.OperatorStartInputsVector, op.inputs)
+            out_off = int_vector(tflite.OperatorStartOutputsVector, op.outputs)
+            opt_off = None
+            if op.options_name:
+                mod = importlib.import_module(f"tflite.{op.options_name}")
+                getattr(mod, f"{op.options_name}Start")(b)
+                for key, value in op.options.items():
+                    getattr(mod, f"{op.options_name}Add{key}")(b, value)
+                opt_off = getattr(mod, f"{op.options_name}End")(b)
+            custom_off = (b.CreateNumpyVector(np.frombuffer(op.custom_options, np.uint8))
+                          if op.custom_options else None)
+            tflite.OperatorStart(b)
+            tflite.OperatorAddOpcodeIndex(b, op.opcode)
+            tflite.OperatorAddInputs(b, in_off)
+            tflite.OperatorAddOutputs(b, out_off)
+            if opt_off is not None:
+                tflite.OperatorAddBuiltinOptionsType(
+                    b, getattr(tflite.BuiltinOptions, op.options_name))
+                tflite.OperatorAddBuiltinOptions(b, opt_off)
+            if custom_off is not None:
+                tflite.OperatorAddCustomOptions(b, custom_off)
+            op_offs.append(tflite.OperatorEnd(b))
+
+        def table_vector(start_fn, offs: list[int]) -> int:
+            start_fn(b, len(offs))
+            for o in reversed(offs):
+                b.PrependUOffsetTRelative(o)
+            return b.EndVector()
+
+        tensors_vec = table_vector(tflite.SubGraphStartTensorsVector, tensor_offs)
+        ops_vec = table_vector(tflite.SubGraphStartOperatorsVector, op_offs)
+        in_vec = int_vector(tflite.SubGraphStartInputsVector, self.inputs)
+        out_vec = int_vector(tflite.SubGraphStartOutputsVector, self.outputs)
+        sg_name = b.CreateString("main")
+        tflite.SubGraphStart(b)
+        tflite.SubGraphAddTensors(b, tensors_vec)
+        tflite.SubGraphAddInputs(b, in_vec)
+        tflite.SubGraphAddOutputs(b, out_vec)
+        tflite.SubGraphAddOperators(b, ops_vec)
+        tflite.SubGraphAddName(b, sg_name)
+        subgraph = tflite.SubGraphEnd(b)
+
+        opcode_offs = []
+        for code, custom in self.opcodes:
+            custom_off = b.CreateString(custom) if custom is not None else None
+            tflite.OperatorCodeStart(b)
+            tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, _PLACEHOLDER_FOR_GREATER_OP_CODES))
+            tflite.OperatorCodeAddBuiltinCode(b, code)
+            tflite.OperatorCodeAddVersion(b, 1)
+            if custom_off is not None:
+                tflite.OperatorCodeAddCustomCode(b, custom_off)
+            opcode_offs.append(tflite.OperatorCodeEnd(b))
+
+        opcodes_vec = table_vector(tflite.ModelStartOperatorCodesVector, opcode_offs)
+        subgraphs_vec = table_vector(tflite.ModelStartSubgraphsVector, [subgraph])
+        buffers_vec = table_vector(tflite.ModelStartBuffersVector, buffer_offs)
+        desc = b.CreateString(self.description)
+        tflite.ModelStart(b)
+        tflite.ModelAddVersion(b, 3)
+        tflite.ModelAddOperatorCodes(b, opcodes_vec)
+        tflite.ModelAddSubgraphs(b, subgraphs_vec)
+        tflite.ModelAddDescription(b, desc)
+        tflite.ModelAddBuffers(b, buffers_vec)
+        b.Finish(tflite.ModelEnd(b), file_identifier=b"TFL3")
+        return bytes(b.Output())
+
+
+# ---------------------------------------------------------------------------------------
+# Layer helpers: int8 models with seeded random weights and realistic quantization.
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class T:
+    """Handle for an activation tensor created by LayerBuilder."""
+
+    index: int
+    shape: tuple[int, ...]
+    scale: float
+    zero_point: int
+    dtype: np.dtype = np.dtype(np.int8)
+
+
+# Typical standard deviation (in quantized units) of an int8 activation or weight spread
+# over its whole range; used to choose output scales so that layer outputs use most of
+# the int8 range without saturating everywhere.
+_TYPICAL_STD = 60.0
+
+
+def _same_padding(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """(output size, total padding) for TFLite SAME padding."""
+    out = (size + stride - 1) // stride
+    eff = (k - 1) * dilation + 1
+    return out, max((out - 1) * stride + eff - size, 0)
+
+
+def conv_output_size(size: int, k: int, stride: int, padding: str, dilation: int = 1) -> int:
+    if padding == "SAME":
+        return _same_padding(size, k, stride, dilation)[0]
+    eff = (k - 1) * dilation + 1
+    return (size - eff) // stride + 1
+
+
+class LayerBuilder:
+    """High-level int8 model builder.
+
+    Example::
+
+        lb = LayerBuilder(seed=0)
+        x = lb.input((1, 16, 16, 3))
+        y = lb.conv2d(x, 8, 3, stride=2, activation="RELU")
+        lb.output(lb.softmax(lb.fully_connected(lb.reshape(y, (1, -1)), 10)))
+        data = lb.build()
+    """
+
+    def __init__(self, seed: int = 0, description: str = "byoc test model"):
+        self.mb = ModelBuilder(description=description)
+        self.rng = np.random.default_rng(seed)
+        self._count = 0
+
+    # -- naming and tensors ---------------------------------------------------------------
+    def _name(self, base: str) -> str:
+        self._count += 1
+        return f"{base}_{self._count}"
+
+    def _act(self, shape, scale, zp, name=None, dtype=np.int8) -> T:
+        idx = self.mb.add_tensor(name or self._name("t"), shape, dtype,
+                                 quant=Quant.per_tensor(scale, zp))
+        return T(idx, tuple(shape), float(scale), int(zp), np.dtype(dtype))
+
+    def input(self, shape: Sequence[int], scale: float = 0.05, zero_point: int = -128,
+              name: str | None = None, dtype=np.int8,
+              shape_signature: Sequence[int] | None = None) -> T:
+        idx = self.mb.add_tensor(name or self._name("input"), shape, dtype,
+                                 quant=None if np.dtype(dtype) == np.float32
+                                 else Quant.per_tensor(scale, zero_point),
+                                 shape_signature=shape_signature)
+        self.mb.inputs.append(idx)
+        return T(idx, tuple(shape), float(scale), int(zero_point), np.dtype(dtype))
+
+    def output(self, t: T) -> T:
+        self.mb.outputs.append(t.index)
+        return t
+
+    def build(self) -> bytes:
+        return self.mb.build()
+
+    def _out_zp(self, activation: str | None) -> int:
+        # ReLU outputs are non-negative: a zero point at the bottom of the range uses it all.
+        if activation in ("RELU", "RELU6"):
+            return -128
+        return int(self.rng.integers(-20, 21))
+
+    def _weights(self, shape, out_axis: int, out_channels: int):
+        w = self.rng.integers(-127, 128, size=shape, dtype=np.int64).astype(np.int8)
+        # Realistic per-channel scales: spread over a factor of about 4.
+        scales = (0.004 * self.rng.uniform(0.5, 2.0, size=out_channels)).astype(np.float32)
+        return w, Quant([float(s) for s in scales], [0] * out_channels, axis=out_axis)
+
+    def _bias(self, in_scale: float, w_scales, fan_in: int):
+        bias_scale = np.asarray([in_scale * s for s in w_scales], np.float64)
+        bound = int(_TYPICAL_STD * _TYPICAL_STD * math.sqrt(fan_in) / 2)
+        b = self.rng.integers(-bound, bound + 1, size=len(w_scales)).astype(np.int32)
+        return b, Quant([float(s) for s in bias_scale], [0] * len(w_scales))
+
+    def _accumulator_scale(self, in_scale: float, w_scales, fan_in: int) -> float:
+        """Output scale that puts a typical accumulator at a typical int8 spread."""
+        mean_w = float(np.mean(w_scales))
+        return in_scale * mean_w * _TYPICAL_STD * _TYPICAL_STD * math.sqrt(fan_in) / _TYPICAL_STD
+
+    # -- layers ---------------------------------------------------------------------------
+    def conv2d(self, x: T, filters: int, kernel: int | tuple[int, int] = 3, stride: int = 1,
+               padding: str = "SAME", dilation: int = 1, activation: str | None = None,
+               out_scale: float | None = None, out_zp: int | None = None) -> T:
+        kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+        sh, sw = (stride, stride) if isinstance(stride, int) else stride
+        n, h, w_, c = x.shape
+        w, wq = self._weights((filters, kh, kw, c), 0, filters)
+        b, bq = self._bias(x.scale, wq.scale, kh * kw * c)
+        wi = self.mb.add_tensor(self._name("conv_w"), w.shape, np.int8, w, wq)
+        bi = self.mb.add_tensor(self._name("conv_b"), b.shape, np.int32, b, bq)
+        oh = conv_output_size(h, kh, sh, padding, dilation)
+        ow = conv_output_size(w_, kw, sw, padding, dilation)
+        scale = out_scale or self._accumulator_scale(x.scale, wq.scale, kh * kw * c)
+        y = self._act((n, oh, ow, filters), scale,
+                      self._out_zp(activation) if out_zp is None else out_zp)
+        self.mb.add_operator("CONV_2D", [x.index, wi, bi], [y.index], "Conv2DOptions", {
+            "Padding": getattr(tflite.Padding, padding), "StrideW": sw, "StrideH": sh,
+            "DilationWFactor": dilation, "DilationHFactor": dilation,
+            "FusedActivationFunction": ACTIVATIONS[activation]})
+        return y
+
+    def depthwise_conv2d(self, x: T, kernel: int | tuple[int, int] = 3, stride: int = 1,
+                         padding: str = "SAME", depth_multiplier: int = 1, dilation: int = 1,
+                         activation: str | None = None, out_scale: float | None = None) -> T:
+        kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+        sh, sw = (stride, stride) if isinstance(stride, int) else stride
+        n, h, w_, c = x.shape
+        cout = c * depth_multiplier
+        w, wq = self._weights((1, kh, kw, cout), 3, cout)
+        b, bq = self._bias(x.scale, wq.scale, kh * kw)
+        wi = self.mb.add_tensor(self._name("dw_w"), w.shape, np.int8, w, wq)
+        bi = self.mb.add_tensor(self._name("dw_b"), b.shape, np.int32, b, bq)
+        oh = conv_output_size(h, kh, sh, padding, dilation)
+        ow = conv_output_size(w_, kw, sw, padding, dilation)
+        scale = out_scale or self._accumulator_scale(x.scale, wq.scale, kh * kw)
+        y = self._act((n, oh, ow, cout), scale, self._out_zp(activation))
+        self.mb.add_operator("DEPTHWISE_CONV_2D", [x.index, wi, bi], [y.index],
+                             "DepthwiseConv2DOptions", {
+                                 "Padding": getattr(tflite.Padding, padding), "StrideW": sw,
+                                 "StrideH": sh, "DepthMultiplier": depth_multiplier,
+                                 "DilationWFactor": dilation, "DilationHFactor": dilation,
+                                 "FusedActivationFunction": ACTIVATIONS[activation]})
+        return y
+
+    def fully_connected(self, x: T, units: int, activation: str | None = None,
+                        per_channel: bool = True, keep_num_dims: bool = False) -> T:
+        depth = x.shape[-1]
+        w, wq = self._weights((units, depth), 0, units)
+        if not per_channel:
+            wq = Quant([float(np.mean(wq.scale))], [0])
+        b, bq = self._bias(x.scale, wq.scale, depth)
+        wi = self.mb.add_tensor(self._name("fc_w"), w.shape, np.int8, w, wq)
+        bi = self.mb.add_tensor(self._name("fc_b"), b.shape, np.int32, b, bq)
+        batch = int(np.prod(x.shape[:-1]))
+        out_shape = (*x.shape[:-1], units) if keep_num_dims else (batch, units)
+        scale = self._accumulator_scale(x.scale, wq.scale, depth)
+        y = self._act(out_shape, scale, self._out_zp(activation))
+        self.mb.add_operator("FULLY_CONNECTED", [x.index, wi, bi], [y.index],
+                             "FullyConnectedOptions", {
+                                 "FusedActivationFunction": ACTIVATIONS[activation],
+                                 "KeepNumDims": keep_num_dims})
+        return y
+
+    def _pool(self, op: str, x: T, size, stride, padding, activation) -> T:
+        ph, pw = (size, size) if isinstance(size, int) else size
+        sh, sw = (stride, stride) if isinstance(stride, int) else stride
+        n, h, w, c = x.shape
+        oh, ow = conv_output_size(h, ph, sh, padding), conv_output_size(w, pw, sw, padding)
+        # TFLite requires pools to keep the input quantization.
+        y = self._act((n, oh, ow, c), x.scale, x.zero_point, dtype=x.dtype)
+        self.mb.add_operator(op, [x.index], [y.index], "Pool2DOptions", {
+            "Padding": getattr(tflite.Padding, padding), "StrideW": sw, "StrideH": sh,
+            "FilterWidth": pw, "FilterHeight": ph,
+            "FusedActivationFunction": ACTIVATIONS[activation]})
+        return y
+
+    def avg_pool2d(self, x: T, size=2, stride=2, padding="VALID", activation=None) -> T:
+        return self._pool("AVERAGE_POOL_2D", x, size, stride, padding, activation)
+
+    def max_pool2d(self, x: T, size=2, stride=2, padding="VALID", activation=None) -> T:
+        return self._pool("MAX_POOL_2D", x, size, stride, padding, activation)
+
+    def softmax(self, x: T, beta: float = 1.0) -> T:
+        # TFLite fixes int8 softmax output quantization to scale 1/256, zero point -128.
+        y = self._act(x.shape, 1.0 / 256.0, -128)
+        self.mb.add_operator("SOFTMAX", [x.index], [y.index], "SoftmaxOptions", {"Beta": beta})
+        return y
+
+    def _binary(self, op: str, opts: str, a: T, b: T, activation, scale: float, zp) -> T:
+        shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+        y = self._act(shape, scale, self._out_zp(activation) if zp is None else zp)
+        self.mb.add_operator(op, [a.index, b.index], [y.index], opts,
+                             {"FusedActivationFunction": ACTIVATIONS[activation]})
+        return y
+
+    def add(self, a: T, b: T, activation=None, out_scale=None, out_zp=None) -> T:
+        return self._binary("ADD", "AddOptions", a, b, activation,
+                            out_scale or (a.scale + b.scale) * 0.7, out_zp)
+
+    def mul(self, a: T, b: T, activation=None, out_scale=None, out_zp=None) -> T:
+        return self._binary("MUL", "MulOptions", a, b, activation,
+                            out_scale or a.scale * b.scale * _TYPICAL_STD, out_zp)
+
+    def constant(self, shape: Sequence[int], scale: float = 0.05, zero_point: int = 0) -> T:
+        """A random int8 constant activation-like tensor (e.g. the second ADD operand)."""
+        data = self.rng.integers(-128, 128, size=shape).astype(np.int8)
+        idx = self.mb.add_tensor(self._name("const"), shape, np.int8, data,
+                                 Quant.per_tensor(scale, zero_point))
+        return T(idx, tuple(shape), scale, zero_point)
+
+    def _shape_tensor(self, values: Sequence[int]) -> int:
+        arr = np.asarray(values, np.int32)
+        return self.mb.add_tensor(self._name("shape"), arr.shape, np.int32, arr)
+
+    def reshape(self, x: T, shape: Sequence[int]) -> T:
+        total = int(np.prod(x.shape))
+        shape = list(shape)
+        if -1 in shape:
+            known = int(np.prod([d for d in shape if d != -1]))
+            shape[shape.index(-1)] = total // known
+        si = self._shape_tensor(shape)
+        y = self._act(shape, x.scale, x.zero_point, dtype=x.dtype)
+        self.mb.add_operator("RESHAPE", [x.index, si], [y.index], "ReshapeOptions", {})
+        return y
+
+    def pad(self, x: T, paddings: Sequence[tuple[int, int]]) -> T:
+        arr = np.asarray(paddings, np.int32)
+        pi = self.mb.add_tensor(self._name("paddings"), arr.shape, np.int32, arr)
+        shape = tuple(d + int(p0) + int(p1) for d, (p0, p1) in zip(x.shape, paddings))
+        y = self._act(shape, x.scale, x.zero_point, dtype=x.dtype)
+        self.mb.add_operator("PAD", [x.index, pi], [y.index], "PadOptions", {})
+        return y
+
+    def concatenation(self, xs: Sequence[T], axis: int = -1, activation=None,
+                      out_scale: float | None = None, out_zp: int | None = None) -> T:
+        rank = len(xs[0].shape)
+        ax = axis % rank
+        shape = list(xs[0].shape)
+        shape[ax] = sum(x.shape[ax] for x in xs)
+        y = self._act(shape, out_scale or max(x.scale for x in xs),
+                      xs[0].zero_point if out_zp is None else out_zp)
+        self.mb.add_operator("CONCATENATION", [x.index for x in xs], [y.index],
+                             "ConcatenationOptions",
+                             {"Axis": axis, "FusedActivationFunction": ACTIVATIONS[activation]})
+        return y
+
+    def mean(self, x: T, axes: Sequence[int], keep_dims: bool = True,
+             out_scale: float | None = None, out_zp: int | None = None) -> T:
+        arr = np.asarray(axes, np.int32)
+        ai = self.mb.add_tensor(self._name("axes"), arr.shape, np.int32, arr)
+        rank = len(x.shape)
+        axset = {a % rank for a in axes}
+        shape = [1 if i in axset else d for i, d in enumerate(x.shape)] if keep_dims else \
+            [d for i, d in enumerate(x.shape) if i not in axset]
+        y = self._act(shape, out_scale or x.scale, x.zero_point if out_zp is None else out_zp)
+        self.mb.add_operator("MEAN", [x.index, ai], [y.index], "ReducerOptions",
+                             {"KeepDims": keep_dims})
+        return y
+
+    def op(self, name: str, inputs: Sequence[T], out_shape: Sequence[int], out_scale: float,
+           out_zp: int, options_name: str | None = None, options: dict | None = None) -> T:
+        """Any other builtin with one int8 output (e.g. LOGISTIC, TANH, SUB)."""
+        y = self._act(out_shape, out_scale, out_zp)
+        self.mb.add_operator(name, [t.index for t in inputs], [y.index], options_name, options)
+        return y
