@@ -1,0 +1,311 @@
+"""AOT assembly: one ``<prefix>_run`` function that calls every operator in order.
+
+Input: the lowered Relax ``main`` (a sequence of ``call_tir`` bindings plus view operators
+such as reshape) and the C functions the codegens produced for each callee. Output: an
+``AOTProgram`` - the call sequence, the constants, the model IO and the static arena plan -
+and the C source of the entry point.
+
+Storage rules:
+* Model inputs are read in place from the caller's buffers; model outputs are written in
+  place into the caller's buffers (the producing operator writes there directly).
+* View operators (reshape, squeeze...) alias their input: no copy, no code.
+* Every other intermediate tensor, and every kernel scratch area, is placed in the arena by
+  ``memory_plan.plan_arena`` according to its lifetime.
+* An output that is also a model input, a constant or another output is copied at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import tvm
+from tvm import relax
+
+from .codegen.tir_to_c import CFunction, c_type
+from .errors import ByocError
+from .generic import VIEW_OPS
+from .memory_plan import ArenaPlan, Buffer, align, plan_arena
+
+
+@dataclass
+class IOTensor:
+    """A model input or output as the generated header describes it."""
+
+    c_name: str                 # sanitised C identifier (struct member)
+    tflite_name: str            # name in the .tflite file
+    shape: tuple[int, ...]
+    dtype: str
+    scale: list[float] = field(default_factory=list)
+    zero_point: list[int] = field(default_factory=list)
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+
+@dataclass
+class Storage:
+    """Where a tensor lives: 'input'/'output' (index into IO), 'arena' (buffer), 'const'."""
+
+    kind: str
+    name: str
+    dtype: str
+    nbytes: int
+    index: int = -1
+    const_value: np.ndarray | None = None
+
+
+@dataclass
+class OpCall:
+    index: int
+    func: CFunction
+    args: list[Storage]               # inputs then outputs, in the function's order
+    scratch: Buffer | None = None
+    label: str = ""
+
+
+@dataclass
+class Copy:
+    dst: Storage
+    src: Storage
+
+
+@dataclass
+class AOTProgram:
+    prefix: str
+    inputs: list[IOTensor]
+    outputs: list[IOTensor]
+    calls: list[OpCall]
+    copies: list[Copy]
+    constants: list[Storage]
+    plan: ArenaPlan
+    functions: list[CFunction]
+
+    @property
+    def constant_bytes(self) -> int:
+        return sum(c.nbytes for c in self.constants)
+
+
+def _tensor_type(ty) -> tuple[tuple[int, ...], str]:
+    if not isinstance(ty, relax.TensorType) or ty.shape is None:
+        raise ByocError(f"AOT: expected a statically shaped tensor, got {ty}")
+    try:
+        shape = tuple(int(d) for d in ty.shape.values)
+    except (TypeError, AttributeError) as exc:
+        raise ByocError(f"AOT: dynamic shape {ty.shape} is not supported") from exc
+    return shape, str(ty.dtype)
+
+
+def _nbytes(shape, dtype) -> int:
+    return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+
+
+def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IOTensor],
+             outputs: list[IOTensor], prefix: str,
+             labels: dict[str, str] | None = None) -> AOTProgram:
+    """Turn the lowered ``main`` into an AOTProgram with a planned arena.
+
+    ``functions`` maps callee names (PrimFunc global names) to their C functions;
+    ``labels`` optionally maps callee names to a human-readable operator description.
+    """
+    main = mod["main"]
+    if len(main.params) != len(inputs):
+        raise ByocError(f"AOT: main has {len(main.params)} inputs, the model {len(inputs)}")
+    storage: dict[int, Storage] = {}      # relax var -> storage root
+    for i, (param, io) in enumerate(zip(main.params, inputs)):
+        storage[hash(param)] = Storage("input", io.c_name, io.dtype, io.nbytes, index=i)
+
+    consts: dict[int, Storage] = {}
+
+    def const_storage(c) -> Storage:
+        key = hash(c)
+        if key not in consts:
+            arr = c.value.numpy()
+            arr = np.ascontiguousarray(arr.reshape(-1) if arr.ndim else arr.reshape(1))
+            consts[key] = Storage("const", f"{prefix}_const_{len(consts)}", str(arr.dtype),
+                                  arr.nbytes, const_value=arr)
+        return consts[key]
+
+    def storage_of(expr) -> Storage:
+        if isinstance(expr, relax.Constant) or type(expr).__name__ == "GenericConst":
+            return const_storage(expr)
+        if hash(expr) not in storage:
+            raise ByocError(f"AOT: value {expr} used before it is defined")
+        return storage[hash(expr)]
+
+    calls: list[OpCall] = []
+    arena_tensors: dict[str, Buffer] = {}
+    uses: dict[str, int] = {}
+
+    def touch(st: Storage, step: int) -> None:
+        if st.kind == "arena":
+            uses[st.name] = max(uses.get(st.name, step), step)
+
+    call_tir = tvm.ir.Op.get("relax.call_tir")
+    view_ops = {tvm.ir.Op.get(name) for name in VIEW_OPS}
+    body = main.body
+    bindings = [b for block in body.blocks for b in block.bindings]
+    for binding in bindings:
+        var, value = binding.var, binding.value
+        if isinstance(value, relax.Call) and value.op.same_as(call_tir):
+            callee = value.args[0].name_hint
+            if callee not in functions:
+                raise ByocError(f"AOT: no C function for {callee}")
+            step = len(calls)
+            in_st = [storage_of(a) for a in value.args[1].fields]
+            out_types = (list(var.ty.fields) if isinstance(var.ty, relax.TupleType) else [var.ty])
+            out_st = []
+            for k, ty in enumerate(out_types):
+                shape, dtype = _tensor_type(ty)
+                name = f"t{step}_{k}"
+                st = Storage("arena", name, dtype, _nbytes(shape, dtype))
+                arena_tensors[name] = Buffer(name, st.nbytes, step, step)
+                out_st.append(st)
+            for st in in_st:
+                touch(st, step)
+            func = functions[callee]
+            scratch = (Buffer(f"scratch{step}", func.scratch_bytes, step, step, kind="scratch")
+                       if func.scratch_bytes else None)
+            calls.append(OpCall(step, func, in_st + out_st, scratch,
+                                (labels or {}).get(callee, callee)))
+            if isinstance(var.ty, relax.TupleType):
+                storage[hash(var)] = Storage("tuple", var.name, "", 0)
+                storage[hash(var)].parts = out_st  # type: ignore[attr-defined]
+            else:
+                storage[hash(var)] = out_st[0]
+        elif isinstance(value, relax.Call) and any(value.op.same_as(op) for op in view_ops):
+            storage[hash(var)] = storage_of(value.args[0])
+        elif isinstance(value, relax.TupleGetItem):
+            parts = storage_of(value.tuple_value).parts  # type: ignore[attr-defined]
+            storage[hash(var)] = parts[value.index]
+        elif isinstance(value, relax.Var):
+            storage[hash(var)] = storage_of(value)
+        elif isinstance(value, relax.Tuple):
+            st = Storage("tuple", var.name, "", 0)
+            st.parts = [storage_of(f) for f in value.fields]  # type: ignore[attr-defined]
+            storage[hash(var)] = st
+        else:
+            op = getattr(getattr(value, "op", None), "name", type(value).__name__)
+            raise ByocError(f"AOT: operator '{op}' was not lowered to a C function")
+
+    result = body.body
+    result_st = storage_of(result)
+    out_roots = result_st.parts if result_st.kind == "tuple" else [result_st]  # type: ignore
+    if len(out_roots) != len(outputs):
+        raise ByocError(f"AOT: main returns {len(out_roots)} tensors, the model has {len(outputs)}")
+
+    # Outputs: the producing operator writes straight into the caller's buffer when the
+    # tensor is an arena tensor claimed by no other output; otherwise copy at the end.
+    copies: list[Copy] = []
+    claimed: set[str] = set()
+    for k, (root, io) in enumerate(zip(out_roots, outputs)):
+        out_st = Storage("output", io.c_name, io.dtype, io.nbytes, index=k)
+        if root.kind == "arena" and root.name not in claimed:
+            claimed.add(root.name)
+            del arena_tensors[root.name]
+            root.kind, root.name, root.index = "output", io.c_name, k
+        else:
+            copies.append(Copy(out_st, root))
+            touch(root, len(calls))
+
+    buffers = []
+    for name, buf in arena_tensors.items():
+        buf.last = max(uses.get(name, buf.first), buf.first)
+        buffers.append(buf)
+    buffers += [c.scratch for c in calls if c.scratch is not None]
+    plan = plan_arena(buffers)
+    seen, funcs = set(), []
+    for c in calls:
+        if c.func.name not in seen:
+            seen.add(c.func.name)
+            funcs.append(c.func)
+    return AOTProgram(prefix, inputs, outputs, calls, copies, list(consts.values()), plan, funcs)
+
+
+# ---------------------------------------------------------------------------------------
+# C emission of the entry point
+# ---------------------------------------------------------------------------------------
+
+def _pointer(st: Storage, plan: ArenaPlan, const_ok: bool) -> str:
+    ty = c_type(st.dtype)
+    if st.kind == "input":
+        return f"(const {ty}*)inputs->{st.name}" if const_ok else f"({ty}*)inputs->{st.name}"
+    if st.kind == "output":
+        return f"({ty}*)outputs->{st.name}"
+    if st.kind == "const":
+        return st.name
+    return f"({ty}*)(void*)(arena + {plan.offset_of(st.name)})"
+
+
+def emit_run_source(program: AOTProgram) -> str:
+    """C source of ``int32_t <prefix>_run(inputs, outputs, workspace)``."""
+    p = program.prefix
+    P = p.upper()
+    lines = [
+        f"int32_t {p}_run(const struct {p}_inputs* inputs, struct {p}_outputs* outputs, void* workspace) {{",
+        "  if (inputs == NULL || outputs == NULL || workspace == NULL) {",
+        f"    return {P}_ERROR_NULL_ARGUMENT;",
+        "  }",
+        f"  if (((uintptr_t)workspace % {P}_WORKSPACE_ALIGNMENT) != 0u) {{",
+        f"    return {P}_ERROR_WORKSPACE_ALIGNMENT;",
+        "  }",
+    ]
+    if program.plan.size:
+        lines.append("  uint8_t* arena = (uint8_t*)workspace;")
+    for st in program.inputs:
+        pass
+    lines.append("  int32_t status;")
+    for call in program.calls:
+        args = []
+        for st, param in zip(call.args, call.func.params):
+            args.append(_pointer(st, program.plan, not param.is_output))
+        if call.scratch is not None:
+            args.append(f"arena + {call.scratch.offset}")
+        label = call.label.replace("\\", "/").replace('"', "'")
+        lines += [
+            f"  BYOC_PROFILE_ENTER({call.index}u, \"{label}\");",
+            f"  status = {call.func.name}({', '.join(args)});",
+            f"  BYOC_PROFILE_EXIT({call.index}u);",
+            "  if (status != 0) {",
+            f"    return {P}_ERROR_OPERATOR;",
+            "  }",
+        ]
+    for cp in program.copies:
+        src = _pointer(cp.src, program.plan, True)
+        lines.append(f"  memcpy(outputs->{cp.dst.name}, {src}, {cp.dst.nbytes}u);")
+    if not program.plan.size:
+        lines.append("  (void)workspace;")
+    lines += [f"  return {P}_OK;", "}", ""]
+    return "\n".join(lines)
+
+
+def emit_constants_source(program: AOTProgram) -> str:
+    """Const arrays for all weights/parameters, aligned and in a configurable section."""
+    out = []
+    for st in program.constants:
+        arr = st.const_value
+        assert arr is not None
+        ty = c_type(st.dtype)
+        if arr.dtype == np.float32:
+            vals = [repr(float(v)) + "f" for v in arr]
+        elif arr.dtype == np.float64:
+            vals = [repr(float(v)) for v in arr]
+        else:
+            vals = [str(int(v)) if int(v) != -(2 ** 31) or arr.dtype != np.int32 else "INT32_MIN"
+                    for v in arr]
+            if arr.dtype == np.int64:
+                vals = [f"INT64_C({v})" for v in vals]
+        body = ",\n".join("  " + ", ".join(vals[i:i + 16]) for i in range(0, len(vals), 16))
+        out.append(f"BYOC_CONST {ty} {st.name}[{arr.size}] = {{\n{body}\n}};\n")
+    return "\n".join(out)
+
+
+def arena_report(program: AOTProgram) -> dict:
+    d = program.plan.to_json()
+    d["constant_bytes"] = program.constant_bytes
+    return d
+
+
+__all__ = ["AOTProgram", "IOTensor", "OpCall", "assemble", "emit_run_source",
+           "emit_constants_source", "align"]

@@ -1,0 +1,381 @@
+"""Lower a TIR PrimFunc and print it as one plain C function.
+
+TVM's own C backend emits packed TVM-FFI functions that need the TVM runtime; a
+microcontroller wants ``int32_t f(const int8_t* a, ..., int8_t* out)``. So this module runs
+TVM's TIR lowering passes (blocks -> loops, flattened buffers, simplification) and prints
+the lowered statement tree itself. Only a small, fixed set of TIR nodes appears after
+lowering; anything else raises ``ByocError`` naming the node, so an unsupported construct is
+caught at compile time instead of miscompiling.
+
+Temporary buffers (``AllocBuffer``) of more than ``LOCAL_ARRAY_LIMIT`` bytes are not put on
+the stack: they become slices of a per-call scratch area (``uint8_t* scratch``) that the AOT
+memory planner places in the arena. Their total size is reported as ``scratch_bytes``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import tvm
+from tvm import s_tir, tirx
+
+from ..errors import ByocError
+
+# Temporaries up to this many bytes become local C arrays (registers or a few stack bytes);
+# larger ones come from the planned scratch area.
+LOCAL_ARRAY_LIMIT = 64
+SCRATCH_ALIGN = 16
+
+_C_TYPES = {
+    "int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t",
+    "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t",
+    "float32": "float", "float64": "double", "bool": "bool",
+}
+
+_BINARY = {
+    "Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "Mod": "%",
+    "EQ": "==", "NE": "!=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">=",
+    "And": "&&", "Or": "||",
+    "LShift": "<<", "RShift": ">>", "BitwiseAnd": "&", "BitwiseOr": "|", "BitwiseXor": "^",
+}
+
+_CALL_BINARY = {
+    "prim.shift_left": "<<", "prim.shift_right": ">>", "prim.bitwise_and": "&",
+    "prim.bitwise_or": "|", "prim.bitwise_xor": "^",
+}
+
+# Float math intrinsics -> C99 <math.h> functions (float32 variant, float64 variant).
+_MATH = {
+    "exp": ("expf", "exp"), "log": ("logf", "log"), "sqrt": ("sqrtf", "sqrt"),
+    "tanh": ("tanhf", "tanh"), "fabs": ("fabsf", "fabs"), "floor": ("floorf", "floor"),
+    "ceil": ("ceilf", "ceil"), "round": ("nearbyintf", "nearbyint"),
+    "nearbyint": ("nearbyintf", "nearbyint"), "trunc": ("truncf", "trunc"),
+    "pow": ("powf", "pow"), "erf": ("erff", "erf"), "sin": ("sinf", "sin"),
+    "cos": ("cosf", "cos"), "exp2": ("exp2f", "exp2"), "log2": ("log2f", "log2"),
+}
+
+
+def c_type(dtype: str) -> str:
+    dtype = str(dtype)
+    if dtype not in _C_TYPES:
+        raise ByocError(f"generic C path: unsupported data type '{dtype}'")
+    return _C_TYPES[dtype]
+
+
+@dataclass
+class CParam:
+    name: str
+    dtype: str
+    nbytes: int
+    is_output: bool
+
+
+@dataclass
+class CFunction:
+    """One generated C function.
+
+    ``source`` is the full definition; ``params`` lists the data pointers in call order
+    (inputs then outputs); when ``scratch_bytes`` > 0 a final ``uint8_t* scratch``
+    parameter takes a scratch area of that many bytes (16-byte aligned).
+    """
+
+    name: str
+    source: str
+    params: list[CParam]
+    scratch_bytes: int
+    uses_math: bool = False
+    helpers: set[str] = field(default_factory=set)
+
+    @property
+    def prototype(self) -> str:
+        return self.source.split("{", 1)[0].strip() + ";"
+
+
+def lower_primfunc(func: tirx.PrimFunc) -> tirx.PrimFunc:
+    """Run TVM's TIR lowering (no vectorisation, no packed API) on one PrimFunc."""
+    mod = tvm.IRModule({"main": func.with_attr("global_symbol", "main")})
+    passes = [
+        s_tir.transform.CanonicalizeLoop(),
+        s_tir.transform.LowerInitBlock(),
+        s_tir.transform.PlanAndUpdateBufferAllocationLocation(),
+        s_tir.transform.ConvertBlocksToOpaque(),
+        s_tir.transform.CompactBufferAllocation(),
+        s_tir.transform.LowerMatchBuffer(),
+        s_tir.transform.LowerOpaqueBlock(),
+        tirx.transform.FlattenBuffer(),
+        tirx.transform.NarrowDataType(32),
+        tirx.transform.StmtSimplify(),
+        tirx.transform.RemoveNoOp(),
+    ]
+    with tvm.transform.PassContext(opt_level=3, config={"tirx.disable_vectorize": True}):
+        mod = tvm.transform.Sequential(passes)(mod)
+    return mod["main"]
+
+
+def _int_literal(value: int, dtype: str) -> str:
+    if dtype == "bool":
+        return "1" if value else "0"
+    if dtype.startswith("uint"):
+        return f"{value}u" if dtype != "uint64" else f"UINT64_C({value})"
+    if dtype == "int64":
+        if value == -(2 ** 63):
+            return "INT64_MIN"
+        return f"INT64_C({value})"
+    if value == -(2 ** 31):
+        return "INT32_MIN"
+    return f"({value})" if value < 0 else str(value)
+
+
+def _float_literal(value: float, dtype: str) -> str:
+    if math.isnan(value):
+        return "NAN"
+    if math.isinf(value):
+        return "INFINITY" if value > 0 else "(-INFINITY)"
+    if dtype == "float32":
+        # repr of the float32 value read as double round-trips to the same float32.
+        text = repr(float(np.float32(value)))
+        if "e" not in text and "." not in text:
+            text += ".0"
+        return f"{text}f" if value >= 0 else f"({text}f)"
+    text = repr(float(value))
+    return text if value >= 0 else f"({text})"
+
+
+def _dtype(expr) -> str:
+    """dtype string of a TIR expression or scalar variable."""
+    return str(expr.ty.dtype)
+
+
+def _storage_of(expr):
+    """The object identifying a pointer: ``buffer_data(x)`` calls are keyed by ``x``."""
+    if type(expr).__name__ == "Call" and expr.op.name.endswith("buffer_data"):
+        return expr.args[0]
+    return expr
+
+
+class _Printer:
+    def __init__(self, func_name: str):
+        self.func_name = func_name
+        self.names: dict[int, str] = {}       # id(Var handle) -> C name
+        self.used: set[str] = set()
+        self.ptr_types: dict[int, str] = {}   # storage key -> element dtype of its declaration
+        self.aliases: dict[int, int] = {}     # DeclBuffer view -> the storage it views
+        self.lines: list[str] = []
+        self.indent = 1
+        self.scratch_bytes = 0
+        self.uses_math = False
+        self.helpers: set[str] = set()
+
+    # -- names ------------------------------------------------------------------------
+    def key_of(self, expr) -> int:
+        """Identity of the storage behind a pointer expression, through DeclBuffer aliases."""
+        key = hash(_storage_of(expr))
+        while key in self.aliases:
+            key = self.aliases[key]
+        return key
+
+    def name_of(self, var) -> str:
+        key = self.key_of(var)
+        var = _storage_of(var)
+        if key not in self.names:
+            base = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in var.name) or "v"
+            if base[0].isdigit():
+                base = "v" + base
+            name, n = base, 1
+            while name in self.used or name in {"scratch", "int", "char", "float", "double"}:
+                name, n = f"{base}_{n}", n + 1
+            self.used.add(name)
+            self.names[key] = name
+        return self.names[key]
+
+    def emit(self, line: str) -> None:
+        self.lines.append("  " * self.indent + line)
+
+    # -- expressions ------------------------------------------------------------------
+    def expr(self, e) -> str:  # noqa: C901 - one dispatch over node kinds
+        kind = type(e).__name__
+        dtype = _dtype(e)
+        if kind == "IntImm":
+            return _int_literal(int(e.value), dtype)
+        if kind == "FloatImm":
+            return _float_literal(float(e.value), dtype)
+        if kind == "Var":
+            return self.name_of(e)
+        if kind == "Cast":
+            return f"(({c_type(dtype)})({self.expr(e.value)}))"
+        if kind in _BINARY:
+            return f"({self.expr(e.a)} {_BINARY[kind]} {self.expr(e.b)})"
+        if kind in ("FloorDiv", "FloorMod"):
+            helper = f"byoc_{kind.lower()}_{_dtype(e.a)}"
+            self.helpers.add(helper)
+            return f"{helper}({self.expr(e.a)}, {self.expr(e.b)})"
+        if kind in ("Min", "Max"):
+            helper = f"byoc_{kind.lower()}_{dtype}"
+            self.helpers.add(helper)
+            return f"{helper}({self.expr(e.a)}, {self.expr(e.b)})"
+        if kind == "Not":
+            return f"(!{self.expr(e.a)})"
+        if kind == "BitwiseNot":
+            return f"(~{self.expr(e.a)})"
+        if kind == "Select":
+            return f"({self.expr(e.condition)} ? {self.expr(e.true_value)} : {self.expr(e.false_value)})"
+        if kind in ("BufferLoad", "TensorLoad"):
+            buffer = e.source if kind == "TensorLoad" else e.buffer
+            return self.buffer_access(buffer, e.indices)
+        if kind == "Call":
+            return self.call(e)
+        raise ByocError(f"generic C path: cannot print TIR expression {kind} in {self.func_name}")
+
+    def call(self, e) -> str:
+        op = e.op.name
+        args = list(e.args)
+        dtype = _dtype(e)
+        if op == "prim.if_then_else":
+            return f"({self.expr(args[0])} ? {self.expr(args[1])} : {self.expr(args[2])})"
+        if op in _CALL_BINARY:
+            return f"({self.expr(args[0])} {_CALL_BINARY[op]} {self.expr(args[1])})"
+        if op == "prim.bitwise_not":
+            return f"(~{self.expr(args[0])})"
+        if op == "prim.likely":
+            return self.expr(args[0])
+        short = op.split(".", 1)[-1]
+        if short in _MATH and dtype in ("float32", "float64"):
+            self.uses_math = True
+            fn = _MATH[short][0 if dtype == "float32" else 1]
+            return f"{fn}({', '.join(self.expr(a) for a in args)})"
+        if short == "sigmoid" and dtype == "float32":
+            self.uses_math = True
+            return f"(1.0f / (1.0f + expf(-({self.expr(args[0])}))))"
+        raise ByocError(f"generic C path: unsupported TIR intrinsic '{op}' in {self.func_name}")
+
+    def buffer_access(self, buffer, indices) -> str:
+        if len(indices) != 1:
+            raise ByocError(f"generic C path: buffer {buffer.name} was not flattened")
+        ptr = self.name_of(buffer.data)
+        decl = self.ptr_types.get(self.key_of(buffer.data))
+        index = self.expr(indices[0])
+        if decl is not None and decl != str(buffer.dtype):
+            return f"(({c_type(buffer.dtype)}*){ptr})[{index}]"
+        return f"{ptr}[{index}]"
+
+    # -- statements -------------------------------------------------------------------
+    def stmt(self, s) -> None:  # noqa: C901
+        kind = type(s).__name__
+        if kind == "SeqStmt":
+            for item in s.seq:
+                self.stmt(item)
+        elif kind == "For":
+            var = self.name_of(s.loop_var)
+            ty = c_type(_dtype(s.loop_var))
+            start, extent = self.expr(s.min), self.expr(s.extent)
+            end = extent if start == "0" else f"{start} + {extent}"
+            self.emit(f"for ({ty} {var} = {start}; {var} < {end}; ++{var}) {{")
+            self.indent += 1
+            self.stmt(s.body)
+            self.indent -= 1
+            self.emit("}")
+        elif kind == "BufferStore":
+            self.emit(f"{self.buffer_access(s.buffer, s.indices)} = {self.expr(s.value)};")
+        elif kind == "Bind":
+            self.emit(f"{c_type(_dtype(s.var))} {self.name_of(s.var)} = {self.expr(s.value)};")
+        elif kind == "IfThenElse":
+            self.emit(f"if ({self.expr(s.condition)}) {{")
+            self.indent += 1
+            self.stmt(s.then_case)
+            self.indent -= 1
+            if s.else_case is not None:
+                self.emit("} else {")
+                self.indent += 1
+                self.stmt(s.else_case)
+                self.indent -= 1
+            self.emit("}")
+        elif kind == "DeclBuffer":
+            # A flattened view of an existing pointer: accesses go through buffer.data.
+            view, storage = hash(_storage_of(s.buffer.data)), self.key_of(s.data)
+            if view != storage:
+                self.aliases[view] = storage
+            self.ptr_types.setdefault(storage, str(s.buffer.dtype))
+        elif kind == "AllocBuffer":
+            self.alloc(s.buffer)
+        elif kind == "AttrStmt":
+            if getattr(s, "body", None) is not None:
+                self.stmt(s.body)
+        elif kind == "AssertStmt":
+            pass  # shapes are static: runtime shape assertions have nothing to check
+        elif kind == "Evaluate":
+            value = s.value
+            if type(value).__name__ == "IntImm":
+                return
+            self.emit(f"(void)({self.expr(value)});")
+        else:
+            raise ByocError(f"generic C path: cannot print TIR statement {kind} in {self.func_name}")
+
+    def alloc(self, buffer) -> None:
+        count = 1
+        for dim in buffer.shape:
+            count *= int(dim)
+        ty = c_type(buffer.dtype)
+        nbytes = count * np.dtype(str(buffer.dtype)).itemsize
+        name = self.name_of(buffer.data)
+        self.ptr_types[self.key_of(buffer.data)] = str(buffer.dtype)
+        if nbytes <= LOCAL_ARRAY_LIMIT:
+            self.emit(f"{ty} {name}[{count}];")
+        else:
+            offset = self.scratch_bytes
+            self.scratch_bytes += (nbytes + SCRATCH_ALIGN - 1) // SCRATCH_ALIGN * SCRATCH_ALIGN
+            self.emit(f"{ty}* {name} = ({ty}*)(void*)(scratch + {offset});")
+
+
+HELPER_SOURCE = {
+    # floor division/modulo for signed integers (C truncates towards zero).
+    **{f"byoc_floordiv_{t}": (
+        f"static inline {c_type(t)} byoc_floordiv_{t}({c_type(t)} a, {c_type(t)} b) {{\n"
+        f"  {c_type(t)} q = a / b;\n  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;\n}}")
+       for t in ("int32", "int64")},
+    **{f"byoc_floormod_{t}": (
+        f"static inline {c_type(t)} byoc_floormod_{t}({c_type(t)} a, {c_type(t)} b) {{\n"
+        f"  {c_type(t)} r = a % b;\n  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;\n}}")
+       for t in ("int32", "int64")},
+    **{f"byoc_{op}_{t}": (
+        f"static inline {c_type(t)} byoc_{op}_{t}({c_type(t)} a, {c_type(t)} b) {{ "
+        f"return a {'<' if op == 'min' else '>'} b ? a : b; }}")
+       for op in ("min", "max")
+       for t in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "float32",
+                 "float64")},
+}
+
+
+def emit_c_function(name: str, func: tirx.PrimFunc, num_outputs: int = 1) -> CFunction:
+    """Lower ``func`` and print it as ``int32_t name(const T* in..., T* out..., [uint8_t* scratch])``.
+
+    The last ``num_outputs`` parameters are outputs (destination-passing style, as
+    ``call_tir`` uses); the others are read-only inputs and are declared ``const``.
+    """
+    lowered = lower_primfunc(func)
+    printer = _Printer(name)
+    params: list[CParam] = []
+    n_params = len(lowered.params)
+    decls = []
+    for i, p in enumerate(lowered.params):
+        if type(p.ty).__name__ != "BufferType":
+            raise ByocError(f"generic C path: scalar parameter {p} in {name} is not supported")
+        is_out = i >= n_params - num_outputs
+        count = 1
+        for dim in p.ty.shape:
+            count *= int(dim)
+        dt = str(p.ty.dtype)
+        pname = printer.name_of(p)
+        printer.ptr_types[printer.key_of(p)] = dt
+        qual = "" if is_out else "const "
+        decls.append(f"{qual}{c_type(dt)}* restrict {pname}")
+        params.append(CParam(pname, dt, count * np.dtype(dt).itemsize, is_out))
+    printer.stmt(lowered.body)
+    if printer.scratch_bytes:
+        decls.append("uint8_t* restrict scratch")
+    body = "\n".join(printer.lines)
+    signature = f"int32_t {name}({', '.join(decls) if decls else 'void'})"
+    source = f"{signature} {{\n{body}\n  return 0;\n}}\n"
+    return CFunction(name, source, params, printer.scratch_bytes, printer.uses_math,
+                     printer.helpers)

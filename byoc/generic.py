@@ -1,0 +1,51 @@
+"""The generic C path: whatever no accelerator or kernel library took becomes TIR, then C.
+
+``lower_generic`` is the reusable Relax step (LegalizeOps -> FuseOps -> FuseTIR) that turns
+every remaining Relax operator into ``call_tir`` of a PrimFunc. Reshape-like operators are
+kept as ``relax.reshape`` so that the AOT assembler can alias them instead of copying.
+``emit_generic_functions`` prints each PrimFunc as a plain C function.
+"""
+
+from __future__ import annotations
+
+import tvm
+from tvm import relax, tirx
+
+from .codegen.tir_to_c import CFunction, emit_c_function
+
+# Operators that only reinterpret the shape of contiguous NHWC data: no code, no copy.
+VIEW_OPS = ["relax.reshape", "relax.squeeze", "relax.expand_dims", "relax.flatten"]
+
+
+def lower_generic(mod: tvm.IRModule) -> tvm.IRModule:
+    """Legalize all remaining Relax operators to TIR and fuse elementwise chains.
+
+    Keeps ``VIEW_OPS`` as Relax ops (they become aliases in the AOT plan) and leaves
+    PrimFuncs that earlier stages marked opaque (``op_pattern`` 8) unfused.
+    """
+    seq = tvm.transform.Sequential([
+        relax.transform.LegalizeOps(skip_ops=VIEW_OPS),
+        relax.transform.AnnotateTIROpPattern(),
+        relax.transform.FuseOps(),
+        relax.transform.FuseTIR(),
+        relax.transform.DeadCodeElimination(),
+    ])
+    return seq(mod)
+
+
+def primfuncs(mod: tvm.IRModule) -> dict[str, tirx.PrimFunc]:
+    return {gv.name_hint: f for gv, f in mod.functions.items() if isinstance(f, tirx.PrimFunc)}
+
+
+def emit_generic_functions(mod: tvm.IRModule, prefix: str,
+                           num_outputs: dict[str, int] | None = None) -> dict[str, CFunction]:
+    """Print every PrimFunc of ``mod`` as ``int32_t <prefix>_<name>(...)``.
+
+    ``num_outputs`` gives, per PrimFunc name, how many trailing parameters are outputs
+    (1 when absent).
+    """
+    out = {}
+    for name, func in sorted(primfuncs(mod).items()):
+        n_out = (num_outputs or {}).get(name, 1)
+        out[name] = emit_c_function(f"{prefix}_{name}", func, n_out)
+    return out
