@@ -128,7 +128,7 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
         return consts[key]
 
     def storage_of(expr) -> Storage:
-        if isinstance(expr, relax.Constant) or type(expr).__name__ == "GenericConst":
+        if type(expr).__name__ in ("GenericConst", "Constant"):
             return const_storage(expr)
         if hash(expr) not in storage:
             raise ByocError(f"AOT: value {expr} used before it is defined")

@@ -1,0 +1,19 @@
+"""byoc: int8 TFLite models -> standalone C for Arm Cortex-M (and Ethos-U55), on Apache TVM.
+
+Python API::
+
+    import byoc
+    compiled = byoc.compile("model.tflite", target="c", cpu="cortex-m55", output_dir="out")
+    result = byoc.validate("model.tflite", target="c", backend="host", inputs=5)
+
+Building blocks: ``byoc.frontend.from_tflite`` (TVM's TFLite frontend plus our fix-ups),
+``byoc.generic.lower_generic`` (Relax -> TIR), ``byoc.tflite.builder`` (write .tflite files).
+"""
+
+__version__ = "0.1.0"
+
+from .compiler import CompiledModel, compile  # noqa: E402,A004
+from .errors import ByocError  # noqa: E402
+from .validate import ValidationResult, validate  # noqa: E402
+
+__all__ = ["ByocError", "CompiledModel", "ValidationResult", "compile", "validate", "__version__"]

@@ -1,0 +1,191 @@
+"""``byoc.compile``: .tflite (or Relax) -> partition -> codegens -> AOT -> output package."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import tvm
+
+from . import __version__
+from .aot import AOTProgram, IOTensor, assemble
+from .errors import ByocError
+from .frontend import from_tflite
+from .generic import emit_generic_functions, lower_generic, primfuncs
+from .naming import c_identifier, unique_identifiers
+from .package import PackageSources, check_output_dir, render, write_package
+from .tflite.reader import TFLiteModel, load_model
+
+CPUS = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55",
+        "cortex-m85", "host")
+KNOWN_TARGETS = ("c",)
+FUTURE_TARGETS = ("cmsis-nn", "ethos-u55-32", "ethos-u55-64", "ethos-u55-128", "ethos-u55-256")
+
+
+@dataclass
+class CompiledModel:
+    """Result of ``byoc.compile``: where the package is and what is in it.
+
+    Memory figures are bytes. ``calls`` lists, in execution order, each operator call of
+    the run function with the backend that executes it.
+    """
+
+    output_dir: Path
+    prefix: str
+    target: str
+    cpu: str
+    metadata: dict
+    program: AOTProgram = field(repr=False)
+
+    @property
+    def arena_bytes(self) -> int:
+        return self.metadata["memory"]["arena_bytes"]
+
+    @property
+    def arena_lower_bound_bytes(self) -> int:
+        return self.metadata["memory"]["arena_lower_bound_bytes"]
+
+    @property
+    def constant_bytes(self) -> int:
+        return self.metadata["memory"]["constant_bytes"]
+
+    @property
+    def calls(self) -> list[dict]:
+        return self.metadata["calls"]
+
+    @property
+    def header(self) -> Path:
+        return self.output_dir / "include" / f"{self.prefix}.h"
+
+
+def parse_target(target: str) -> list[str]:
+    """Split "ethos-u55-256,cmsis-nn,c" into its parts and check each one."""
+    parts = [t.strip() for t in target.split(",") if t.strip()]
+    if not parts:
+        raise ByocError("empty --target")
+    for t in parts:
+        if t in FUTURE_TARGETS:
+            raise ByocError(f"target '{t}' is not implemented yet; available: {', '.join(KNOWN_TARGETS)}")
+        if t not in KNOWN_TARGETS:
+            raise ByocError(f"unknown target '{t}'; available: {', '.join(KNOWN_TARGETS)}")
+    if parts[-1] != "c":
+        parts.append("c")  # the generic C path always takes what is left
+    return parts
+
+
+def _versions() -> dict:
+    out = {"byoc": __version__, "tvm": tvm.__version__}
+    for pkg in ("ethos-u-vela", "tflite"):
+        try:
+            out[pkg] = importlib_metadata.version(pkg)
+        except importlib_metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def _io_from_tflite(model: TFLiteModel) -> tuple[list[IOTensor], list[IOTensor]]:
+    infos = list(model.inputs) + list(model.outputs)
+    names = unique_identifiers([t.name for t in infos])
+    ios = [IOTensor(n, t.name, tuple(t.shape), t.dtype, list(t.scale), list(t.zero_point))
+           for n, t in zip(names, infos)]
+    return ios[:len(model.inputs)], ios[len(model.inputs):]
+
+
+def _io_from_relax(mod: tvm.IRModule) -> tuple[list[IOTensor], list[IOTensor]]:
+    from tvm import relax
+    main = mod["main"]
+
+    def shape_dtype(ty):
+        return tuple(int(d) for d in ty.shape.values), str(ty.dtype)
+
+    ins = []
+    for p in main.params:
+        shape, dtype = shape_dtype(p.ty)
+        ins.append((p.name, shape, dtype))
+    ret = main.ret_type if hasattr(main, "ret_type") else main.body.ty
+    rets = list(ret.fields) if isinstance(ret, relax.TupleType) else [ret]
+    outs = [(f"output_{i}",) + shape_dtype(t) for i, t in enumerate(rets)]
+    names = unique_identifiers([n for n, _, _ in ins + outs])
+    ios = [IOTensor(n, orig, s, d) for n, (orig, s, d) in zip(names, ins + outs)]
+    return ios[:len(ins)], ios[len(ins):]
+
+
+def compile(  # noqa: A001 - the public name mirrors tvm.compile
+    model: "str | os.PathLike | bytes | tvm.IRModule | TFLiteModel",
+    target: str = "c",
+    cpu: str = "cortex-m55",
+    output_dir: "str | os.PathLike | None" = None,
+    prefix: str = "model",
+    force: bool = False,
+) -> CompiledModel:
+    """Compile a model to a standalone C package.
+
+    ``model`` is a .tflite path, its bytes, a loaded ``TFLiteModel`` or a Relax IRModule
+    (already imported, e.g. by ``byoc.frontend.from_tflite``). ``output_dir`` receives the
+    package (see ``byoc.package``); when None a fresh temporary directory is used.
+    ``force`` replaces an existing non-empty output directory.
+    """
+    start = time.monotonic()
+    parse_target(target)
+    if cpu not in CPUS:
+        raise ByocError(f"unknown --cpu '{cpu}'; choose one of {', '.join(CPUS)}")
+    if c_identifier(prefix) != prefix or prefix.lower() != prefix:
+        raise ByocError(f"prefix '{prefix}' is not a lower-case C identifier "
+                        f"(try '{c_identifier(prefix).lower()}')")
+    if output_dir is not None:
+        check_output_dir(Path(output_dir).absolute(), force)
+
+    tfl: TFLiteModel | None = None
+    if isinstance(model, tvm.IRModule):
+        mod = model
+        inputs, outputs = _io_from_relax(mod)
+        source_name, digest, operators = "Relax IRModule", None, []
+    else:
+        tfl = model if isinstance(model, TFLiteModel) else load_model(model)
+        mod = from_tflite(tfl)
+        inputs, outputs = _io_from_tflite(tfl)
+        source_name = tfl.path.name if tfl.path else "model.tflite"
+        digest = hashlib.sha256(tfl.data).hexdigest()
+        operators = [{"index": op.index, "type": op.type, "macs": op.macs}
+                     for op in tfl.operators]
+
+    lowered = lower_generic(mod)
+    functions = emit_generic_functions(lowered, prefix)
+    labels = {}
+    for name, f in primfuncs(lowered).items():
+        attrs = f.attrs or {}
+        labels[name] = str(attrs["byoc.op"]) if "byoc.op" in attrs else name
+    program = assemble(lowered, functions, inputs, outputs, prefix, labels)
+
+    calls = [{"index": c.index, "function": c.func.name, "label": c.label, "backend": "generic",
+              "scratch_bytes": c.func.scratch_bytes} for c in program.calls]
+    memory = program.plan.to_json()
+    memory["constant_bytes"] = program.constant_bytes
+    metadata = {
+        "prefix": prefix,
+        "target": target,
+        "cpu": cpu,
+        "model": {"source": source_name, "sha256": digest,
+                  "inputs": [_io_json(io) for io in inputs],
+                  "outputs": [_io_json(io) for io in outputs]},
+        "operators": operators,
+        "partitions": [{"backend": "generic", "calls": len(calls)}],
+        "calls": calls,
+        "memory": memory,
+        "versions": _versions(),
+        "compile_seconds": round(time.monotonic() - start, 3),
+    }
+    files = render(PackageSources(program, metadata, source_model=source_name), __version__)
+    dest = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="byoc_"))
+    write_package(files, dest, force=force or output_dir is None)
+    return CompiledModel(dest.absolute(), prefix, target, cpu, metadata, program)
+
+
+def _io_json(io: IOTensor) -> dict:
+    return {"name": io.tflite_name, "c_name": io.c_name, "shape": list(io.shape),
+            "dtype": io.dtype, "scale": io.scale, "zero_point": io.zero_point}

@@ -1,0 +1,117 @@
+"""Build a compiled package for the host with gcc and run it on input samples.
+
+The host harness reads all samples' inputs from one binary file (inputs in model order,
+sample after sample, raw little-endian bytes), runs ``<prefix>_run`` on each and writes the
+outputs the same way. One process runs every sample, so validation stays fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from .aot import IOTensor
+from .codegen.tir_to_c import c_type
+from .errors import ToolError
+
+WARNING_FLAGS = ["-Wall", "-Wextra", "-Werror"]
+
+
+def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor]) -> str:
+    """C source of the host harness for a package with the given IO."""
+    P = prefix.upper()
+    lines = [
+        f"/* Host harness for {prefix}: {prefix}_harness <inputs.bin> <outputs.bin> <samples> */",
+        "#include <stdio.h>",
+        "#include <stdlib.h>",
+        f"#include \"{prefix}.h\"",
+        "",
+        f"static unsigned char workspace[{P}_WORKSPACE_SIZE + 16u] __attribute__((aligned(16)));",
+    ]
+    for i, io in enumerate(inputs):
+        lines.append(f"static {c_type(io.dtype)} in{i}[{max(1, io.nbytes // np.dtype(io.dtype).itemsize)}];")
+    for i, io in enumerate(outputs):
+        lines.append(f"static {c_type(io.dtype)} out{i}[{max(1, io.nbytes // np.dtype(io.dtype).itemsize)}];")
+    lines += [
+        "",
+        "int main(int argc, char** argv) {",
+        "  if (argc != 4) { fprintf(stderr, \"usage: harness in out samples\\n\"); return 2; }",
+        "  FILE* fin = fopen(argv[1], \"rb\");",
+        "  FILE* fout = fopen(argv[2], \"wb\");",
+        "  long samples = strtol(argv[3], NULL, 10);",
+        "  if (fin == NULL || fout == NULL) { fprintf(stderr, \"cannot open files\\n\"); return 2; }",
+        f"  struct {prefix}_inputs inputs;",
+        f"  struct {prefix}_outputs outputs;",
+    ]
+    for i, io in enumerate(inputs):
+        lines.append(f"  inputs.{io.c_name} = in{i};")
+    for i, io in enumerate(outputs):
+        lines.append(f"  outputs.{io.c_name} = out{i};")
+    lines.append("  for (long s = 0; s < samples; ++s) {")
+    for i, io in enumerate(inputs):
+        lines.append(f"    if (fread(in{i}, 1, sizeof(in{i}), fin) != sizeof(in{i})) return 3;")
+    lines += [
+        f"    int32_t status = {prefix}_run(&inputs, &outputs, workspace);",
+        "    if (status != 0) { fprintf(stderr, \"run returned %d\\n\", (int)status); return 4; }",
+    ]
+    for i, io in enumerate(outputs):
+        lines.append(f"    if (fwrite(out{i}, 1, sizeof(out{i}), fout) != sizeof(out{i})) return 5;")
+    lines += ["  }", "  fclose(fin);", "  fclose(fout);", "  return 0;", "}", ""]
+    return "\n".join(lines)
+
+
+def find_host_cc() -> str:
+    for cc in ("gcc", "cc"):
+        path = shutil.which(cc)
+        if path:
+            return path
+    raise ToolError("no host C compiler (gcc) found; run `make setup`")
+
+
+def build_host(package_dir: Path, prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
+               build_dir: Path, sanitize: bool = False, opt: str = "-O2") -> Path:
+    """Compile the package plus the harness with -Wall -Wextra -Werror; returns the binary."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    harness = build_dir / f"{prefix}_harness.c"
+    harness.write_text(harness_source(prefix, inputs, outputs))
+    exe = build_dir / f"{prefix}_harness"
+    sources = sorted(str(p) for p in (package_dir / "src").glob("*.c"))
+    cmd = [find_host_cc(), "-std=c99", opt, *WARNING_FLAGS, "-I", str(package_dir / "include"),
+           *sources, str(harness), "-o", str(exe), "-lm"]
+    if sanitize:
+        cmd[3:3] = ["-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ToolError(f"host build of {package_dir} failed:\n{proc.stderr.strip()[:4000]}")
+    return exe
+
+
+def run_host(exe: Path, samples: list[list[np.ndarray]], outputs: list[IOTensor],
+             work_dir: Path, timeout_s: float = 300.0) -> list[list[np.ndarray]]:
+    """Run the harness on all samples; returns the outputs per sample."""
+    fin, fout = work_dir / "inputs.bin", work_dir / "outputs.bin"
+    with open(fin, "wb") as f:
+        for sample in samples:
+            for arr in sample:
+                f.write(np.ascontiguousarray(arr).tobytes())
+    try:
+        proc = subprocess.run([str(exe), str(fin), str(fout), str(len(samples))],
+                              capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"host run of {exe.name} timed out after {timeout_s:.0f} s") from None
+    if proc.returncode != 0:
+        raise ToolError(f"host run of {exe.name} failed with exit code {proc.returncode}: "
+                        f"{(proc.stderr or proc.stdout).strip()[-2000:]}")
+    raw = fout.read_bytes()
+    results, pos = [], 0
+    for _ in samples:
+        outs = []
+        for io in outputs:
+            n = io.nbytes
+            outs.append(np.frombuffer(raw[pos:pos + n], dtype=io.dtype).reshape(io.shape).copy())
+            pos += n
+        results.append(outs)
+    return results

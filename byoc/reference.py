@@ -1,0 +1,57 @@
+"""Reference interpreters: TFLM (golden) and LiteRT's reference kernels (second opinion)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ToolError
+
+
+
+def tflm_arena_size(activation_bytes: int) -> int:
+    """A TFLM arena that always suffices: a too-small arena crashes TFLM's Python binding
+    (segfault) instead of raising, so never probe. Bytes."""
+    return 4 * activation_bytes + 2 * 1024 * 1024
+
+
+def run_tflm(model_bytes: bytes, samples: list[list[np.ndarray]],
+             activation_bytes: int, num_outputs: int) -> list[list[np.ndarray]]:
+    """Run TFLM's host interpreter on each sample (a list of input arrays, in model order).
+
+    ``activation_bytes`` is the total size of the model's non-constant tensors."""
+    try:
+        from tflite_micro import runtime
+    except ImportError as exc:  # pragma: no cover - part of the test extras
+        raise ToolError("tflite-micro is not installed (run `make setup`)") from exc
+    try:
+        interp = runtime.Interpreter.from_bytes(model_bytes,
+                                                arena_size=tflm_arena_size(activation_bytes))
+    except RuntimeError as exc:
+        raise ToolError(f"TFLM could not load the model: {exc}") from None
+    n_out = num_outputs
+    results = []
+    for sample in samples:
+        for i, arr in enumerate(sample):
+            interp.set_input(arr, i)
+        interp.invoke()
+        results.append([np.array(interp.get_output(i)) for i in range(n_out)])
+    return results
+
+
+def run_litert(model_bytes: bytes, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """Run LiteRT with its reference kernels (BUILTIN_REF) on each sample."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    except ImportError as exc:  # pragma: no cover
+        raise ToolError("ai-edge-litert is not installed (run `make setup`)") from exc
+    interp = Interpreter(model_content=model_bytes, num_threads=1,
+                         experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interp.allocate_tensors()
+    ins, outs = interp.get_input_details(), interp.get_output_details()
+    results = []
+    for sample in samples:
+        for d, arr in zip(ins, sample):
+            interp.set_tensor(d["index"], arr)
+        interp.invoke()
+        results.append([np.array(interp.get_tensor(d["index"])) for d in outs])
+    return results
