@@ -23,6 +23,10 @@ class _CheckedConverter(tflite_frontend.OperatorConverter):
     """TVM's operator converter with errors that name the operator index and type."""
 
     model_label = "model"
+    # The converter pads quantized tensors correctly (with the zero point) but its
+    # up-front allow-list of quantized operators forgets PAD/PADV2.
+    _SUPPORTED_QUANTIZED_OPS = tflite_frontend.OperatorConverter._SUPPORTED_QUANTIZED_OPS | \
+        frozenset({"PAD", "PADV2"})
 
     def check_unsupported_ops(self):
         for idx in range(self.subgraph.OperatorsLength()):

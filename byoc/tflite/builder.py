@@ -350,10 +350,13 @@ class LayerBuilder:
         scales = (0.004 * self.rng.uniform(0.5, 2.0, size=out_channels)).astype(np.float32)
         return w, Quant([float(s) for s in scales], [0] * out_channels, axis=out_axis)
 
-    def _bias(self, in_scale: float, w_scales, fan_in: int):
+    def _bias(self, in_scale: float, w_scales, fan_in: int, count: int | None = None):
+        # ``count`` bias values (default one per weight scale); per-tensor weights keep
+        # a single bias scale but still need one bias per output channel.
         bias_scale = np.asarray([in_scale * s for s in w_scales], np.float64)
         bound = int(_TYPICAL_STD * _TYPICAL_STD * math.sqrt(fan_in) / 2)
-        b = self.rng.integers(-bound, bound + 1, size=len(w_scales)).astype(np.int32)
+        n = len(w_scales) if count is None else count
+        b = self.rng.integers(-bound, bound + 1, size=n).astype(np.int32)
         return b, Quant([float(s) for s in bias_scale], [0] * len(w_scales))
 
     def _accumulator_scale(self, in_scale: float, w_scales, fan_in: int) -> float:
@@ -407,14 +410,16 @@ class LayerBuilder:
         return y
 
     def fully_connected(self, x: T, units: int, activation: str | None = None,
-                        per_channel: bool = True, keep_num_dims: bool = False) -> T:
+                        per_channel: bool = True, keep_num_dims: bool = False,
+                        use_bias: bool = True) -> T:
         depth = x.shape[-1]
         w, wq = self._weights((units, depth), 0, units)
         if not per_channel:
             wq = Quant([float(np.mean(wq.scale))], [0])
-        b, bq = self._bias(x.scale, wq.scale, depth)
+        b, bq = self._bias(x.scale, wq.scale, depth, count=units)
         wi = self.mb.add_tensor(self._name("fc_w"), w.shape, np.int8, w, wq)
-        bi = self.mb.add_tensor(self._name("fc_b"), b.shape, np.int32, b, bq)
+        bi = (self.mb.add_tensor(self._name("fc_b"), b.shape, np.int32, b, bq)
+              if use_bias else -1)
         batch = int(np.prod(x.shape[:-1]))
         out_shape = (*x.shape[:-1], units) if keep_num_dims else (batch, units)
         scale = self._accumulator_scale(x.scale, wq.scale, depth)
@@ -496,13 +501,22 @@ class LayerBuilder:
         return y
 
     def concatenation(self, xs: Sequence[T], axis: int = -1, activation=None,
-                      out_scale: float | None = None, out_zp: int | None = None) -> T:
+                      out_scale: float | None = None, out_zp: int | None = None,
+                      unify_inputs: bool = True) -> T:
+        """CONCATENATION. TFLM's int8 kernel requires every input to share the output's
+        scale and zero point (the TFLite converter arranges that), so by default the
+        inputs' quantization is rewritten to the output's; ``unify_inputs=False`` keeps
+        them (a model only LiteRT accepts)."""
         rank = len(xs[0].shape)
         ax = axis % rank
         shape = list(xs[0].shape)
         shape[ax] = sum(x.shape[ax] for x in xs)
         y = self._act(shape, out_scale or max(x.scale for x in xs),
                       xs[0].zero_point if out_zp is None else out_zp)
+        if unify_inputs:
+            for x in xs:
+                self.mb.tensors[x.index].quant = Quant.per_tensor(y.scale, y.zero_point)
+                x.scale, x.zero_point = y.scale, y.zero_point
         self.mb.add_operator("CONCATENATION", [x.index for x in xs], [y.index],
                              "ConcatenationOptions",
                              {"Axis": axis, "FusedActivationFunction": ACTIVATIONS[activation]})

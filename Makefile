@@ -1,0 +1,32 @@
+# byoc developer entry points. `make demo` and `make test` set everything up first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+.PHONY: setup system demo test test-all clean
+
+setup: system $(STAMP)
+
+system:
+	@bash scripts/setup-system.sh
+
+# Re-install only when the dependency list changes.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+demo: setup
+	$(PY) -m byoc.demo
+
+test: setup
+	$(PY) -m pytest -n $(JOBS) -q tests
+
+# Everything, including the full slow sweeps.
+test-all: setup
+	BYOC_FULL_SWEEP=1 $(PY) -m pytest -n $(JOBS) -q tests
+
+clean:
+	rm -rf build $(VENV)
