@@ -23,6 +23,7 @@ class _CheckedConverter(tflite_frontend.OperatorConverter):
     """TVM's operator converter with errors that name the operator index and type."""
 
     model_label = "model"
+    op_types: list[str] = []
     # The converter pads quantized tensors correctly (with the zero point) but its
     # up-front allow-list of quantized operators forgets PAD/PADV2.
     _SUPPORTED_QUANTIZED_OPS = tflite_frontend.OperatorConverter._SUPPORTED_QUANTIZED_OPS | \
@@ -31,7 +32,13 @@ class _CheckedConverter(tflite_frontend.OperatorConverter):
     def check_unsupported_ops(self):
         for idx in range(self.subgraph.OperatorsLength()):
             op = self.subgraph.Operators(idx)
-            name = self.get_op_code_str(op)
+            try:
+                name = self.get_op_code_str(op)
+            except Exception:  # e.g. custom operators: the frontend cannot even name them
+                name = self.op_types[idx] if idx < len(self.op_types) else "unknown"
+                raise UnsupportedOperatorError(
+                    f"{self.model_label}: operator {idx} ({name}) is not supported by TVM's "
+                    "TFLite frontend") from None
             if name not in self.convert_map:
                 raise UnsupportedOperatorError(
                     f"{self.model_label}: operator {idx} ({name}) is not supported by TVM's "
@@ -83,7 +90,8 @@ def from_tflite(model: "TFLiteModel | str | os.PathLike | bytes", legalize: bool
         t = dynamic[0]
         raise ModelError(f"{label}: tensor '{t.name}' has a dynamic shape {list(t.shape_signature)}; "
                          "only static shapes can be compiled")
-    converter = type("_Converter", (_CheckedConverter,), {"model_label": label})
+    converter = type("_Converter", (_CheckedConverter,),
+                     {"model_label": label, "op_types": [op.type for op in model.operators]})
     try:
         mod = tflite_frontend.from_tflite(model.model, op_converter=converter)
     except (UnsupportedOperatorError, ModelError):
