@@ -24,7 +24,7 @@ def _add_compile_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="byoc", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="byoc", description="Compile int8 TFLite models to standalone C for Arm Cortex-M.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--inputs", type=int, default=3, help="number of random input samples")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--litert", action="store_true", help="also compare with LiteRT's reference kernels")
+    v.add_argument("--tolerance", type=float, default=None,
+                   help="max |difference| counted as equal (default: 0 = bit-exact for int8 models)")
     v.add_argument("--work-dir", help="keep the package and build here")
     v.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
@@ -75,7 +77,8 @@ def _cmd_info(args) -> int:
 def _cmd_validate(args) -> int:
     from .validate import validate
     res = validate(args.model, target=args.target, backend=args.backend, inputs=args.inputs,
-                   seed=args.seed, cpu=args.cpu, litert=args.litert, work_dir=args.work_dir)
+                   seed=args.seed, cpu=args.cpu, litert=args.litert, work_dir=args.work_dir,
+                   tolerance=args.tolerance)
     if args.json:
         print(json.dumps(res.to_json()))
     else:
