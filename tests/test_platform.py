@@ -190,6 +190,11 @@ def test_big_constants_move_to_ddr(firmwares):
     assert run.passed, run.stdout
 
 
+def test_emulator_failure_is_reported(firmwares):
+    with pytest.raises(platform.EmulatorError, match="invalid option"):
+        platform.run_firmware(elf(firmwares, "pass"), backend="qemu", extra_args=["-bogus"])
+
+
 def test_missing_emulator_says_make_setup(firmwares, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(platform.ToolNotFoundError, match="make setup"):

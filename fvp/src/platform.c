@@ -72,6 +72,8 @@ void byoc_platform_init(void) {
   byoc_print(byoc_counter_kind());
   byoc_print(" icount_shift=" STRINGIFY(BYOC_ICOUNT_SHIFT) " overhead=");
   byoc_print_u64(byoc_counter_overhead());
+  byoc_print(" profile_overhead=");
+  byoc_print_u64(byoc_profile_overhead());
   byoc_print(" loop_check=");
   byoc_print_u64(loop_delta);
   byoc_print("/2000\n");

@@ -59,6 +59,7 @@ void byoc_console_init(void);
 void byoc_console_putc(char c);
 void byoc_counter_init(void);
 void byoc_profile_calibrate(void);
+uint64_t byoc_profile_overhead(void);
 uint64_t byoc_counter_overhead(void);
 uint64_t byoc_counter_measure_known_loop(uint32_t iterations);
 uint64_t byoc_counter_raw(void);

@@ -81,6 +81,8 @@ void byoc_profile_calibrate(void) {
   g_pair_overhead = best;
 }
 
+uint64_t byoc_profile_overhead(void) { return g_pair_overhead; }
+
 void byoc_profile_reset(void) {
   g_num_ops = 0u;
   g_dropped = 0u;
