@@ -38,6 +38,8 @@ BUILDS: dict[str, dict] = {
                           extra_defines={"TEST_BIG_CONSTANTS": BIG_CONSTANTS}),
     "arena_overflow": dict(model_dir=MODEL, harness_sources=[HARNESS],
                            extra_defines={"TEST_ARENA_SIZE": 8 * 1024 * 1024}),
+    "secure_aliases": dict(model_dir=MODEL, harness_sources=[HARNESS],
+                           memory=platform.SECURE_ALIAS_MEMORY),
 }
 BUILD_ONLY_CPUS = [c for c in platform.SUPPORTED_CPUS if c not in platform.RUNNABLE_CPUS]
 for _cpu in BUILD_ONLY_CPUS:
@@ -188,6 +190,14 @@ def test_big_constants_move_to_ddr(firmwares):
     assert constants.size >= BIG_CONSTANTS
     run = platform.run_firmware(path, backend="qemu", timeout_s=20)
     assert run.passed, run.stdout
+
+
+def test_secure_alias_memory_map_runs(firmwares):
+    path = elf(firmwares, "secure_aliases")
+    _, sections = platform._elf_sections(path)
+    addr = {s.name: s.addr for s in sections}
+    assert addr[".vectors"] == 0x10000000 and addr[".byoc_arena"] == 0x31000000
+    assert platform.run_firmware(path, backend="qemu", timeout_s=20).passed
 
 
 def test_emulator_failure_is_reported(firmwares):

@@ -4,6 +4,9 @@
 """
 
 from .corstone300 import (
+    RUNNABLE_CPUS,
+    SECURE_ALIAS_MEMORY,
+    SUPPORTED_CPUS,
     EmulatorError,
     FirmwareBuildError,
     FirmwareFault,
@@ -16,10 +19,14 @@ from .corstone300 import (
     elf_sizes,
     find_tool,
     firmware_info,
+    parse_key_values,
     run_firmware,
 )
 
 __all__ = [
+    "RUNNABLE_CPUS",
+    "SECURE_ALIAS_MEMORY",
+    "SUPPORTED_CPUS",
     "EmulatorError",
     "FirmwareBuildError",
     "FirmwareFault",
@@ -32,5 +39,6 @@ __all__ = [
     "elf_sizes",
     "find_tool",
     "firmware_info",
+    "parse_key_values",
     "run_firmware",
 ]

@@ -44,6 +44,12 @@ DEFAULT_ICOUNT_SHIFT = 7
 FIRMWARE_NAME = "firmware"
 FVP_BINARIES = ("FVP_Corstone_SSE-300_Ethos-U55", "FVP_Corstone_SSE-300_Ethos-U65")
 QEMU_BINARY = "qemu-system-arm"
+#: ``memory=`` preset that links to the SSE-300 Secure aliases (address bit 28 set) instead
+#: of QEMU's plain addresses; QEMU runs both, and Secure-state firmware on the real FVP
+#: conventionally uses these.
+SECURE_ALIAS_MEMORY = {"ITCM_BASE": 0x10000000, "SRAM_BASE": 0x11000000,
+                       "DTCM_BASE": 0x30000000, "SRAM2_BASE": 0x31000000,
+                       "DDR_BASE": 0x70000000}
 #: Exit code the platform's fault handlers stop the firmware with.
 FAULT_EXIT_CODE = 3
 
@@ -268,9 +274,11 @@ def build_firmware(
             compiler's or linker's own words (e.g. which region overflowed by how much).
     """
     if cpu not in SUPPORTED_CPUS:
-        raise PlatformError(f"cpu '{cpu}' is not supported; choose one of {', '.join(SUPPORTED_CPUS)}")
+        raise PlatformError(f"cpu '{cpu}' is not supported; "
+                            f"choose one of {', '.join(SUPPORTED_CPUS)}")
     if constants_region != "auto" and constants_region not in REGIONS:
-        raise PlatformError(f"constants_region '{constants_region}' is not one of auto, {', '.join(REGIONS)}")
+        raise PlatformError(f"constants_region '{constants_region}' is not one of "
+                            f"auto, {', '.join(REGIONS)}")
     if arena_region not in REGIONS:
         raise PlatformError(f"arena_region '{arena_region}' is not one of {', '.join(REGIONS)}")
     if not 6 <= int(icount_shift) <= 10:
@@ -595,7 +603,8 @@ def run_firmware(
                             f"emulator said: {_tail(stderr, 2)}", {"type": "Lockup"}, line, stdout)
     if parsed.exit_code is None:
         # The FVP stops itself at --timelimit (wording varies across versions).
-        if backend == "fvp" and (wall >= 0.9 * timeout_s or "time limit" in (stdout + stderr).lower()):
+        said_limit = "time limit" in (stdout + stderr).lower()
+        if backend == "fvp" and (wall >= 0.9 * timeout_s or said_limit):
             raise RunTimeout(f"firmware {elf.name} did not finish within {timeout_s:g} s on fvp; "
                              f"last output: {_tail(stdout)}", stdout, timeout_s)
         raise EmulatorError(f"{Path(cmd[0]).name} exited with status {proc.returncode} before the "
