@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ByocError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FVP_DIR = REPO_ROOT / "fvp"
 TOOLCHAIN_FILE = REPO_ROOT / "cmake" / "arm-none-eabi.cmake"
@@ -56,7 +58,7 @@ FAULT_EXIT_CODE = 3
 _SETUP_HINT = "run `make setup`"
 
 
-class PlatformError(Exception):
+class PlatformError(ByocError):
     """Base class of every platform failure; messages are one line."""
 
 
