@@ -2,7 +2,8 @@
 
     byoc compile model.tflite --target c --cpu cortex-m55 -o out/
     byoc info model.tflite [--json]
-    byoc validate model.tflite --target c --backend host [--inputs N] [--seed S] [--json]
+    byoc validate model.tflite --target c [--backend qemu|fvp|host] [--inputs N] [--profile] [--json]
+    byoc run PACKAGE_DIR --input x.npy [--input ...] [--output y.npy ...] [--backend qemu|fvp]
 
 Exit codes: 0 success (validate: bit-exact), 1 validate mismatch, 2 any error. Errors are
 one line on stderr; ``--debug`` shows the Python traceback instead.
@@ -17,10 +18,41 @@ import sys
 from .errors import ByocError
 
 
-def _add_compile_args(p: argparse.ArgumentParser) -> None:
+def _add_compile_args(p: argparse.ArgumentParser, cpu_default: str | None = "cortex-m55") -> None:
     p.add_argument("--target", default="c",
                    help="comma-separated backends, first match wins; 'c' (generic C) always last")
-    p.add_argument("--cpu", default="cortex-m55", help="cortex-m0plus/m3/m4/m7/m33/m55/m85 or host")
+    p.add_argument("--cpu", default=cpu_default,
+                   help="cortex-m0plus/m3/m4/m7/m33/m55/m85 or host"
+                        + ("" if cpu_default else " (default: cortex-m55 for qemu/fvp, host for host)"))
+
+
+REGIONS = ("ITCM", "SRAM", "DTCM", "SRAM2", "DDR")
+
+
+def _memory_override(text: str) -> tuple[str, int]:
+    key, sep, value = text.partition("=")
+    key = key.strip().upper()
+    region, _, what = key.rpartition("_")
+    if not sep or region not in REGIONS or what not in ("BASE", "SIZE"):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not REGION_SIZE=BYTES or REGION_BASE=ADDRESS "
+            f"(regions: {', '.join(REGIONS)})")
+    try:
+        return key, int(value.strip(), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number (e.g. 0x100000)") from None
+
+
+def _add_corstone_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", action="store_true",
+                   help="count instructions per operator call and print the table")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="wall-clock limit of the emulator run (default: from the model size)")
+    p.add_argument("--arena-region", default="SRAM2", choices=REGIONS,
+                   help="memory region of the model arena on the Corstone-300 (default SRAM2)")
+    p.add_argument("--memory", action="append", type=_memory_override, default=[],
+                   metavar="REGION_SIZE=BYTES",
+                   help="override the memory map, e.g. SRAM2_SIZE=0x100000 (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,8 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="compile, run on random inputs, compare with TFLM")
     v.add_argument("model")
-    _add_compile_args(v)
-    v.add_argument("--backend", default="host", help="where to run: host")
+    _add_compile_args(v, cpu_default=None)
+    v.add_argument("--backend", default="qemu", choices=("qemu", "fvp", "host"),
+                   help="where to run: qemu (Corstone-300 on QEMU, default), fvp (Arm's "
+                        "Corstone-300 FVP), host (gcc on this machine)")
     v.add_argument("--inputs", type=int, default=3, help="number of random input samples")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--litert", action="store_true", help="also compare with LiteRT's reference kernels")
@@ -50,6 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="max |difference| counted as equal (default: 0 = bit-exact for int8 models)")
     v.add_argument("--work-dir", help="keep the package and build here")
     v.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_corstone_args(v)
+
+    r = sub.add_parser("run", help="run a compiled package on the Corstone-300 with given inputs")
+    r.add_argument("package", help="package directory written by `byoc compile`")
+    r.add_argument("--input", action="append", required=True, metavar="X.npy",
+                   help="input array (.npy), once per model input, in model order")
+    r.add_argument("--output", action="append", default=[], metavar="Y.npy",
+                   help="write output k to this .npy file (give once per model output)")
+    r.add_argument("--expected", action="append", default=[], metavar="Y.npy",
+                   help="compare output k with this array on the target (once per output)")
+    r.add_argument("--backend", default="qemu", choices=("qemu", "fvp"))
+    r.add_argument("--work-dir", help="keep the firmware build here")
+    r.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_corstone_args(r)
     return parser
 
 
@@ -78,25 +126,120 @@ def _cmd_validate(args) -> int:
     from .validate import validate
     res = validate(args.model, target=args.target, backend=args.backend, inputs=args.inputs,
                    seed=args.seed, cpu=args.cpu, litert=args.litert, work_dir=args.work_dir,
-                   tolerance=args.tolerance)
+                   tolerance=args.tolerance, profile=args.profile, timeout_s=args.timeout,
+                   arena_region=args.arena_region, memory=dict(args.memory) or None)
     if args.json:
         print(json.dumps(res.to_json()))
     else:
-        verdict = "PASS" if res.status == "pass" else "FAIL"
-        print(f"{verdict}: {res.mismatches} mismatching output elements over {res.samples} "
-              f"inputs (max |diff| {res.max_abs_diff}) vs TFLM; target {res.target}, "
-              f"backend {res.backend}")
-        print(f"  arena {res.arena_bytes} bytes (lower bound {res.arena_lower_bound_bytes}), "
-              f"constants {res.constant_bytes} bytes")
-        if res.litert_mismatches is not None:
-            print(f"  LiteRT reference kernels: {res.litert_mismatches} differing elements")
+        print(format_validation(res))
+        if res.profile is not None:
+            print()
+            first = res.instructions_per_sample[0] if res.instructions_per_sample else None
+            print(_profile_table(res.profile, first, res.counter))
     return 0 if res.status == "pass" else 1
+
+
+def format_validation(res) -> str:
+    """The human-readable report of a ValidationResult."""
+    verdict = "PASS" if res.status == "pass" else "FAIL"
+    where = res.backend if res.backend == "host" else f"Corstone-300 ({res.backend}, {res.cpu})"
+    lines = [f"{verdict}: {res.mismatches} mismatching output elements over {res.samples} "
+             f"inputs (max |diff| {res.max_abs_diff}) vs TFLM; target {res.target}, on {where}"]
+    if res.instructions is not None:
+        unit = "cycles (DWT)" if res.counter == "dwt_cycles" else "instructions"
+        note = " (profiled build: includes hook overhead)" if res.profile is not None else ""
+        lines.append(f"  {unit}: {res.instructions:,} per inference{note}")
+    lines.append(f"  arena {res.arena_bytes} bytes (lower bound {res.arena_lower_bound_bytes}), "
+                 f"constants {res.constant_bytes} bytes")
+    if res.code_bytes is not None:
+        lines.append(f"  in the ELF: model code {res.code_bytes} bytes, model read-only data "
+                     f"{res.rodata_bytes} bytes")
+    if res.litert_mismatches is not None:
+        lines.append(f"  LiteRT reference kernels: {res.litert_mismatches} differing elements")
+    lines += [f"  {d}" for d in res.details]
+    return "\n".join(lines)
+
+
+def _profile_table(profile: list[dict], total: int | None, counter: str | None) -> str:
+    from .firmware import format_profile
+    from .platform import ProfileEntry
+    entries = [ProfileEntry(p["index"], p["name"], p["instructions"], p["calls"]) for p in profile]
+    unit = "cycles" if counter == "dwt_cycles" else "instructions"
+    return format_profile(entries, total, unit=unit)
+
+
+def _load_npy(path: str, what: str):
+    import numpy as np
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise ByocError(f"{path}: no such file ({what})") from None
+    except (OSError, ValueError) as exc:
+        raise ByocError(f"{path}: not a .npy array ({what}): {' '.join(str(exc).split())}") from None
+
+
+def _cmd_run(args) -> int:
+    import numpy as np
+
+    from .firmware import format_profile, format_run, io_tensors, load_package, run_on_corstone
+    compiled = load_package(args.package)
+    inputs, outputs = io_tensors(compiled)
+    if len(args.input) != len(inputs):
+        raise ByocError(f"the model takes {len(inputs)} input(s) "
+                        f"({', '.join(io.tflite_name for io in inputs)}); got {len(args.input)} --input")
+    for flag, given in (("--output", args.output), ("--expected", args.expected)):
+        if given and len(given) != len(outputs):
+            raise ByocError(f"the model has {len(outputs)} output(s) "
+                            f"({', '.join(io.tflite_name for io in outputs)}); give {flag} once "
+                            f"per output, got {len(given)}")
+    sample = []
+    for path, io in zip(args.input, inputs):
+        arr = _load_npy(path, f"input '{io.tflite_name}'")
+        if arr.dtype != np.dtype(io.dtype) or arr.size != int(np.prod(io.shape)):
+            raise ByocError(f"{path}: input '{io.tflite_name}' must be {io.dtype} {list(io.shape)}, "
+                            f"the file holds {arr.dtype} {list(arr.shape)}")
+        sample.append(arr.reshape(io.shape))
+    expected = None
+    if args.expected:
+        expected = [[]]
+        for path, io in zip(args.expected, outputs):
+            arr = _load_npy(path, f"expected '{io.tflite_name}'")
+            if arr.dtype != np.dtype(io.dtype) or arr.size != int(np.prod(io.shape)):
+                raise ByocError(f"{path}: output '{io.tflite_name}' is {io.dtype} "
+                                f"{list(io.shape)}, the file holds {arr.dtype} {list(arr.shape)}")
+            expected[0].append(arr.reshape(io.shape))
+    run = run_on_corstone(compiled, [sample], expected, backend=args.backend,
+                          profile=args.profile, work_dir=args.work_dir, timeout_s=args.timeout,
+                          arena_region=args.arena_region, memory=dict(args.memory) or None)
+    assert run.outputs is not None
+    for path, arr in zip(args.output, run.outputs[0]):
+        np.save(path, arr)
+    if args.json:
+        print(json.dumps({
+            "status": run.status, "mismatches": run.mismatches, "backend": run.backend,
+            "instructions": run.instructions, "counter": run.counter,
+            "arena_bytes": run.arena_bytes, "code_bytes": run.code_bytes,
+            "rodata_bytes": run.rodata_bytes, "constant_bytes": run.constant_bytes,
+            "outputs": list(args.output),
+            "profile": run.profile_json() if args.profile else None}))
+    else:
+        print(format_run(run, compiled))
+        for k, (io, arr) in enumerate(zip(outputs, run.outputs[0])):
+            dest = f" -> {args.output[k]}" if args.output else ""
+            flat = arr.reshape(-1)
+            head = " ".join(str(v) for v in flat[:10].tolist()) + (" ..." if flat.size > 10 else "")
+            print(f"  output {k} '{io.tflite_name}' {io.dtype} {list(io.shape)}{dest}: {head}")
+        if args.profile:
+            print()
+            print(format_profile(run.profile, run.instructions_per_sample[0]))
+    return 0 if run.passed else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = {"compile": _cmd_compile, "info": _cmd_info, "validate": _cmd_validate}[args.command]
+    handler = {"compile": _cmd_compile, "info": _cmd_info, "validate": _cmd_validate,
+               "run": _cmd_run}[args.command]
     try:
         return handler(args)
     except ByocError as exc:

@@ -1,4 +1,10 @@
-"""``byoc validate``: compile, build, run on random inputs, compare with TFLM."""
+"""``byoc validate``: compile, build, run on random inputs, compare with TFLM.
+
+Backends: ``qemu`` (default) and ``fvp`` build a Corstone-300 firmware with the inputs and
+TFLM's outputs embedded and run it (``byoc.firmware``); ``host`` builds the package with
+gcc for this machine. Every backend reads the outputs back, and the comparison with TFLM
+(mismatches, max |diff|) is done here in Python, the same way for all of them.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import compiler, host, reference
+from . import compiler, firmware, host, reference
 from .errors import ByocError
 from .tflite.reader import TFLiteModel, load_model
 
-BACKENDS = ("host",)
+BACKENDS = ("qemu", "fvp", "host")
+#: Backends that run firmware on the Corstone-300 (and the core they compile for by default).
+CORSTONE_BACKENDS = ("qemu", "fvp")
+CORSTONE_CPU = "cortex-m55"
 
 # Float models only (int8 paths are compared bit-exactly): our C and TFLM's reference
 # kernels sum the products of a convolution/matmul in different orders, and the C compiler
@@ -43,6 +52,18 @@ class ValidationResult:
     litert_mismatches: int | None = None
     output_dir: str = ""
     details: list[str] = field(default_factory=list)
+    cpu: str = ""
+    # Corstone-300 backends only (None for host): per-inference count of the run function
+    # (the largest over the samples; "instructions" on QEMU, DWT cycles on the FVP, see
+    # ``counter``) and the model's code and read-only data (constants included) in the ELF.
+    instructions: int | None = None
+    instructions_per_sample: list[int] | None = None
+    counter: str | None = None
+    code_bytes: int | None = None
+    rodata_bytes: int | None = None
+    # With profile=True: one entry per operator call of the first sample
+    # ({"index", "name", "instructions", "calls"}).
+    profile: list[dict] | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -82,44 +103,94 @@ def compare(got: list[list[np.ndarray]], want: list[list[np.ndarray]]) -> tuple[
 def validate(
     model: "str | os.PathLike | bytes | TFLiteModel",
     target: str = "c",
-    backend: str = "host",
+    backend: str = "qemu",
     inputs: int = 3,
     seed: int = 0,
     cpu: str | None = None,
     litert: bool = False,
     work_dir: "str | os.PathLike | None" = None,
     tolerance: float | None = None,
+    profile: bool = False,
+    timeout_s: float | None = None,
+    arena_region: str = "SRAM2",
+    memory: dict[str, int] | None = None,
 ) -> ValidationResult:
     """Compile ``model`` for ``target``, run it on ``backend`` with ``inputs`` random
     samples and compare every output element with TFLM. ``tolerance`` is the largest
     absolute difference (in output units) still counted as equal: 0 means bit-exact; the
-    default is 0 for quantized models and ``FLOAT_TOLERANCE`` for float models."""
+    default is 0 for quantized models and ``FLOAT_TOLERANCE`` for float models.
+
+    ``backend``: "qemu" (default) or "fvp" run a Corstone-300 firmware (``cpu`` defaults
+    to cortex-m55; ``profile`` adds per-operator instruction counts; ``timeout_s``,
+    ``arena_region`` and ``memory`` are passed to ``byoc.firmware.run_on_corstone``);
+    "host" builds and runs the package on this machine with gcc."""
     if backend not in BACKENDS:
         raise ByocError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
     if inputs < 1:
         raise ByocError("--inputs must be at least 1")
+    on_corstone = backend in CORSTONE_BACKENDS
+    if profile and not on_corstone:
+        raise ByocError(f"--profile needs a Corstone-300 backend ({', '.join(CORSTONE_BACKENDS)}), "
+                        f"not '{backend}'")
+    if on_corstone:
+        cpu = cpu or CORSTONE_CPU
+        if cpu not in firmware.platform.RUNNABLE_CPUS:
+            raise ByocError(f"backend '{backend}' runs {', '.join(firmware.platform.RUNNABLE_CPUS)} "
+                            f"only, not --cpu {cpu}")
+    else:
+        cpu = cpu or "host"
     tfl = model if isinstance(model, TFLiteModel) else load_model(model)
     if tolerance is None:
         tolerance = FLOAT_TOLERANCE if tfl.is_float() else 0.0
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="byoc_validate_"))
     work.mkdir(parents=True, exist_ok=True)
-    compiled = compiler.compile(tfl, target=target, cpu=cpu or "host",
-                                output_dir=work / "package", force=True)
+    compiled = compiler.compile(tfl, target=target, cpu=cpu, output_dir=work / "package",
+                                force=True)
     samples = random_inputs(tfl, inputs, seed)
     program = compiled.program
-    exe = host.build_host(compiled.output_dir, compiled.prefix, program.inputs,
-                          program.outputs, work / "build")
-    got = host.run_host(exe, samples, program.outputs, work)
     activation_bytes = sum(t.nbytes for t in tfl.tensors if not t.is_constant)
     want = reference.run_tflm(tfl.data, samples, activation_bytes, len(tfl.outputs))
+    details: list[str] = []
+    run = None
+    if on_corstone:
+        run = firmware.run_on_corstone(compiled, samples, want, backend=backend, profile=profile,
+                                       work_dir=work / "firmware", timeout_s=timeout_s,
+                                       tolerance=tolerance, arena_region=arena_region,
+                                       memory=memory)
+        got = run.outputs
+        assert got is not None
+        failed_runs = [(s, rc) for s, rc in enumerate(run.run_status) if rc != 0]
+        if failed_runs:
+            s, rc = failed_runs[0]
+            details.append(f"{compiled.prefix}_run returned {rc} on {len(failed_runs)} "
+                           f"sample(s), first on sample {s}")
+        details += [f"warning: {w}" for w in run.warnings]
+    else:
+        exe = host.build_host(compiled.output_dir, compiled.prefix, program.inputs,
+                              program.outputs, work / "build")
+        got = host.run_host(exe, samples, program.outputs, work)
     mismatches, max_diff = compare_with_tolerance(got, want, tolerance)
+    if run is not None and run.mismatches is not None and run.mismatches != mismatches:
+        details.append(f"the firmware counted {run.mismatches} mismatching elements, the "
+                       f"outputs it printed {mismatches}")
+    # Python's comparison decides (same for every backend); the firmware's own verdict
+    # only adds the run function's return codes.
+    ok = mismatches == 0 and (run is None or all(rc == 0 for rc in run.run_status))
     result = ValidationResult(
-        status="pass" if mismatches == 0 else "fail",
+        status="pass" if ok else "fail",
         mismatches=mismatches, max_abs_diff=max_diff, target=target, backend=backend,
         samples=inputs, seed=seed, arena_bytes=compiled.arena_bytes,
         arena_lower_bound_bytes=compiled.arena_lower_bound_bytes,
         constant_bytes=compiled.constant_bytes, output_dir=str(compiled.output_dir),
-        tolerance=tolerance)
+        tolerance=tolerance, details=details, cpu=cpu)
+    if run is not None:
+        result.instructions = run.instructions
+        result.instructions_per_sample = run.instructions_per_sample
+        result.counter = run.counter or None
+        result.code_bytes = run.code_bytes
+        result.rodata_bytes = run.rodata_bytes
+        if profile:
+            result.profile = run.profile_json()
     if litert:
         second = reference.run_litert(tfl.data, samples)
         result.litert_mismatches = compare(got, second)[0]
