@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -472,11 +473,25 @@ def _build_error_message(compiled: CompiledModel, message: str) -> str:
 def default_timeout(compiled: CompiledModel, samples: int) -> float:
     """Wall-clock seconds allowed for a run: generous for the generic C path."""
     macs = sum(int(op.get("macs", 0)) for op in compiled.metadata.get("operators", []))
-    if not macs:
-        _, outputs = io_tensors(compiled)
-        macs = compiled.arena_bytes * 64 + sum(o.nbytes for o in outputs)
-    per_sample = max(macs * _INSTRUCTIONS_PER_MAC, 1_000_000) / _GUEST_INSTRUCTIONS_PER_S
+    if not macs:  # a Relax module has no TFLite operator table: guess from the arena
+        macs = compiled.arena_bytes * 64
+    _, outputs = io_tensors(compiled)
+    printing = sum(o.nbytes for o in outputs) * 2 * 50   # hex digits through the UART
+    per_sample = (max(macs * _INSTRUCTIONS_PER_MAC, 1_000_000) + printing) / _GUEST_INSTRUCTIONS_PER_S
     return round(30.0 + samples * per_sample, 1)
+
+
+def check_backend(backend: str | None) -> None:
+    """Fail early (before compiling and building) when ``backend`` cannot run here."""
+    if backend is not None and backend not in BACKENDS:
+        raise ByocError(f"unknown backend '{backend}'; the Corstone-300 runs on "
+                        f"{', '.join(BACKENDS)}")
+    if backend == "fvp" and not any(shutil.which(b) for b in platform.FVP_BINARIES):
+        raise platform.ToolNotFoundError(
+            f"{platform.FVP_BINARIES[0]} not found on PATH (Arm's FVP is installed "
+            "separately); use --backend qemu")
+    if backend == "qemu":
+        platform.find_tool(platform.QEMU_BINARY)
 
 
 def run_on_corstone(
@@ -512,9 +527,7 @@ def run_on_corstone(
 
     Raises ``ByocError`` (platform errors are ``ByocError`` subclasses) with one line.
     """
-    if backend is not None and backend not in BACKENDS:
-        raise ByocError(f"unknown backend '{backend}'; the Corstone-300 runs on "
-                        f"{', '.join(BACKENDS)}")
+    check_backend(backend)
     if compiled.cpu not in platform.RUNNABLE_CPUS:
         raise ByocError(f"the package was compiled for cpu '{compiled.cpu}'; the Corstone-300 "
                         f"runs {', '.join(platform.RUNNABLE_CPUS)} (compile with --cpu "
@@ -645,7 +658,7 @@ def format_run(run: FirmwareRun, compiled: CompiledModel | None = None) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["BACKENDS", "FirmwareRun", "default_timeout", "format_profile", "format_run",
+__all__ = ["BACKENDS", "FirmwareRun", "check_backend", "default_timeout", "format_profile", "format_run",
            "harness_source", "io_tensors", "load_package", "model_sizes", "parse_outputs",
            "run_on_corstone"]
 

@@ -133,6 +133,7 @@ def validate(
         raise ByocError(f"--profile needs a Corstone-300 backend ({', '.join(CORSTONE_BACKENDS)}), "
                         f"not '{backend}'")
     if on_corstone:
+        firmware.check_backend(backend)
         cpu = cpu or CORSTONE_CPU
         if cpu not in firmware.platform.RUNNABLE_CPUS:
             raise ByocError(f"backend '{backend}' runs {', '.join(firmware.platform.RUNNABLE_CPUS)} "
