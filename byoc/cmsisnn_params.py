@@ -1,0 +1,257 @@
+"""Compile-time constants of CMSIS-NN v7 kernel calls, computed exactly as TFLite / TFLM do.
+
+Shared by the CMSIS-NN code generator and the kernel tests. Everything here is plain Python
+and numpy (no TVM):
+
+* requantization parameters of convolution, depthwise convolution, fully connected, softmax,
+  ADD and MUL (multipliers and TFLite-style shifts, offsets, activation clamps);
+* TFLite SAME / VALID output sizes and padding;
+* kernel sums for the Helium fully-connected path (``arm_vector_sum_s8``), so generated code
+  can place them in flash;
+* the scratch-buffer size of every kernel for each kernel path ("mve", "dsp", "c"), equal to
+  the ``*_get_buffer_size`` functions of ``kernels_c/cmsis_nn`` and of Arm's CMSIS-NN v7.
+
+Offsets follow CMSIS-NN: ``input_offset = -input_zero_point``, ``output_offset =
+output_zero_point``. Shifts are positive for a left shift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from byoc.qnn import quant_math
+
+#: Kernel path per Cortex-M core (the compile-time choice of ``arm_nn_math_types.h``).
+CPU_PATHS = {
+    "cortex-m0": "c", "cortex-m0plus": "c", "cortex-m3": "c",
+    "cortex-m4": "dsp", "cortex-m7": "dsp", "cortex-m33": "dsp", "cortex-m35p": "dsp",
+    "cortex-m55": "mve", "cortex-m85": "mve",
+}
+PATHS = ("mve", "dsp", "c")
+
+INT8_MIN, INT8_MAX = -128, 127
+
+
+def kernel_path(cpu: str) -> str:
+    """"mve", "dsp" or "c" for a ``-mcpu`` name such as "cortex-m55" or "cortex-m55+nomve"."""
+    base, _, ext = cpu.partition("+")
+    if base not in CPU_PATHS:
+        raise ValueError(f"unknown Cortex-M core '{cpu}'; known: {', '.join(CPU_PATHS)}")
+    path = CPU_PATHS[base]
+    if path == "mve" and "nomve" in ext.split("+"):
+        path = "dsp"
+    return path
+
+
+def _check_path(path: str) -> None:
+    if path not in PATHS:
+        raise ValueError(f"kernel path must be one of {PATHS}, not {path!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# Geometry
+# ---------------------------------------------------------------------------------------
+
+def output_size_and_padding(size: int, kernel: int, stride: int, padding: str,
+                            dilation: int = 1) -> tuple[int, int]:
+    """TFLite output size and the padding before the first element (CMSIS-NN ``padding``).
+
+    SAME: out = ceil(size / stride), total = max((out - 1) * stride + effective - size, 0),
+    before = total // 2 (the odd element goes after). VALID: no padding.
+    """
+    eff = (kernel - 1) * dilation + 1
+    if padding == "SAME":
+        out = (size + stride - 1) // stride
+        total = max((out - 1) * stride + eff - size, 0)
+        return out, total // 2
+    if padding == "VALID":
+        return (size - eff) // stride + 1, 0
+    raise ValueError(f"padding must be SAME or VALID, not {padding!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# Requantization parameters
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class ConvQuant:
+    """Offsets, per-channel multipliers/shifts and clamp of a conv / depthwise / FC call."""
+
+    input_offset: int
+    output_offset: int
+    multiplier: np.ndarray  # int32 [C_OUT] (or [1] per tensor)
+    shift: np.ndarray       # int32 [C_OUT] (or [1])
+    act_min: int
+    act_max: int
+
+
+def conv_quant(input_scale: float, input_zero_point: int, weight_scales,
+               output_scale: float, output_zero_point: int,
+               activation: str | None = None) -> ConvQuant:
+    """CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED requantization (TFLite
+    ``PopulateConvolutionQuantizationParams``): one (multiplier, shift) per weight scale."""
+    mult, shift = quant_math.conv_multipliers(input_scale, weight_scales, output_scale)
+    lo, hi = quant_math.activation_range(activation, output_scale, output_zero_point)
+    return ConvQuant(-int(input_zero_point), int(output_zero_point), mult, shift, lo, hi)
+
+
+def softmax_params(input_scale: float, beta: float = 1.0) -> tuple[int, int, int]:
+    """(mult, shift, diff_min) of ``arm_softmax_s8`` for an int8 input (TFLite
+    PreprocessSoftmaxScaling + CalculateInputRadius with 5 integer bits)."""
+    p = quant_math.softmax_params(input_scale, beta)
+    return p["multiplier"], p["left_shift"], p["diff_min"]
+
+
+@dataclass
+class AddParams:
+    """Arguments of ``arm_elementwise_add_s8`` besides the data pointers and block size."""
+
+    input_1_offset: int
+    input_1_mult: int
+    input_1_shift: int
+    input_2_offset: int
+    input_2_mult: int
+    input_2_shift: int
+    left_shift: int
+    out_offset: int
+    out_mult: int
+    out_shift: int
+    out_activation_min: int
+    out_activation_max: int
+
+
+def add_params(scale1: float, zp1: int, scale2: float, zp2: int, out_scale: float, out_zp: int,
+               activation: str | None = None) -> AddParams:
+    """TFLite int8 ADD parameters (left shift 20, inputs rescaled to twice the larger scale)."""
+    p = quant_math.add_params(scale1, scale2, out_scale)
+    lo, hi = quant_math.activation_range(activation, out_scale, out_zp)
+    return AddParams(-int(zp1), p["in1_multiplier"], p["in1_shift"], -int(zp2), p["in2_multiplier"],
+                     p["in2_shift"], p["left_shift"], int(out_zp), p["out_multiplier"], p["out_shift"],
+                     lo, hi)
+
+
+@dataclass
+class MulParams:
+    """Arguments of ``arm_elementwise_mul_s8`` besides the data pointers and block size."""
+
+    input_1_offset: int
+    input_2_offset: int
+    out_offset: int
+    out_mult: int
+    out_shift: int
+    out_activation_min: int
+    out_activation_max: int
+
+
+def mul_params(scale1: float, zp1: int, scale2: float, zp2: int, out_scale: float, out_zp: int,
+               activation: str | None = None) -> MulParams:
+    """TFLite int8 MUL parameters: multiplier of s1 * s2 / s_out."""
+    m, s = quant_math.mul_multiplier(scale1, scale2, out_scale)
+    lo, hi = quant_math.activation_range(activation, out_scale, out_zp)
+    return MulParams(-int(zp1), -int(zp2), int(out_zp), m, s, lo, hi)
+
+
+def pool_activation(activation: str | None, scale: float, zero_point: int) -> tuple[int, int]:
+    """Clamp of a pooling layer (pools keep the input quantization)."""
+    return quant_math.activation_range(activation, scale, zero_point)
+
+
+# ---------------------------------------------------------------------------------------
+# Helium fully connected kernel sums
+# ---------------------------------------------------------------------------------------
+
+def vector_sum(weights: np.ndarray, lhs_offset: int, rhs_offset: int = 0,
+               bias: np.ndarray | None = None) -> np.ndarray:
+    """``arm_vector_sum_s8``: kernel_sum[r] = bias[r] + lhs_offset * sum_j (w[r, j] + rhs_offset)
+    for weights [C_OUT, depth] (int32 wrap-around like the C code)."""
+    w = np.asarray(weights, np.int64).reshape(weights.shape[0], -1)
+    sums = (w + int(rhs_offset)).sum(axis=1) * int(lhs_offset)
+    if bias is not None:
+        sums = sums + np.asarray(bias, np.int64)
+    return quant_math.wrap_int32(sums).astype(np.int32)
+
+
+# ---------------------------------------------------------------------------------------
+# Scratch-buffer sizes (bytes), per kernel path
+# ---------------------------------------------------------------------------------------
+
+def _round_up(x: int, m: int) -> int:
+    return (x + m - 1) // m * m
+
+
+def _c_div(a: int, b: int) -> int:
+    """C integer division (truncation toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def _c_rem(a: int, b: int) -> int:
+    return a - _c_div(a, b) * b
+
+
+def _one_by_n_size_mve(in_c: int, in_w: int, kw: int, out_w: int, pad_w: int, stride_w: int) -> int:
+    total = (out_w - 1) * stride_w + kw - in_w
+    odd = _c_rem(total, 2)
+    right = pad_w + odd
+    n_left = max(1, _c_div(pad_w + stride_w - 1, stride_w)) if pad_w != 0 else 0
+    n_right = max(1, _c_div(right + stride_w - 1, stride_w)) if right != 0 else 0
+    n_mid = max(out_w - n_left - n_right, 0)
+    if n_left + n_mid + n_right != out_w:
+        return 4 * _round_up(in_c * kw, 16)
+    return max((kw + pad_w) * in_c, (kw - 1) * in_c + (n_right * in_c if odd != 0 else pad_w * in_c))
+
+
+def conv_buffer_size(path: str, input_nhwc, filter_ohwi, output_nhwc, padding_hw=(0, 0),
+                     stride_hw=(1, 1), dilation_hw=(1, 1)) -> int:
+    """``arm_convolve_wrapper_s8_get_buffer_size`` of the given path."""
+    _check_path(path)
+    _, h, w, c = (int(v) for v in input_nhwc)
+    _, kh, kw, _ = (int(v) for v in filter_ohwi)
+    ph, pw = padding_hw
+    sh, sw = stride_hw
+    dh, dw = dilation_hw
+    if ph == 0 and pw == 0 and kh == 1 and kw == 1 and dh == 1 and dw == 1:
+        return 0
+    col = c * kh * kw
+    if path == "mve":
+        if h == 1 and dw == 1 and kh == 1 and (sw * c) % 4 == 0:
+            return _one_by_n_size_mve(c, w, kw, int(output_nhwc[2]), pw, sw)
+        return 4 * _round_up(col, 16)
+    return 4 * _round_up(col, 4)
+
+
+def depthwise_buffer_size(path: str, input_nhwc, filter_1hwc, output_nhwc, padding_hw=(0, 0),
+                          stride_hw=(1, 1), dilation_hw=(1, 1), ch_mult: int = 1) -> int:
+    """``arm_depthwise_conv_wrapper_s8_get_buffer_size`` of the given path."""
+    _check_path(path)
+    n, _, _, c = (int(v) for v in input_nhwc)
+    _, kh, kw, cout = (int(v) for v in filter_1hwc)
+    ph, pw = padding_hw
+    opt = ch_mult == 1 and n == 1 and tuple(dilation_hw) == (1, 1)
+    if path == "mve":
+        if opt:
+            return 4 * 124 * kh * kw
+        if c == 1 and ch_mult > 1:
+            return conv_buffer_size("mve", input_nhwc, (cout, kh, kw, 1), output_nhwc, padding_hw,
+                                    stride_hw, dilation_hw) + kh * kw * cout
+        return 0
+    if path == "dsp":
+        if not opt or (kh == 3 and kw == 3 and ph <= 1 and pw <= 1):
+            return 0
+        return c * kh * kw * 2
+    return 0
+
+
+def fully_connected_buffer_size(path: str, out_channels: int) -> int:
+    """``arm_fully_connected_s8_get_buffer_size``: the Helium kernel sums (4 bytes per output)."""
+    _check_path(path)
+    return 4 * int(out_channels) if path == "mve" else 0
+
+
+def avgpool_buffer_size(path: str, out_width: int, channels: int) -> int:
+    """``arm_avgpool_s8_get_buffer_size``: one int32 per channel on the DSP path."""
+    _check_path(path)
+    del out_width
+    return 4 * int(channels) if path == "dsp" else 0

@@ -1,0 +1,443 @@
+/*
+ * arm_nnfunctions.h - public functions of the CMSIS-NN v7 API subset implemented by byoc.
+ *
+ * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
+ *
+ * Function names, argument order, types and semantics follow Arm's CMSIS-NN v7 so that generated
+ * code builds unchanged against either library. The implementation is byoc's own, written from
+ * TFLite's reference integer arithmetic; every kernel is bit-exact with TFLite Micro's reference
+ * kernels on all three compile-time paths (Helium/MVE, DSP, portable C; see arm_nn_math_types.h).
+ *
+ * Layouts: feature maps NHWC int8; convolution filters [C_OUT, KH, KW, C_IN] (OHWI); depthwise
+ * filters [1, KH, KW, C_OUT]; fully connected weights [C_OUT][C_IN] (row per output).
+ * Offsets: input_offset = -input zero point, output_offset = output zero point.
+ * Shifts: TFLite style, positive = left shift.
+ *
+ * Scratch buffers: a kernel that needs one receives it in ctx->buf, sized by the matching
+ * *_get_buffer_size() of the SAME build (it depends on the path). The _mve/_dsp variants give the
+ * size another path would need, for planning on a host. Sizes equal Arm's for the same call, so a
+ * plan made with either library's size functions is valid for both.
+ */
+#ifndef ARM_NNFUNCTIONS_H
+#define ARM_NNFUNCTIONS_H
+
+#include "arm_nn_math_types.h"
+#include "arm_nn_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ============================================================================================
+ * Convolution
+ * ========================================================================================== */
+
+/**
+ * @brief s8 convolution; picks the best kernel for the configuration.
+ *
+ * @param[in, out] ctx          scratch buffer of arm_convolve_wrapper_s8_get_buffer_size() bytes
+ * @param[in]      conv_params  offsets (input [-127, 128], output [-128, 127]), stride, padding,
+ *                              dilation, activation range
+ * @param[in]      quant_params per-output-channel multiplier and shift
+ * @param[in]      input_dims   [N, H, W, C_IN]
+ * @param[in]      input_data   int8 input
+ * @param[in]      filter_dims  [C_OUT, KH, KW, C_IN / groups]
+ * @param[in]      filter_data  int8 filter, OHWI
+ * @param[in]      bias_dims    [C_OUT] (unused)
+ * @param[in]      bias_data    int32 bias or NULL
+ * @param[in]      output_dims  [N, OH, OW, C_OUT]
+ * @param[out]     output_data  int8 output
+ * @return ARM_CMSIS_NN_SUCCESS, or ARM_CMSIS_NN_ARG_ERROR for unsupported arguments
+ *
+ * Dispatch: 1x1 filter without padding and dilation -> arm_convolve_1x1_s8_fast (stride 1) or
+ * arm_convolve_1x1_s8; one-row input and filter (H == 1, KH == 1, dilation.w == 1,
+ * stride.w * C_IN % 4 == 0) -> arm_convolve_1_x_n_s8; otherwise arm_convolve_s8.
+ */
+arm_cmsis_nn_status arm_convolve_wrapper_s8(const cmsis_nn_context *ctx,
+                                            const cmsis_nn_conv_params *conv_params,
+                                            const cmsis_nn_per_channel_quant_params *quant_params,
+                                            const cmsis_nn_dims *input_dims,
+                                            const int8_t *input_data,
+                                            const cmsis_nn_dims *filter_dims,
+                                            const int8_t *filter_data,
+                                            const cmsis_nn_dims *bias_dims,
+                                            const int32_t *bias_data,
+                                            const cmsis_nn_dims *output_dims,
+                                            int8_t *output_data);
+
+/** @brief Scratch bytes arm_convolve_wrapper_s8 needs in this build. */
+int32_t arm_convolve_wrapper_s8_get_buffer_size(const cmsis_nn_conv_params *conv_params,
+                                                const cmsis_nn_dims *input_dims,
+                                                const cmsis_nn_dims *filter_dims,
+                                                const cmsis_nn_dims *output_dims);
+
+/** @brief Scratch bytes arm_convolve_wrapper_s8 needs in a Helium (MVE) build; for host planning. */
+int32_t arm_convolve_wrapper_s8_get_buffer_size_mve(const cmsis_nn_conv_params *conv_params,
+                                                    const cmsis_nn_dims *input_dims,
+                                                    const cmsis_nn_dims *filter_dims,
+                                                    const cmsis_nn_dims *output_dims);
+
+/** @brief Scratch bytes arm_convolve_wrapper_s8 needs in a DSP (and portable) build; for host planning. */
+int32_t arm_convolve_wrapper_s8_get_buffer_size_dsp(const cmsis_nn_conv_params *conv_params,
+                                                    const cmsis_nn_dims *input_dims,
+                                                    const cmsis_nn_dims *filter_dims,
+                                                    const cmsis_nn_dims *output_dims);
+
+/**
+ * @brief Generic s8 convolution: any filter size, stride, padding, dilation, batch and groups
+ *        (filter_dims->c may divide input_dims->c).
+ *
+ * ctx->buf: arm_convolve_s8_get_buffer_size() bytes (im2col columns). upscale_dims must be NULL
+ * or {1, 1, 1, 1} (no upscaling is implemented).
+ */
+arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
+                                    const cmsis_nn_conv_params *conv_params,
+                                    const cmsis_nn_per_channel_quant_params *quant_params,
+                                    const cmsis_nn_dims *input_dims,
+                                    const int8_t *input_data,
+                                    const cmsis_nn_dims *filter_dims,
+                                    const int8_t *filter_data,
+                                    const cmsis_nn_dims *bias_dims,
+                                    const int32_t *bias_data,
+                                    const cmsis_nn_dims *upscale_dims,
+                                    const cmsis_nn_dims *output_dims,
+                                    int8_t *output_data);
+
+/** @brief Scratch bytes of arm_convolve_s8 in this build. */
+int32_t arm_convolve_s8_get_buffer_size(const cmsis_nn_dims *input_dims, const cmsis_nn_dims *filter_dims);
+
+/**
+ * @brief 1x1 convolution, stride 1, no padding, no dilation: a matrix product of the pixels
+ *        ([N*H*W, C_IN]) with the filter ([C_OUT, C_IN]). No scratch buffer.
+ */
+arm_cmsis_nn_status arm_convolve_1x1_s8_fast(const cmsis_nn_context *ctx,
+                                             const cmsis_nn_conv_params *conv_params,
+                                             const cmsis_nn_per_channel_quant_params *quant_params,
+                                             const cmsis_nn_dims *input_dims,
+                                             const int8_t *input_data,
+                                             const cmsis_nn_dims *filter_dims,
+                                             const int8_t *filter_data,
+                                             const cmsis_nn_dims *bias_dims,
+                                             const int32_t *bias_data,
+                                             const cmsis_nn_dims *output_dims,
+                                             int8_t *output_data);
+
+/** @brief Scratch bytes of arm_convolve_1x1_s8_fast (always 0). */
+int32_t arm_convolve_1x1_s8_fast_get_buffer_size(const cmsis_nn_dims *input_dims);
+
+/** @brief 1x1 convolution with any stride, no padding, no dilation. No scratch buffer. */
+arm_cmsis_nn_status arm_convolve_1x1_s8(const cmsis_nn_context *ctx,
+                                        const cmsis_nn_conv_params *conv_params,
+                                        const cmsis_nn_per_channel_quant_params *quant_params,
+                                        const cmsis_nn_dims *input_dims,
+                                        const int8_t *input_data,
+                                        const cmsis_nn_dims *filter_dims,
+                                        const int8_t *filter_data,
+                                        const cmsis_nn_dims *bias_dims,
+                                        const int32_t *bias_data,
+                                        const cmsis_nn_dims *output_dims,
+                                        int8_t *output_data);
+
+/**
+ * @brief Convolution of a one-row input with a one-row filter (input_dims->h == 1,
+ *        filter_dims->h == 1, dilation.w == 1). ctx->buf: arm_convolve_1_x_n_s8_get_buffer_size().
+ */
+arm_cmsis_nn_status arm_convolve_1_x_n_s8(const cmsis_nn_context *ctx,
+                                          const cmsis_nn_conv_params *conv_params,
+                                          const cmsis_nn_per_channel_quant_params *quant_params,
+                                          const cmsis_nn_dims *input_dims,
+                                          const int8_t *input_data,
+                                          const cmsis_nn_dims *filter_dims,
+                                          const int8_t *filter_data,
+                                          const cmsis_nn_dims *bias_dims,
+                                          const int32_t *bias_data,
+                                          const cmsis_nn_dims *output_dims,
+                                          int8_t *output_data);
+
+/** @brief Scratch bytes of arm_convolve_1_x_n_s8 in this build. */
+int32_t arm_convolve_1_x_n_s8_get_buffer_size(const cmsis_nn_conv_params *conv_params,
+                                              const cmsis_nn_dims *input_dims,
+                                              const cmsis_nn_dims *filter_dims,
+                                              const cmsis_nn_dims *output_dims);
+
+/* ============================================================================================
+ * Depthwise convolution
+ * ========================================================================================== */
+
+/**
+ * @brief s8 depthwise convolution; picks the best kernel for the configuration.
+ *
+ * @param[in, out] ctx            scratch of arm_depthwise_conv_wrapper_s8_get_buffer_size() bytes
+ * @param[in]      dw_conv_params offsets, ch_mult (= C_OUT / C_IN, any value >= 1), stride,
+ *                                padding, dilation, activation
+ * @param[in]      quant_params   per-output-channel multiplier and shift
+ * @param[in]      input_dims     [N, H, W, C_IN]
+ * @param[in]      input_data     int8 input
+ * @param[in]      filter_dims    [1, KH, KW, C_OUT]
+ * @param[in]      filter_data    int8 filter; output channel c = c_in * ch_mult + m
+ * @param[in]      bias_dims      [C_OUT] (unused)
+ * @param[in]      bias_data      int32 bias or NULL
+ * @param[in]      output_dims    [N, OH, OW, C_OUT]
+ * @param[out]     output_data    int8 output
+ */
+arm_cmsis_nn_status arm_depthwise_conv_wrapper_s8(const cmsis_nn_context *ctx,
+                                                  const cmsis_nn_dw_conv_params *dw_conv_params,
+                                                  const cmsis_nn_per_channel_quant_params *quant_params,
+                                                  const cmsis_nn_dims *input_dims,
+                                                  const int8_t *input_data,
+                                                  const cmsis_nn_dims *filter_dims,
+                                                  const int8_t *filter_data,
+                                                  const cmsis_nn_dims *bias_dims,
+                                                  const int32_t *bias_data,
+                                                  const cmsis_nn_dims *output_dims,
+                                                  int8_t *output_data);
+
+/** @brief Scratch bytes arm_depthwise_conv_wrapper_s8 needs in this build. */
+int32_t arm_depthwise_conv_wrapper_s8_get_buffer_size(const cmsis_nn_dw_conv_params *dw_conv_params,
+                                                      const cmsis_nn_dims *input_dims,
+                                                      const cmsis_nn_dims *filter_dims,
+                                                      const cmsis_nn_dims *output_dims);
+
+/** @brief Scratch bytes of arm_depthwise_conv_wrapper_s8 in a Helium build; for host planning. */
+int32_t arm_depthwise_conv_wrapper_s8_get_buffer_size_mve(const cmsis_nn_dw_conv_params *dw_conv_params,
+                                                          const cmsis_nn_dims *input_dims,
+                                                          const cmsis_nn_dims *filter_dims,
+                                                          const cmsis_nn_dims *output_dims);
+
+/** @brief Scratch bytes of arm_depthwise_conv_wrapper_s8 in a DSP build; for host planning. */
+int32_t arm_depthwise_conv_wrapper_s8_get_buffer_size_dsp(const cmsis_nn_dw_conv_params *dw_conv_params,
+                                                          const cmsis_nn_dims *input_dims,
+                                                          const cmsis_nn_dims *filter_dims,
+                                                          const cmsis_nn_dims *output_dims);
+
+/** @brief Generic depthwise convolution (any ch_mult, dilation, batch). No scratch buffer. */
+arm_cmsis_nn_status arm_depthwise_conv_s8(const cmsis_nn_context *ctx,
+                                          const cmsis_nn_dw_conv_params *dw_conv_params,
+                                          const cmsis_nn_per_channel_quant_params *quant_params,
+                                          const cmsis_nn_dims *input_dims,
+                                          const int8_t *input_data,
+                                          const cmsis_nn_dims *filter_dims,
+                                          const int8_t *filter_data,
+                                          const cmsis_nn_dims *bias_dims,
+                                          const int32_t *bias_data,
+                                          const cmsis_nn_dims *output_dims,
+                                          int8_t *output_data);
+
+/**
+ * @brief Depthwise convolution with ch_mult == 1, no dilation, batch 1.
+ *        ctx->buf: arm_depthwise_conv_s8_opt_get_buffer_size() bytes (may be unused).
+ */
+arm_cmsis_nn_status arm_depthwise_conv_s8_opt(const cmsis_nn_context *ctx,
+                                              const cmsis_nn_dw_conv_params *dw_conv_params,
+                                              const cmsis_nn_per_channel_quant_params *quant_params,
+                                              const cmsis_nn_dims *input_dims,
+                                              const int8_t *input_data,
+                                              const cmsis_nn_dims *filter_dims,
+                                              const int8_t *filter_data,
+                                              const cmsis_nn_dims *bias_dims,
+                                              const int32_t *bias_data,
+                                              const cmsis_nn_dims *output_dims,
+                                              int8_t *output_data);
+
+/** @brief Scratch bytes of arm_depthwise_conv_s8_opt in this build. */
+int32_t arm_depthwise_conv_s8_opt_get_buffer_size(const cmsis_nn_dims *input_dims, const cmsis_nn_dims *filter_dims);
+
+/* ============================================================================================
+ * Fully connected
+ * ========================================================================================== */
+
+/**
+ * @brief s8 fully connected layer, per-tensor requantization.
+ *
+ * @param[in, out] ctx          Helium build: ctx->buf holds the kernel sums produced by
+ *                              arm_vector_sum_s8() (arm_fully_connected_s8_get_buffer_size()
+ *                              bytes); other builds: unused.
+ * @param[in]      fc_params    input_offset [-127, 128], filter_offset, output_offset, activation
+ * @param[in]      quant_params per-tensor multiplier and shift
+ * @param[in]      input_dims   [N, H, W, C]: N batches of H*W*C inputs
+ * @param[in]      input_data   int8 input
+ * @param[in]      filter_dims  n = accumulation depth (H*W*C of the input), c = output depth
+ * @param[in]      filter_data  int8 weights [C_OUT][depth]
+ * @param[in]      bias_dims    [C_OUT] (unused)
+ * @param[in]      bias_data    int32 bias or NULL (ignored when kernel sums are used: they include it)
+ * @param[in]      output_dims  [N, C_OUT] as n and c
+ * @param[out]     output_data  int8 output
+ */
+arm_cmsis_nn_status arm_fully_connected_s8(const cmsis_nn_context *ctx,
+                                           const cmsis_nn_fc_params *fc_params,
+                                           const cmsis_nn_per_tensor_quant_params *quant_params,
+                                           const cmsis_nn_dims *input_dims,
+                                           const int8_t *input_data,
+                                           const cmsis_nn_dims *filter_dims,
+                                           const int8_t *filter_data,
+                                           const cmsis_nn_dims *bias_dims,
+                                           const int32_t *bias_data,
+                                           const cmsis_nn_dims *output_dims,
+                                           int8_t *output_data);
+
+/** @brief As arm_fully_connected_s8 with one multiplier and shift per output channel. */
+arm_cmsis_nn_status arm_fully_connected_per_channel_s8(const cmsis_nn_context *ctx,
+                                                       const cmsis_nn_fc_params *fc_params,
+                                                       const cmsis_nn_per_channel_quant_params *quant_params,
+                                                       const cmsis_nn_dims *input_dims,
+                                                       const int8_t *input_data,
+                                                       const cmsis_nn_dims *filter_dims,
+                                                       const int8_t *filter_data,
+                                                       const cmsis_nn_dims *bias_dims,
+                                                       const int32_t *bias_data,
+                                                       const cmsis_nn_dims *output_dims,
+                                                       int8_t *output_data);
+
+/** @brief Per-tensor or per-channel fully connected, chosen by quant_params->is_per_channel. */
+arm_cmsis_nn_status arm_fully_connected_wrapper_s8(const cmsis_nn_context *ctx,
+                                                   const cmsis_nn_fc_params *fc_params,
+                                                   const cmsis_nn_quant_params *quant_params,
+                                                   const cmsis_nn_dims *input_dims,
+                                                   const int8_t *input_data,
+                                                   const cmsis_nn_dims *filter_dims,
+                                                   const int8_t *filter_data,
+                                                   const cmsis_nn_dims *bias_dims,
+                                                   const int32_t *bias_data,
+                                                   const cmsis_nn_dims *output_dims,
+                                                   int8_t *output_data);
+
+/** @brief Scratch bytes of arm_fully_connected_s8 in this build (kernel sums: 4 * C_OUT on Helium). */
+int32_t arm_fully_connected_s8_get_buffer_size(const cmsis_nn_dims *filter_dims);
+
+/** @brief Scratch bytes of arm_fully_connected_s8 in a Helium build (4 * filter_dims->c). */
+int32_t arm_fully_connected_s8_get_buffer_size_mve(const cmsis_nn_dims *filter_dims);
+
+/** @brief Scratch bytes of arm_fully_connected_s8 in a DSP build (0). */
+int32_t arm_fully_connected_s8_get_buffer_size_dsp(const cmsis_nn_dims *filter_dims);
+
+/**
+ * @brief Kernel sums for the Helium fully connected path:
+ *        vector_sum_buf[r] = bias_data[r] + lhs_offset * sum_{j < vector_cols} (vector_data[r][j] + rhs_offset)
+ *        for r < vector_rows (bias_data may be NULL). lhs_offset is the fc input_offset and
+ *        rhs_offset the filter_offset (0 for TFLite int8 weights).
+ */
+arm_cmsis_nn_status arm_vector_sum_s8(int32_t *vector_sum_buf,
+                                      const int32_t vector_cols,
+                                      const int32_t vector_rows,
+                                      const int8_t *vector_data,
+                                      const int32_t lhs_offset,
+                                      const int32_t rhs_offset,
+                                      const int32_t *bias_data);
+
+/* ============================================================================================
+ * Pooling
+ * ========================================================================================== */
+
+/**
+ * @brief s8 average pooling (TFLite AVERAGE_POOL_2D): mean over the window positions inside the
+ *        input (padding is not counted), rounded to nearest with ties away from zero, then
+ *        clamped to the activation range. Input and output share quantization.
+ *
+ * @param[in, out] ctx         DSP build: arm_avgpool_s8_get_buffer_size() bytes; others unused
+ * @param[in]      pool_params stride, padding, activation range
+ * @param[in]      input_dims  [N, H, W, C]
+ * @param[in]      filter_dims window size in h and w
+ * @param[in]      output_dims [N, OH, OW, C]
+ */
+arm_cmsis_nn_status arm_avgpool_s8(const cmsis_nn_context *ctx,
+                                   const cmsis_nn_pool_params *pool_params,
+                                   const cmsis_nn_dims *input_dims,
+                                   const int8_t *input_data,
+                                   const cmsis_nn_dims *filter_dims,
+                                   const cmsis_nn_dims *output_dims,
+                                   int8_t *output_data);
+
+/** @brief Scratch bytes of arm_avgpool_s8 in this build. */
+int32_t arm_avgpool_s8_get_buffer_size(const int dim_dst_width, const int ch_src);
+
+/** @brief Scratch bytes of arm_avgpool_s8 in a Helium build (0). */
+int32_t arm_avgpool_s8_get_buffer_size_mve(const int dim_dst_width, const int ch_src);
+
+/** @brief Scratch bytes of arm_avgpool_s8 in a DSP build (4 * ch_src). */
+int32_t arm_avgpool_s8_get_buffer_size_dsp(const int dim_dst_width, const int ch_src);
+
+/**
+ * @brief s8 max pooling (TFLite MAX_POOL_2D) over the window positions inside the input,
+ *        clamped to the activation range. No scratch buffer.
+ */
+arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
+                                    const cmsis_nn_pool_params *pool_params,
+                                    const cmsis_nn_dims *input_dims,
+                                    const int8_t *input_data,
+                                    const cmsis_nn_dims *filter_dims,
+                                    const cmsis_nn_dims *output_dims,
+                                    int8_t *output_data);
+
+/* ============================================================================================
+ * Softmax
+ * ========================================================================================== */
+
+/**
+ * @brief s8 softmax over the last dimension, TFLite's integer algorithm (output scale 1/256,
+ *        zero point -128).
+ *
+ * @param[in]  input    int8 input, num_rows x row_size
+ * @param[in]  num_rows rows
+ * @param[in]  row_size elements per row
+ * @param[in]  mult     input beta multiplier (TFLite PreprocessSoftmaxScaling, 5 integer bits)
+ * @param[in]  shift    input beta left shift (>= 0)
+ * @param[in]  diff_min differences (x - row max) below this give output -128
+ * @param[out] output   int8 output
+ */
+void arm_softmax_s8(const int8_t *input,
+                    const int32_t num_rows,
+                    const int32_t row_size,
+                    const int32_t mult,
+                    const int32_t shift,
+                    const int32_t diff_min,
+                    int8_t *output);
+
+/* ============================================================================================
+ * Elementwise
+ * ========================================================================================== */
+
+/**
+ * @brief s8 elementwise add (TFLite ADD, same shapes):
+ *        out = clamp(requant(requant((a + in1_offset) << left_shift, m1, s1)
+ *                          + requant((b + in2_offset) << left_shift, m2, s2), out_mult, out_shift)
+ *                    + out_offset)
+ *        Input offsets are the negated zero points ([-127, 128]); left_shift is 20 for int8.
+ */
+arm_cmsis_nn_status arm_elementwise_add_s8(const int8_t *input_1_vect,
+                                           const int8_t *input_2_vect,
+                                           const int32_t input_1_offset,
+                                           const int32_t input_1_mult,
+                                           const int32_t input_1_shift,
+                                           const int32_t input_2_offset,
+                                           const int32_t input_2_mult,
+                                           const int32_t input_2_shift,
+                                           const int32_t left_shift,
+                                           int8_t *output,
+                                           const int32_t out_offset,
+                                           const int32_t out_mult,
+                                           const int32_t out_shift,
+                                           const int32_t out_activation_min,
+                                           const int32_t out_activation_max,
+                                           const int32_t block_size);
+
+/**
+ * @brief s8 elementwise multiply (TFLite MUL, same shapes):
+ *        out = clamp(requant((a + in1_offset) * (b + in2_offset), out_mult, out_shift) + out_offset)
+ */
+arm_cmsis_nn_status arm_elementwise_mul_s8(const int8_t *input_1_vect,
+                                           const int8_t *input_2_vect,
+                                           const int32_t input_1_offset,
+                                           const int32_t input_2_offset,
+                                           int8_t *output,
+                                           const int32_t out_offset,
+                                           const int32_t out_mult,
+                                           const int32_t out_shift,
+                                           const int32_t out_activation_min,
+                                           const int32_t out_activation_max,
+                                           const int32_t block_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ARM_NNFUNCTIONS_H */

@@ -1,0 +1,242 @@
+/*
+ * arm_nnsupportfunctions.h - internal helpers shared by the kernels (not part of the API the
+ * generated code calls).
+ *
+ * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
+ *
+ * Fixed-point arithmetic follows TFLite's reference integer kernels ("double rounding"):
+ *   requantize(x, m, s) = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x << max(s, 0), m),
+ *                                             max(-s, 0))
+ * SaturatingRoundingDoublingHighMul(a, b) rounds a*b/2^31 to nearest with ties away from zero,
+ * which equals floor((a*b + 2^30) / 2^31) (the Helium VQRDMULH result) for every input pair.
+ * RoundingDivideByPOT rounds to nearest with ties away from zero.
+ */
+#ifndef ARM_NNSUPPORTFUNCTIONS_H
+#define ARM_NNSUPPORTFUNCTIONS_H
+
+#include "arm_nn_math_types.h"
+#include "arm_nn_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LEFT_SHIFT(_shift) ((_shift) > 0 ? (_shift) : 0)
+#define RIGHT_SHIFT(_shift) ((_shift) > 0 ? 0 : -(_shift))
+#ifndef MAX
+    #define MAX(A, B) ((A) > (B) ? (A) : (B))
+#endif
+#ifndef MIN
+    #define MIN(A, B) ((A) < (B) ? (A) : (B))
+#endif
+#define CLAMP(x, h, l) MAX(MIN((x), (h)), (l))
+
+/* --------------------------------------------------------------------------------------------
+ * Scalar fixed point
+ * ------------------------------------------------------------------------------------------ */
+
+/** Round-to-nearest a*b/2^31 (TFLite SaturatingRoundingDoublingHighMul). */
+ARM_NN_INLINE int32_t arm_nn_doubling_high_mult(const int32_t a, const int32_t b)
+{
+    if (a == NN_Q31_MIN && b == NN_Q31_MIN)
+    {
+        return NN_Q31_MAX;
+    }
+    const int64_t prod = (int64_t)a * (int64_t)b + ((int64_t)1 << 30);
+    return (int32_t)(prod >> 31);
+}
+
+/** x / 2^exponent rounded to nearest, ties away from zero (exponent in [0, 31]). */
+ARM_NN_INLINE int32_t arm_nn_divide_by_power_of_two(const int32_t x, const int32_t exponent)
+{
+    const int32_t mask = (int32_t)((1u << exponent) - 1u);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/** x * 2^exponent with int32 wrap-around (TFLite's `x * (1 << shift)`). */
+ARM_NN_INLINE int32_t arm_nn_shl_wrap(const int32_t x, const int32_t exponent)
+{
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/** TFLite MultiplyByQuantizedMultiplier: requantize an int32 accumulator. */
+ARM_NN_INLINE int32_t arm_nn_requantize(const int32_t val, const int32_t multiplier, const int32_t shift)
+{
+    return arm_nn_divide_by_power_of_two(
+        arm_nn_doubling_high_mult(arm_nn_shl_wrap(val, LEFT_SHIFT(shift)), multiplier), RIGHT_SHIFT(shift));
+}
+
+/** Saturating x * 2^exponent for 0 <= exponent < 31 (gemmlowp SaturatingRoundingMultiplyByPOT). */
+ARM_NN_INLINE int32_t arm_nn_sat_shl(const int32_t x, const int32_t exponent)
+{
+    const int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1u);
+    if (x > threshold)
+    {
+        return NN_Q31_MAX;
+    }
+    if (x < -threshold)
+    {
+        return NN_Q31_MIN;
+    }
+    return arm_nn_shl_wrap(x, exponent);
+}
+
+ARM_NN_INLINE int8_t arm_nn_clamp_s8(const int32_t x, const int32_t lo, const int32_t hi)
+{
+    return (int8_t)(x < lo ? lo : (x > hi ? hi : x));
+}
+
+/* --------------------------------------------------------------------------------------------
+ * Helium vector fixed point
+ * ------------------------------------------------------------------------------------------ */
+#if defined(ARM_MATH_MVEI)
+
+/** Requantize four accumulators that share one multiplier and shift. */
+ARM_NN_INLINE int32x4_t arm_nn_requantize_mve(int32x4_t val, const int32_t multiplier, const int32_t shift)
+{
+    if (shift > 0)
+    {
+        val = vshlq_r_s32(val, shift);
+    }
+    val = vqrdmulhq_n_s32(val, multiplier);
+    if (shift < 0)
+    {
+        /* vrshl rounds ties upwards; subtracting 1 from negative values first turns that into
+         * TFLite's ties-away-from-zero. */
+        val = vqaddq_s32(val, vshrq_n_s32(val, 31));
+        val = vrshlq_n_s32(val, shift);
+    }
+    return val;
+}
+
+/** Requantize four accumulators with per-lane multipliers and shifts. */
+ARM_NN_INLINE int32x4_t arm_nn_requantize_mve_32x4(int32x4_t val, const int32x4_t multiplier, const int32x4_t shift)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t left = vmaxq_s32(shift, zero);
+    const int32x4_t right = vminq_s32(shift, zero); /* <= 0: a right shift for vrshl */
+    val = vshlq_s32(val, left);
+    val = vqrdmulhq_s32(val, multiplier);
+    const int32x4_t fixup = vandq_s32(vshrq_n_s32(val, 31), vshrq_n_s32(right, 31));
+    val = vqaddq_s32(val, fixup);
+    return vrshlq_s32(val, right);
+}
+
+/** Lane-wise SaturatingRoundingDoublingHighMul. */
+ARM_NN_INLINE int32x4_t arm_nn_doubling_high_mult_mve(const int32x4_t a, const int32x4_t b)
+{
+    return vqrdmulhq_s32(a, b);
+}
+
+/** Lane-wise RoundingDivideByPOT by a constant exponent in [1, 31]. */
+ARM_NN_INLINE int32x4_t arm_nn_divide_by_power_of_two_mve(int32x4_t x, const int32_t exponent)
+{
+    x = vqaddq_s32(x, vshrq_n_s32(x, 31));
+    return vrshlq_n_s32(x, -exponent);
+}
+
+#endif /* ARM_MATH_MVEI */
+
+/* --------------------------------------------------------------------------------------------
+ * DSP (SIMD32) helpers
+ * ------------------------------------------------------------------------------------------ */
+#if defined(ARM_MATH_DSP)
+
+/** Unaligned 32-bit load. */
+ARM_NN_INLINE int32_t arm_nn_read_s8x4(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/** Unaligned 32-bit load (two int16). */
+ARM_NN_INLINE int32_t arm_nn_read_s16x2(const int16_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/** Rotate right by 8 (GCC 12's arm_acle.h has no __ror). */
+ARM_NN_INLINE uint32_t arm_nn_ror8(const uint32_t x)
+{
+    return (x >> 8) | (x << 24);
+}
+
+/** Sign-extends four int8 in `w` to two int16 pairs: *even = (b0, b2), *odd = (b1, b3). */
+ARM_NN_INLINE void arm_nn_expand_s8x4(const int32_t w, int32_t *even, int32_t *odd)
+{
+    *even = (int32_t)__sxtb16((uint32_t)w);
+    *odd = (int32_t)__sxtb16(arm_nn_ror8((uint32_t)w));
+}
+
+#endif /* ARM_MATH_DSP */
+
+/* --------------------------------------------------------------------------------------------
+ * Internal kernels shared between the public functions
+ * ------------------------------------------------------------------------------------------ */
+
+/**
+ * Reference-order convolution for any configuration (groups, dilation, padding, batches);
+ * no scratch buffer. Used by the portable path and as fallback of the optimised paths.
+ */
+arm_cmsis_nn_status arm_nn_convolve_s8_ref(const cmsis_nn_conv_params *conv_params,
+                                           const cmsis_nn_per_channel_quant_params *quant_params,
+                                           const cmsis_nn_dims *input_dims,
+                                           const int8_t *input_data,
+                                           const cmsis_nn_dims *filter_dims,
+                                           const int8_t *filter_data,
+                                           const int32_t *bias_data,
+                                           const cmsis_nn_dims *output_dims,
+                                           int8_t *output_data);
+
+/**
+ * Reference-order depthwise convolution (any channel multiplier, dilation, padding, batches);
+ * no scratch buffer.
+ */
+arm_cmsis_nn_status arm_nn_depthwise_conv_s8_ref(const cmsis_nn_dw_conv_params *dw_conv_params,
+                                                 const cmsis_nn_per_channel_quant_params *quant_params,
+                                                 const cmsis_nn_dims *input_dims,
+                                                 const int8_t *input_data,
+                                                 const cmsis_nn_dims *filter_dims,
+                                                 const int8_t *filter_data,
+                                                 const int32_t *bias_data,
+                                                 const cmsis_nn_dims *output_dims,
+                                                 int8_t *output_data);
+
+/**
+ * Matrix (rows of `lhs`, each `k` int8 values apart by `lhs_stride`) times transposed weights
+ * (`rhs`, [n_out][k]) with per-output-channel requantization:
+ *   dst[r * dst_stride + o] = clamp(requant(sum_j (lhs[r][j] + lhs_offset) * rhs[o][j] + bias[o],
+ *                                           mult[o], shift[o]) + dst_offset)
+ * `lhs_rows` rows, any count. `mult`/`shift` per channel when `per_channel`, else element 0.
+ * `kernel_sum` (optional, n_out entries) holds bias[o] + lhs_offset * sum_j rhs[o][j]; when given,
+ * `bias` is ignored. `rhs_offset` is added to every weight (FULLY_CONNECTED filter offset).
+ */
+arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
+                                       int32_t lhs_rows,
+                                       int32_t lhs_stride,
+                                       const int8_t *rhs,
+                                       int32_t n_out,
+                                       int32_t k,
+                                       const int32_t *bias,
+                                       const int32_t *kernel_sum,
+                                       const int32_t *mult,
+                                       const int32_t *shift,
+                                       int32_t per_channel,
+                                       int32_t lhs_offset,
+                                       int32_t rhs_offset,
+                                       int32_t dst_offset,
+                                       int32_t act_min,
+                                       int32_t act_max,
+                                       int8_t *dst,
+                                       int32_t dst_stride);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ARM_NNSUPPORTFUNCTIONS_H */

@@ -1,0 +1,29 @@
+/*
+ * arm_depthwise_conv_s8.c - generic s8 depthwise convolution: any channel multiplier, stride,
+ * padding, dilation and batch.
+ *
+ * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
+ *
+ * Input [N, H, W, C_IN], filter [1, KH, KW, C_IN * ch_mult], output [N, OH, OW, C_IN * ch_mult];
+ * output channel c_in * ch_mult + m reads input channel c_in. No scratch buffer.
+ */
+#include "arm_nnfunctions.h"
+#include "arm_nnsupportfunctions.h"
+
+arm_cmsis_nn_status arm_depthwise_conv_s8(const cmsis_nn_context *ctx,
+                                          const cmsis_nn_dw_conv_params *dw_conv_params,
+                                          const cmsis_nn_per_channel_quant_params *quant_params,
+                                          const cmsis_nn_dims *input_dims,
+                                          const int8_t *input_data,
+                                          const cmsis_nn_dims *filter_dims,
+                                          const int8_t *filter_data,
+                                          const cmsis_nn_dims *bias_dims,
+                                          const int32_t *bias_data,
+                                          const cmsis_nn_dims *output_dims,
+                                          int8_t *output_data)
+{
+    (void)ctx;
+    (void)bias_dims;
+    return arm_nn_depthwise_conv_s8_ref(dw_conv_params, quant_params, input_dims, input_data, filter_dims,
+                                        filter_data, bias_data, output_dims, output_data);
+}

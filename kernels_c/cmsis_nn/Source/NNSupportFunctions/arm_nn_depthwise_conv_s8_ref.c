@@ -1,0 +1,84 @@
+/*
+ * arm_nn_depthwise_conv_s8_ref.c - depthwise convolution in TFLite reference order, no scratch.
+ *
+ * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
+ *
+ * Input [N, H, W, C_IN]; filter [1, KH, KW, C_OUT] with C_OUT = C_IN * ch_mult; output channel
+ * oc = ic * ch_mult + m reads input channel ic:
+ *   acc = bias[oc] + sum over taps inside the input of (x[ic] + input_offset) * w[ky][kx][oc]
+ *   out = clamp(requantize(acc, mult[oc], shift[oc]) + output_offset, act_min, act_max)
+ */
+#include "arm_nnsupportfunctions.h"
+
+arm_cmsis_nn_status arm_nn_depthwise_conv_s8_ref(const cmsis_nn_dw_conv_params *dw_conv_params,
+                                                 const cmsis_nn_per_channel_quant_params *quant_params,
+                                                 const cmsis_nn_dims *input_dims,
+                                                 const int8_t *input_data,
+                                                 const cmsis_nn_dims *filter_dims,
+                                                 const int8_t *filter_data,
+                                                 const int32_t *bias_data,
+                                                 const cmsis_nn_dims *output_dims,
+                                                 int8_t *output_data)
+{
+    const int32_t batches = input_dims->n;
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t in_c = input_dims->c;
+    const int32_t k_h = filter_dims->h;
+    const int32_t k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h;
+    const int32_t out_w = output_dims->w;
+    const int32_t out_c = output_dims->c;
+    const int32_t ch_mult = dw_conv_params->ch_mult;
+    if (ch_mult < 1 || out_c != in_c * ch_mult)
+    {
+        return ARM_CMSIS_NN_ARG_ERROR;
+    }
+    const int32_t in_offset = dw_conv_params->input_offset;
+    const int32_t out_offset = dw_conv_params->output_offset;
+    const int32_t act_min = dw_conv_params->activation.min;
+    const int32_t act_max = dw_conv_params->activation.max;
+
+    for (int32_t b = 0; b < batches; b++)
+    {
+        const int8_t *in_batch = input_data + b * in_h * in_w * in_c;
+        for (int32_t oy = 0; oy < out_h; oy++)
+        {
+            const int32_t base_y = oy * dw_conv_params->stride.h - dw_conv_params->padding.h;
+            for (int32_t ox = 0; ox < out_w; ox++)
+            {
+                const int32_t base_x = ox * dw_conv_params->stride.w - dw_conv_params->padding.w;
+                for (int32_t oc = 0; oc < out_c; oc++)
+                {
+                    const int32_t ic = oc / ch_mult;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < k_h; ky++)
+                    {
+                        const int32_t iy = base_y + ky * dw_conv_params->dilation.h;
+                        if (iy < 0 || iy >= in_h)
+                        {
+                            continue;
+                        }
+                        for (int32_t kx = 0; kx < k_w; kx++)
+                        {
+                            const int32_t ix = base_x + kx * dw_conv_params->dilation.w;
+                            if (ix < 0 || ix >= in_w)
+                            {
+                                continue;
+                            }
+                            acc += (in_batch[(iy * in_w + ix) * in_c + ic] + in_offset) *
+                                filter_data[(ky * k_w + kx) * out_c + oc];
+                        }
+                    }
+                    if (bias_data != NULL)
+                    {
+                        acc += bias_data[oc];
+                    }
+                    acc = arm_nn_requantize(acc, quant_params->multiplier[oc], quant_params->shift[oc]) + out_offset;
+                    *output_data++ = arm_nn_clamp_s8(acc, act_min, act_max);
+                }
+            }
+        }
+    }
+    return ARM_CMSIS_NN_SUCCESS;
+}

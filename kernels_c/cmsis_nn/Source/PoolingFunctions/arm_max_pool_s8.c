@@ -1,0 +1,61 @@
+/*
+ * arm_max_pool_s8.c - s8 max pooling (TFLite MAX_POOL_2D).
+ *
+ * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
+ *
+ * Input [N, H, W, C], window filter_dims->h x filter_dims->w, output [N, OH, OW, C]:
+ *   out = clamp(max of the window positions inside the input (-128 if none), act_min, act_max)
+ * No scratch buffer.
+ */
+#include "arm_nnfunctions.h"
+#include "arm_nnsupportfunctions.h"
+
+arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
+                                    const cmsis_nn_pool_params *pool_params,
+                                    const cmsis_nn_dims *input_dims,
+                                    const int8_t *input_data,
+                                    const cmsis_nn_dims *filter_dims,
+                                    const cmsis_nn_dims *output_dims,
+                                    int8_t *output_data)
+{
+    (void)ctx;
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t ch = input_dims->c;
+    const int32_t act_min = pool_params->activation.min;
+    const int32_t act_max = pool_params->activation.max;
+    if (ch != output_dims->c)
+    {
+        return ARM_CMSIS_NN_ARG_ERROR;
+    }
+    for (int32_t b = 0; b < input_dims->n; b++)
+    {
+        const int8_t *in_batch = input_data + b * in_h * in_w * ch;
+        for (int32_t oy = 0; oy < output_dims->h; oy++)
+        {
+            const int32_t y0 = oy * pool_params->stride.h - pool_params->padding.h;
+            const int32_t ky0 = MAX(0, -y0);
+            const int32_t ky1 = MIN(filter_dims->h, in_h - y0);
+            for (int32_t ox = 0; ox < output_dims->w; ox++)
+            {
+                const int32_t x0 = ox * pool_params->stride.w - pool_params->padding.w;
+                const int32_t kx0 = MAX(0, -x0);
+                const int32_t kx1 = MIN(filter_dims->w, in_w - x0);
+                for (int32_t c = 0; c < ch; c++)
+                {
+                    int32_t max = NN_Q7_MIN;
+                    for (int32_t ky = ky0; ky < ky1; ky++)
+                    {
+                        const int8_t *p = in_batch + ((y0 + ky) * in_w + x0) * ch + c;
+                        for (int32_t kx = kx0; kx < kx1; kx++)
+                        {
+                            max = MAX(max, p[kx * ch]);
+                        }
+                    }
+                    *output_data++ = arm_nn_clamp_s8(max, act_min, act_max);
+                }
+            }
+        }
+    }
+    return ARM_CMSIS_NN_SUCCESS;
+}

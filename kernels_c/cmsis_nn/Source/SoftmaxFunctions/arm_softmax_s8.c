@@ -1,0 +1,118 @@
+/*
+ * arm_softmax_s8.c - s8 softmax, TFLite's integer algorithm (bit-exact with TFLite Micro).
+ *
+ * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
+ *
+ * Per row of row_size int8 values, with max = the row maximum and d = x - max (<= 0):
+ *   - d < diff_min: output -128.
+ *   - otherwise s = SRDHM(d << shift, mult) is d * beta * input_scale in Q5.26, e = exp(s) in
+ *     Q0.31 (gemmlowp exp_on_negative_values: Taylor polynomial on [-1/4, 0) plus a barrel
+ *     shifter of exp(-2^k) constants), the row sum of e >> 12 (rounded) is a Q12.19 value whose
+ *     reciprocal comes from Newton-Raphson (gemmlowp one_over_one_plus_x_for_x_in_0_1), and
+ *     out = clamp(RDBPOT(SRDHM(reciprocal, e), bits_over_unit + 23) - 128, -128, 127).
+ * Output quantization is TFLite's fixed one: scale 1/256, zero point -128. No scratch.
+ */
+#include "arm_nnfunctions.h"
+#include "arm_nnsupportfunctions.h"
+
+#define ACCUM_BITS 12
+
+/* exp(x) for x in [-1/4, 0), Q0.31 in and out. */
+static int32_t exp_on_interval(const int32_t a)
+{
+    const int32_t x = a + (1 << 28); /* x = a + 1/8 */
+    const int32_t x2 = arm_nn_doubling_high_mult(x, x);
+    const int32_t x3 = arm_nn_doubling_high_mult(x2, x);
+    const int32_t x4 = arm_nn_doubling_high_mult(x2, x2);
+    const int32_t x4_over_4 = arm_nn_divide_by_power_of_two(x4, 2);
+    const int32_t poly =
+        arm_nn_divide_by_power_of_two(arm_nn_doubling_high_mult(x4_over_4 + x3, 715827883) + x2, 1);
+    return 1895147668 + arm_nn_doubling_high_mult(1895147668, x + poly); /* exp(-1/8) * (1 + x + ...) */
+}
+
+/* exp(a) for a <= 0 in Q5.26, result in Q0.31. */
+static int32_t exp_on_negative_values(const int32_t a)
+{
+    static const int32_t barrel[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+    const int32_t quarter = 1 << 24;
+    const int32_t a_mod = (a & (quarter - 1)) - quarter; /* in [-1/4, 0) */
+    int32_t result = exp_on_interval(arm_nn_sat_shl(a_mod, 5));
+    const int32_t remainder = a_mod - a;
+    for (int32_t i = 0; i < 7; i++)
+    {
+        if (remainder & (1 << (24 + i)))
+        {
+            result = arm_nn_doubling_high_mult(result, barrel[i]);
+        }
+    }
+    return a == 0 ? NN_Q31_MAX : result;
+}
+
+/* 1 / (1 + x) for x in [0, 1), Q0.31 in and out. */
+static int32_t one_over_one_plus_x(const int32_t a)
+{
+    const int64_t sum = (int64_t)a + NN_Q31_MAX;
+    const int32_t half_den = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    int32_t x = 1515870810 + arm_nn_doubling_high_mult(half_den, -1010580540); /* 48/17 - 32/17 d, Q2.29 */
+    for (int32_t i = 0; i < 3; i++)
+    {
+        const int32_t one_minus = (1 << 29) - arm_nn_doubling_high_mult(half_den, x);
+        x = x + arm_nn_sat_shl(arm_nn_doubling_high_mult(x, one_minus), 2);
+    }
+    return arm_nn_sat_shl(x, 1);
+}
+
+static int32_t count_leading_zeros(const uint32_t x)
+{
+    return x == 0 ? 32 : __builtin_clz(x);
+}
+
+void arm_softmax_s8(const int8_t *input,
+                    const int32_t num_rows,
+                    const int32_t row_size,
+                    const int32_t mult,
+                    const int32_t shift,
+                    const int32_t diff_min,
+                    int8_t *output)
+{
+    for (int32_t r = 0; r < num_rows; r++)
+    {
+        const int8_t *in = input + r * row_size;
+        int8_t *out = output + r * row_size;
+        int32_t max = NN_Q7_MIN;
+        for (int32_t i = 0; i < row_size; i++)
+        {
+            max = MAX(max, in[i]);
+        }
+        int32_t sum = 0;
+        for (int32_t i = 0; i < row_size; i++)
+        {
+            const int32_t diff = in[i] - max;
+            if (diff >= diff_min)
+            {
+                const int32_t scaled = arm_nn_doubling_high_mult(diff * (1 << shift), mult);
+                sum += arm_nn_divide_by_power_of_two(exp_on_negative_values(scaled), ACCUM_BITS);
+            }
+        }
+        const int32_t headroom = count_leading_zeros((uint32_t)sum);
+        const int32_t bits_over_unit = ACCUM_BITS - headroom;
+        const int32_t shifted_minus_one = (int32_t)(((uint32_t)sum << headroom) - (1u << 31));
+        const int32_t reciprocal = one_over_one_plus_x(shifted_minus_one);
+        for (int32_t i = 0; i < row_size; i++)
+        {
+            const int32_t diff = in[i] - max;
+            if (diff >= diff_min)
+            {
+                const int32_t scaled = arm_nn_doubling_high_mult(diff * (1 << shift), mult);
+                const int32_t e = exp_on_negative_values(scaled);
+                const int32_t res =
+                    arm_nn_divide_by_power_of_two(arm_nn_doubling_high_mult(reciprocal, e), bits_over_unit + 23);
+                out[i] = arm_nn_clamp_s8(res + NN_Q7_MIN, NN_Q7_MIN, NN_Q7_MAX);
+            }
+            else
+            {
+                out[i] = NN_Q7_MIN;
+            }
+        }
+    }
+}
