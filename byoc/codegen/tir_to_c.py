@@ -94,24 +94,36 @@ class CFunction:
 
 
 def lower_primfunc(func: tirx.PrimFunc) -> tirx.PrimFunc:
-    """Run TVM's TIR lowering (no vectorisation, no packed API) on one PrimFunc."""
+    """Run TVM's TIR lowering (no vectorisation, no packed API) on one PrimFunc.
+
+    ``NarrowDataType`` turns the int64 indices LegalizeOps produces into int32 (much cheaper
+    on a 32-bit core). Its bound analysis rejects some functions with expression-level
+    ``Let`` bindings; those are written with int32 indices already, so they are lowered
+    without it.
+    """
     mod = tvm.IRModule({"main": func.with_attr("global_symbol", "main")})
-    passes = [
-        s_tir.transform.CanonicalizeLoop(),
-        s_tir.transform.LowerInitBlock(),
-        s_tir.transform.PlanAndUpdateBufferAllocationLocation(),
-        s_tir.transform.ConvertBlocksToOpaque(),
-        s_tir.transform.CompactBufferAllocation(),
-        s_tir.transform.LowerMatchBuffer(),
-        s_tir.transform.LowerOpaqueBlock(),
-        tirx.transform.FlattenBuffer(),
-        tirx.transform.NarrowDataType(32),
-        tirx.transform.StmtSimplify(),
-        tirx.transform.RemoveNoOp(),
-    ]
+
+    def pipeline(narrow: bool) -> list:
+        return [
+            s_tir.transform.CanonicalizeLoop(),
+            s_tir.transform.LowerInitBlock(),
+            s_tir.transform.PlanAndUpdateBufferAllocationLocation(),
+            s_tir.transform.ConvertBlocksToOpaque(),
+            s_tir.transform.CompactBufferAllocation(),
+            s_tir.transform.LowerMatchBuffer(),
+            s_tir.transform.LowerOpaqueBlock(),
+            tirx.transform.FlattenBuffer(),
+            *([tirx.transform.NarrowDataType(32)] if narrow else []),
+            tirx.transform.StmtSimplify(),
+            tirx.transform.RemoveNoOp(),
+        ]
+
     with tvm.transform.PassContext(opt_level=3, config={"tirx.disable_vectorize": True}):
-        mod = tvm.transform.Sequential(passes)(mod)
-    return mod["main"]
+        try:
+            lowered = tvm.transform.Sequential(pipeline(True))(mod)
+        except tvm.error.InternalError:
+            lowered = tvm.transform.Sequential(pipeline(False))(mod)
+    return lowered["main"]
 
 
 def _int_literal(value: int, dtype: str) -> str:
@@ -260,6 +272,18 @@ class _Printer:
             return f"(({c_type(buffer.dtype)}*){ptr})[{index}]"
         return f"{ptr}[{index}]"
 
+    def hoist_lets(self, e):
+        """Emit the chain of ``Let`` bindings around an expression as local variables.
+
+        Only a Let at the top of a stored value is hoisted: its value is evaluated
+        unconditionally by TIR's semantics anyway. A Let nested under a condition (whose
+        hoisting could evaluate a guarded load) is refused by ``expr``."""
+        while type(e).__name__ == "Let":
+            value = self.hoist_lets(e.value)
+            self.emit(f"const {c_type(_dtype(e.var))} {self.name_of(e.var)} = {self.expr(value)};")
+            e = e.body
+        return e
+
     # -- statements -------------------------------------------------------------------
     def stmt(self, s) -> None:  # noqa: C901
         kind = type(s).__name__
@@ -277,9 +301,11 @@ class _Printer:
             self.indent -= 1
             self.emit("}")
         elif kind == "BufferStore":
-            self.emit(f"{self.buffer_access(s.buffer, s.indices)} = {self.expr(s.value)};")
+            value = self.hoist_lets(s.value)
+            self.emit(f"{self.buffer_access(s.buffer, s.indices)} = {self.expr(value)};")
         elif kind == "Bind":
-            self.emit(f"{c_type(_dtype(s.var))} {self.name_of(s.var)} = {self.expr(s.value)};")
+            value = self.hoist_lets(s.value)
+            self.emit(f"{c_type(_dtype(s.var))} {self.name_of(s.var)} = {self.expr(value)};")
         elif kind == "IfThenElse":
             self.emit(f"if ({self.expr(s.condition)}) {{")
             self.indent += 1
