@@ -562,6 +562,44 @@ def special_cases() -> list[Case]:
     return c
 
 
+#: Issue 4's kernel benchmark: name -> (description, MACs, Arm CMSIS-NN v7 instructions on the
+#: Helium build, GCC 12.2 -O3, QEMU mps3-an547).
+BENCH_CASES = {
+    "C1": ("conv 3x3 stride 1 SAME, 1x16x16x16 -> 16", 589_824, 228_758),
+    "C2": ("conv 1x1, 1x16x16x32 -> 64", 524_288, 322_339),
+    "C3": ("conv 3x3 stride 2 SAME, 1x32x32x3 -> 8", 55_296, 110_364),
+    "C4": ("depthwise 3x3 stride 1 SAME, 1x16x16x32", 73_728, 198_279),
+    "C5": ("depthwise 3x3 stride 2 SAME, 1x32x32x16", 36_864, 128_180),
+    "C6": ("fully connected 256 -> 64 (kernel sums precomputed)", 16_384, 8_640),
+    "C7": ("avgpool 2x2 stride 2, 1x16x16x32", 0, 35_041),
+    "C8": ("maxpool 2x2 stride 2, 1x16x16x32", 0, 15_977),
+    "C9": ("softmax 1x1000", 0, 536_954),
+    "C10": ("add, 1x16x16x32", 0, 112_734),
+    "C11": ("depthwise 3x3 SAME 1x25x5x64 + conv 1x1 64 -> 64", 584_000, 369_747),
+}
+
+
+def bench_cases() -> list[Case]:
+    """The calls of BENCH_CASES (input and output zero point -128, no activation). C11 is two
+    cases (C11.dw, C11.conv) whose counts add up."""
+    zp = dict(input_zp=-128, output_zp=-128)
+    cases = [
+        conv_case("C1", 1, (1, 16, 16, 16), 16, (3, 3), (1, 1), "SAME", **zp),
+        conv_case("C2", 2, (1, 16, 16, 32), 64, (1, 1), (1, 1), "SAME", **zp),
+        conv_case("C3", 3, (1, 32, 32, 3), 8, (3, 3), (2, 2), "SAME", **zp),
+        dw_case("C4", 4, (1, 16, 16, 32), (3, 3), (1, 1), "SAME", **zp),
+        dw_case("C5", 5, (1, 32, 32, 16), (3, 3), (2, 2), "SAME", **zp),
+        fc_case("C6", 6, 1, 256, 64, **zp),
+        pool_case("C7", 7, "avg", (1, 16, 16, 32), (2, 2), (2, 2), zero_point=-128),
+        pool_case("C8", 8, "max", (1, 16, 16, 32), (2, 2), (2, 2), zero_point=-128),
+        softmax_case("C9", 9, 1, 1000),
+        add_case("C10", 10, (1, 16, 16, 32), zero_points=(-128, -128, -128)),
+        dw_case("C11.dw", 11, (1, 25, 5, 64), (3, 3), (1, 1), "SAME", **zp),
+        conv_case("C11.conv", 12, (1, 25, 5, 64), 64, (1, 1), (1, 1), "SAME", **zp),
+    ]
+    return cases
+
+
 def default_cases() -> list[Case]:
     """The bounded default sweep (bit-exactness on host and QEMU)."""
     return (special_cases() + random_conv_cases(1, 40) + random_dw_cases(2, 30) + random_fc_cases(3, 16)

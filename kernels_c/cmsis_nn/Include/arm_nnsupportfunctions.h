@@ -235,6 +235,159 @@ arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
                                        int8_t *dst,
                                        int32_t dst_stride);
 
+#if defined(ARM_MATH_MVEI)
+/**
+ * Helium: four rows (explicit pointers, may repeat) x all n_out weight rows, storing the first
+ * nrows results to dst + r * dst_stride + o. Requantization, offsets and clamp as
+ * arm_nn_mat_mult_s8 (no kernel sums, no rhs offset).
+ */
+void arm_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
+                                  int32_t nrows,
+                                  const int8_t *rhs,
+                                  int32_t n_out,
+                                  int32_t k,
+                                  const int32_t *bias,
+                                  const int32_t *mult,
+                                  const int32_t *shift,
+                                  int32_t per_channel,
+                                  int32_t lhs_offset,
+                                  int32_t dst_offset,
+                                  int32_t act_min,
+                                  int32_t act_max,
+                                  int8_t *dst,
+                                  int32_t dst_stride);
+
+/**
+ * Helium depthwise convolution with channel multiplier 1: any stride, padding, dilation, batch;
+ * no scratch memory (arm_nn_depthwise_conv_s8_mve.c).
+ */
+void arm_nn_depthwise_conv_s8_mve(const cmsis_nn_dw_conv_params *dw_conv_params,
+                                  const cmsis_nn_per_channel_quant_params *quant_params,
+                                  const cmsis_nn_dims *input_dims,
+                                  const int8_t *input_data,
+                                  const cmsis_nn_dims *filter_dims,
+                                  const int8_t *filter_data,
+                                  const int32_t *bias_data,
+                                  const cmsis_nn_dims *output_dims,
+                                  int8_t *output_data);
+
+/*
+ * Tail-predicated Helium loops (DLSTP/WLSTP ... LETP) are written as inline assembly: GCC 12
+ * never emits them, and its predicated-loop code spills the predicate every iteration.
+ */
+
+/** Helium: copy n bytes. */
+ARM_NN_INLINE void arm_nn_copy_s8_mve(int8_t *dst, const int8_t *src, int32_t n)
+{
+    __asm volatile("   wlstp.8     lr, %[n], 2f        \n"
+                   "1: vldrb.8     q0, [%[s]], #16     \n"
+                   "   vstrb.8     q0, [%[d]], #16     \n"
+                   "   letp        lr, 1b              \n"
+                   "2:                                 \n"
+                   : [d] "+r"(dst), [s] "+r"(src)
+                   : [n] "r"(n)
+                   : "q0", "lr", "memory");
+}
+
+/** Helium: set n bytes to v. */
+ARM_NN_INLINE void arm_nn_fill_s8_mve(int8_t *dst, const int8_t v, int32_t n)
+{
+    __asm volatile("   vdup.8      q0, %[v]            \n"
+                   "   wlstp.8     lr, %[n], 2f        \n"
+                   "1: vstrb.8     q0, [%[d]], #16     \n"
+                   "   letp        lr, 1b              \n"
+                   "2:                                 \n"
+                   : [d] "+r"(dst)
+                   : [n] "r"(n), [v] "r"((int32_t)v)
+                   : "q0", "lr", "memory");
+}
+
+/**
+ * Helium: four dot products of k int8 values, w against r0..r3, plus the sum of w:
+ *   acc[i] += sum_j w[j] * ri[j];  *wsum += sum_j w[j].   (k >= 1)
+ */
+ARM_NN_INLINE void arm_nn_dot4_s8_mve(const int8_t *w,
+                                      const int8_t *r0,
+                                      const int8_t *r1,
+                                      const int8_t *r2,
+                                      const int8_t *r3,
+                                      const int32_t k,
+                                      int32_t *acc,
+                                      int32_t *wsum)
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ws = 0;
+    __asm volatile("   dlstp.8     lr, %[k]            \n"
+                   "1: vldrb.8     q0, [%[w]], #16     \n"
+                   "   vaddva.s8   %[ws], q0           \n"
+                   "   vldrb.8     q1, [%[r0]], #16    \n"
+                   "   vmlava.s8   %[a0], q1, q0       \n"
+                   "   vldrb.8     q2, [%[r1]], #16    \n"
+                   "   vmlava.s8   %[a1], q2, q0       \n"
+                   "   vldrb.8     q3, [%[r2]], #16    \n"
+                   "   vmlava.s8   %[a2], q3, q0       \n"
+                   "   vldrb.8     q1, [%[r3]], #16    \n"
+                   "   vmlava.s8   %[a3], q1, q0       \n"
+                   "   letp        lr, 1b              \n"
+                   : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [ws] "+Te"(ws),
+                     [w] "+r"(w), [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3)
+                   : [k] "r"(k)
+                   : "q0", "q1", "q2", "q3", "lr", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    *wsum = ws;
+}
+
+/**
+ * Helium: four dot products of one row x against four weight rows w0..w3 (k >= 1):
+ *   acc[i] = sum_j x[j] * wi[j].
+ */
+ARM_NN_INLINE void arm_nn_dot1x4_s8_mve(const int8_t *x,
+                                        const int8_t *w0,
+                                        const int8_t *w1,
+                                        const int8_t *w2,
+                                        const int8_t *w3,
+                                        const int32_t k,
+                                        int32_t *acc)
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    __asm volatile("   dlstp.8     lr, %[k]            \n"
+                   "1: vldrb.8     q0, [%[x]], #16     \n"
+                   "   vldrb.8     q1, [%[w0]], #16    \n"
+                   "   vmlava.s8   %[a0], q0, q1       \n"
+                   "   vldrb.8     q2, [%[w1]], #16    \n"
+                   "   vmlava.s8   %[a1], q0, q2       \n"
+                   "   vldrb.8     q3, [%[w2]], #16    \n"
+                   "   vmlava.s8   %[a2], q0, q3       \n"
+                   "   vldrb.8     q1, [%[w3]], #16    \n"
+                   "   vmlava.s8   %[a3], q0, q1       \n"
+                   "   letp        lr, 1b              \n"
+                   : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [x] "+r"(x),
+                     [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3)
+                   : [k] "r"(k)
+                   : "q0", "q1", "q2", "q3", "lr", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/** Helium: sum of k int8 values (k >= 1). */
+ARM_NN_INLINE int32_t arm_nn_sum_s8_mve(const int8_t *x, const int32_t k)
+{
+    int32_t s = 0;
+    __asm volatile("   dlstp.8     lr, %[k]            \n"
+                   "1: vldrb.8     q0, [%[x]], #16     \n"
+                   "   vaddva.s8   %[s], q0            \n"
+                   "   letp        lr, 1b              \n"
+                   : [s] "+Te"(s), [x] "+r"(x)
+                   : [k] "r"(k)
+                   : "q0", "lr", "memory");
+    return s;
+}
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,7 +15,7 @@
 #include "arm_nnsupportfunctions.h"
 
 
-arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
+static arm_cmsis_nn_status mat_mult_ref(const int8_t *lhs,
                                        int32_t lhs_rows,
                                        int32_t lhs_stride,
                                        const int8_t *rhs,
@@ -65,3 +65,214 @@ arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
     }
     return ARM_CMSIS_NN_SUCCESS;
 }
+
+#if defined(ARM_MATH_MVEI)
+
+/* Clamp, add the output offset and store helpers shared by both Helium kernels. */
+ARM_NN_INLINE int32x4_t finish_mve(int32x4_t acc, const int32_t dst_offset, const int32_t act_min, const int32_t act_max)
+{
+    acc = vaddq_n_s32(acc, dst_offset);
+    acc = vmaxq_s32(acc, vdupq_n_s32(act_min));
+    return vminq_s32(acc, vdupq_n_s32(act_max));
+}
+
+/* Requantize, offset, clamp and store four outputs of one row (lanes = output channels). */
+ARM_NN_INLINE void store_row_mve(int32x4_t acc,
+                                 const int32x4_t vm,
+                                 const int32x4_t vs,
+                                 const int32_t dst_offset,
+                                 const int32_t act_min,
+                                 const int32_t act_max,
+                                 int8_t *dst,
+                                 const mve_pred16_t p)
+{
+    acc = arm_nn_requantize_mve_32x4(acc, vm, vs);
+    acc = finish_mve(acc, dst_offset, act_min, act_max);
+    vstrbq_p_s32(dst, acc, p);
+}
+
+/*
+ * Four rows x four output channels per block: for each channel one tail-predicated loop with four
+ * VMLADAVA (one per row) and a VADDVA (the weight sum that carries the lhs offset), i.e. 11
+ * instructions per 64 multiply-accumulates; the 4x4 results are then requantized a row at a
+ * time with per-lane (per-channel) multipliers. Rows may repeat; only the first nrows are stored.
+ */
+void arm_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
+                                  const int32_t nrows,
+                                  const int8_t *rhs,
+                                  const int32_t n_out,
+                                  const int32_t k,
+                                  const int32_t *bias,
+                                  const int32_t *mult,
+                                  const int32_t *shift,
+                                  const int32_t per_channel,
+                                  const int32_t lhs_offset,
+                                  const int32_t dst_offset,
+                                  const int32_t act_min,
+                                  const int32_t act_max,
+                                  int8_t *dst,
+                                  const int32_t dst_stride)
+{
+    int32_t acc[4][4]; /* [row][channel] */
+    int32_t wsum[4];
+    int32_t dot[4];
+    int32x4_t vm = vdupq_n_s32(mult[0]);
+    int32x4_t vs = vdupq_n_s32(shift[0]);
+
+    for (int32_t o = 0; o < n_out; o += 4)
+    {
+        const int32_t n = MIN(4, n_out - o);
+        const mve_pred16_t p = vctp32q((uint32_t)n);
+        for (int32_t c = 0; c < n; c++)
+        {
+            arm_nn_dot4_s8_mve(rhs + (o + c) * k, rows[0], rows[1], rows[2], rows[3], k, dot, &wsum[c]);
+            acc[0][c] = dot[0];
+            acc[1][c] = dot[1];
+            acc[2][c] = dot[2];
+            acc[3][c] = dot[3];
+        }
+        int32x4_t base = vmulq_n_s32(vldrwq_z_s32(wsum, p), lhs_offset);
+        if (bias != NULL)
+        {
+            base = vaddq_s32(base, vldrwq_z_s32(bias + o, p));
+        }
+        if (per_channel)
+        {
+            vm = vldrwq_z_s32(mult + o, p);
+            vs = vldrwq_z_s32(shift + o, p);
+        }
+        int8_t *d = dst + o;
+        for (int32_t r = 0; r < nrows; r++)
+        {
+            store_row_mve(vaddq_s32(vld1q_s32(acc[r]), base), vm, vs, dst_offset, act_min, act_max, d, p);
+            d += dst_stride;
+        }
+    }
+}
+
+/*
+ * One row x four output channels per step (fully connected): one tail-predicated loop with one
+ * row load, four weight loads and four VMLADAVA (10 instructions per 64 MACs). The kernel sums
+ * (bias + lhs_offset * weight row sums) come from kernel_sum, or are computed per group.
+ */
+static void mat_mult_row_mve(const int8_t *row,
+                             const int8_t *rhs,
+                             const int32_t n_out,
+                             const int32_t k,
+                             const int32_t *bias,
+                             const int32_t *kernel_sum,
+                             const int32_t *mult,
+                             const int32_t *shift,
+                             const int32_t per_channel,
+                             const int32_t lhs_offset,
+                             const int32_t dst_offset,
+                             const int32_t act_min,
+                             const int32_t act_max,
+                             int8_t *dst)
+{
+    int32_t dot[4];
+    int32x4_t vm = vdupq_n_s32(mult[0]);
+    int32x4_t vs = vdupq_n_s32(shift[0]);
+
+    for (int32_t o = 0; o < n_out; o += 4)
+    {
+        const int32_t n = MIN(4, n_out - o);
+        const mve_pred16_t p = vctp32q((uint32_t)n);
+        const int8_t *w0 = rhs + o * k;
+        const int8_t *w1 = n > 1 ? w0 + k : w0;
+        const int8_t *w2 = n > 2 ? w0 + 2 * k : w0;
+        const int8_t *w3 = n > 3 ? w0 + 3 * k : w0;
+        int32x4_t base;
+        if (kernel_sum != NULL)
+        {
+            base = vldrwq_z_s32(kernel_sum + o, p);
+        }
+        else
+        {
+            const int32_t sums[4] = {arm_nn_sum_s8_mve(w0, k), arm_nn_sum_s8_mve(w1, k), arm_nn_sum_s8_mve(w2, k),
+                                     arm_nn_sum_s8_mve(w3, k)};
+            base = vmulq_n_s32(vld1q_s32(sums), lhs_offset);
+            if (bias != NULL)
+            {
+                base = vaddq_s32(base, vldrwq_z_s32(bias + o, p));
+            }
+        }
+        arm_nn_dot1x4_s8_mve(row, w0, w1, w2, w3, k, dot);
+        if (per_channel)
+        {
+            vm = vldrwq_z_s32(mult + o, p);
+            vs = vldrwq_z_s32(shift + o, p);
+        }
+        store_row_mve(vaddq_s32(vld1q_s32(dot), base), vm, vs, dst_offset, act_min, act_max, dst + o, p);
+    }
+}
+
+arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
+                                       int32_t lhs_rows,
+                                       int32_t lhs_stride,
+                                       const int8_t *rhs,
+                                       int32_t n_out,
+                                       int32_t k,
+                                       const int32_t *bias,
+                                       const int32_t *kernel_sum,
+                                       const int32_t *mult,
+                                       const int32_t *shift,
+                                       int32_t per_channel,
+                                       int32_t lhs_offset,
+                                       int32_t rhs_offset,
+                                       int32_t dst_offset,
+                                       int32_t act_min,
+                                       int32_t act_max,
+                                       int8_t *dst,
+                                       int32_t dst_stride)
+{
+    if (rhs_offset != 0)
+    {
+        return mat_mult_ref(lhs, lhs_rows, lhs_stride, rhs, n_out, k, bias, kernel_sum, mult, shift, per_channel,
+                            lhs_offset, rhs_offset, dst_offset, act_min, act_max, dst, dst_stride);
+    }
+    int32_t r = 0;
+    if (kernel_sum == NULL)
+    {
+        for (; r + 4 <= lhs_rows; r += 4)
+        {
+            const int8_t *rows[4] = {lhs + r * lhs_stride, lhs + (r + 1) * lhs_stride, lhs + (r + 2) * lhs_stride,
+                                     lhs + (r + 3) * lhs_stride};
+            arm_nn_mat_mult_4rows_s8_mve(rows, 4, rhs, n_out, k, bias, mult, shift, per_channel, lhs_offset,
+                                         dst_offset, act_min, act_max, dst + r * dst_stride, dst_stride);
+        }
+    }
+    for (; r < lhs_rows; r++)
+    {
+        mat_mult_row_mve(lhs + r * lhs_stride, rhs, n_out, k, bias, kernel_sum, mult, shift, per_channel, lhs_offset,
+                         dst_offset, act_min, act_max, dst + r * dst_stride);
+    }
+    return ARM_CMSIS_NN_SUCCESS;
+}
+
+#else
+
+arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
+                                       int32_t lhs_rows,
+                                       int32_t lhs_stride,
+                                       const int8_t *rhs,
+                                       int32_t n_out,
+                                       int32_t k,
+                                       const int32_t *bias,
+                                       const int32_t *kernel_sum,
+                                       const int32_t *mult,
+                                       const int32_t *shift,
+                                       int32_t per_channel,
+                                       int32_t lhs_offset,
+                                       int32_t rhs_offset,
+                                       int32_t dst_offset,
+                                       int32_t act_min,
+                                       int32_t act_max,
+                                       int8_t *dst,
+                                       int32_t dst_stride)
+{
+    return mat_mult_ref(lhs, lhs_rows, lhs_stride, rhs, n_out, k, bias, kernel_sum, mult, shift, per_channel,
+                        lhs_offset, rhs_offset, dst_offset, act_min, act_max, dst, dst_stride);
+}
+
+#endif

@@ -13,6 +13,78 @@
 #include "arm_nnfunctions.h"
 #include "arm_nnsupportfunctions.h"
 
+#if defined(ARM_MATH_MVEI)
+
+/*
+ * Helium: four channels per int32 vector. The rounded division by the window count is exact as
+ * (|sum| + count/2) * ceil(2^32 / count) >> 32 (VMULH) for windows below 4096 positions, then
+ * the sign is restored (C division truncates toward zero).
+ */
+static void avgpool_mve(const cmsis_nn_pool_params *pool_params,
+                        const cmsis_nn_dims *input_dims,
+                        const int8_t *input_data,
+                        const cmsis_nn_dims *filter_dims,
+                        const cmsis_nn_dims *output_dims,
+                        int8_t *output_data)
+{
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t ch = input_dims->c;
+    const int32x4_t act_min = vdupq_n_s32(pool_params->activation.min);
+    const int32x4_t act_max = vdupq_n_s32(pool_params->activation.max);
+    for (int32_t b = 0; b < input_dims->n; b++)
+    {
+        const int8_t *in_batch = input_data + b * in_h * in_w * ch;
+        for (int32_t oy = 0; oy < output_dims->h; oy++)
+        {
+            const int32_t y0 = oy * pool_params->stride.h - pool_params->padding.h;
+            const int32_t ky0 = MAX(0, -y0);
+            const int32_t ky1 = MIN(filter_dims->h, in_h - y0);
+            for (int32_t ox = 0; ox < output_dims->w; ox++)
+            {
+                const int32_t x0 = ox * pool_params->stride.w - pool_params->padding.w;
+                const int32_t kx0 = MAX(0, -x0);
+                const int32_t kx1 = MIN(filter_dims->w, in_w - x0);
+                const int32_t count = MAX(0, ky1 - ky0) * MAX(0, kx1 - kx0);
+                const uint32_t recip = count > 1 ? 0xFFFFFFFFu / (uint32_t)count + 1u : 0u;
+                const int8_t *base = in_batch + ((y0 + ky0) * in_w + x0 + kx0) * ch;
+                for (int32_t c = 0; c < ch; c += 4)
+                {
+                    const mve_pred16_t p = vctp32q((uint32_t)(ch - c));
+                    int32x4_t sum = vdupq_n_s32(0);
+                    const int8_t *row = base + c;
+                    for (int32_t ky = ky0; ky < ky1; ky++)
+                    {
+                        const int8_t *ip = row;
+                        for (int32_t kx = kx0; kx < kx1; kx++)
+                        {
+                            sum = vaddq_s32(sum, vldrbq_z_s32(ip, p));
+                            ip += ch;
+                        }
+                        row += in_w * ch;
+                    }
+                    int32x4_t avg = sum;
+                    if (count > 1)
+                    {
+                        const uint32x4_t mag = vreinterpretq_u32_s32(vaddq_n_s32(vabsq_s32(sum), count / 2));
+                        const int32x4_t q = vreinterpretq_s32_u32(vmulhq_u32(mag, vdupq_n_u32(recip)));
+                        avg = vpselq_s32(q, vnegq_s32(q), vcmpgtq_n_s32(sum, 0));
+                    }
+                    else if (count == 0)
+                    {
+                        avg = vdupq_n_s32(0);
+                    }
+                    avg = vminq_s32(vmaxq_s32(avg, act_min), act_max);
+                    vstrbq_p_s32(output_data + c, avg, p);
+                }
+                output_data += ch;
+            }
+        }
+    }
+}
+
+#endif
+
 static int32_t rounded_average(const int32_t sum, const int32_t count)
 {
     return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
@@ -27,6 +99,13 @@ arm_cmsis_nn_status arm_avgpool_s8(const cmsis_nn_context *ctx,
                                    int8_t *output_data)
 {
     (void)ctx;
+#if defined(ARM_MATH_MVEI)
+    if (input_dims->c == output_dims->c && filter_dims->h * filter_dims->w < 4096)
+    {
+        avgpool_mve(pool_params, input_dims, input_data, filter_dims, output_dims, output_data);
+        return ARM_CMSIS_NN_SUCCESS;
+    }
+#endif
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
     const int32_t ch = input_dims->c;

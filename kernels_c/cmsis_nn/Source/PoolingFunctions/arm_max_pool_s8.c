@@ -10,6 +10,61 @@
 #include "arm_nnfunctions.h"
 #include "arm_nnsupportfunctions.h"
 
+#if defined(ARM_MATH_MVEI)
+
+/* Helium: 16 channels per vector, VMAX over the window taps inside the input. */
+static void max_pool_mve(const cmsis_nn_pool_params *pool_params,
+                         const cmsis_nn_dims *input_dims,
+                         const int8_t *input_data,
+                         const cmsis_nn_dims *filter_dims,
+                         const cmsis_nn_dims *output_dims,
+                         int8_t *output_data)
+{
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t ch = input_dims->c;
+    const int8x16_t act_min = vdupq_n_s8((int8_t)MAX(pool_params->activation.min, NN_Q7_MIN));
+    const int8x16_t act_max = vdupq_n_s8((int8_t)MIN(pool_params->activation.max, NN_Q7_MAX));
+    for (int32_t b = 0; b < input_dims->n; b++)
+    {
+        const int8_t *in_batch = input_data + b * in_h * in_w * ch;
+        for (int32_t oy = 0; oy < output_dims->h; oy++)
+        {
+            const int32_t y0 = oy * pool_params->stride.h - pool_params->padding.h;
+            const int32_t ky0 = MAX(0, -y0);
+            const int32_t ky1 = MIN(filter_dims->h, in_h - y0);
+            for (int32_t ox = 0; ox < output_dims->w; ox++)
+            {
+                const int32_t x0 = ox * pool_params->stride.w - pool_params->padding.w;
+                const int32_t kx0 = MAX(0, -x0);
+                const int32_t kx1 = MIN(filter_dims->w, in_w - x0);
+                const int8_t *base = in_batch + ((y0 + ky0) * in_w + x0 + kx0) * ch;
+                for (int32_t c = 0; c < ch; c += 16)
+                {
+                    const mve_pred16_t p = vctp8q((uint32_t)(ch - c));
+                    int8x16_t m = vdupq_n_s8(NN_Q7_MIN);
+                    const int8_t *row = base + c;
+                    for (int32_t ky = ky0; ky < ky1; ky++)
+                    {
+                        const int8_t *ip = row;
+                        for (int32_t kx = kx0; kx < kx1; kx++)
+                        {
+                            m = vmaxq_s8(m, vldrbq_z_s8(ip, p));
+                            ip += ch;
+                        }
+                        row += in_w * ch;
+                    }
+                    m = vminq_s8(vmaxq_s8(m, act_min), act_max);
+                    vstrbq_p_s8(output_data + c, m, p);
+                }
+                output_data += ch;
+            }
+        }
+    }
+}
+
+#endif
+
 arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
                                     const cmsis_nn_pool_params *pool_params,
                                     const cmsis_nn_dims *input_dims,
@@ -19,6 +74,13 @@ arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
                                     int8_t *output_data)
 {
     (void)ctx;
+#if defined(ARM_MATH_MVEI)
+    if (input_dims->c == output_dims->c)
+    {
+        max_pool_mve(pool_params, input_dims, input_data, filter_dims, output_dims, output_data);
+        return ARM_CMSIS_NN_SUCCESS;
+    }
+#endif
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
     const int32_t ch = input_dims->c;
