@@ -5,8 +5,9 @@ matching CMSIS-NN call with arguments computed by ``byoc.cmsisnn_params`` (what 
 generator will emit). The same cases run
 
 * on the host: the portable C path, built with gcc -Wall -Wextra -Werror (one driver process);
-* on Corstone-300 / QEMU: the Helium path (-mcpu=cortex-m55) and the DSP path
-  (kernels built with -mcpu=cortex-m55+nomve), one firmware per path with the cases embedded;
+* on Corstone-300 / QEMU: the Helium path (-mcpu=cortex-m55), the DSP path (kernels built with
+  -mcpu=cortex-m55+nomve) and the portable path on the target (+nomve+nodsp), one firmware per
+  path with the cases embedded;
 
 and the kernels must also build for every supported core (build only). Buffer-size functions are
 checked against the Python mirror and against Arm's own compiled size functions (from the
@@ -273,7 +274,7 @@ def test_kernel_path_names():
 # Corstone-300 / QEMU: Helium and DSP paths
 # ---------------------------------------------------------------------------------------
 
-QEMU_PATHS = ["mve", "dsp"]
+QEMU_PATHS = ["mve", "dsp", "c"]
 
 
 @pytest.fixture(scope="module")

@@ -113,7 +113,12 @@ arm_cmsis_nn_status arm_convolve_1_x_n_s8(const cmsis_nn_context *ctx,
                                   filter_data, bias_data, output_dims, output_data);
     }
 #else
-    (void)ctx;
+    if (ctx != NULL && ctx->buf != NULL)
+    {
+        /* DSP / C: the scratch has the generic size, use the im2col kernel. */
+        return arm_convolve_s8(ctx, conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
+                               bias_dims, bias_data, NULL, output_dims, output_data);
+    }
 #endif
     return arm_nn_convolve_s8_ref(conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
                                   bias_data, output_dims, output_data);

@@ -16,51 +16,99 @@
 
 
 static arm_cmsis_nn_status mat_mult_ref(const int8_t *lhs,
-                                       int32_t lhs_rows,
-                                       int32_t lhs_stride,
-                                       const int8_t *rhs,
-                                       int32_t n_out,
-                                       int32_t k,
-                                       const int32_t *bias,
-                                       const int32_t *kernel_sum,
-                                       const int32_t *mult,
-                                       const int32_t *shift,
-                                       int32_t per_channel,
-                                       int32_t lhs_offset,
-                                       int32_t rhs_offset,
-                                       int32_t dst_offset,
-                                       int32_t act_min,
-                                       int32_t act_max,
-                                       int8_t *dst,
-                                       int32_t dst_stride)
+                                        int32_t lhs_rows,
+                                        int32_t lhs_stride,
+                                        const int8_t *rhs,
+                                        int32_t n_out,
+                                        int32_t k,
+                                        const int32_t *bias,
+                                        const int32_t *kernel_sum,
+                                        const int32_t *mult,
+                                        const int32_t *shift,
+                                        int32_t per_channel,
+                                        int32_t lhs_offset,
+                                        int32_t rhs_offset,
+                                        int32_t dst_offset,
+                                        int32_t act_min,
+                                        int32_t act_max,
+                                        int8_t *dst,
+                                        int32_t dst_stride)
 {
-    for (int32_t r = 0; r < lhs_rows; r++)
+    /* Portable C: two rows x two output channels per step. With kernel sums the lhs offset is
+     * already accounted for. */
+    const int32_t x_off = kernel_sum != NULL ? 0 : lhs_offset;
+    for (int32_t r = 0; r < lhs_rows; r += 2)
     {
-        const int8_t *row = lhs + r * lhs_stride;
-        int8_t *out = dst + r * dst_stride;
-        for (int32_t o = 0; o < n_out; o++)
+        const int two_rows = r + 1 < lhs_rows;
+        const int8_t *row0 = lhs + r * lhs_stride;
+        const int8_t *row1 = two_rows ? row0 + lhs_stride : row0;
+        int8_t *out0 = dst + r * dst_stride;
+        int8_t *out1 = out0 + dst_stride;
+        for (int32_t o = 0; o < n_out; o += 2)
         {
-            const int8_t *w = rhs + o * k;
-            int32_t acc;
+            const int two_ch = o + 1 < n_out;
+            const int32_t o1 = two_ch ? o + 1 : o;
+            const int8_t *w0 = rhs + o * k;
+            const int8_t *w1 = rhs + o1 * k;
+            int32_t b0, b1;
             if (kernel_sum != NULL)
             {
-                acc = kernel_sum[o];
-                for (int32_t j = 0; j < k; j++)
+                b0 = kernel_sum[o];
+                b1 = kernel_sum[o1];
+            }
+            else
+            {
+                b0 = bias != NULL ? bias[o] : 0;
+                b1 = bias != NULL ? bias[o1] : 0;
+            }
+            int32_t acc00 = b0, acc10 = b0, acc01 = b1, acc11 = b1; /* acc<row><channel> */
+            if (rhs_offset == 0)
+            {
+                const int8_t *pa = row0, *pb = row1, *pw0 = w0, *pw1 = w1;
+                for (int32_t j = k; j > 0; j--)
                 {
-                    acc += (w[j] + rhs_offset) * row[j];
+                    const int32_t x = *pa++ + x_off;
+                    const int32_t y = *pb++ + x_off;
+                    const int32_t wa = *pw0++;
+                    const int32_t wb = *pw1++;
+                    acc00 += x * wa;
+                    acc10 += y * wa;
+                    acc01 += x * wb;
+                    acc11 += y * wb;
                 }
             }
             else
             {
-                acc = bias != NULL ? bias[o] : 0;
                 for (int32_t j = 0; j < k; j++)
                 {
-                    acc += (w[j] + rhs_offset) * (row[j] + lhs_offset);
+                    const int32_t x = row0[j] + x_off;
+                    const int32_t y = row1[j] + x_off;
+                    const int32_t wa = w0[j] + rhs_offset;
+                    const int32_t wb = w1[j] + rhs_offset;
+                    acc00 += x * wa;
+                    acc10 += y * wa;
+                    acc01 += x * wb;
+                    acc11 += y * wb;
                 }
             }
-            const int32_t q = per_channel ? o : 0;
-            acc = arm_nn_requantize(acc, mult[q], shift[q]) + dst_offset;
-            out[o] = arm_nn_clamp_s8(acc, act_min, act_max);
+            const int32_t q0 = per_channel ? o : 0;
+            const int32_t q1 = per_channel ? o1 : 0;
+            out0[o] = arm_nn_clamp_s8(arm_nn_requantize(acc00, mult[q0], shift[q0]) + dst_offset, act_min, act_max);
+            if (two_ch)
+            {
+                out0[o1] =
+                    arm_nn_clamp_s8(arm_nn_requantize(acc01, mult[q1], shift[q1]) + dst_offset, act_min, act_max);
+            }
+            if (two_rows)
+            {
+                out1[o] =
+                    arm_nn_clamp_s8(arm_nn_requantize(acc10, mult[q0], shift[q0]) + dst_offset, act_min, act_max);
+                if (two_ch)
+                {
+                    out1[o1] = arm_nn_clamp_s8(arm_nn_requantize(acc11, mult[q1], shift[q1]) + dst_offset, act_min,
+                                               act_max);
+                }
+            }
         }
     }
     return ARM_CMSIS_NN_SUCCESS;
@@ -246,6 +294,115 @@ arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
     {
         mat_mult_row_mve(lhs + r * lhs_stride, rhs, n_out, k, bias, kernel_sum, mult, shift, per_channel, lhs_offset,
                          dst_offset, act_min, act_max, dst + r * dst_stride);
+    }
+    return ARM_CMSIS_NN_SUCCESS;
+}
+
+#elif defined(ARM_MATH_DSP)
+
+/* Requantize, offset, clamp one accumulator. */
+ARM_NN_INLINE int8_t finish_dsp(const int32_t acc,
+                                const int32_t mult,
+                                const int32_t shift,
+                                const int32_t dst_offset,
+                                const int32_t act_min,
+                                const int32_t act_max)
+{
+    return arm_nn_clamp_s8(arm_nn_requantize(acc, mult, shift) + dst_offset, act_min, act_max);
+}
+
+/*
+ * DSP: two rows x two output channels per step, four values of k at a time. Inputs are widened
+ * with the offset added (SXTAB16: (x0 + off, x2 + off), (x1 + off, x3 + off)) and the weights
+ * with SXTB16 in the same lane order, so that SMLAD pairs match.
+ */
+arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
+                                       int32_t lhs_rows,
+                                       int32_t lhs_stride,
+                                       const int8_t *rhs,
+                                       int32_t n_out,
+                                       int32_t k,
+                                       const int32_t *bias,
+                                       const int32_t *kernel_sum,
+                                       const int32_t *mult,
+                                       const int32_t *shift,
+                                       int32_t per_channel,
+                                       int32_t lhs_offset,
+                                       int32_t rhs_offset,
+                                       int32_t dst_offset,
+                                       int32_t act_min,
+                                       int32_t act_max,
+                                       int8_t *dst,
+                                       int32_t dst_stride)
+{
+    if (rhs_offset != 0 || kernel_sum != NULL)
+    {
+        return mat_mult_ref(lhs, lhs_rows, lhs_stride, rhs, n_out, k, bias, kernel_sum, mult, shift, per_channel,
+                            lhs_offset, rhs_offset, dst_offset, act_min, act_max, dst, dst_stride);
+    }
+    const int32_t off2 = (int32_t)(((uint32_t)lhs_offset << 16) | ((uint32_t)lhs_offset & 0xFFFFu));
+    const int32_t k4 = k & ~3;
+    for (int32_t r = 0; r < lhs_rows; r += 2)
+    {
+        const int two_rows = r + 1 < lhs_rows;
+        const int8_t *row0 = lhs + r * lhs_stride;
+        const int8_t *row1 = two_rows ? row0 + lhs_stride : row0;
+        int8_t *out0 = dst + r * dst_stride;
+        int8_t *out1 = out0 + dst_stride;
+        for (int32_t o = 0; o < n_out; o += 2)
+        {
+            const int two_ch = o + 1 < n_out;
+            const int8_t *w0 = rhs + o * k;
+            const int8_t *w1 = two_ch ? w0 + k : w0;
+            int32_t b0 = bias != NULL ? bias[o] : 0;
+            int32_t b1 = (bias != NULL && two_ch) ? bias[o + 1] : 0;
+            int32_t acc00 = b0, acc10 = b0, acc01 = b1, acc11 = b1; /* acc<row><channel> */
+            int32_t j = 0;
+            for (; j < k4; j += 4)
+            {
+                int32_t wa, wb, xa, xb, ya, yb;
+                const uint32_t x = (uint32_t)arm_nn_read_s8x4(row0 + j);
+                const uint32_t y = (uint32_t)arm_nn_read_s8x4(row1 + j);
+                xa = (int32_t)__sxtab16((uint32_t)off2, x);
+                xb = (int32_t)__sxtab16((uint32_t)off2, arm_nn_ror8(x));
+                ya = (int32_t)__sxtab16((uint32_t)off2, y);
+                yb = (int32_t)__sxtab16((uint32_t)off2, arm_nn_ror8(y));
+                arm_nn_expand_s8x4(arm_nn_read_s8x4(w0 + j), &wa, &wb);
+                acc00 = __smlad(xa, wa, acc00);
+                acc00 = __smlad(xb, wb, acc00);
+                acc10 = __smlad(ya, wa, acc10);
+                acc10 = __smlad(yb, wb, acc10);
+                arm_nn_expand_s8x4(arm_nn_read_s8x4(w1 + j), &wa, &wb);
+                acc01 = __smlad(xa, wa, acc01);
+                acc01 = __smlad(xb, wb, acc01);
+                acc11 = __smlad(ya, wa, acc11);
+                acc11 = __smlad(yb, wb, acc11);
+            }
+            for (; j < k; j++)
+            {
+                const int32_t x = row0[j] + lhs_offset;
+                const int32_t y = row1[j] + lhs_offset;
+                acc00 += x * w0[j];
+                acc10 += y * w0[j];
+                acc01 += x * w1[j];
+                acc11 += y * w1[j];
+            }
+            const int32_t q0 = per_channel ? o : 0;
+            const int32_t q1 = per_channel ? o + 1 : 0;
+            out0[o] = finish_dsp(acc00, mult[q0], shift[q0], dst_offset, act_min, act_max);
+            if (two_ch)
+            {
+                out0[o + 1] = finish_dsp(acc01, mult[q1], shift[q1], dst_offset, act_min, act_max);
+            }
+            if (two_rows)
+            {
+                out1[o] = finish_dsp(acc10, mult[q0], shift[q0], dst_offset, act_min, act_max);
+                if (two_ch)
+                {
+                    out1[o + 1] = finish_dsp(acc11, mult[q1], shift[q1], dst_offset, act_min, act_max);
+                }
+            }
+        }
     }
     return ARM_CMSIS_NN_SUCCESS;
 }
