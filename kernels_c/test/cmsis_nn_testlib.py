@@ -476,6 +476,8 @@ def random_softmax_cases(seed: int, count: int) -> list[Case]:
     for i in range(count):
         rows = int(rng.choice([1, 1, 2, 3, 5]))
         size = int(rng.choice([1, 2, 3, 4, 7, 10, 16, 17, 31, 64, 100, 257, 1000]))
+        if size >= 1000:
+            rows = 1  # TFLM's Python runtime aborts on larger int8 softmax tensors
         beta = float(rng.choice([1.0, 1.0, 0.5, 2.0]))
         spread = int(rng.choice([4, 16, 64, 256]))
         cases.append(softmax_case(f"softmax_r{seed}_{i}_{rows}x{size}_b{beta}_sp{spread}", seed * 1000 + i,

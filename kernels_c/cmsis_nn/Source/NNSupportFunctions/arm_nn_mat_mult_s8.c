@@ -140,10 +140,68 @@ ARM_NN_INLINE void store_row_mve(int32x4_t acc,
 }
 
 /*
- * Four rows x four output channels per block: for each channel one tail-predicated loop with four
- * VMLADAVA (one per row) and a VADDVA (the weight sum that carries the lhs offset), i.e. 11
- * instructions per 64 multiply-accumulates; the 4x4 results are then requantized a row at a
- * time with per-lane (per-channel) multipliers. Rows may repeat; only the first nrows are stored.
+ * dot4_block: for n_ch consecutive weight rows of k bytes (w, w + k, ...), four dot products with
+ * the rows r0..r3 and the weight-row sum, stored as out[c * 5 + {0, 1, 2, 3, 4}]. One
+ * tail-predicated loop per channel: one weight load, four row loads, four VMLADAVA and one VADDVA
+ * per 16 bytes (11 instructions per 64 multiply-accumulates); about 12 instructions of set-up per
+ * channel. Plain assembly (AAPCS): r0 = w, r1 = rows[4], r2 = k (>= 1), r3 = n_ch (>= 1),
+ * [sp] = out.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* a naked function reads its arguments in assembly */
+__attribute__((naked, noinline)) static void dot4_block(const int8_t *w,
+                                                        const int8_t *const *rows,
+                                                        int32_t k,
+                                                        int32_t n_ch,
+                                                        int32_t *out)
+{
+    __asm volatile("push    {r4-r11, lr}                 \n"
+                   "ldr     r12, [sp, #36]               \n" /* out */
+                   "mov     r11, r3                      \n" /* channels left */
+                   "mov     r9, r0                       \n" /* weights */
+                   "ldm     r1, {r0, r3, r4, r5}         \n" /* the four row pointers */
+                   "sub     sp, sp, #24                  \n"
+                   "strd    r0, r3, [sp]                 \n"
+                   "strd    r4, r5, [sp, #8]             \n"
+                   "add     r0, r2, #15                  \n"
+                   "bic     r0, r0, #15                  \n"
+                   "sub     r0, r2, r0                   \n" /* k - roundup16(k): weight pointer fix-up */
+                   "str     r0, [sp, #16]                \n"
+                   "1:                                   \n"
+                   "ldrd    r1, r3, [sp]                 \n"
+                   "ldrd    r5, r7, [sp, #8]             \n"
+                   "movs    r0, #0                       \n"
+                   "movs    r4, #0                       \n"
+                   "movs    r6, #0                       \n"
+                   "mov     r8, #0                       \n"
+                   "mov     r10, #0                      \n"
+                   "dlstp.8 lr, r2                       \n"
+                   "2:                                   \n"
+                   "vldrb.8     q0, [r9], #16            \n"
+                   "vaddva.s8   r10, q0                  \n"
+                   "vldrb.8     q1, [r1], #16            \n"
+                   "vmlava.s8   r0, q1, q0               \n"
+                   "vldrb.8     q2, [r3], #16            \n"
+                   "vmlava.s8   r4, q2, q0               \n"
+                   "vldrb.8     q3, [r5], #16            \n"
+                   "vmlava.s8   r6, q3, q0               \n"
+                   "vldrb.8     q1, [r7], #16            \n"
+                   "vmlava.s8   r8, q1, q0               \n"
+                   "letp    lr, 2b                       \n"
+                   "stmia   r12!, {r0, r4, r6, r8, r10}  \n"
+                   "ldr     r0, [sp, #16]                \n"
+                   "add     r9, r9, r0                   \n"
+                   "subs    r11, r11, #1                 \n"
+                   "bne     1b                           \n"
+                   "add     sp, sp, #24                  \n"
+                   "pop     {r4-r11, pc}                 \n");
+}
+#pragma GCC diagnostic pop
+
+/*
+ * Four rows x four output channels per block (dot4_block), then the 4x4 results are requantized a
+ * row at a time with per-lane (per-channel) multipliers: the gather loads transpose the
+ * [channel][row] results. Rows may repeat; only the first nrows are stored.
  */
 void arm_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
                                   const int32_t nrows,
@@ -161,9 +219,8 @@ void arm_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
                                   int8_t *dst,
                                   const int32_t dst_stride)
 {
-    int32_t acc[4][4]; /* [row][channel] */
-    int32_t wsum[4];
-    int32_t dot[4];
+    int32_t res[4 * 5]; /* [channel][row 0..3, weight sum] */
+    const uint32x4_t by_channel = vidupq_n_u32(0, 1) * 5u;
     int32x4_t vm = vdupq_n_s32(mult[0]);
     int32x4_t vs = vdupq_n_s32(shift[0]);
 
@@ -171,15 +228,8 @@ void arm_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
     {
         const int32_t n = MIN(4, n_out - o);
         const mve_pred16_t p = vctp32q((uint32_t)n);
-        for (int32_t c = 0; c < n; c++)
-        {
-            arm_nn_dot4_s8_mve(rhs + (o + c) * k, rows[0], rows[1], rows[2], rows[3], k, dot, &wsum[c]);
-            acc[0][c] = dot[0];
-            acc[1][c] = dot[1];
-            acc[2][c] = dot[2];
-            acc[3][c] = dot[3];
-        }
-        int32x4_t base = vmulq_n_s32(vldrwq_z_s32(wsum, p), lhs_offset);
+        dot4_block(rhs + o * k, rows, k, n, res);
+        int32x4_t base = vmulq_n_s32(vldrwq_gather_shifted_offset_z_s32(res + 4, by_channel, p), lhs_offset);
         if (bias != NULL)
         {
             base = vaddq_s32(base, vldrwq_z_s32(bias + o, p));
@@ -192,7 +242,8 @@ void arm_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
         int8_t *d = dst + o;
         for (int32_t r = 0; r < nrows; r++)
         {
-            store_row_mve(vaddq_s32(vld1q_s32(acc[r]), base), vm, vs, dst_offset, act_min, act_max, d, p);
+            const int32x4_t acc = vldrwq_gather_shifted_offset_z_s32(res + r, by_channel, p);
+            store_row_mve(vaddq_s32(acc, base), vm, vs, dst_offset, act_min, act_max, d, p);
             d += dst_stride;
         }
     }

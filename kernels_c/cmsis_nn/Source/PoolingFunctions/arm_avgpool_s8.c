@@ -16,7 +16,8 @@
 #if defined(ARM_MATH_MVEI)
 
 /*
- * Helium: four channels per int32 vector. The rounded division by the window count is exact as
+ * Helium: eight channels per int16 vector (windows up to 256 positions; four per int32 vector
+ * beyond). The rounded division by the window count is exact as
  * (|sum| + count/2) * ceil(2^32 / count) >> 32 (VMULH) for windows below 4096 positions, then
  * the sign is restored (C division truncates toward zero).
  */
@@ -48,7 +49,44 @@ static void avgpool_mve(const cmsis_nn_pool_params *pool_params,
                 const int32_t count = MAX(0, ky1 - ky0) * MAX(0, kx1 - kx0);
                 const uint32_t recip = count > 1 ? 0xFFFFFFFFu / (uint32_t)count + 1u : 0u;
                 const int8_t *base = in_batch + ((y0 + ky0) * in_w + x0 + kx0) * ch;
-                for (int32_t c = 0; c < ch; c += 4)
+                int32_t c = 0;
+                if (count <= 256)
+                {
+                    /* int16 sums of eight channels (|sum| <= 128 * 256 fits), divided as two
+                     * int32 halves (even / odd lanes) and narrowed back in channel order. */
+                    for (; c < ch; c += 8)
+                    {
+                        const mve_pred16_t p = vctp16q((uint32_t)(ch - c));
+                        int16x8_t sum = vdupq_n_s16(0);
+                        const int8_t *row = base + c;
+                        for (int32_t ky = ky0; ky < ky1; ky++)
+                        {
+                            const int8_t *ip = row;
+                            for (int32_t kx = kx0; kx < kx1; kx++)
+                            {
+                                sum = vaddq_s16(sum, vldrbq_z_s16(ip, p));
+                                ip += ch;
+                            }
+                            row += in_w * ch;
+                        }
+                        int32x4_t half[2] = {vmovlbq_s16(sum), vmovltq_s16(sum)};
+                        for (int32_t i = 0; i < 2; i++)
+                        {
+                            int32x4_t avg = half[i];
+                            if (count > 1)
+                            {
+                                const uint32x4_t mag = vreinterpretq_u32_s32(vaddq_n_s32(vabsq_s32(avg), count / 2));
+                                const int32x4_t q = vreinterpretq_s32_u32(vmulhq_u32(mag, vdupq_n_u32(recip)));
+                                avg = vpselq_s32(q, vnegq_s32(q), vcmpgtq_n_s32(avg, 0));
+                            }
+                            half[i] = vminq_s32(vmaxq_s32(avg, act_min), act_max);
+                        }
+                        int16x8_t res = vmovnbq_s32(vuninitializedq_s16(), half[0]);
+                        res = vmovntq_s32(res, half[1]);
+                        vstrbq_p_s16(output_data + c, res, p);
+                    }
+                }
+                for (; c < ch; c += 4)
                 {
                     const mve_pred16_t p = vctp32q((uint32_t)(ch - c));
                     int32x4_t sum = vdupq_n_s32(0);
