@@ -319,43 +319,6 @@ ARM_NN_INLINE void arm_nn_fill_s8_mve(int8_t *dst, const int8_t v, int32_t n)
 }
 
 /**
- * Helium: four dot products of k int8 values, w against r0..r3, plus the sum of w:
- *   acc[i] += sum_j w[j] * ri[j];  *wsum += sum_j w[j].   (k >= 1)
- */
-ARM_NN_INLINE void arm_nn_dot4_s8_mve(const int8_t *w,
-                                      const int8_t *r0,
-                                      const int8_t *r1,
-                                      const int8_t *r2,
-                                      const int8_t *r3,
-                                      const int32_t k,
-                                      int32_t *acc,
-                                      int32_t *wsum)
-{
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ws = 0;
-    __asm volatile("   dlstp.8     lr, %[k]            \n"
-                   "1: vldrb.8     q0, [%[w]], #16     \n"
-                   "   vaddva.s8   %[ws], q0           \n"
-                   "   vldrb.8     q1, [%[r0]], #16    \n"
-                   "   vmlava.s8   %[a0], q1, q0       \n"
-                   "   vldrb.8     q2, [%[r1]], #16    \n"
-                   "   vmlava.s8   %[a1], q2, q0       \n"
-                   "   vldrb.8     q3, [%[r2]], #16    \n"
-                   "   vmlava.s8   %[a2], q3, q0       \n"
-                   "   vldrb.8     q1, [%[r3]], #16    \n"
-                   "   vmlava.s8   %[a3], q1, q0       \n"
-                   "   letp        lr, 1b              \n"
-                   : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3), [ws] "+Te"(ws),
-                     [w] "+r"(w), [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3)
-                   : [k] "r"(k)
-                   : "q0", "q1", "q2", "q3", "lr", "memory");
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-    *wsum = ws;
-}
-
-/**
  * Helium: four dot products of one row x against four weight rows w0..w3 (k >= 1):
  *   acc[i] = sum_j x[j] * wi[j].
  */

@@ -250,6 +250,154 @@ void arm_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
 }
 
 /*
+ * dot6_block: six rows against n_ch consecutive weight rows, without weight sums (the caller has
+ * kernel sums): out[c * 6 + r] = sum_j w_c[j] * row_r[j]. Per 16 bytes of k: seven loads, six
+ * VMLADAVA (14 instructions per 96 multiply-accumulates). r0 = w, r1 = rows[6], r2 = k (>= 1),
+ * r3 = n_ch (>= 1), [sp] = out.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* a naked function reads its arguments in assembly */
+__attribute__((naked, noinline)) static void dot6_block(const int8_t *w,
+                                                        const int8_t *const *rows,
+                                                        int32_t k,
+                                                        int32_t n_ch,
+                                                        int32_t *out)
+{
+    __asm volatile("push    {r4-r11, lr}                         \n"
+                   "sub     sp, sp, #40                          \n"
+                   "ldm     r1, {r4-r9}                          \n"
+                   "stm     sp, {r4-r9}                          \n" /* [sp, #0..20]: row pointers */
+                   "str     r2, [sp, #24]                        \n" /* k */
+                   "add     r4, r2, #15                          \n"
+                   "bic     r4, r4, #15                          \n"
+                   "sub     r4, r2, r4                           \n"
+                   "str     r4, [sp, #28]                        \n" /* weight pointer fix-up */
+                   "ldr     r4, [sp, #76]                        \n"
+                   "str     r4, [sp, #32]                        \n" /* out */
+                   "str     r3, [sp, #36]                        \n" /* channels left */
+                   "mov     r12, r0                              \n"
+                   "1:                                           \n"
+                   "ldm     sp, {r1, r3, r5, r7, r9, r11}        \n"
+                   "ldr     r0, [sp, #24]                        \n"
+                   "dlstp.8 lr, r0                               \n"
+                   "movs    r0, #0                               \n"
+                   "movs    r2, #0                               \n"
+                   "movs    r4, #0                               \n"
+                   "movs    r6, #0                               \n"
+                   "mov     r8, #0                               \n"
+                   "mov     r10, #0                              \n"
+                   "2:                                           \n"
+                   "vldrb.8     q0, [r12], #16                   \n"
+                   "vldrb.8     q1, [r1], #16                    \n"
+                   "vmlava.s8   r0, q1, q0                       \n"
+                   "vldrb.8     q2, [r3], #16                    \n"
+                   "vmlava.s8   r2, q2, q0                       \n"
+                   "vldrb.8     q3, [r5], #16                    \n"
+                   "vmlava.s8   r4, q3, q0                       \n"
+                   "vldrb.8     q1, [r7], #16                    \n"
+                   "vmlava.s8   r6, q1, q0                       \n"
+                   "vldrb.8     q2, [r9], #16                    \n"
+                   "vmlava.s8   r8, q2, q0                       \n"
+                   "vldrb.8     q3, [r11], #16                   \n"
+                   "vmlava.s8   r10, q3, q0                      \n"
+                   "letp    lr, 2b                               \n"
+                   "ldr     r1, [sp, #32]                        \n"
+                   "stmia   r1!, {r0, r2, r4, r6, r8, r10}       \n"
+                   "str     r1, [sp, #32]                        \n"
+                   "ldr     r1, [sp, #28]                        \n"
+                   "add     r12, r12, r1                         \n"
+                   "ldr     r1, [sp, #36]                        \n"
+                   "subs    r1, r1, #1                           \n"
+                   "str     r1, [sp, #36]                        \n"
+                   "bne     1b                                   \n"
+                   "add     sp, sp, #40                          \n"
+                   "pop     {r4-r11, pc}                         \n");
+}
+#pragma GCC diagnostic pop
+
+#define KSUM_CHUNK 64
+
+/*
+ * Many rows (1x1 convolution): kernel sums for up to 64 output channels at a time on the stack,
+ * then six rows x four channels per block (dot6_block); remaining rows by the four-row kernel.
+ */
+static void mat_mult_6rows_mve(const int8_t *lhs,
+                               const int32_t lhs_rows,
+                               const int32_t lhs_stride,
+                               const int8_t *rhs,
+                               const int32_t n_out,
+                               const int32_t k,
+                               const int32_t *bias,
+                               const int32_t *mult,
+                               const int32_t *shift,
+                               const int32_t per_channel,
+                               const int32_t lhs_offset,
+                               const int32_t dst_offset,
+                               const int32_t act_min,
+                               const int32_t act_max,
+                               int8_t *dst,
+                               const int32_t dst_stride)
+{
+    int32_t ksum[KSUM_CHUNK];
+    int32_t res[4 * 6]; /* [channel][row] */
+    const uint32x4_t by_channel = vidupq_n_u32(0, 1) * 6u;
+    int32x4_t vm = vdupq_n_s32(mult[0]);
+    int32x4_t vs = vdupq_n_s32(shift[0]);
+    const int32_t full_rows = lhs_rows - lhs_rows % 6;
+
+    for (int32_t o0 = 0; o0 < n_out; o0 += KSUM_CHUNK)
+    {
+        const int32_t n_ch = MIN(KSUM_CHUNK, n_out - o0);
+        for (int32_t c = 0; c < n_ch; c++)
+        {
+            ksum[c] = (bias != NULL ? bias[o0 + c] : 0) + lhs_offset * arm_nn_sum_s8_mve(rhs + (o0 + c) * k, k);
+        }
+        for (int32_t r = 0; r < full_rows; r += 6)
+        {
+            const int8_t *rows[6];
+            for (int32_t i = 0; i < 6; i++)
+            {
+                rows[i] = lhs + (r + i) * lhs_stride;
+            }
+            for (int32_t c = 0; c < n_ch; c += 4)
+            {
+                const int32_t o = o0 + c;
+                const int32_t n = MIN(4, n_ch - c);
+                const mve_pred16_t p = vctp32q((uint32_t)n);
+                dot6_block(rhs + o * k, rows, k, n, res);
+                const int32x4_t base = vldrwq_z_s32(ksum + c, p);
+                if (per_channel)
+                {
+                    vm = vldrwq_z_s32(mult + o, p);
+                    vs = vldrwq_z_s32(shift + o, p);
+                }
+                int8_t *d = dst + r * dst_stride + o;
+                for (int32_t i = 0; i < 6; i++)
+                {
+                    const int32x4_t acc = vldrwq_gather_shifted_offset_z_s32(res + i, by_channel, p);
+                    store_row_mve(vaddq_s32(acc, base), vm, vs, dst_offset, act_min, act_max, d, p);
+                    d += dst_stride;
+                }
+            }
+        }
+        /* Remaining rows (fewer than six), four at a time. */
+        for (int32_t r = full_rows; r < lhs_rows; r += 4)
+        {
+            const int32_t n = MIN(4, lhs_rows - r);
+            const int8_t *rows[4];
+            for (int32_t i = 0; i < 4; i++)
+            {
+                rows[i] = lhs + (r + (i < n ? i : 0)) * lhs_stride;
+            }
+            arm_nn_mat_mult_4rows_s8_mve(rows, n, rhs + o0 * k, n_ch, k, bias != NULL ? bias + o0 : NULL,
+                                         per_channel ? mult + o0 : mult, per_channel ? shift + o0 : shift,
+                                         per_channel, lhs_offset, dst_offset, act_min, act_max,
+                                         dst + r * dst_stride + o0, dst_stride);
+        }
+    }
+}
+
+/*
  * One row x four output channels per step (fully connected): one tail-predicated loop with one
  * row load, four weight loads and four VMLADAVA (10 instructions per 64 MACs). The kernel sums
  * (bias + lhs_offset * weight row sums) come from kernel_sum, or are computed per group.
@@ -331,6 +479,12 @@ arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
                             lhs_offset, rhs_offset, dst_offset, act_min, act_max, dst, dst_stride);
     }
     int32_t r = 0;
+    if (kernel_sum == NULL && lhs_rows >= 6)
+    {
+        mat_mult_6rows_mve(lhs, lhs_rows, lhs_stride, rhs, n_out, k, bias, mult, shift, per_channel, lhs_offset,
+                           dst_offset, act_min, act_max, dst, dst_stride);
+        return ARM_CMSIS_NN_SUCCESS;
+    }
     if (kernel_sum == NULL)
     {
         for (; r + 4 <= lhs_rows; r += 4)

@@ -167,20 +167,42 @@ arm_cmsis_nn_status arm_avgpool_s8(const cmsis_nn_context *ctx,
                 const int32_t kx0 = MAX(0, -x0);
                 const int32_t kx1 = MIN(filter_dims->w, in_w - x0);
                 const int32_t count = (ky1 - ky0) * (kx1 - kx0);
-                for (int32_t c = 0; c < ch; c++)
+                int32_t c = 0;
+                for (; c + 4 <= ch; c += 4)
+                {
+                    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    for (int32_t ky = ky0; ky < ky1; ky++)
+                    {
+                        const int8_t *p = in_batch + ((y0 + ky) * in_w + x0 + kx0) * ch + c;
+                        for (int32_t kx = kx0; kx < kx1; kx++)
+                        {
+                            s0 += p[0];
+                            s1 += p[1];
+                            s2 += p[2];
+                            s3 += p[3];
+                            p += ch;
+                        }
+                    }
+                    output_data[c] = arm_nn_clamp_s8(count > 0 ? rounded_average(s0, count) : 0, act_min, act_max);
+                    output_data[c + 1] = arm_nn_clamp_s8(count > 0 ? rounded_average(s1, count) : 0, act_min, act_max);
+                    output_data[c + 2] = arm_nn_clamp_s8(count > 0 ? rounded_average(s2, count) : 0, act_min, act_max);
+                    output_data[c + 3] = arm_nn_clamp_s8(count > 0 ? rounded_average(s3, count) : 0, act_min, act_max);
+                }
+                for (; c < ch; c++)
                 {
                     int32_t sum = 0;
                     for (int32_t ky = ky0; ky < ky1; ky++)
                     {
-                        const int8_t *p = in_batch + ((y0 + ky) * in_w + x0) * ch + c;
+                        const int8_t *p = in_batch + ((y0 + ky) * in_w + x0 + kx0) * ch + c;
                         for (int32_t kx = kx0; kx < kx1; kx++)
                         {
-                            sum += p[kx * ch];
+                            sum += *p;
+                            p += ch;
                         }
                     }
-                    const int32_t avg = count > 0 ? rounded_average(sum, count) : 0;
-                    *output_data++ = arm_nn_clamp_s8(avg, act_min, act_max);
+                    output_data[c] = arm_nn_clamp_s8(count > 0 ? rounded_average(sum, count) : 0, act_min, act_max);
                 }
+                output_data += ch;
             }
         }
     }

@@ -103,19 +103,42 @@ arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
                 const int32_t x0 = ox * pool_params->stride.w - pool_params->padding.w;
                 const int32_t kx0 = MAX(0, -x0);
                 const int32_t kx1 = MIN(filter_dims->w, in_w - x0);
-                for (int32_t c = 0; c < ch; c++)
+                int32_t c = 0;
+                for (; c + 4 <= ch; c += 4)
                 {
-                    int32_t max = NN_Q7_MIN;
+                    int32_t m0 = NN_Q7_MIN, m1 = NN_Q7_MIN, m2 = NN_Q7_MIN, m3 = NN_Q7_MIN;
                     for (int32_t ky = ky0; ky < ky1; ky++)
                     {
-                        const int8_t *p = in_batch + ((y0 + ky) * in_w + x0) * ch + c;
+                        const int8_t *p = in_batch + ((y0 + ky) * in_w + x0 + kx0) * ch + c;
                         for (int32_t kx = kx0; kx < kx1; kx++)
                         {
-                            max = MAX(max, p[kx * ch]);
+                            m0 = MAX(m0, p[0]);
+                            m1 = MAX(m1, p[1]);
+                            m2 = MAX(m2, p[2]);
+                            m3 = MAX(m3, p[3]);
+                            p += ch;
                         }
                     }
-                    *output_data++ = arm_nn_clamp_s8(max, act_min, act_max);
+                    output_data[c] = arm_nn_clamp_s8(m0, act_min, act_max);
+                    output_data[c + 1] = arm_nn_clamp_s8(m1, act_min, act_max);
+                    output_data[c + 2] = arm_nn_clamp_s8(m2, act_min, act_max);
+                    output_data[c + 3] = arm_nn_clamp_s8(m3, act_min, act_max);
                 }
+                for (; c < ch; c++)
+                {
+                    int32_t m = NN_Q7_MIN;
+                    for (int32_t ky = ky0; ky < ky1; ky++)
+                    {
+                        const int8_t *p = in_batch + ((y0 + ky) * in_w + x0 + kx0) * ch + c;
+                        for (int32_t kx = kx0; kx < kx1; kx++)
+                        {
+                            m = MAX(m, *p);
+                            p += ch;
+                        }
+                    }
+                    output_data[c] = arm_nn_clamp_s8(m, act_min, act_max);
+                }
+                output_data += ch;
             }
         }
     }
