@@ -476,10 +476,12 @@ def random_softmax_cases(seed: int, count: int) -> list[Case]:
     for i in range(count):
         rows = int(rng.choice([1, 1, 2, 3, 5]))
         size = int(rng.choice([1, 2, 3, 4, 7, 10, 16, 17, 31, 64, 100, 257, 1000]))
-        if size >= 1000:
-            rows = 1  # TFLM's Python runtime aborts on larger int8 softmax tensors
         beta = float(rng.choice([1.0, 1.0, 0.5, 2.0]))
         spread = int(rng.choice([4, 16, 64, 256]))
+        if size >= 257:
+            # TFLM's Python runtime aborts (an internal check) on long rows of near-equal values
+            # and on several 1000-wide rows: keep those rows spread out and single.
+            rows, spread = 1, 256
         cases.append(softmax_case(f"softmax_r{seed}_{i}_{rows}x{size}_b{beta}_sp{spread}", seed * 1000 + i,
                                   rows, size, beta, spread=spread))
     return cases
@@ -742,7 +744,8 @@ def firmware_failures(cases: Sequence[Case], rows) -> list[str]:
     return bad
 
 
-def build_library_for_cpu(cpu: str, build_dir: Path) -> tuple[bool, str]:
+def build_library_for_cpu(cpu: str, build_dir: Path,
+                          cmake_args: Sequence[str] = ()) -> tuple[bool, str]:
     """Build only the kernel library for ``cpu`` with the project's toolchain file and -Werror.
 
     Returns (True, compiled path name) or (False, the key compiler lines)."""
@@ -751,9 +754,10 @@ def build_library_for_cpu(cpu: str, build_dir: Path) -> tuple[bool, str]:
     build_dir.mkdir(parents=True, exist_ok=True)
     configure = ["cmake", "-G", "Ninja", "-S", str(HERE / "lib_only"), "-B", str(build_dir),
                  f"-DCMAKE_TOOLCHAIN_FILE={platform.TOOLCHAIN_FILE}", f"-DBYOC_CPU={cpu}",
-                 "-DCMAKE_BUILD_TYPE=Release", "-DCMSIS_NN_EXTRA_FLAGS=-Werror"]
+                 "-DCMAKE_BUILD_TYPE=Release", "-DCMSIS_NN_EXTRA_FLAGS=-Werror", *cmake_args]
     for cmd in (configure, ["cmake", "--build", str(build_dir)]):
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        (build_dir / "build.log").open("a").write(proc.stdout + proc.stderr)
         if proc.returncode != 0:
             lines = [ln for ln in (proc.stdout + proc.stderr).splitlines()
                      if "error" in ln.lower()][:5]
