@@ -103,13 +103,11 @@ def test_host_scratch_is_what_size_functions_say(default_cases, host_results):
 @pytest.mark.parametrize("marks", [pytest.param(0, marks=slow)], ids=["full"])
 def test_host_full_sweep(family, marks, host_driver, tmp_path):
     del marks
-    make = {"conv": lambda: tl.random_conv_cases(101, 400),
-            "dw": lambda: tl.random_dw_cases(102, 300),
-            "fc": lambda: tl.random_fc_cases(103, 120),
-            "pool": lambda: tl.random_pool_cases(104, 160),
-            "softmax": lambda: tl.random_softmax_cases(105, 80),
-            "elementwise": lambda: tl.random_elementwise_cases(106, 100)}[family]
-    cases = make()
+    make = {"conv": tl.random_conv_cases, "dw": tl.random_dw_cases, "fc": tl.random_fc_cases,
+            "pool": tl.random_pool_cases, "softmax": tl.random_softmax_cases,
+            "elementwise": tl.random_elementwise_cases}[family]
+    seed = {"conv": 101, "dw": 102, "fc": 103, "pool": 104, "softmax": 105, "elementwise": 106}[family]
+    cases = make(seed, tl.FULL_SWEEP[family])
     bad = tl.compare(cases, tl.run_host(host_driver, cases, tmp_path))
     assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
 

@@ -610,11 +610,16 @@ def default_cases() -> list[Case]:
             + random_pool_cases(4, 20) + random_softmax_cases(5, 10) + random_elementwise_cases(6, 12))
 
 
+#: Cases per family of the exhaustive sweep.
+FULL_SWEEP = {"conv": 1500, "dw": 1000, "fc": 400, "pool": 500, "softmax": 200, "elementwise": 300}
+
+
 def full_sweep_cases() -> list[Case]:
     """The exhaustive sweep (slow)."""
-    return (random_conv_cases(101, 400) + random_dw_cases(102, 300) + random_fc_cases(103, 120)
-            + random_pool_cases(104, 160) + random_softmax_cases(105, 80)
-            + random_elementwise_cases(106, 100))
+    return (random_conv_cases(101, FULL_SWEEP["conv"]) + random_dw_cases(102, FULL_SWEEP["dw"])
+            + random_fc_cases(103, FULL_SWEEP["fc"]) + random_pool_cases(104, FULL_SWEEP["pool"])
+            + random_softmax_cases(105, FULL_SWEEP["softmax"])
+            + random_elementwise_cases(106, FULL_SWEEP["elementwise"]))
 
 
 # ---------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@
  * oc = ic * ch_mult + m reads input channel ic:
  *   acc = bias[oc] + sum over taps inside the input of (x[ic] + input_offset) * w[ky][kx][oc]
  *   out = clamp(requantize(acc, mult[oc], shift[oc]) + output_offset, act_min, act_max)
+ * The taps inside the input are found once per output pixel (skipping the padding equals padding
+ * with the input zero point).
  */
 #include "arm_nnsupportfunctions.h"
 
@@ -39,40 +41,36 @@ arm_cmsis_nn_status arm_nn_depthwise_conv_s8_ref(const cmsis_nn_dw_conv_params *
     const int32_t act_min = dw_conv_params->activation.min;
     const int32_t act_max = dw_conv_params->activation.max;
 
+    const int32_t d_h = dw_conv_params->dilation.h;
+    const int32_t d_w = dw_conv_params->dilation.w;
     for (int32_t b = 0; b < batches; b++)
     {
         const int8_t *in_batch = input_data + b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < out_h; oy++)
         {
             const int32_t base_y = oy * dw_conv_params->stride.h - dw_conv_params->padding.h;
+            /* Kernel rows inside the input: [ky0, ky1). */
+            const int32_t ky0 = base_y < 0 ? (-base_y + d_h - 1) / d_h : 0;
+            const int32_t ky1 = in_h - base_y <= 0 ? 0 : MIN(k_h, (in_h - base_y + d_h - 1) / d_h);
             for (int32_t ox = 0; ox < out_w; ox++)
             {
                 const int32_t base_x = ox * dw_conv_params->stride.w - dw_conv_params->padding.w;
+                const int32_t kx0 = base_x < 0 ? (-base_x + d_w - 1) / d_w : 0;
+                const int32_t kx1 = in_w - base_x <= 0 ? 0 : MIN(k_w, (in_w - base_x + d_w - 1) / d_w);
                 for (int32_t oc = 0; oc < out_c; oc++)
                 {
                     const int32_t ic = oc / ch_mult;
-                    int32_t acc = 0;
-                    for (int32_t ky = 0; ky < k_h; ky++)
+                    int32_t acc = bias_data != NULL ? bias_data[oc] : 0;
+                    for (int32_t ky = ky0; ky < ky1; ky++)
                     {
-                        const int32_t iy = base_y + ky * dw_conv_params->dilation.h;
-                        if (iy < 0 || iy >= in_h)
+                        const int8_t *ip = in_batch + ((base_y + ky * d_h) * in_w + base_x + kx0 * d_w) * in_c + ic;
+                        const int8_t *wp = filter_data + (ky * k_w + kx0) * out_c + oc;
+                        for (int32_t kx = kx0; kx < kx1; kx++)
                         {
-                            continue;
+                            acc += (*ip + in_offset) * *wp;
+                            ip += d_w * in_c;
+                            wp += out_c;
                         }
-                        for (int32_t kx = 0; kx < k_w; kx++)
-                        {
-                            const int32_t ix = base_x + kx * dw_conv_params->dilation.w;
-                            if (ix < 0 || ix >= in_w)
-                            {
-                                continue;
-                            }
-                            acc += (in_batch[(iy * in_w + ix) * in_c + ic] + in_offset) *
-                                filter_data[(ky * k_w + kx) * out_c + oc];
-                        }
-                    }
-                    if (bias_data != NULL)
-                    {
-                        acc += bias_data[oc];
                     }
                     acc = arm_nn_requantize(acc, quant_params->multiplier[oc], quant_params->shift[oc]) + out_offset;
                     *output_data++ = arm_nn_clamp_s8(acc, act_min, act_max);
