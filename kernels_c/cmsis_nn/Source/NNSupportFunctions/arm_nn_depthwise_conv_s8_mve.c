@@ -13,7 +13,8 @@
  * Inputs are widened to int16 lanes (x + input_offset fits), VMULLB / VMULLT multiply the even /
  * odd lanes into int32 accumulators, so a block of 16 channels keeps four accumulators:
  * 17 instructions per 16 multiply-accumulates in the tap loop (inline assembly, low-overhead
- * loop). The accumulators are requantized per lane and narrowed back in channel order
+ * loop); 15 for pixels whose window is entirely inside the input, which start from
+ * bias + input_offset * (sum of the weights) instead of adding the offset to every input. The accumulators are requantized per lane and narrowed back in channel order
  * (VMOVNB / VMOVNT) for 8-byte stores.
  */
 #include "arm_nnsupportfunctions.h"
@@ -65,6 +66,44 @@ static inline void taps16(const dw_taps *t, const int32_t off, int32x4_t acc[4])
                      [nky] "+r"(nky)
                    : [nkx] "r"(t->nkx), [xstep] "r"(t->xstep), [wstep] "r"(t->wstep), [yadv] "r"(t->yadv),
                      [wadv] "r"(t->wadv), [off] "r"(off)
+                   : "q0", "q1", "q2", "lr", "memory", "cc");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* As taps16 without the input offset (interior pixels: it is in the accumulator start value). */
+static inline void taps16_raw(const dw_taps *t, int32x4_t acc[4])
+{
+    int32x4_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const int8_t *ip = t->ip;
+    const int8_t *wp = t->wp;
+    int32_t nky = t->nky;
+    __asm volatile("2: dls         lr, %[nkx]              \n"
+                   "1: vldrb.s16   q0, [%[ip]]             \n"
+                   "   vldrb.s16   q1, [%[wp]]             \n"
+                   "   vmullb.s16  q2, q0, q1              \n"
+                   "   vadd.i32    %q[a0], %q[a0], q2      \n"
+                   "   vmullt.s16  q2, q0, q1              \n"
+                   "   vadd.i32    %q[a1], %q[a1], q2      \n"
+                   "   vldrb.s16   q0, [%[ip], #8]         \n"
+                   "   vldrb.s16   q1, [%[wp], #8]         \n"
+                   "   vmullb.s16  q2, q0, q1              \n"
+                   "   vadd.i32    %q[a2], %q[a2], q2      \n"
+                   "   vmullt.s16  q2, q0, q1              \n"
+                   "   vadd.i32    %q[a3], %q[a3], q2      \n"
+                   "   add         %[ip], %[ip], %[xstep]  \n"
+                   "   add         %[wp], %[wp], %[wstep]  \n"
+                   "   le          lr, 1b                  \n"
+                   "   add         %[ip], %[ip], %[yadv]   \n"
+                   "   add         %[wp], %[wp], %[wadv]   \n"
+                   "   subs        %[nky], %[nky], #1      \n"
+                   "   bne         2b                      \n"
+                   : [a0] "+w"(a0), [a1] "+w"(a1), [a2] "+w"(a2), [a3] "+w"(a3), [ip] "+l"(ip), [wp] "+l"(wp),
+                     [nky] "+r"(nky)
+                   : [nkx] "r"(t->nkx), [xstep] "r"(t->xstep), [wstep] "r"(t->wstep), [yadv] "r"(t->yadv),
+                     [wadv] "r"(t->wadv)
                    : "q0", "q1", "q2", "lr", "memory", "cc");
     acc[0] = a0;
     acc[1] = a1;
@@ -259,6 +298,20 @@ void arm_nn_depthwise_conv_s8_mve(const cmsis_nn_dw_conv_params *p,
         {
             bias[2] = bias[3] = vdupq_n_s32(0);
         }
+        /* Start value of interior pixels (all taps inside): bias + input_offset * sum of weights. */
+        int32x4_t base[4] = {bias[0], bias[1], bias[2], bias[3]};
+        if (nc == 16)
+        {
+            for (int32_t tap = 0; tap < k_h * k_w; tap++)
+            {
+                const int16x8_t w0 = vldrbq_s16(filter_data + tap * ch + c0);
+                const int16x8_t w1 = vldrbq_s16(filter_data + tap * ch + c0 + 8);
+                base[0] = vaddq_s32(base[0], vmulq_n_s32(vmovlbq_s16(w0), in_off));
+                base[1] = vaddq_s32(base[1], vmulq_n_s32(vmovltq_s16(w0), in_off));
+                base[2] = vaddq_s32(base[2], vmulq_n_s32(vmovlbq_s16(w1), in_off));
+                base[3] = vaddq_s32(base[3], vmulq_n_s32(vmovltq_s16(w1), in_off));
+            }
+        }
 
         dw_taps t;
         t.xstep = d_w * ch;
@@ -282,7 +335,12 @@ void arm_nn_depthwise_conv_s8_mve(const cmsis_nn_dw_conv_params *p,
                     {
                         nkx = valid_taps(x0, k_w, d_w, in_w, &kx0);
                     }
-                    int32x4_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
+                    const int interior = nc == 16 && nky == k_h && nkx == k_w;
+                    int32x4_t acc[4];
+                    for (int32_t i = 0; i < 4; i++)
+                    {
+                        acc[i] = interior ? base[i] : bias[i];
+                    }
                     if (nky > 0 && nkx > 0)
                     {
                         t.ip = in + ((y0 + ky0 * d_h) * in_w + x0 + kx0 * d_w) * ch;
@@ -291,7 +349,11 @@ void arm_nn_depthwise_conv_s8_mve(const cmsis_nn_dw_conv_params *p,
                         t.nkx = nkx;
                         t.yadv = d_h * in_w * ch - nkx * d_w * ch;
                         t.wadv = (k_w - nkx) * ch;
-                        if (nc == 16)
+                        if (interior)
+                        {
+                            taps16_raw(&t, acc);
+                        }
+                        else if (nc == 16)
                         {
                             taps16(&t, in_off, acc);
                         }
