@@ -591,7 +591,7 @@ def run_on_corstone(
         test_data_bytes=data_bytes,
         firmware_sizes=sizes,
         outputs=got,
-        profile=list(run.profile),
+        profile=_with_labels(run.profile, compiled),
         backend=run.backend,
         counter=run.platform.get("counter", ""),
         stdout=run.stdout,
@@ -599,6 +599,15 @@ def run_on_corstone(
         wall_time_s=run.wall_time_s,
         warnings=list(run.warnings),
     )
+
+
+def _with_labels(profile: list[ProfileEntry], compiled: CompiledModel) -> list[ProfileEntry]:
+    """Profile entries named by the package's call labels (the firmware prints names with
+    spaces replaced, to keep its key=value lines parseable)."""
+    labels = {int(c["index"]): str(c.get("label") or c.get("function", ""))
+              for c in compiled.metadata.get("calls", [])}
+    return [ProfileEntry(p.op, labels.get(p.op) or p.name, p.instructions, p.calls)
+            for p in profile]
 
 
 # ----------------------------------------------------------------------------- reports
