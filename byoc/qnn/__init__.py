@@ -1,0 +1,16 @@
+"""Integer (TFLM bit-exact) lowering of the quantized operator chains of TVM's TFLite frontend.
+
+* :mod:`byoc.qnn.quant_math` - TFLite's QuantizeMultiplier & co. (compile time) and numpy
+  reference arithmetic;
+* :mod:`byoc.qnn.patterns` - ``relax.dpl`` patterns for the frontend's QDQ chains
+  (registered as ``byoc.qnn.*``) and extraction into parameter dataclasses;
+* :mod:`byoc.qnn.kernels_te` - integer-only TIR kernels for those dataclasses;
+* :mod:`byoc.qnn.legalize` - the pass: chains -> ``call_tir`` of the kernels;
+* :mod:`byoc.qnn.frontend` - frontend fixes (quantized PAD, softmax beta, FC rank > 2).
+"""
+
+from .legalize import kernel_report, legalize_quantized, partition
+from .patterns import describe, extract, patterns, register
+
+__all__ = ["legalize_quantized", "partition", "kernel_report", "patterns", "register",
+           "extract", "describe"]

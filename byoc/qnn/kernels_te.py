@@ -1,0 +1,845 @@
+"""Integer-only TE kernels for the quantized operators (TFLM reference arithmetic).
+
+One builder per dataclass of :mod:`byoc.qnn.patterns`; each returns a :class:`Kernel`: a
+``tvm.tirx.PrimFunc`` (int8/int32 buffers only, no float anywhere) plus the list of
+arguments the caller must pass (composite parameters and constants) in PrimFunc order;
+the output buffer is always the last PrimFunc parameter.
+
+Layouts: feature maps NHWC; conv weights OHWI; depthwise weights 1HWC; FC weights
+[units, depth]; per-channel multiplier/shift arrays int32 [channels] (shift positive =
+left), bias int32 [channels].
+
+Memory: kernels are plain loop nests meant for a microcontroller fallback path. Padding is
+handled with ``if_then_else`` on the input index inside the reduction (no padded copy).
+Reductions are scheduled so that the int32 accumulator of one output element is the only
+intermediate (``reverse_compute_at`` of the requantization stage, ``compute_at`` of
+softmax's per-row stages): after ``CompactBufferAllocation`` each intermediate buffer has
+one element (4 bytes). :func:`scratch_bytes` reports that from the lowered TIR.
+
+Fixed point: ``SaturatingRoundingDoublingHighMul(a, b)`` is computed as
+``min((int64(a) * b + 2^30) >> 31, INT32_MAX)``, which equals TFLite's nudge-and-truncate
+form for every int32 pair (the nudge makes the result floor((ab + 2^30) / 2^31) for both
+signs). ``RoundingDivideByPOT`` uses TFLite's mask/threshold form. Intermediate values are
+bound with ``tirx.Let`` so the C printer emits one local per value instead of repeating
+sub-expressions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import tvm
+from tvm import te, tirx
+
+from . import patterns as P
+from . import quant_math as qm
+
+I8, I32, I64 = "int8", "int32", "int64"
+
+
+def c32(v: int) -> tirx.PrimExpr:
+    return tirx.const(int(v), I32)
+
+
+def c64(v: int) -> tirx.PrimExpr:
+    return tirx.const(int(v), I64)
+
+
+def dtype(e) -> str:
+    """dtype string of a PrimExpr (0.27 exposes it as ``e.ty.dtype``)."""
+    if isinstance(e, te.TensorSlice):
+        return str(e.dtype)
+    return str(e.ty.dtype)
+
+
+def i32(e) -> tirx.PrimExpr:
+    return e if dtype(e) == I32 else e.astype(I32)
+
+
+def i64(e) -> tirx.PrimExpr:
+    return e if dtype(e) == I64 else e.astype(I64)
+
+
+class Lets:
+    """Collects ``let`` bindings for one element's expression (C locals after printing)."""
+
+    def __init__(self):
+        self.binds: list[tuple[tirx.Var, tirx.PrimExpr]] = []
+
+    def __call__(self, name: str, value) -> tirx.PrimExpr:
+        if isinstance(value, (tirx.Var, tirx.IntImm)):
+            return value
+        v = tirx.Var(name, dtype(value))
+        self.binds.append((v, value))
+        return v
+
+    def wrap(self, body) -> tirx.PrimExpr:
+        for v, value in reversed(self.binds):
+            body = tirx.Let(v, value, body)
+        return body
+
+
+# ---------------------------------------------------------------------------------------
+# Fixed-point expression builders (int32 in, int32 out)
+# ---------------------------------------------------------------------------------------
+
+def srdhm(L: Lets, a, b, b_never_min: bool = False):
+    """SaturatingRoundingDoublingHighMul(a, b)."""
+    r = (i64(a) * i64(b) + c64(1 << 30)) >> c64(31)
+    if not b_never_min:
+        # only INT32_MIN * INT32_MIN reaches 2^31: saturate it like gemmlowp
+        r = tirx.min(r, c64(qm.INT32_MAX))
+    return L("hm", i32(r))
+
+
+def rdbpot(L: Lets, x, exponent):
+    """RoundingDivideByPOT(x, exponent): round half away from zero; 0 <= exponent <= 31.
+
+    A Python int exponent is folded; for a PrimExpr exponent (per-channel shifts) the mask
+    ``(1 << exponent) - 1`` is built in int64, defined in C for every exponent up to 31.
+    (``INT32_MAX >> (31 - exponent)`` would also be, but TVM's simplifier mis-folds it.)"""
+    if isinstance(exponent, (int, np.integer)):
+        e = int(exponent)
+        if e == 0:
+            return x
+        mask = c32((1 << e) - 1)
+        thr = c32(((1 << e) - 1) >> 1)
+        shift = c32(e)
+    else:
+        shift = exponent
+        mask = L("mask", i32((c64(1) << i64(exponent)) - c64(1)))
+        thr = mask >> c32(1)
+    thr = thr + tirx.Select(x < c32(0), c32(1), c32(0))
+    return L("rd", (x >> shift) + tirx.Select((x & mask) > thr, c32(1), c32(0)))
+
+
+def rdbpot_nonneg64(L: Lets, x, exponent):
+    """RoundingDivideByPOT for x >= 0 and a PrimExpr exponent in [1, 62] (int64 math)."""
+    e = i64(exponent)
+    return L("rd", i32((i64(x) + (c64(1) << (e - c64(1)))) >> e))
+
+
+def mbqm(L: Lets, x, multiplier, shift):
+    """MultiplyByQuantizedMultiplier(x, multiplier, shift) with TFLite's double rounding.
+
+    ``multiplier``/``shift`` are Python ints (folded) or int32 PrimExprs (per-channel)."""
+    if isinstance(shift, (int, np.integer)):
+        s = int(shift)
+        left, right = max(s, 0), max(-s, 0)
+        if left:
+            x = x * c32(1 << left)
+        m = c32(multiplier) if isinstance(multiplier, (int, np.integer)) else multiplier
+        never_min = isinstance(multiplier, (int, np.integer)) and multiplier != qm.INT32_MIN
+        return rdbpot(L, srdhm(L, x, m, never_min), right)
+    # The clamps to [0, 31] are no-ops for QuantizeMultiplier shifts; they give TVM's
+    # bound analysis a finite shift range (an unbounded variable shift amount makes
+    # the simplifier fold the rounding term of RoundingDivideByPOT away).
+    left = L("lsh", tirx.min(tirx.max(shift, c32(0)), c32(31)))
+    right = L("rsh", tirx.min(tirx.max(c32(0) - shift, c32(0)), c32(31)))
+    xs = x * (c32(1) << left)
+    # QuantizeMultiplier never yields INT32_MIN, so the per-channel products cannot saturate
+    return rdbpot(L, srdhm(L, xs, multiplier, b_never_min=True), right)
+
+
+def saturating_shl(L: Lets, x, e: int):
+    """gemmlowp SaturatingRoundingMultiplyByPOT<e> for e > 0 (saturating x * 2^e)."""
+    thr = (1 << (31 - e)) - 1
+    return L("sl", tirx.Select(x > c32(thr), c32(qm.INT32_MAX),
+                               tirx.Select(x < c32(-thr), c32(qm.INT32_MIN), x * c32(1 << e))))
+
+
+def clamp(x, lo: int, hi: int):
+    if lo > -(1 << 31):
+        x = tirx.max(x, c32(lo))
+    if hi < (1 << 31) - 1:
+        x = tirx.min(x, c32(hi))
+    return x
+
+
+def clz_positive(L: Lets, x):
+    """Count leading zeros of a positive int32 (binary search in int64; no intrinsic)."""
+    n = c32(0)
+    v = L("v", i64(x))
+    for width in (16, 8, 4, 2):
+        small = L("small", v < c64(1 << (32 - width)))
+        n = L("n", n + tirx.Select(small, c32(width), c32(0)))
+        v = L("v", tirx.Select(small, v << c64(width), v))
+    return L("clz", n + tirx.Select(v < c64(1 << 31), c32(1), c32(0)))
+
+
+# ---------------------------------------------------------------------------------------
+# Kernel container and helpers
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class Kernel:
+    """A PrimFunc and the call arguments it expects (all but the output, in order).
+
+    ``args[i]`` is an int (index of the composite function parameter to pass) or a numpy
+    array (a constant to pass: weights int8, bias/multipliers/shifts int32)."""
+
+    func: tirx.PrimFunc
+    args: list
+    out_shape: tuple[int, ...]
+    out_dtype: str = I8
+
+
+class _Inputs:
+    """Builds placeholders in PrimFunc order and records what to pass for each."""
+
+    def __init__(self):
+        self.tensors: list[te.Tensor] = []
+        self.args: list = []
+
+    def operand(self, t: P.QTensor, name: str) -> te.Tensor:
+        ph = te.placeholder(t.shape, t.dtype, name)
+        self.tensors.append(ph)
+        self.args.append(t.source if t.source is not None
+                         else np.ascontiguousarray(t.data.astype(t.dtype)))
+        return ph
+
+    def const(self, arr: np.ndarray, name: str) -> te.Tensor:
+        arr = np.ascontiguousarray(arr)
+        ph = te.placeholder(arr.shape, str(arr.dtype), name)
+        self.tensors.append(ph)
+        self.args.append(arr)
+        return ph
+
+
+def _strip_lets(e, binds: list) -> tirx.PrimExpr:
+    """Move ``Let`` nodes at the top of ``e`` (or under the ``+`` of a reduction update)
+    into ``binds``; returns the remaining expression."""
+    while isinstance(e, tirx.Let):
+        binds.append(tirx.Bind(e.var, e.value))
+        e = e.body
+    if isinstance(e, tirx.Add) and isinstance(e.b, tirx.Let):
+        return tirx.Add(e.a, _strip_lets(e.b, binds))
+    return e
+
+
+def _hoist_lets(stmt):
+    """Rewrite ``store(Let(v, value, body))`` as ``v = value; store(body)`` (``Bind``).
+
+    Let *expressions* trip TVM's NarrowDataType pass (its bound memo sees a let variable
+    with two different bounds), while ``Bind`` statements are handled everywhere and print
+    as C locals just the same. The kernels only put lets at the top of a block's value."""
+    if isinstance(stmt, tirx.BufferStore):
+        binds: list = []
+        value = _strip_lets(stmt.value, binds)
+        if not binds:
+            return stmt
+        return tirx.SeqStmt(binds + [tirx.BufferStore(stmt.buffer, value, stmt.indices)])
+    if isinstance(stmt, tvm.s_tir.SBlockRealize):
+        return tvm.s_tir.SBlockRealize(stmt.iter_values, stmt.predicate,
+                                       _hoist_lets(stmt.block))
+    if isinstance(stmt, tvm.s_tir.SBlock):
+        return tvm.s_tir.SBlock(stmt.iter_vars, stmt.reads, stmt.writes, stmt.name_hint,
+                                _hoist_lets(stmt.body), stmt.init, stmt.alloc_buffers,
+                                stmt.match_buffers, stmt.annotations)
+    if isinstance(stmt, tirx.For):
+        return tirx.For(stmt.loop_var, stmt.min, stmt.extent, stmt.kind,
+                        _hoist_lets(stmt.body), stmt.thread_binding, stmt.annotations)
+    if isinstance(stmt, tirx.SeqStmt):
+        return tirx.SeqStmt([_hoist_lets(s) for s in stmt.seq])
+    return stmt
+
+
+def _finish(inputs: _Inputs, out: te.Tensor, schedule=None) -> Kernel:
+    func = te.create_prim_func(inputs.tensors + [out])
+    if schedule is not None:
+        sch = tvm.s_tir.Schedule(func)
+        schedule(sch)
+        func = sch.mod["main"]
+    func = func.with_body(_hoist_lets(func.body))
+    if func.attrs is not None and "global_symbol" in func.attrs:
+        # private like LegalizeOps' PrimFuncs; the module's GlobalVar names the kernel
+        func = func.without_attr("global_symbol")
+    return Kernel(func, inputs.args, tuple(int(d) for d in out.shape), str(out.dtype))
+
+
+def _per_channel(inputs: _Inputs, mult: np.ndarray, shift: np.ndarray):
+    """Per-channel (multiplier, shift) as buffers, or folded ints when uniform."""
+    mult = np.asarray(mult, np.int32)
+    shift = np.asarray(shift, np.int32)
+    if np.all(mult == mult[0]) and np.all(shift == shift[0]):
+        return (lambda ch: int(mult[0])), (lambda ch: int(shift[0]))
+    mb = inputs.const(mult, "multiplier")
+    sb = inputs.const(shift, "shift")
+    return (lambda ch: mb[ch]), (lambda ch: sb[ch])
+
+
+def _in_bounds(idx_and_size: Sequence[tuple[tirx.PrimExpr, int, bool, bool]]):
+    """AND of range checks; each entry (index, size, may_underflow, may_overflow)."""
+    cond = None
+    for e, size, lo, hi in idx_and_size:
+        parts = ([e >= 0] if lo else []) + ([e < size] if hi else [])
+        for p in parts:
+            cond = p if cond is None else tirx.And(cond, p)
+    return cond
+
+
+def _guarded(cond, value, other):
+    return value if cond is None else tirx.if_then_else(cond, value, other)
+
+
+def _reverse_at(block: str, producer: str, level: int):
+    def schedule(sch):
+        loops = sch.get_loops(sch.get_sblock(producer))
+        sch.reverse_compute_at(sch.get_sblock(block), loops[level])
+    return schedule
+
+
+def _window_checks(o_h, o_w, kh, kw, op, H, W, dil=(1, 1)):
+    """Input row/col of a window tap and which bounds checks padding makes necessary."""
+    (sh, sw), (pt, pl, pb, pr) = op.strides, op.padding
+    ih = o_h * sh + kh * dil[0] - pt
+    iw = o_w * sw + kw * dil[1] - pl
+    return ih, iw, [(ih, H, pt > 0, pb > 0 or _overreach(op, 0, H, dil)),
+                    (iw, W, pl > 0, pr > 0 or _overreach(op, 1, W, dil))]
+
+
+def _overreach(op, axis: int, size: int, dil) -> bool:
+    """True when the last window would read past the input without explicit padding."""
+    out = op.output.shape[1 + axis]
+    k = (op.pool_size if hasattr(op, "pool_size") else op.weight.shape[1:3])[axis]
+    last = (out - 1) * op.strides[axis] + (k - 1) * dil[axis] - op.padding[axis]
+    return last >= size
+
+
+# ---------------------------------------------------------------------------------------
+# Convolutions and fully connected
+# ---------------------------------------------------------------------------------------
+
+def _requant_epilogue(acc, bias, mult, shift, out_zp, lo, hi):
+    def f(*idx):
+        ch = idx[-1]
+        L = Lets()
+        a = acc(*idx)
+        if bias is not None:
+            a = a + bias[ch]
+        y = mbqm(L, L("acc", a), mult(ch), shift(ch)) + c32(out_zp)
+        return L.wrap(clamp(y, lo, hi).astype(I8))
+    return f
+
+
+def conv2d(op: P.QConv2D) -> Kernel:
+    """CONV_2D: out[n,oh,ow,o] = requant(sum (x - zp_in) * w[o,kh,kw,c] + bias[o])."""
+    N, H, W, C = op.input.shape
+    O, KH, KW, _ = op.weight.shape
+    _, OH, OW, _ = op.output.shape
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    Wt = ins.const(op.weight.astype(np.int8), "weight")
+    B = ins.const(op.bias.astype(np.int32), "bias") if op.bias is not None else None
+    mult, shift = _per_channel(ins, op.multipliers, op.shifts)
+    kh, kw, c = te.reduce_axis((0, KH), "kh"), te.reduce_axis((0, KW), "kw"), \
+        te.reduce_axis((0, C), "c")
+    zp = c32(op.input.zero_point)
+
+    def acc_f(n, oh, ow, o):
+        ih, iw, checks = _window_checks(oh, ow, kh, kw, op, H, W, op.dilation)
+        cond = _in_bounds(checks)
+        prod = (i32(X[n, ih, iw, c]) - zp) * i32(Wt[o, kh, kw, c])
+        return te.sum(_guarded(cond, prod, c32(0)), axis=[kh, kw, c])
+
+    acc = te.compute((N, OH, OW, O), acc_f, name="acc")
+    out = te.compute((N, OH, OW, O), _requant_epilogue(
+        lambda *i: acc(*i), B, mult, shift, op.output.zero_point, op.act_min, op.act_max),
+        name="output")
+    return _finish(ins, out, _reverse_at("output", "acc", 3))
+
+
+def depthwise_conv2d(op: P.QDepthwise) -> Kernel:
+    """DEPTHWISE_CONV_2D: out[n,oh,ow,oc] = requant(sum (x[.., oc // M] - zp) * w[0,kh,kw,oc])."""
+    N, H, W, C = op.input.shape
+    _, KH, KW, OC = op.weight.shape
+    _, OH, OW, _ = op.output.shape
+    M = op.depth_multiplier
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    Wt = ins.const(op.weight.astype(np.int8), "weight")
+    B = ins.const(op.bias.astype(np.int32), "bias") if op.bias is not None else None
+    mult, shift = _per_channel(ins, op.multipliers, op.shifts)
+    kh, kw = te.reduce_axis((0, KH), "kh"), te.reduce_axis((0, KW), "kw")
+    zp = c32(op.input.zero_point)
+
+    def acc_f(n, oh, ow, oc):
+        ih, iw, checks = _window_checks(oh, ow, kh, kw, op, H, W, op.dilation)
+        ic = oc if M == 1 else tirx.floordiv(oc, M)
+        prod = (i32(X[n, ih, iw, ic]) - zp) * i32(Wt[0, kh, kw, oc])
+        return te.sum(_guarded(_in_bounds(checks), prod, c32(0)), axis=[kh, kw])
+
+    acc = te.compute((N, OH, OW, OC), acc_f, name="acc")
+    out = te.compute((N, OH, OW, OC), _requant_epilogue(
+        lambda *i: acc(*i), B, mult, shift, op.output.zero_point, op.act_min, op.act_max),
+        name="output")
+    return _finish(ins, out, _reverse_at("output", "acc", 3))
+
+
+def fully_connected(op: P.QFullyConnected) -> Kernel:
+    """FULLY_CONNECTED: out[..., u] = requant(sum_k (x[..., k] - zp) * (w[u, k] - wzp) + b[u])."""
+    U, K = op.weight.shape
+    lead = tuple(op.input.shape[:-1])
+    out_shape = tuple(op.output.shape)
+    if tuple(out_shape[:-1]) != lead or out_shape[-1] != U:
+        raise P.ExtractError(f"FC shapes {op.input.shape} -> {out_shape}")
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    Wt = ins.const(op.weight.astype(np.int8), "weight")
+    B = ins.const(op.bias.astype(np.int32), "bias") if op.bias is not None else None
+    mult, shift = _per_channel(ins, op.multipliers, op.shifts)
+    k = te.reduce_axis((0, K), "k")
+    zp, wzp = c32(op.input.zero_point), c32(op.weight_zero_point)
+
+    def acc_f(*idx):
+        w = i32(Wt[idx[-1], k])
+        if op.weight_zero_point:
+            w = w - wzp
+        return te.sum((i32(X[idx[:-1] + (k,)]) - zp) * w, axis=[k])
+
+    acc = te.compute(out_shape, acc_f, name="acc")
+    out = te.compute(out_shape, _requant_epilogue(
+        lambda *i: acc(*i), B, mult, shift, op.output.zero_point, op.act_min, op.act_max),
+        name="output")
+    return _finish(ins, out, _reverse_at("output", "acc", len(out_shape) - 1))
+
+
+# ---------------------------------------------------------------------------------------
+# Pools
+# ---------------------------------------------------------------------------------------
+
+def avg_pool2d(op: P.QAvgPool) -> Kernel:
+    """AVERAGE_POOL_2D: sum of the in-bounds window / its size, rounded half away from 0."""
+    N, H, W, C = op.input.shape
+    _, OH, OW, _ = op.output.shape
+    KH, KW = op.pool_size
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    kh, kw = te.reduce_axis((0, KH), "kh"), te.reduce_axis((0, KW), "kw")
+
+    def acc_f(n, oh, ow, c):
+        ih, iw, checks = _window_checks(oh, ow, kh, kw, op, H, W)
+        return te.sum(_guarded(_in_bounds(checks), i32(X[n, ih, iw, c]), c32(0)),
+                      axis=[kh, kw])
+
+    acc = te.compute((N, OH, OW, C), acc_f, name="acc")
+    (sh, sw), (pt, pl, _, _) = op.strides, op.padding
+    padded = any(op.padding) or _overreach(op, 0, H, (1, 1)) or _overreach(op, 1, W, (1, 1))
+
+    def out_f(n, oh, ow, c):
+        L = Lets()
+        if padded:
+            h0, w0 = oh * sh - pt, ow * sw - pl
+            rows = tirx.min(h0 + KH, H) - tirx.max(h0, 0)
+            cols = tirx.min(w0 + KW, W) - tirx.max(w0, 0)
+            count = L("count", i32(rows * cols))
+            half = L("half", tirx.truncdiv(count, c32(2)))
+        else:
+            count, half = c32(KH * KW), c32(KH * KW // 2)
+        a = L("acc", acc[n, oh, ow, c])
+        avg = tirx.Select(a > c32(0), tirx.truncdiv(a + half, count),
+                          tirx.truncdiv(a - half, count))
+        return L.wrap(clamp(avg, op.act_min, op.act_max).astype(I8))
+
+    out = te.compute((N, OH, OW, C), out_f, name="output")
+    return _finish(ins, out, _reverse_at("output", "acc", 3))
+
+
+def max_pool2d(op: P.QMaxPool) -> Kernel:
+    """MAX_POOL_2D: max over the in-bounds window (init -128), then the activation clamp."""
+    N, H, W, C = op.input.shape
+    _, OH, OW, _ = op.output.shape
+    KH, KW = op.pool_size
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    kh, kw = te.reduce_axis((0, KH), "kh"), te.reduce_axis((0, KW), "kw")
+
+    def acc_f(n, oh, ow, c):
+        ih, iw, checks = _window_checks(oh, ow, kh, kw, op, H, W)
+        return te.max(_guarded(_in_bounds(checks), X[n, ih, iw, c], tirx.const(-128, I8)),
+                      axis=[kh, kw])
+
+    if op.act_min <= -128 and op.act_max >= 127:
+        return _finish(ins, te.compute((N, OH, OW, C), acc_f, name="output"))
+    acc = te.compute((N, OH, OW, C), acc_f, name="acc")
+    out = te.compute((N, OH, OW, C), lambda *i: clamp(i32(acc(*i)), op.act_min,
+                                                      op.act_max).astype(I8), name="output")
+    return _finish(ins, out, _reverse_at("output", "acc", 3))
+
+
+# ---------------------------------------------------------------------------------------
+# Softmax
+# ---------------------------------------------------------------------------------------
+
+def _exp_interval(L: Lets, a):
+    """exp(a) for a in [-1/4, 0), Q0.31 (Taylor expansion around -1/8)."""
+    x = L("x", a + c32(1 << 28))
+    x2 = srdhm(L, x, x)
+    x3 = srdhm(L, x2, x)
+    x4 = srdhm(L, x2, x2)
+    x4_over_4 = rdbpot(L, x4, 2)
+    poly = rdbpot(L, srdhm(L, x4_over_4 + x3, c32(qm.ONE_THIRD_Q31), True) + x2, 1)
+    c = c32(qm.EXP_MINUS_ONE_EIGHTH_Q31)
+    return L("e", c + srdhm(L, c, x + poly, False))
+
+
+def _exp_on_negative(L: Lets, a):
+    """exp(a) for a <= 0 given in Q5.26; result Q0.31."""
+    ib = qm.SOFTMAX_SCALED_DIFF_INT_BITS
+    frac = 31 - ib
+    quarter = 1 << (frac - 2)
+    a_mod = L("amod", (a & c32(quarter - 1)) - c32(quarter))
+    result = _exp_interval(L, a_mod * c32(1 << ib))  # exact: |a_mod| <= 2^24
+    remainder = L("rem", a_mod - a)
+    for exponent, mult in qm.EXP_BARREL:
+        if ib > exponent:
+            bit = c32(1 << (frac + exponent))
+            result = L("r", tirx.Select((remainder & bit) != c32(0),
+                                        srdhm(L, result, c32(mult), True), result))
+    return tirx.Select(a == c32(0), c32(qm.INT32_MAX), result)
+
+
+def _scaled_diff(L: Lets, diff, op: P.QSoftmax):
+    """input_diff * beta rescaled to Q5.26 (MultiplyByQuantizedMultiplierGreaterThanOne)."""
+    return srdhm(L, diff * c32(1 << op.left_shift), c32(op.multiplier), True)
+
+
+class Scratch:
+    """Statement-level bindings for hand-built TIR: each value is stored in its own
+    one-element local buffer (a C local scalar after lowering).
+
+    Same call interface as :class:`Lets`. Buffer loads are opaque to TVM's arithmetic
+    analyzer, which otherwise substitutes every bound value into its uses while
+    simplifying; on softmax's deep fixed-point chains (exp, Newton-Raphson reciprocal)
+    that substitution grows exponentially and compilation does not finish."""
+
+    def __init__(self):
+        self.buffers: list[tirx.Buffer] = []
+        self.stmts: list[tirx.Stmt] = []
+
+    def buffer(self, name: str, dt: str = I32) -> tirx.Buffer:
+        buf = tirx.decl_buffer((1,), dt, name, scope="local")
+        self.buffers.append(buf)
+        return buf
+
+    def __call__(self, name: str, value) -> tirx.PrimExpr:
+        if isinstance(value, (tirx.Var, tirx.IntImm, tvm.ir.TensorLoad)):
+            return value
+        buf = self.buffer(name, dtype(value))
+        self.stmts.append(tirx.BufferStore(buf, value, [c32(0)]))
+        return tirx.BufferLoad(buf, [c32(0)])
+
+    def take(self) -> list[tirx.Stmt]:
+        out, self.stmts = self.stmts, []
+        return out
+
+
+def _store(buf, value):
+    return tirx.BufferStore(buf, value, [c32(0)])
+
+
+def _load(buf):
+    return tirx.BufferLoad(buf, [c32(0)])
+
+
+def _loop(name: str, extent: int, body: list[tirx.Stmt]):
+    v = tirx.Var(name, I32)
+    stmts = body(v)
+    return tirx.For(v, c32(0), c32(extent), tirx.ForKind.SERIAL,
+                    stmts[0] if len(stmts) == 1 else tirx.SeqStmt(stmts))
+
+
+def softmax(op: P.QSoftmax) -> Kernel:
+    """SOFTMAX over the last axis (TFLM int8 algorithm; gemmlowp fixed point).
+
+    Per row: max; sum of exp(diff) in Q12.19 over diff >= diff_min; reciprocal of the sum
+    (Newton-Raphson) and its exponent; per element exp(diff) * reciprocal rounded to 1/256.
+
+    Built directly as loop-level TIR rather than with TE (see :class:`Scratch`); every
+    intermediate is a scalar local, and exp() is recomputed in the output pass like TFLM
+    does, so the only state kept per row is max, sum, clz and reciprocal."""
+    shape = tuple(op.input.shape)
+    lead, D = shape[:-1], shape[-1]
+    X = tirx.decl_buffer(shape, I8, "input")
+    Y = tirx.decl_buffer(shape, I8, "output")
+    S = Scratch()
+    row_vars = [tirx.Var(f"i{d}", I32) for d in range(len(lead))]
+    rmax, rsum = S.buffer("row_max"), S.buffer("row_sum")
+
+    def x_at(c):
+        return tirx.BufferLoad(X, row_vars + [c])
+
+    def exp_of_diff(c):
+        diff = S("diff", i32(x_at(c)) - _load(rmax))
+        e = S("exp", _exp_on_negative(S, _scaled_diff(S, diff, op)))
+        return diff, e
+
+    def sum_body(c):
+        diff, e = exp_of_diff(c)
+        e12 = rdbpot(S, e, qm.SOFTMAX_ACCUM_INT_BITS)
+        keep = tirx.Select(diff >= c32(op.diff_min), e12, c32(0))
+        return S.take() + [_store(rsum, _load(rsum) + keep)]
+
+    def out_body(c):
+        diff, e = exp_of_diff(c)
+        # exponent = num_bits_over_unit + 31 - 8 = (12 - clz) + 23; both factors are
+        # non-negative and the exponent can exceed 31 for wide rows: int64 rounding
+        y = rdbpot_nonneg64(S, srdhm(S, recip, e, True), expo) + c32(op.output.zero_point)
+        y = tirx.Select(diff >= c32(op.diff_min), clamp(y, -128, 127), c32(-128))
+        return S.take() + [tirx.BufferStore(Y, y.astype(I8), row_vars + [c])]
+
+    row = [_store(rmax, c32(-128)),
+           _loop("c", D, lambda c: [_store(rmax, tirx.max(_load(rmax), i32(x_at(c))))]),
+           _store(rsum, c32(0)),
+           _loop("c", D, sum_body)]
+    clz = clz_positive(S, _load(rsum))
+    # (sum << clz) - 2^31: the sum's mantissa minus one, x in [0, 1) as Q0.31
+    a = S("xm1", i32((i64(_load(rsum)) << i64(clz)) - c64(1 << 31)))
+    half_den = S("hd", i32((i64(a) + c64(1 << 31)) >> c64(1)))  # RoundingHalfSum(a, 1)
+    x = S("nr", c32(qm.FORTY_EIGHT_17THS_Q2)
+          + srdhm(S, half_den, c32(qm.NEG_THIRTY_TWO_17THS_Q2), True))
+    for _ in range(3):
+        one_minus = S("om", c32(1 << 29) - srdhm(S, half_den, x))
+        x = S("nr", x + saturating_shl(S, srdhm(S, x, one_minus), 2))
+    recip = saturating_shl(S, x, 1)
+    expo = S("expo", c32(qm.SOFTMAX_ACCUM_INT_BITS + 31 - 8) - clz)
+    row += S.take()
+    row.append(_loop("c", D, out_body))
+
+    body = tirx.SeqStmt(row)
+    for d in reversed(range(len(lead))):
+        body = tirx.For(row_vars[d], c32(0), c32(lead[d]), tirx.ForKind.SERIAL, body)
+    body = tirx.SeqStmt([tirx.AllocBuffer(b) for b in S.buffers] + [body])
+    # A root block around the loop nest, as TE-made functions have: some Relax passes
+    # (e.g. the reshape-pattern analysis) expect a PrimFunc body to be a block.
+    root = tvm.s_tir.SBlock([], [], [], "root", body)
+    func = tirx.PrimFunc([X, Y], tvm.s_tir.SBlockRealize([], True, root))
+    func = func.with_attrs({"tirx.noalias": True, "s_tir": True})
+    src = op.input.source if op.input.source is not None else op.input.data.astype(I8)
+    return Kernel(func, [src], shape, I8)
+
+
+# ---------------------------------------------------------------------------------------
+# Elementwise: ADD, MUL, requantize, concat, pad; MEAN
+# ---------------------------------------------------------------------------------------
+
+def _broadcast_index(in_shape: Sequence[int], out_idx: Sequence) -> tuple:
+    off = len(out_idx) - len(in_shape)
+    return tuple(c32(0) if d == 1 else out_idx[off + i] for i, d in enumerate(in_shape))
+
+
+def _compute_at_innermost(blocks: Sequence[str], consumer: str = "output"):
+    def schedule(sch):
+        loops = sch.get_loops(sch.get_sblock(consumer))
+        if loops:
+            for blk in blocks:
+                sch.compute_at(sch.get_sblock(blk), loops[-1])
+    return schedule
+
+
+def add(op: P.QAdd) -> Kernel:
+    """ADD: both inputs shifted left 20, rescaled, summed, rescaled to the output.
+
+    The two rescaled inputs are separate stages computed at the output's innermost loop
+    (one int32 each): keeping the three MultiplyByQuantizedMultiplier chains in separate
+    blocks keeps TVM's simplifier from substituting them into each other, which makes
+    compilation take seconds."""
+    ins = _Inputs()
+    A = ins.operand(op.input1, "input1")
+    B = ins.operand(op.input2, "input2")
+    shape = tuple(op.output.shape)
+
+    def scaled(T, t: P.QTensor, mult: int, shift: int):
+        def f(*idx):
+            L = Lets()
+            x = (i32(T[_broadcast_index(T.shape, idx)]) - c32(t.zero_point)) \
+                * c32(1 << op.left_shift)
+            return L.wrap(mbqm(L, L("x", x), mult, shift))
+        return f
+
+    sa = te.compute(shape, scaled(A, op.input1, op.input1_multiplier, op.input1_shift),
+                    name="scaled1")
+    sb = te.compute(shape, scaled(B, op.input2, op.input2_multiplier, op.input2_shift),
+                    name="scaled2")
+
+    def f(*idx):
+        L = Lets()
+        y = mbqm(L, L("sum", sa(*idx) + sb(*idx)), op.output_multiplier, op.output_shift)
+        return L.wrap(clamp(y + c32(op.output.zero_point), op.act_min, op.act_max).astype(I8))
+
+    out = te.compute(shape, f, name="output")
+    return _finish(ins, out, _compute_at_innermost(["scaled2", "scaled1"]))
+
+
+def mul(op: P.QMul) -> Kernel:
+    """MUL: (a - zp_a) * (b - zp_b) rescaled to the output."""
+    ins = _Inputs()
+    A = ins.operand(op.input1, "input1")
+    B = ins.operand(op.input2, "input2")
+    shape = tuple(op.output.shape)
+
+    def f(*idx):
+        L = Lets()
+        a = i32(A[_broadcast_index(A.shape, idx)]) - c32(op.input1.zero_point)
+        b = i32(B[_broadcast_index(B.shape, idx)]) - c32(op.input2.zero_point)
+        y = mbqm(L, L("prod", a * b), op.output_multiplier, op.output_shift)
+        return L.wrap(clamp(y + c32(op.output.zero_point), op.act_min, op.act_max).astype(I8))
+
+    return _finish(ins, te.compute(shape, f, name="output"))
+
+
+def _requant_expr(L: Lets, x, in_zp: int, mult: int, shift: int, out_zp: int):
+    y = mbqm(L, L("v", i32(x) - c32(in_zp)), mult, shift) + c32(out_zp)
+    return clamp(y, -128, 127)
+
+
+def requantize(op: P.QRequantize) -> Kernel:
+    """QUANTIZE int8 -> int8 (TFLM Requantize)."""
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+
+    def f(*idx):
+        L = Lets()
+        return L.wrap(_requant_expr(L, X[idx], op.input.zero_point, op.multiplier, op.shift,
+                                    op.output.zero_point).astype(I8))
+
+    return _finish(ins, te.compute(tuple(op.output.shape), f, name="output"))
+
+
+def concatenation(op: P.QConcat) -> Kernel:
+    """CONCATENATION: copy (same quantization) or requantize each input into its slice."""
+    ins = _Inputs()
+    Xs = [ins.operand(t, f"input{i}") for i, t in enumerate(op.inputs)]
+    ax = op.axis
+    offsets = np.cumsum([0] + [t.shape[ax] for t in op.inputs])
+
+    def f(*idx):
+        L = Lets()
+        val = None
+        for i in reversed(range(len(Xs))):
+            j = list(idx)
+            j[ax] = idx[ax] - c32(int(offsets[i])) if offsets[i] else idx[ax]
+            x = Xs[i][tuple(j)]
+            if op.requant[i] is None:
+                v = i32(x)
+            else:
+                m, s = op.requant[i]
+                v = _requant_expr(L, x, op.inputs[i].zero_point, m, s, op.output.zero_point)
+            v = clamp(v, op.act_min, op.act_max)
+            val = v if val is None else tirx.if_then_else(idx[ax] < c32(int(offsets[i + 1])),
+                                                          v, val)
+        return L.wrap(val.astype(I8))
+
+    return _finish(ins, te.compute(tuple(op.output.shape), f, name="output"))
+
+
+def pad(op: P.QPad) -> Kernel:
+    """PAD with a constant int8 value (TFLite: the zero point)."""
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    shape = tuple(op.output.shape)
+
+    def f(*idx):
+        src = tuple(idx[d] - c32(b) if b else idx[d] for d, (b, _) in enumerate(op.paddings))
+        checks = [(s, op.input.shape[d], op.paddings[d][0] > 0, op.paddings[d][1] > 0)
+                  for d, s in enumerate(src)]
+        return _guarded(_in_bounds(checks), X[src], tirx.const(op.pad_value, I8))
+
+    return _finish(ins, te.compute(shape, f, name="output"))
+
+
+def mean(op: P.QMean) -> Kernel:
+    """MEAN: MBQM(sum(x) - zp * count, multiplier/count folded) + out_zp (TFLM integer)."""
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    in_shape = op.input.shape
+    raxes = {a: te.reduce_axis((0, in_shape[a]), f"r{a}") for a in op.axes}
+    out_shape = tuple(op.output.shape)
+
+    def src_index(idx):
+        # output index -> input index with the reduction axes substituted
+        if op.keep_dims:
+            return tuple(raxes.get(d, idx[d]) for d in range(len(in_shape)))
+        it = iter(idx)
+        return tuple(raxes[d] if d in raxes else next(it) for d in range(len(in_shape)))
+
+    acc = te.compute(out_shape, lambda *idx: te.sum(i32(X[src_index(idx)]),
+                                                    axis=list(raxes.values())), name="acc")
+
+    def out_f(*idx):
+        L = Lets()
+        a = L("acc", acc[idx] - c32(op.input.zero_point * op.count))
+        y = mbqm(L, a, op.multiplier, op.shift) + c32(op.output.zero_point)
+        return L.wrap(clamp(y, -128, 127).astype(I8))
+
+    out = te.compute(out_shape, out_f, name="output")
+    sched = _reverse_at("output", "acc", len(out_shape) - 1) if out_shape else None
+    return _finish(ins, out, sched)
+
+
+BUILDERS = {
+    P.QConv2D: conv2d,
+    P.QDepthwise: depthwise_conv2d,
+    P.QFullyConnected: fully_connected,
+    P.QAvgPool: avg_pool2d,
+    P.QMaxPool: max_pool2d,
+    P.QSoftmax: softmax,
+    P.QAdd: add,
+    P.QMul: mul,
+    P.QMean: mean,
+    P.QConcat: concatenation,
+    P.QRequantize: requantize,
+    P.QPad: pad,
+}
+
+
+def build(op: P.QOp) -> Kernel:
+    """The TE kernel for a parameter dataclass."""
+    return BUILDERS[type(op)](op)
+
+
+# ---------------------------------------------------------------------------------------
+# Scratch memory report
+# ---------------------------------------------------------------------------------------
+
+def lower_for_inspection(func: tirx.PrimFunc) -> tirx.PrimFunc:
+    """The kernel after TVM's standard block lowering (buffer compaction, flattening)."""
+    mod = tvm.IRModule({"kernel": func.with_attr("global_symbol", "kernel")})
+    seq = tvm.transform.Sequential([
+        tvm.s_tir.transform.LowerInitBlock(),
+        tvm.s_tir.transform.PlanAndUpdateBufferAllocationLocation(),
+        tvm.s_tir.transform.ConvertBlocksToOpaque(),
+        tvm.s_tir.transform.CompactBufferAllocation(),
+        tvm.s_tir.transform.LowerOpaqueBlock(),
+        tirx.transform.FlattenBuffer(),
+    ])
+    return seq(mod)["kernel"]
+
+
+def _allocations(stmt, out: list) -> None:
+    if isinstance(stmt, tirx.AllocBuffer):
+        out.append(stmt.buffer)
+    if isinstance(stmt, tirx.SeqStmt):
+        for s in stmt.seq:
+            _allocations(s, out)
+        return
+    for attr in ("body", "then_case", "else_case"):
+        child = getattr(stmt, attr, None)
+        if isinstance(child, tirx.Stmt):
+            _allocations(child, out)
+
+
+def scratch_buffers(func: tirx.PrimFunc) -> list[tuple[str, str, int]]:
+    """(name, dtype, elements) of every intermediate buffer of the lowered kernel."""
+    bufs: list = []
+    _allocations(lower_for_inspection(func).body, bufs)
+    return [(b.name, str(b.dtype), int(np.prod([int(d) for d in b.shape])))
+            for b in bufs]
+
+
+def scratch_bytes(func: tirx.PrimFunc) -> int:
+    """Bytes of intermediate buffers the lowered kernel allocates (C locals or workspace)."""
+    return sum(n * np.dtype(dt if dt != "bool" else "bool").itemsize
+               for _, dt, n in scratch_buffers(func))

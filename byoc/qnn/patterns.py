@@ -1,0 +1,799 @@
+"""Patterns for the quantized operator chains of TVM's TFLite frontend, and parameter
+extraction into plain dataclasses.
+
+The Relax TFLite frontend imports int8 models in QDQ form (see ``describe_frontend`` at the
+end of this module for the exact chains). Each chain is matched by a ``relax.dpl`` pattern
+registered under ``byoc.qnn.<kind>`` in TVM's pattern registry. After
+``relax.transform.FuseOpsByPattern(patterns(), bind_constants=True, ...)`` every match is a
+composite function (attribute ``"Composite"``) whose body holds the whole chain, with
+weights, biases, scales and zero points as bound constants. :func:`extract` turns such a
+function into a dataclass that holds everything a kernel needs, as numpy arrays and ints,
+in TFLite terms:
+
+* feature maps are NHWC; conv weights OHWI ``[O, KH, KW, I]``; depthwise weights 1HWC
+  ``[1, KH, KW, C*M]`` (output channel ``oc = ic * M + m``); FC weights ``[units, depth]``;
+* padding is ``(top, left, bottom, right)`` in input pixels; strides/dilation ``(h, w)``;
+* scales are the float32 model scales (as Python floats), zero points ints;
+* ``(multiplier, shift)`` pairs follow TFLite's QuantizeMultiplier (Q0.31 int32, shift
+  positive = left) computed with :mod:`byoc.qnn.quant_math`;
+* ``act_min``/``act_max`` are the fused activation clamp in the output's quantized domain,
+  recomputed the way TFLite does (float32 division, round half away from zero).
+
+Kernel operands are :class:`QTensor`; ``source`` is the index of the composite function
+parameter that carries the tensor at run time, or ``None`` for a constant (``data``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import tvm
+from tvm import relax
+from tvm.relax.backend.pattern_registry import get_patterns_with_prefix, register_patterns
+from tvm.relax.dpl import DFPattern, is_const, is_op, is_tuple, wildcard
+
+from . import quant_math as qm
+
+PREFIX = "byoc.qnn."
+MAX_CONCAT_INPUTS = 8
+
+
+# ---------------------------------------------------------------------------------------
+# Dataclasses
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class QTensor:
+    """An int8 (or int32) tensor operand with per-tensor quantization."""
+
+    shape: tuple[int, ...]
+    scale: float
+    zero_point: int
+    dtype: str = "int8"
+    source: int | None = None          # composite-function parameter index (None: constant)
+    data: np.ndarray | None = None     # constant value when source is None
+
+
+@dataclass
+class QConv2D:
+    """CONV_2D: NHWC int8 input, OHWI int8 weight, int32 bias, per-channel requantization."""
+
+    input: QTensor
+    output: QTensor
+    weight: np.ndarray                 # int8 [O, KH, KW, I]
+    weight_scales: np.ndarray          # float32 [O] (repeated when per-tensor)
+    bias: np.ndarray | None            # int32 [O]
+    multipliers: np.ndarray            # int32 [O]
+    shifts: np.ndarray                 # int32 [O], positive = left
+    strides: tuple[int, int]
+    padding: tuple[int, int, int, int]  # top, left, bottom, right
+    dilation: tuple[int, int]
+    act_min: int
+    act_max: int
+    per_channel: bool = True
+    kind: str = "CONV_2D"
+
+
+@dataclass
+class QDepthwise:
+    """DEPTHWISE_CONV_2D: weight 1HWC int8 ``[1, KH, KW, C*M]``; out channel = ic*M + m."""
+
+    input: QTensor
+    output: QTensor
+    weight: np.ndarray                 # int8 [1, KH, KW, C*M]
+    weight_scales: np.ndarray          # float32 [C*M]
+    bias: np.ndarray | None            # int32 [C*M]
+    multipliers: np.ndarray            # int32 [C*M]
+    shifts: np.ndarray                 # int32 [C*M]
+    strides: tuple[int, int]
+    padding: tuple[int, int, int, int]
+    dilation: tuple[int, int]
+    depth_multiplier: int
+    act_min: int
+    act_max: int
+    per_channel: bool = True
+    kind: str = "DEPTHWISE_CONV_2D"
+
+
+@dataclass
+class QFullyConnected:
+    """FULLY_CONNECTED: input ``[..., depth]``, weight ``[units, depth]`` int8.
+
+    The output keeps the input's leading dimensions (``output.shape[:-1] ==
+    input.shape[:-1]`` as the frontend emits it; a keep_num_dims=False reshape, if any,
+    stays outside the chain)."""
+
+    input: QTensor
+    output: QTensor
+    weight: np.ndarray                 # int8 [units, depth]
+    weight_zero_point: int
+    weight_scales: np.ndarray          # float32 [units]
+    bias: np.ndarray | None            # int32 [units]
+    multipliers: np.ndarray            # int32 [units]
+    shifts: np.ndarray                 # int32 [units]
+    act_min: int
+    act_max: int
+    per_channel: bool = True
+    kind: str = "FULLY_CONNECTED"
+
+
+@dataclass
+class QAvgPool:
+    """AVERAGE_POOL_2D (NHWC, input and output share quantization)."""
+
+    input: QTensor
+    output: QTensor
+    pool_size: tuple[int, int]
+    strides: tuple[int, int]
+    padding: tuple[int, int, int, int]
+    act_min: int
+    act_max: int
+    kind: str = "AVERAGE_POOL_2D"
+
+
+@dataclass
+class QMaxPool:
+    """MAX_POOL_2D (NHWC, input and output share quantization)."""
+
+    input: QTensor
+    output: QTensor
+    pool_size: tuple[int, int]
+    strides: tuple[int, int]
+    padding: tuple[int, int, int, int]
+    act_min: int
+    act_max: int
+    kind: str = "MAX_POOL_2D"
+
+
+@dataclass
+class QSoftmax:
+    """SOFTMAX over the last axis, int8 -> int8 (output scale 1/256, zero point -128)."""
+
+    input: QTensor
+    output: QTensor
+    beta: float
+    multiplier: int                    # input_beta_multiplier (Q0.31)
+    left_shift: int                    # input_beta_left_shift (>= 0)
+    diff_min: int
+    kind: str = "SOFTMAX"
+
+
+@dataclass
+class QAdd:
+    """ADD with numpy broadcasting; TFLite int8 arithmetic (left_shift 20)."""
+
+    input1: QTensor
+    input2: QTensor
+    output: QTensor
+    left_shift: int
+    input1_multiplier: int
+    input1_shift: int
+    input2_multiplier: int
+    input2_shift: int
+    output_multiplier: int
+    output_shift: int
+    act_min: int
+    act_max: int
+    kind: str = "ADD"
+
+
+@dataclass
+class QMul:
+    """MUL with numpy broadcasting."""
+
+    input1: QTensor
+    input2: QTensor
+    output: QTensor
+    output_multiplier: int
+    output_shift: int
+    act_min: int
+    act_max: int
+    kind: str = "MUL"
+
+
+@dataclass
+class QMean:
+    """MEAN over ``axes`` (non-negative, sorted). ``multiplier``/``shift`` already include
+    the 1/count factor (TFLM's integer mean); apply to ``sum(x) - input_zp * count``."""
+
+    input: QTensor
+    output: QTensor
+    axes: tuple[int, ...]
+    keep_dims: bool
+    count: int
+    multiplier: int
+    shift: int
+    kind: str = "MEAN"
+
+
+@dataclass
+class QConcat:
+    """CONCATENATION along ``axis`` (non-negative). ``requant[i]`` is None when input i has
+    the output's quantization (plain copy), else ``(multiplier, shift)`` of an int8->int8
+    requantization (TFLM QUANTIZE arithmetic)."""
+
+    inputs: list[QTensor]
+    output: QTensor
+    axis: int
+    requant: list[tuple[int, int] | None]
+    act_min: int = -128
+    act_max: int = 127
+    kind: str = "CONCATENATION"
+
+
+@dataclass
+class QRequantize:
+    """QUANTIZE int8 -> int8 (requantization): MBQM(x - in_zp) + out_zp, saturated."""
+
+    input: QTensor
+    output: QTensor
+    multiplier: int
+    shift: int
+    kind: str = "QUANTIZE"
+
+
+@dataclass
+class QPad:
+    """PAD of an int8 tensor with a constant (the zero point for TFLite PAD)."""
+
+    input: QTensor
+    output: QTensor
+    paddings: tuple[tuple[int, int], ...]   # (before, after) per dimension
+    pad_value: int
+    kind: str = "PAD"
+
+
+QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
+       | QMean | QConcat | QRequantize | QPad)
+
+
+# ---------------------------------------------------------------------------------------
+# Patterns
+# ---------------------------------------------------------------------------------------
+
+def _dq(x: DFPattern) -> DFPattern:
+    return is_op("relax.dequantize")(x, is_const(), is_const())
+
+
+def _q(x: DFPattern) -> DFPattern:
+    return is_op("relax.quantize")(x, is_const(), is_const())
+
+
+def _clip(x: DFPattern) -> DFPattern:
+    return is_op("relax.clip")(x, wildcard(), wildcard())
+
+
+def _with_optional_clip(p: DFPattern) -> list[DFPattern]:
+    return [_clip(p), p]
+
+
+def _conv_patterns(depthwise: bool) -> list[DFPattern]:
+    w = _dq(is_const())
+    if depthwise:
+        w = is_op("relax.reshape")(w, wildcard())
+    conv = is_op("relax.nn.conv2d")(_dq(wildcard()), w)
+    with_bias = is_op("relax.add")(conv, _dq(is_const()))
+    out = []
+    for body in (with_bias, conv):
+        out += _with_optional_clip(_q(body))
+    return out
+
+
+def _fc_patterns() -> list[DFPattern]:
+    w = _dq(is_op("relax.permute_dims")(is_const()))
+    mm = is_op("relax.matmul")(_dq(wildcard()), w)
+    # The bias scale is a constant, or in_scale*w_scale when the bias tensor has no
+    # quantization parameters (the frontend then multiplies the two scale constants).
+    bias_scale = is_const() | is_op("relax.multiply")(is_const(), is_const())
+    bias = is_op("relax.dequantize")(is_const(), bias_scale, is_const())
+    with_bias = is_op("relax.add")(mm, bias)
+    out = []
+    for body in (with_bias, mm):
+        out += _with_optional_clip(_q(body))
+    return out
+
+
+def _float_act(x: DFPattern) -> list[DFPattern]:
+    """The float activations the frontend puts between ADD/MUL and quantize."""
+    return [is_op("relax.nn.relu")(x), _clip(x), x]
+
+
+def _binary_patterns(op: str) -> list[DFPattern]:
+    core = is_op(op)(_dq(wildcard()), _dq(wildcard()))
+    return [_q(a) for a in _float_act(core)]
+
+
+def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
+    """(kind, patterns, check) in priority order (longer chains first)."""
+    avg = is_op("relax.astype")(is_op("relax.nn.avg_pool2d")(is_op("relax.astype")(wildcard())))
+    sm_in = _dq(wildcard())
+    softmax = [_q(is_op("relax.nn.softmax")(is_op("relax.multiply")(sm_in, is_const()))),
+               _q(is_op("relax.nn.softmax")(sm_in))]
+    concat = []
+    for n in range(MAX_CONCAT_INPUTS, 1, -1):
+        concat += _with_optional_clip(
+            _q(is_op("relax.concat")(is_tuple([_dq(wildcard()) for _ in range(n)]))))
+    return [
+        ("conv2d", _conv_patterns(False), _check_conv),
+        ("depthwise_conv2d", _conv_patterns(True), _check_depthwise),
+        ("fully_connected", _fc_patterns(), None),
+        ("avg_pool2d", _with_optional_clip(avg), _check_avg_pool),
+        ("max_pool2d", _with_optional_clip(is_op("relax.nn.max_pool2d")(wildcard())),
+         _check_int8_root),
+        ("softmax", softmax, _check_softmax),
+        ("add", _binary_patterns("relax.add"), _check_int8_root),
+        ("mul", _binary_patterns("relax.multiply"), _check_int8_root),
+        ("mean", [_q(is_op("relax.mean")(_dq(wildcard())))], _check_int8_root),
+        ("concatenation", concat, _check_int8_root),
+        ("quantize", [_q(_dq(wildcard()))], _check_requantize),
+        ("pad", [is_op("relax.nn.pad")(wildcard())], _check_int8_root),
+    ]
+
+
+def _root_dtype(ctx) -> str:
+    return ctx.matched_expr.ty.dtype
+
+
+def _check_int8_root(ctx) -> bool:
+    return _root_dtype(ctx) == "int8"
+
+
+def _find_call(ctx, op_name: str):
+    for value in ctx.matched_bindings.values():
+        if isinstance(value, relax.Call) and isinstance(value.op, tvm.ir.Op) \
+                and value.op.name == op_name:
+            return value
+    return None
+
+
+def _check_conv(ctx) -> bool:
+    conv = _find_call(ctx, "relax.nn.conv2d")
+    a = conv.attrs
+    return (_check_int8_root(ctx) and int(a.groups) == 1 and a.data_layout == "NHWC"
+            and a.kernel_layout == "HWIO" and a.out_layout == "NHWC")
+
+
+def _check_depthwise(ctx) -> bool:
+    conv = _find_call(ctx, "relax.nn.conv2d")
+    a = conv.attrs
+    in_c = int(conv.args[0].ty.shape[3])
+    # C > 1: HWOI kernel with groups == C. C == 1: the frontend emits an ordinary HWIO
+    # conv (groups 1) of the reshaped 1HWC weight; still a depthwise conv.
+    layout_ok = (a.kernel_layout == "HWOI" and int(a.groups) == in_c) or \
+        (a.kernel_layout == "HWIO" and int(a.groups) == 1 and in_c == 1)
+    return (_check_int8_root(ctx) and a.data_layout == "NHWC" and layout_ok
+            and a.out_layout == "NHWC")
+
+
+def _check_avg_pool(ctx) -> bool:
+    pool = _find_call(ctx, "relax.nn.avg_pool2d")
+    a = pool.attrs
+    return (_check_int8_root(ctx) and pool.args[0].ty.dtype == "int32" and a.layout == "NHWC"
+            and not bool(a.ceil_mode) and not bool(a.count_include_pad))
+
+
+def _check_softmax(ctx) -> bool:
+    sm = _find_call(ctx, "relax.nn.softmax")
+    rank = len(sm.ty.shape)
+    return _check_int8_root(ctx) and int(sm.attrs.axis) in (-1, rank - 1)
+
+
+def _check_requantize(ctx) -> bool:
+    dq = _find_call(ctx, "relax.dequantize")
+    return _check_int8_root(ctx) and dq.args[0].ty.dtype == "int8"
+
+
+def patterns() -> list[tuple[str, DFPattern, dict, Callable | None]]:
+    """All patterns as (name, pattern, annotations, check), highest priority first, ready
+    for ``FuseOpsByPattern`` (and for ``register_patterns`` after reversing)."""
+    out = []
+    for kind, pats, check in _patterns_by_kind():
+        for p in pats:
+            item = (PREFIX + kind, p, {"root": p})
+            out.append(item + ((check,) if check is not None else ()))
+    return out
+
+
+_REGISTERED = False
+
+
+def register() -> None:
+    """Register the patterns in TVM's pattern registry under ``byoc.qnn.*`` (idempotent).
+
+    The registry gives later entries higher priority, so the list is registered reversed;
+    ``get_patterns_with_prefix("byoc.qnn.")`` then returns them highest priority first."""
+    global _REGISTERED
+    if not _REGISTERED:
+        register_patterns(list(reversed(patterns())))
+        _REGISTERED = True
+
+
+def registered_patterns():
+    register()
+    return get_patterns_with_prefix(PREFIX)
+
+
+# ---------------------------------------------------------------------------------------
+# Extraction
+# ---------------------------------------------------------------------------------------
+
+class ExtractError(ValueError):
+    """A matched chain uses something the integer kernels do not implement."""
+
+
+def _np(const) -> np.ndarray:
+    return const.value.numpy()
+
+
+def _scalar(const) -> float:
+    return float(_np(const).reshape(-1)[0])
+
+
+class _Chain:
+    """Walks the bindings of a composite function from its root."""
+
+    def __init__(self, func: relax.Function):
+        self.func = func
+        self.binds: dict[Any, Any] = {}
+        for block in func.body.blocks:
+            for b in block.bindings:
+                self.binds[b.var] = b.value
+        self.params = list(func.params)
+        self.root = self.value(func.body.body)
+
+    def value(self, e):
+        while isinstance(e, relax.Var) and e in self.binds:
+            e = self.binds[e]
+        return e
+
+    @staticmethod
+    def is_op(e, name: str) -> bool:
+        return isinstance(e, relax.Call) and isinstance(e.op, tvm.ir.Op) and e.op.name == name
+
+    def arg(self, call, i: int = 0):
+        return self.value(call.args[i])
+
+    def operand(self, e, scale: float, zp: int) -> QTensor:
+        """The tensor ``e`` (a parameter or a constant) as a QTensor."""
+        shape = tuple(int(d) for d in e.ty.shape)
+        dtype = str(e.ty.dtype)
+        if isinstance(e, relax.Var) and e in self.params:
+            return QTensor(shape, scale, zp, dtype, source=self.params.index(e))
+        if isinstance(e, tvm.ir.GenericConst):
+            return QTensor(shape, scale, zp, dtype, data=_np(e))
+        raise ExtractError(f"unexpected operand {type(e).__name__}")
+
+    def dequantized(self, dq) -> QTensor:
+        """The operand of a per-tensor ``dequantize`` call."""
+        scale = _np(dq.args[1])
+        zp = _np(dq.args[2])
+        if scale.size != 1 or zp.size != 1:
+            raise ExtractError("per-axis quantized activation")
+        return self.operand(self.arg(dq), float(scale.reshape(-1)[0]), int(zp.reshape(-1)[0]))
+
+
+def _out_tensor(call, scale: float, zp: int) -> QTensor:
+    return QTensor(tuple(int(d) for d in call.ty.shape), scale, zp, str(call.ty.dtype))
+
+
+def _quantize_params(q) -> tuple[float, int]:
+    scale, zp = _np(q.args[1]), _np(q.args[2])
+    if scale.size != 1 or zp.size != 1:
+        raise ExtractError("per-axis quantized output")
+    return float(scale.reshape(-1)[0]), int(zp.reshape(-1)[0])
+
+
+def act_range_from_clip(lo: float, hi: float, scale: float, zp: int) -> tuple[int, int]:
+    """TFLite's fused-activation clamp for a quantized-domain ``clip(lo, hi)``.
+
+    The frontend derives the clip bounds with Python's round (half to even, double); TFLite
+    uses float32 division and round half away from zero. Identify which TFLite activation
+    produced the bounds and recompute them TFLite's way; unknown bounds are kept."""
+    lo_i, hi_i = int(round(lo)), int(round(hi))
+    s32 = np.float32(scale)
+
+    def variants(f: float) -> set[int]:
+        # the quotient in float32 or double, rounded half-even or half-away
+        qs = (float(np.float32(f) / s32), f / float(s32))
+        return {zp + int(r(v)) for v in qs for r in (round, lambda v: qm.tflite_round(v))}
+
+    zero, six, m1, p1 = (variants(f) for f in (0.0, 6.0, -1.0, 1.0))
+    cands = {
+        "NONE": ({-128}, {127}),
+        "RELU": ({max(-128, v) for v in zero}, {127}),
+        "RELU6": ({max(-128, v) for v in zero}, {min(127, v) for v in six}),
+        "RELU_N1_TO_1": ({max(-128, v) for v in m1}, {min(127, v) for v in p1}),
+    }
+    for act, (los, his) in cands.items():
+        if lo_i in los and hi_i in his:
+            return qm.activation_range(act, scale, zp)
+    return max(-128, lo_i), min(127, hi_i)
+
+
+def _float_activation(chain: _Chain, e) -> tuple[str | None, Any]:
+    """Peel a float activation (relu / clip) -> (TFLite activation name, inner expr)."""
+    if chain.is_op(e, "relax.nn.relu"):
+        return "RELU", chain.arg(e)
+    if chain.is_op(e, "relax.clip"):
+        lo, hi = float(e.args[1].value), float(e.args[2].value)
+        names = {(0.0, 6.0): "RELU6", (-1.0, 1.0): "RELU_N1_TO_1"}
+        if (lo, hi) not in names:
+            if lo == 0.0 and hi >= 3.0e38:
+                return "RELU", chain.arg(e)
+            raise ExtractError(f"float clip({lo}, {hi}) is not a TFLite activation")
+        return names[(lo, hi)], chain.arg(e)
+    return None, e
+
+
+def _peel_clip(chain: _Chain, e) -> tuple[tuple[float, float] | None, Any]:
+    if chain.is_op(e, "relax.clip"):
+        return (float(e.args[1].value), float(e.args[2].value)), chain.arg(e)
+    return None, e
+
+
+def _act_from_quantized_clip(clip, out: QTensor) -> tuple[int, int]:
+    if clip is None:
+        return -128, 127
+    return act_range_from_clip(clip[0], clip[1], out.scale, out.zero_point)
+
+
+def _extract_conv(chain: _Chain, depthwise: bool):
+    clip, e = _peel_clip(chain, chain.root)
+    q = e
+    out_s, out_zp = _quantize_params(q)
+    e = chain.arg(q)
+    bias = None
+    if chain.is_op(e, "relax.add"):
+        bdq = chain.arg(e, 1)
+        bias = _np(bdq.args[0]).astype(np.int32).reshape(-1)
+        e = chain.arg(e, 0)
+    conv = e
+    x = chain.dequantized(chain.arg(conv, 0))
+    wdq = chain.arg(conv, 1)
+    if chain.is_op(wdq, "relax.reshape"):
+        wdq = chain.arg(wdq)
+    w = _np(wdq.args[0])
+    w_scale = _np(wdq.args[1]).astype(np.float32).reshape(-1)
+    w_zp = _np(wdq.args[2]).reshape(-1)
+    if np.any(w_zp != 0):
+        raise ExtractError("conv weights with a non-zero zero point")
+    a = conv.attrs
+    out = _out_tensor(q, out_s, out_zp)
+    if clip is not None:
+        out = _out_tensor(chain.root, out_s, out_zp)
+    act = _act_from_quantized_clip(clip, out)
+    pad = tuple(int(p) for p in a.padding)   # relax: (top, left, bottom, right)
+    common = dict(strides=(int(a.strides[0]), int(a.strides[1])), padding=pad,
+                  dilation=(int(a.dilation[0]), int(a.dilation[1])),
+                  act_min=act[0], act_max=act[1])
+    if depthwise:
+        # Frontend weight constant is TFLite's 1HWC (quantized along axis 3).
+        cout = w.shape[3]
+        per_channel = w_scale.size > 1
+        scales = np.broadcast_to(w_scale, (cout,)).astype(np.float32)
+        mult, shift = qm.conv_multipliers(x.scale, scales, out_s)
+        return QDepthwise(x, out, w.astype(np.int8), scales, bias, mult, shift,
+                          depth_multiplier=cout // x.shape[3], per_channel=per_channel,
+                          **common)
+    # Frontend weight constant is HWIO (transposed from TFLite's OHWI at import).
+    w_ohwi = np.ascontiguousarray(np.transpose(w, (3, 0, 1, 2))).astype(np.int8)
+    cout = w_ohwi.shape[0]
+    per_channel = w_scale.size > 1
+    scales = np.broadcast_to(w_scale, (cout,)).astype(np.float32)
+    mult, shift = qm.conv_multipliers(x.scale, scales, out_s)
+    return QConv2D(x, out, w_ohwi, scales, bias, mult, shift, per_channel=per_channel,
+                   **common)
+
+
+def _extract_fc(chain: _Chain):
+    clip, q = _peel_clip(chain, chain.root)
+    out_s, out_zp = _quantize_params(q)
+    e = chain.arg(q)
+    bias = None
+    if chain.is_op(e, "relax.add"):
+        bias = _np(chain.arg(e, 1).args[0]).astype(np.int32).reshape(-1)
+        e = chain.arg(e, 0)
+    mm = e
+    x = chain.dequantized(chain.arg(mm, 0))
+    wdq = chain.arg(mm, 1)
+    perm = chain.arg(wdq)
+    w = _np(perm.args[0]).astype(np.int8)           # TFLite layout [units, depth]
+    w_scale = _np(wdq.args[1]).astype(np.float32).reshape(-1)
+    w_zp = _np(wdq.args[2]).reshape(-1)
+    if w_zp.size != 1:
+        raise ExtractError("per-channel weight zero points")
+    units = w.shape[0]
+    if bias is not None and bias.size != units:
+        raise ExtractError(f"FC bias has {bias.size} values for {units} units")
+    out = _out_tensor(chain.root, out_s, out_zp)
+    act = _act_from_quantized_clip(clip, out)
+    scales = np.broadcast_to(w_scale, (units,)).astype(np.float32)
+    mult, shift = qm.conv_multipliers(x.scale, scales, out_s)
+    return QFullyConnected(x, out, w, int(w_zp[0]), scales, bias, mult, shift, act[0], act[1],
+                           per_channel=w_scale.size > 1)
+
+
+def _pool_common(chain: _Chain, pool_op: str):
+    clip, e = _peel_clip(chain, chain.root)
+    if chain.is_op(e, "relax.astype"):
+        e = chain.arg(e)
+    pool = e
+    inner = chain.arg(pool)
+    if chain.is_op(inner, "relax.astype"):
+        inner = chain.arg(inner)
+    a = pool.attrs
+    if any(int(d) != 1 for d in a.dilation):
+        raise ExtractError("dilated pooling")
+    # Pools keep the quantization; the scale is not in the graph (irrelevant here).
+    x = chain.operand(inner, 1.0, 0)
+    out = _out_tensor(chain.root, 1.0, 0)
+    lo, hi = (-128, 127) if clip is None else (max(-128, int(round(clip[0]))),
+                                                min(127, int(round(clip[1]))))
+    return dict(input=x, output=out, pool_size=(int(a.pool_size[0]), int(a.pool_size[1])),
+                strides=(int(a.strides[0]), int(a.strides[1])),
+                padding=tuple(int(p) for p in a.padding), act_min=lo, act_max=hi)
+
+
+def _extract_softmax(chain: _Chain):
+    q = chain.root
+    out_s, out_zp = _quantize_params(q)
+    sm = chain.arg(q)
+    e = chain.arg(sm)
+    beta = 1.0
+    if chain.is_op(e, "relax.multiply"):
+        beta = _scalar(e.args[1])
+        e = chain.arg(e)
+    x = chain.dequantized(e)
+    if abs(out_s - 1.0 / 256.0) > 1e-12 or out_zp != -128:
+        raise ExtractError("int8 softmax output must have scale 1/256, zero point -128")
+    p = qm.softmax_params(x.scale, beta)
+    return QSoftmax(x, _out_tensor(q, out_s, out_zp), beta, p["multiplier"], p["left_shift"],
+                    p["diff_min"])
+
+
+def _extract_binary(chain: _Chain, mul: bool):
+    q = chain.root
+    out_s, out_zp = _quantize_params(q)
+    act, core = _float_activation(chain, chain.arg(q))
+    a = chain.dequantized(chain.arg(core, 0))
+    b = chain.dequantized(chain.arg(core, 1))
+    out = _out_tensor(q, out_s, out_zp)
+    lo, hi = qm.activation_range(act, out_s, out_zp)
+    if mul:
+        m, s = qm.mul_multiplier(a.scale, b.scale, out_s)
+        return QMul(a, b, out, m, s, lo, hi)
+    p = qm.add_params(a.scale, b.scale, out_s)
+    return QAdd(a, b, out, p["left_shift"], p["in1_multiplier"], p["in1_shift"],
+                p["in2_multiplier"], p["in2_shift"], p["out_multiplier"], p["out_shift"], lo, hi)
+
+
+def _extract_mean(chain: _Chain):
+    q = chain.root
+    out_s, out_zp = _quantize_params(q)
+    mean = chain.arg(q)
+    x = chain.dequantized(chain.arg(mean))
+    rank = len(x.shape)
+    axes = mean.attrs.axis
+    axes = tuple(range(rank)) if axes is None else tuple(sorted(int(a) % rank for a in axes))
+    count = int(np.prod([x.shape[a] for a in axes]))
+    m, s = qm.mean_multiplier(x.scale, out_s, count)
+    return QMean(x, _out_tensor(q, out_s, out_zp), axes, bool(mean.attrs.keepdims), count, m, s)
+
+
+def _extract_concat(chain: _Chain):
+    clip, q = _peel_clip(chain, chain.root)
+    out_s, out_zp = _quantize_params(q)
+    cat = chain.arg(q)
+    tup = chain.arg(cat)
+    xs = [chain.dequantized(chain.value(f)) for f in tup.fields]
+    out = _out_tensor(chain.root, out_s, out_zp)
+    rank = len(out.shape)
+    requant = []
+    for x in xs:
+        same = qm.f32(x.scale) == qm.f32(out_s) and x.zero_point == out_zp
+        requant.append(None if same else qm.requantize_multiplier(x.scale, out_s))
+    act = _act_from_quantized_clip(clip, out)
+    return QConcat(xs, out, int(cat.attrs.axis) % rank, requant, act[0], act[1])
+
+
+def _extract_requantize(chain: _Chain):
+    q = chain.root
+    out_s, out_zp = _quantize_params(q)
+    x = chain.dequantized(chain.arg(q))
+    m, s = qm.requantize_multiplier(x.scale, out_s)
+    return QRequantize(x, _out_tensor(q, out_s, out_zp), m, s)
+
+
+def _extract_pad(chain: _Chain):
+    pad = chain.root
+    x = chain.operand(chain.arg(pad), 1.0, 0)
+    a = pad.attrs
+    if str(a.pad_mode) != "constant":
+        raise ExtractError(f"pad mode {a.pad_mode}")
+    w = [int(v) for v in a.pad_width]
+    paddings = tuple((w[2 * i], w[2 * i + 1]) for i in range(len(w) // 2))
+    value = float(a.pad_value)
+    if value != int(value) or not -128 <= value <= 127:
+        raise ExtractError(f"int8 pad value {value}")
+    return QPad(x, _out_tensor(pad, 1.0, 0), paddings, int(value))
+
+
+_EXTRACTORS: dict[str, Callable[[_Chain], QOp]] = {
+    "conv2d": lambda c: _extract_conv(c, False),
+    "depthwise_conv2d": lambda c: _extract_conv(c, True),
+    "fully_connected": _extract_fc,
+    "avg_pool2d": lambda c: QAvgPool(**_pool_common(c, "avg")),
+    "max_pool2d": lambda c: QMaxPool(**_pool_common(c, "max")),
+    "softmax": _extract_softmax,
+    "add": lambda c: _extract_binary(c, False),
+    "mul": lambda c: _extract_binary(c, True),
+    "mean": _extract_mean,
+    "concatenation": _extract_concat,
+    "quantize": _extract_requantize,
+    "pad": _extract_pad,
+}
+
+
+def composite_kind(func: relax.Function) -> str | None:
+    """``"conv2d"`` etc. for a ``byoc.qnn.*`` composite function, else None."""
+    if func.attrs is None or "Composite" not in func.attrs:
+        return None
+    name = str(func.attrs["Composite"])
+    return name[len(PREFIX):] if name.startswith(PREFIX) else None
+
+
+def extract(func: relax.Function) -> QOp:
+    """Parameters of a matched ``byoc.qnn.*`` composite function as a dataclass."""
+    kind = composite_kind(func)
+    if kind is None or kind not in _EXTRACTORS:
+        raise ExtractError(f"not a byoc.qnn composite function: {kind}")
+    return _EXTRACTORS[kind](_Chain(func))
+
+
+def describe(op: QOp) -> str:
+    """Short human description for reports, e.g. ``"CONV_2D 3x3 s1"``."""
+    if isinstance(op, (QConv2D, QDepthwise)):
+        kh, kw = op.weight.shape[1:3]
+        s = f"{op.kind} {kh}x{kw} s{op.strides[0]}" + (
+            f"x{op.strides[1]}" if op.strides[1] != op.strides[0] else "")
+        if op.dilation != (1, 1):
+            s += f" d{op.dilation[0]}"
+        if isinstance(op, QDepthwise) and op.depth_multiplier != 1:
+            s += f" m{op.depth_multiplier}"
+        return s
+    if isinstance(op, QFullyConnected):
+        return f"{op.kind} {op.weight.shape[1]}->{op.weight.shape[0]}"
+    if isinstance(op, (QAvgPool, QMaxPool)):
+        return f"{op.kind} {op.pool_size[0]}x{op.pool_size[1]} s{op.strides[0]}"
+    if isinstance(op, QMean):
+        return f"{op.kind} axes={list(op.axes)}"
+    if isinstance(op, QConcat):
+        return f"{op.kind} x{len(op.inputs)} axis={op.axis}"
+    return op.kind
+
+
+FRONTEND_CHAINS = {
+    "CONV_2D": "dequantize(x) , dequantize(W_HWIO const, axis=3) -> nn.conv2d(NHWC, HWIO) "
+               "-> add(dequantize(bias)) -> quantize -> clip (only with a fused activation)",
+    "DEPTHWISE_CONV_2D": "as CONV_2D, weight 1HWC dequantized on axis 3 then reshape to "
+                         "(KH, KW, C*M, 1), kernel_layout HWOI, groups=C",
+    "FULLY_CONNECTED": "dequantize(x) -> matmul(., dequantize(permute_dims(W), axis=1)) -> "
+                       "add(dequantize(bias)) -> quantize -> clip (fused activation only); "
+                       "keep_num_dims adds a reshape after",
+    "AVERAGE_POOL_2D": "astype(int32) -> nn.avg_pool2d(count_include_pad=False) -> "
+                       "astype(int8) -> clip (fused activation only)",
+    "MAX_POOL_2D": "nn.max_pool2d on int8 -> clip (fused activation only)",
+    "SOFTMAX": "dequantize -> nn.softmax(axis=-1) -> quantize (beta dropped by the stock "
+               "frontend; byoc.qnn.frontend inserts multiply(beta))",
+    "ADD": "dequantize(a), dequantize(b) -> add -> nn.relu | clip(0,6) | clip(-1,1) (float) "
+           "-> quantize",
+    "MUL": "as ADD with multiply",
+    "MEAN": "dequantize -> mean(axis, keepdims) -> quantize",
+    "CONCATENATION": "dequantize each -> concat -> quantize (-> clip)",
+    "QUANTIZE": "int8->int8: dequantize -> quantize",
+    "PAD": "nn.pad on int8 with pad_value = zero point (quantized PAD is rejected by the "
+           "stock frontend's allow-list; byoc.qnn.frontend allows it)",
+    "RESHAPE": "reshape on int8 (left to LegalizeOps)",
+}

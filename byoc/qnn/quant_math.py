@@ -1,0 +1,376 @@
+"""TFLite/TFLM integer quantization arithmetic: compile-time multiplier computation and
+numpy reference implementations.
+
+Conventions
+-----------
+* A real multiplier ``m`` is represented as ``(multiplier, shift)`` with ``multiplier`` an
+  int32 Q0.31 value in [2^30, 2^31) (or 0) and ``shift`` a power-of-two exponent where a
+  POSITIVE shift means a LEFT shift:  m ~= multiplier * 2^(shift - 31).
+* All numpy helpers work on int64 arrays holding int32 values and reproduce the int32
+  C semantics of TFLite's reference kernels exactly (including the int32 wrap-around of
+  ``x * (1 << left_shift)``, which real models never trigger).
+
+The formulas are the documented TFLite ones (``QuantizeMultiplier``,
+``MultiplyByQuantizedMultiplier`` = SaturatingRoundingDoublingHighMul followed by
+RoundingDivideByPOT, i.e. TFLM's default "double rounding" mode).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INT32_MIN = -(1 << 31)
+INT32_MAX = (1 << 31) - 1
+
+
+# ---------------------------------------------------------------------------------------
+# Compile-time multipliers
+# ---------------------------------------------------------------------------------------
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """TFLite ``QuantizeMultiplier``: real (a double) -> (int32 multiplier, shift).
+
+    ``real = q * 2^shift`` with ``q`` in [0.5, 1) (frexp); ``multiplier = round(q * 2^31)``
+    with rounding half away from zero (std::round). When rounding reaches 2^31 the
+    multiplier is halved and the shift incremented. Multipliers so small that
+    ``shift < -31`` become (0, 0). Shift positive = left shift.
+    """
+    real = float(real)
+    if real == 0.0:
+        return 0, 0
+    q, shift = math.frexp(real)
+    # std::round: half away from zero (q*2^31 is exact in double, no double rounding)
+    q_fixed = int(math.floor(abs(q) * (1 << 31) + 0.5))
+    if q < 0:
+        q_fixed = -q_fixed
+    if q_fixed == (1 << 31):
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        shift = 0
+        q_fixed = 0
+    return int(q_fixed), int(shift)
+
+
+def quantize_multiplier_array(reals) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`quantize_multiplier` -> (int32 multipliers, int32 shifts)."""
+    reals = np.asarray(reals, np.float64).reshape(-1)
+    out = [quantize_multiplier(r) for r in reals]
+    mult = np.asarray([m for m, _ in out], np.int32)
+    shift = np.asarray([s for _, s in out], np.int32)
+    return mult, shift
+
+
+def conv_multipliers(input_scale: float, weight_scales, output_scale: float):
+    """Per-channel requantization of a conv/depthwise/FC accumulator.
+
+    TFLite computes ``double(input_scale) * double(weight_scale[c]) / double(output_scale)``
+    from the float32 scales (``PopulateConvolutionQuantizationParams``).
+    Returns (int32 multipliers, int32 shifts), one per entry of ``weight_scales``.
+    """
+    ws = np.asarray(weight_scales, np.float32).astype(np.float64).reshape(-1)
+    reals = np.float64(np.float32(input_scale)) * ws / np.float64(np.float32(output_scale))
+    return quantize_multiplier_array(reals)
+
+
+def f32(x) -> float:
+    """The double value of ``x`` rounded to float32 (scales are float32 in TFLite)."""
+    return float(np.float32(x))
+
+
+# ---------------------------------------------------------------------------------------
+# Fixed-point primitives (numpy, int64 arrays holding int32 values)
+# ---------------------------------------------------------------------------------------
+
+def wrap_int32(x) -> np.ndarray:
+    """Two's complement wrap of int64 values to the int32 range."""
+    x = np.asarray(x, np.int64)
+    return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def _trunc_div(a: np.ndarray, b: int) -> np.ndarray:
+    """C integer division (truncation toward zero) of int64 arrays by a positive int."""
+    a = np.asarray(a, np.int64)
+    q = np.abs(a) // b
+    return np.where(a < 0, -q, q)
+
+
+def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
+    """gemmlowp SRDHM: round(a * b / 2^31) with TFLite's nudge, saturating INT_MIN*INT_MIN."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    ab = a * b
+    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    res = _trunc_div(ab + nudge, 1 << 31)
+    overflow = (a == INT32_MIN) & (b == INT32_MIN)
+    return np.where(overflow, INT32_MAX, res).astype(np.int64)
+
+
+def rounding_divide_by_pot(x, exponent) -> np.ndarray:
+    """gemmlowp RoundingDivideByPOT: x / 2^exponent rounded half away from zero."""
+    x = np.asarray(x, np.int64)
+    exponent = np.asarray(exponent, np.int64)
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0).astype(np.int64)
+    return (x >> exponent) + (remainder > threshold).astype(np.int64)
+
+
+def multiply_by_quantized_multiplier(x, multiplier, shift) -> np.ndarray:
+    """TFLite ``MultiplyByQuantizedMultiplier`` (double rounding) on int32 values.
+
+    ``x * (1 << left_shift)`` wraps like int32 in C (the models we meet never overflow).
+    ``multiplier``/``shift`` broadcast against ``x`` (per-channel arrays allowed).
+    """
+    x = np.asarray(x, np.int64)
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    return rounding_divide_by_pot(
+        saturating_rounding_doubling_high_mul(wrap_int32(x << left), multiplier), right)
+
+
+def saturating_left_shift(x, exponent: int) -> np.ndarray:
+    """gemmlowp SaturatingRoundingMultiplyByPOT with a positive exponent."""
+    x = np.asarray(x, np.int64)
+    threshold = (1 << (31 - exponent)) - 1
+    r = wrap_int32(x << exponent)
+    r = np.where(x > threshold, INT32_MAX, r)
+    return np.where(x < -threshold, INT32_MIN, r)
+
+
+def rounding_half_sum(a, b) -> np.ndarray:
+    """gemmlowp RoundingHalfSum for int32: (a + b + sign) / 2 truncated."""
+    s = np.asarray(a, np.int64) + np.asarray(b, np.int64)
+    return _trunc_div(s + np.where(s >= 0, 1, -1), 2)
+
+
+def count_leading_zeros_u32(x) -> np.ndarray:
+    """CLZ of the uint32 bit pattern of int32 values (32 for zero)."""
+    x = np.asarray(x, np.int64) & 0xFFFFFFFF
+    out = np.full(x.shape, 32, np.int64)
+    for k in range(32):
+        out = np.where(x >= (np.int64(1) << k), 31 - k, out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Activation ranges and rounding helpers
+# ---------------------------------------------------------------------------------------
+
+def tflite_round(x) -> np.ndarray:
+    """TfLiteRound / std::round: half away from zero (works on float32 or float64)."""
+    x = np.asarray(x)
+    return np.sign(x) * np.floor(np.abs(x) + x.dtype.type(0.5))
+
+
+def activation_range(activation: str | None, scale: float, zero_point: int,
+                     qmin: int = -128, qmax: int = 127) -> tuple[int, int]:
+    """TFLite ``CalculateActivationRangeQuantized``: clamp bounds in the quantized domain.
+
+    ``quantize(f) = zero_point + round_half_away(f / scale)`` computed in float32, like
+    TFLite. ``activation`` is None/"NONE", "RELU", "RELU6" or "RELU_N1_TO_1".
+    """
+    s = np.float32(scale)
+
+    def q(f: float) -> int:
+        return int(zero_point) + int(tflite_round(np.float32(f) / s))
+
+    if activation in (None, "NONE"):
+        return qmin, qmax
+    if activation == "RELU":
+        return max(qmin, q(0.0)), qmax
+    if activation == "RELU6":
+        return max(qmin, q(0.0)), min(qmax, q(6.0))
+    if activation == "RELU_N1_TO_1":
+        return max(qmin, q(-1.0)), min(qmax, q(1.0))
+    raise ValueError(f"unknown activation {activation!r}")
+
+
+def requantize_ref(x, in_zp: int, multiplier, shift, out_zp: int,
+                   qmin: int = -128, qmax: int = 127) -> np.ndarray:
+    """TFLM int8->int8 QUANTIZE (Requantize): MBQM(x - in_zp) + out_zp, clamped."""
+    x = np.asarray(x, np.int64) - in_zp
+    y = multiply_by_quantized_multiplier(x, multiplier, shift) + out_zp
+    return np.clip(y, qmin, qmax).astype(np.int8)
+
+
+def requantize_multiplier(input_scale: float, output_scale: float) -> tuple[int, int]:
+    """TFLM QUANTIZE int8->int8: double(in_scale) / double(out_scale)."""
+    return quantize_multiplier(f32(input_scale) / f32(output_scale))
+
+
+# ---------------------------------------------------------------------------------------
+# ADD / MUL parameters (TFLM add.cc / mul.cc Prepare)
+# ---------------------------------------------------------------------------------------
+
+ADD_LEFT_SHIFT = 20  # int8 ADD: inputs are shifted left by 20 before rescaling
+
+
+def add_params(scale1: float, scale2: float, out_scale: float) -> dict:
+    """Multipliers of TFLite's quantized ADD (int8, left_shift 20).
+
+    twice_max = 2 * max(s1, s2); input multipliers s_i / twice_max; output multiplier
+    twice_max / (2^20 * s_out); all in double from the float32 scales.
+    """
+    s1, s2, so = f32(scale1), f32(scale2), f32(out_scale)
+    twice_max = 2.0 * max(s1, s2)
+    m1, sh1 = quantize_multiplier(s1 / twice_max)
+    m2, sh2 = quantize_multiplier(s2 / twice_max)
+    mo, sho = quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT) * so))
+    return dict(left_shift=ADD_LEFT_SHIFT, in1_multiplier=m1, in1_shift=sh1,
+                in2_multiplier=m2, in2_shift=sh2, out_multiplier=mo, out_shift=sho)
+
+
+def add_ref(a, b, a_zp, b_zp, out_zp, p: dict, act_min=-128, act_max=127) -> np.ndarray:
+    """TFLM int8 ADD on broadcast numpy arrays."""
+    a = (np.asarray(a, np.int64) - a_zp) << p["left_shift"]
+    b = (np.asarray(b, np.int64) - b_zp) << p["left_shift"]
+    sa = multiply_by_quantized_multiplier(a, p["in1_multiplier"], p["in1_shift"])
+    sb = multiply_by_quantized_multiplier(b, p["in2_multiplier"], p["in2_shift"])
+    raw = multiply_by_quantized_multiplier(sa + sb, p["out_multiplier"], p["out_shift"]) + out_zp
+    return np.clip(raw, act_min, act_max).astype(np.int8)
+
+
+def mul_multiplier(scale1: float, scale2: float, out_scale: float) -> tuple[int, int]:
+    """TFLite quantized MUL: double(s1) * double(s2) / double(s_out)."""
+    return quantize_multiplier(f32(scale1) * f32(scale2) / f32(out_scale))
+
+
+def mul_ref(a, b, a_zp, b_zp, out_zp, multiplier, shift, act_min=-128, act_max=127):
+    """TFLM int8 MUL on broadcast numpy arrays."""
+    prod = (np.asarray(a, np.int64) - a_zp) * (np.asarray(b, np.int64) - b_zp)
+    raw = multiply_by_quantized_multiplier(prod, multiplier, shift) + out_zp
+    return np.clip(raw, act_min, act_max).astype(np.int8)
+
+
+def round_div_away(acc, count) -> np.ndarray:
+    """TFLM's rounded average: (acc +- count/2) / count with C truncating division."""
+    acc = np.asarray(acc, np.int64)
+    count = np.asarray(count, np.int64)
+    half = count // 2
+    num = np.where(acc > 0, acc + half, acc - half)
+    q = np.abs(num) // count
+    return np.where(num < 0, -q, q)
+
+
+# ---------------------------------------------------------------------------------------
+# MEAN (TFLM reduce: integer QuantizedMeanOrSum)
+# ---------------------------------------------------------------------------------------
+
+def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tuple[int, int]:
+    """Requantization multiplier of TFLM's int8 MEAN over ``count`` elements.
+
+    TFLM folds 1/count into the in/out multiplier: with (m, s) = QuantizeMultiplier(
+    in_scale / out_scale) and k = min(floor(log2(count)), 32, 31 + s), the mean uses
+    multiplier ``(m << k) // count`` (int64, truncating) and shift ``s - k``, applied to
+    ``sum(x) - in_zp * count``. (Measured bit-exact against TFLM for every axis set.)
+    """
+    m, s = quantize_multiplier(f32(input_scale) / f32(output_scale))
+    k = min(int(count).bit_length() - 1, 32, 31 + s)
+    return int((m << k) // count), int(s - k)
+
+
+def mean_ref(x, axes, keep_dims, in_zp, in_scale, out_zp, out_scale) -> np.ndarray:
+    """TFLM int8 MEAN on a numpy array."""
+    axes = tuple(a % x.ndim for a in axes)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    m, s = mean_multiplier(in_scale, out_scale, count)
+    acc = np.asarray(x, np.int64).sum(axis=axes, keepdims=keep_dims) - in_zp * count
+    return np.clip(multiply_by_quantized_multiplier(acc, m, s) + out_zp, -128, 127).astype(np.int8)
+
+
+# ---------------------------------------------------------------------------------------
+# SOFTMAX (int8 in, int8 out; gemmlowp fixed point as used by TFLite/TFLM)
+# ---------------------------------------------------------------------------------------
+
+SOFTMAX_SCALED_DIFF_INT_BITS = 5    # exp() input is Q5.26
+SOFTMAX_ACCUM_INT_BITS = 12         # sum of exps is Q12.19
+
+# exp(-2^k) for k = -2..4 in Q0.31 (round(exp(-2^k) * 2^31)): the barrel shifter factors.
+EXP_BARREL = [(-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308),
+              (2, 39332535), (3, 720401), (4, 242)]
+EXP_MINUS_ONE_EIGHTH_Q31 = 1895147668   # exp(-1/8)
+ONE_THIRD_Q31 = 715827883               # 1/3
+FORTY_EIGHT_17THS_Q2 = 1515870810       # 48/17 in Q2.29
+NEG_THIRTY_TWO_17THS_Q2 = -1010580540   # -32/17 in Q2.29
+
+
+def softmax_params(input_scale: float, beta: float = 1.0) -> dict:
+    """TFLite ``PreprocessSoftmaxScaling`` + ``CalculateInputRadius`` for int8 softmax.
+
+    real = min(beta * in_scale * 2^(31 - 5), 2^31 - 1) quantized with QuantizeMultiplier
+    (shift >= 0 is the left shift); diff_min = -floor((2^5 - 1) * 2^26 / 2^shift).
+    """
+    ib = SOFTMAX_SCALED_DIFF_INT_BITS
+    real = min(float(beta) * f32(input_scale) * float(1 << (31 - ib)), float((1 << 31) - 1))
+    mult, shift = quantize_multiplier(real)
+    radius = math.floor(((1 << ib) - 1) * float(1 << (31 - ib)) / float(1 << shift))
+    return dict(multiplier=mult, left_shift=shift, diff_min=-int(radius))
+
+
+def _fx_mul(a, b):
+    return saturating_rounding_doubling_high_mul(a, b)
+
+
+def exp_on_interval_q0(a):
+    """exp(a) for a in [-1/4, 0) (Q0.31 in and out): Taylor expansion around -1/8."""
+    x = a + (1 << 28)                                  # a + 1/8
+    x2 = _fx_mul(x, x)
+    x3 = _fx_mul(x2, x)
+    x4 = _fx_mul(x2, x2)
+    x4_over_4 = rounding_divide_by_pot(x4, 2)
+    poly = rounding_divide_by_pot(_fx_mul(x4_over_4 + x3, ONE_THIRD_Q31) + x2, 1)
+    return EXP_MINUS_ONE_EIGHTH_Q31 + _fx_mul(EXP_MINUS_ONE_EIGHTH_Q31, x + poly)
+
+
+def exp_on_negative_values_q5(a):
+    """exp(a) for a <= 0 in Q5.26, result in Q0.31 (gemmlowp exp_on_negative_values)."""
+    a = np.asarray(a, np.int64)
+    frac_bits = 31 - SOFTMAX_SCALED_DIFF_INT_BITS            # 26
+    quarter = 1 << (frac_bits - 2)
+    a_mod_q_minus_q = (a & (quarter - 1)) - quarter          # in [-1/4, 0)
+    result = exp_on_interval_q0(saturating_left_shift(a_mod_q_minus_q, SOFTMAX_SCALED_DIFF_INT_BITS))
+    remainder = a_mod_q_minus_q - a                          # >= 0: the multiple of 1/4 removed
+    for exponent, mult in EXP_BARREL:
+        if SOFTMAX_SCALED_DIFF_INT_BITS > exponent:
+            bit = (remainder >> (frac_bits + exponent)) & 1
+            result = np.where(bit != 0, _fx_mul(result, mult), result)
+    return np.where(a == 0, INT32_MAX, result)
+
+
+def one_over_one_plus_x_q0(a):
+    """1/(1+x) for x in [0,1) (Q0.31 in and out), Newton-Raphson in Q2.29."""
+    half_den = rounding_half_sum(a, INT32_MAX)
+    x = FORTY_EIGHT_17THS_Q2 + _fx_mul(half_den, NEG_THIRTY_TWO_17THS_Q2)
+    for _ in range(3):
+        one_minus = (1 << 29) - _fx_mul(half_den, x)
+        x = x + saturating_left_shift(_fx_mul(x, one_minus), 2)
+    return saturating_left_shift(x, 1)
+
+
+def reciprocal_q0(sum_q12):
+    """TFLite ``GetReciprocal`` for a positive Q12.19 sum -> (Q0.31 scale, num_bits_over_unit)."""
+    s = np.asarray(sum_q12, np.int64)
+    headroom_plus_one = count_leading_zeros_u32(s)
+    bits_over_unit = SOFTMAX_ACCUM_INT_BITS - headroom_plus_one
+    shifted_minus_one = wrap_int32(((s << headroom_plus_one) & 0xFFFFFFFF) - (1 << 31))
+    return one_over_one_plus_x_q0(shifted_minus_one), bits_over_unit
+
+
+def softmax_ref(x, params: dict, out_zp: int = -128) -> np.ndarray:
+    """TFLM int8 softmax over the last axis (output scale 1/256, zero point -128)."""
+    x = np.asarray(x, np.int64)
+    diff = x - x.max(axis=-1, keepdims=True)
+    valid = diff >= params["diff_min"]
+    scaled = saturating_rounding_doubling_high_mul(diff << params["left_shift"],
+                                                   params["multiplier"])
+    exps = exp_on_negative_values_q5(scaled)
+    exps_q12 = rounding_divide_by_pot(exps, SOFTMAX_ACCUM_INT_BITS)
+    total = np.where(valid, exps_q12, 0).sum(axis=-1, keepdims=True)
+    scale, bits = reciprocal_q0(total)
+    out = rounding_divide_by_pot(_fx_mul(scale, exps), bits + 31 - 8) + out_zp
+    out = np.clip(out, -128, 127)
+    return np.where(valid, out, -128).astype(np.int8)
