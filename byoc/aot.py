@@ -253,9 +253,8 @@ def emit_run_source(program: AOTProgram) -> str:
     ]
     if program.plan.size:
         lines.append("  uint8_t* arena = (uint8_t*)workspace;")
-    for st in program.inputs:
-        pass
-    lines.append("  int32_t status;")
+    if program.calls:
+        lines.append("  int32_t status;")
     for call in program.calls:
         args = []
         for st, param in zip(call.args, call.func.params):

@@ -103,6 +103,11 @@ def lower_primfunc(func: tirx.PrimFunc) -> tirx.PrimFunc:
     """
     mod = tvm.IRModule({"main": func.with_attr("global_symbol", "main")})
 
+    # byoc's own integer kernels (attribute "byoc.kind") are written loop by loop with named
+    # intermediate values; StmtSimplify would substitute those back into one huge
+    # expression (slow to simplify, unreadable C, unused variables), so they skip it.
+    simplify = "byoc.kind" not in (func.attrs or {})
+
     def pipeline(narrow: bool) -> list:
         return [
             s_tir.transform.CanonicalizeLoop(),
@@ -114,7 +119,7 @@ def lower_primfunc(func: tirx.PrimFunc) -> tirx.PrimFunc:
             s_tir.transform.LowerOpaqueBlock(),
             tirx.transform.FlattenBuffer(),
             *([tirx.transform.NarrowDataType(32)] if narrow else []),
-            tirx.transform.StmtSimplify(),
+            *([tirx.transform.StmtSimplify()] if simplify else []),
             tirx.transform.RemoveNoOp(),
         ]
 
@@ -347,7 +352,9 @@ class _Printer:
         name = self.name_of(buffer.data)
         self.ptr_types[self.key_of(buffer.data)] = str(buffer.dtype)
         if nbytes <= LOCAL_ARRAY_LIMIT:
-            self.emit(f"{ty} {name}[{count}];")
+            # Zero-initialised: TIR initialises reductions inside the first loop iteration,
+            # which compilers cannot prove, and -Werror=maybe-uninitialized would fail.
+            self.emit(f"{ty} {name}[{count}] = {{0}};")
         else:
             offset = self.scratch_bytes
             self.scratch_bytes += (nbytes + SCRATCH_ALIGN - 1) // SCRATCH_ALIGN * SCRATCH_ALIGN

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ByocError
+from ..resources import data_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FVP_DIR = REPO_ROOT / "fvp"
-TOOLCHAIN_FILE = REPO_ROOT / "cmake" / "arm-none-eabi.cmake"
+FVP_DIR = data_dir("fvp")
+TOOLCHAIN_FILE = data_dir("cmake") / "arm-none-eabi.cmake"
 
 SUPPORTED_CPUS = (
     "cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55",
