@@ -198,12 +198,12 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         f"#define NUM_SAMPLES {n}u",
         f"#define ARENA_SIZE (({P}_WORKSPACE_SIZE) > 0u ? ({P}_WORKSPACE_SIZE) : 16u)",
         "",
-        "static uint8_t arena[ARENA_SIZE] BYOC_ARENA_ATTR;",
+        "static uint8_t byoc_arena[ARENA_SIZE] BYOC_ARENA_ATTR;",
     ]
     for k, io in enumerate(outputs):
         ct = _c_type(io.dtype, f"output '{io.tflite_name}'")
         # Next to the arena (large region), not in DTCM: outputs can be big.
-        lines.append(f"static {ct} out{k}[{max(1, _elements(io))}] "
+        lines.append(f"static {ct} byoc_out{k}[{max(1, _elements(io))}] "
                      "__attribute__((section(\".bss.byoc_arena.outputs\"), aligned(16)));")
     for i, io in enumerate(inputs):
         ct = _c_type(io.dtype, f"input '{io.tflite_name}'")
@@ -214,7 +214,7 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
                 raise ByocError(f"sample {s}, input {i} ('{io.tflite_name}'): expected "
                                 f"{io.dtype} {list(io.shape)}, got {arr.dtype} {list(arr.shape)}")
             arrays.append(arr)
-        lines += _array(ct, f"in{i}", arrays)
+        lines += _array(ct, f"byoc_in{i}", arrays)
     if expected is not None:
         for k, io in enumerate(outputs):
             ct = _c_type(io.dtype, f"output '{io.tflite_name}'")
@@ -225,7 +225,7 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
                     raise ByocError(f"expected output {k} of sample {s}: {arr.size} elements, "
                                     f"the model's '{io.tflite_name}' has {_elements(io)}")
                 arrays.append(arr.astype(io.dtype, copy=False))
-            lines += _array(ct, f"exp{k}", arrays)
+            lines += _array(ct, f"byoc_expected{k}", arrays)
 
     # Comparison helpers: int8 via the platform; others here (same BYOC_MISMATCH lines).
     used = sorted({io.dtype for io in outputs} - {"int8"}) if expected is not None else []
@@ -305,16 +305,16 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         "  uint32_t run_errors = 0u;",
     ]
     for k, io in enumerate(outputs):
-        lines.append(f"  outputs.{io.c_name} = out{k};")
+        lines.append(f"  outputs.{io.c_name} = byoc_out{k};")
     lines.append("  for (uint32_t s = 0; s < NUM_SAMPLES; ++s) {")
     for i, io in enumerate(inputs):
-        lines.append(f"    inputs.{io.c_name} = &in{i}[s * {_elements(io)}u];")
+        lines.append(f"    inputs.{io.c_name} = &byoc_in{i}[s * {_elements(io)}u];")
     for k in range(len(outputs)):
         # A recognisable pattern: an output element the model never writes shows up.
-        lines.append(f"    memset(out{k}, 0x5a, sizeof(out{k}));")
+        lines.append(f"    memset(byoc_out{k}, 0x5a, sizeof(byoc_out{k}));")
     lines += [
         "    byoc_counter_start();",
-        f"    int32_t rc = {p}_run(&inputs, &outputs, arena);",
+        f"    int32_t rc = {p}_run(&inputs, &outputs, byoc_arena);",
         "    uint64_t instructions = byoc_counter_stop();",
         "#ifdef BYOC_PROFILE",
         "    if (s == 0u) {",
@@ -333,15 +333,15 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         for k, io in enumerate(outputs):
             count = _elements(io)
             if io.dtype == "int8":
-                lines.append(f"    bad += byoc_compare_i8(\"{io.c_name}\", out{k}, "
-                             f"&exp{k}[s * {count}u], {count}u, {int(tolerance)}u);")
+                lines.append(f"    bad += byoc_compare_i8(\"{io.c_name}\", byoc_out{k}, "
+                             f"&byoc_expected{k}[s * {count}u], {count}u, {int(tolerance)}u);")
             else:
-                lines.append(f"    bad += compare_{io.dtype}(\"{io.c_name}\", out{k}, "
-                             f"&exp{k}[s * {count}u], {count}u);")
+                lines.append(f"    bad += compare_{io.dtype}(\"{io.c_name}\", byoc_out{k}, "
+                             f"&byoc_expected{k}[s * {count}u], {count}u);")
     lines.append("    mismatches += bad;")
     if print_outputs:
         for k in range(len(outputs)):
-            lines.append(f"    print_output(s, {k}u, out{k}, (uint32_t)sizeof(out{k}));")
+            lines.append(f"    print_output(s, {k}u, byoc_out{k}, (uint32_t)sizeof(byoc_out{k}));")
     lines += [
         "    byoc_print(\"BYOC_SAMPLE sample=\");",
         "    byoc_print_u64(s);",

@@ -269,3 +269,55 @@ def test_fvp_backend_with_stand_in(tmp_path, monkeypatch):
     res = byoc.validate(model, backend="fvp", inputs=1, work_dir=tmp_path / "w")
     assert res.status == "pass", res
     assert res.backend == "fvp" and res.instructions > 0
+
+
+FAKE_HEADER = """#include <stdint.h>
+#define FAKE_WORKSPACE_SIZE 0u
+struct fake_inputs { const uint8_t* a; };
+struct fake_outputs { int16_t* b; uint32_t* c; float* d; int32_t* e; int8_t* f; };
+int32_t fake_run(const struct fake_inputs* in, struct fake_outputs* out, void* workspace);
+"""
+FAKE_SOURCE = """#include "fake.h"
+int32_t fake_run(const struct fake_inputs* in, struct fake_outputs* out, void* workspace) {
+  (void)workspace;
+  for (int i = 0; i < 2; ++i) {
+    out->b[i] = (int16_t)(in->a[i] * -300);
+    out->d[i] = (float)in->a[i] * 0.5f;
+    out->e[i] = (int32_t)in->a[i] * -16777216;
+    out->f[i] = (int8_t)(in->a[i] - 128);
+  }
+  for (int i = 0; i < 3; ++i) out->c[i] = (uint32_t)in->a[i] * 16843009u;
+  return 0;
+}
+"""
+
+
+def test_harness_data_types_round_trip(tmp_path):
+    """Every data type the harness embeds, compares and prints back (a hand-written model)."""
+    from byoc.aot import IOTensor
+    ins = [IOTensor("a", "a", (1, 4), "uint8")]
+    outs = [IOTensor("b", "b", (2,), "int16"), IOTensor("c", "c", (3,), "uint32"),
+            IOTensor("d", "d", (2,), "float32"), IOTensor("e", "e", (2,), "int32"),
+            IOTensor("f", "f", (2,), "int8")]
+    samples = [[np.array([[1, 2, 3, 255]], np.uint8)], [np.array([[255, 0, 7, 9]], np.uint8)]]
+
+    def expect(a):
+        a = a.reshape(-1).astype(np.int64)
+        return [(a[:2] * -300).astype(np.int16), (a[:3] * 16843009).astype(np.uint32),
+                (a[:2] * 0.5).astype(np.float32), (a[:2] * -16777216).astype(np.int32),
+                (a[:2] - 128).astype(np.int8)]
+    expected = [expect(s[0]) for s in samples]
+    (tmp_path / "fake.h").write_text(FAKE_HEADER)
+    (tmp_path / "fake.c").write_text(FAKE_SOURCE)
+    wrong = [list(e) for e in expected]
+    wrong[1][2] = wrong[1][2] + np.float32(1.0)   # one float element off in sample 1
+    (tmp_path / "main.c").write_text(firmware.harness_source("fake", ins, outs, samples, wrong))
+    elf = platform.build_firmware(None, [tmp_path / "main.c", tmp_path / "fake.c"],
+                                  tmp_path / "build")
+    run = platform.run_firmware(elf, backend="qemu", timeout_s=20)
+    assert run.result["status"] == "fail" and run.result["mismatches"] == "2", run.stdout
+    assert "BYOC_MISMATCH output=d index=0" in run.stdout
+    got = firmware.parse_outputs(run.stdout, outs, len(samples))
+    for g_sample, w_sample in zip(got, expected):
+        for g, w in zip(g_sample, w_sample):
+            assert g.dtype == w.dtype and np.array_equal(g, w), (g, w)
