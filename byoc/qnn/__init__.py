@@ -10,7 +10,9 @@
 """
 
 from .legalize import kernel_report, legalize_quantized, partition
-from .patterns import describe, extract, patterns, register
+from .patterns import describe, extract, register
 
-__all__ = ["legalize_quantized", "partition", "kernel_report", "patterns", "register",
-           "extract", "describe"]
+# (the pattern list itself is ``byoc.qnn.patterns.patterns()``; not re-exported here so
+# that ``byoc.qnn.patterns`` keeps naming the module)
+__all__ = ["legalize_quantized", "partition", "kernel_report", "register", "extract",
+           "describe"]

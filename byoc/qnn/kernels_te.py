@@ -708,6 +708,31 @@ def requantize(op: P.QRequantize) -> Kernel:
     return _finish(ins, te.compute(tuple(op.output.shape), f, name="output"))
 
 
+def quantize_float(op: P.QQuantize) -> Kernel:
+    """QUANTIZE float32 -> int8 exactly as TFLM: float32 x / scale, std::round (half away
+    from zero), + zero point, saturate. The only kernel with float arithmetic: its input
+    is a float tensor (a model's float input)."""
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    scale = tirx.const(float(np.float32(op.output.scale)), "float32")
+    f0 = tirx.const(0.0, "float32")
+
+    def f(*idx):
+        L = Lets()
+        q = L("q", X[idx] / scale)
+        t = L("t", tirx.trunc(q))
+        frac = q - t                      # exact in float32
+        r = t + tirx.Select(frac >= tirx.const(0.5, "float32"), tirx.const(1.0, "float32"),
+                            tirx.Select(frac <= tirx.const(-0.5, "float32"),
+                                        tirx.const(-1.0, "float32"), f0))
+        # saturate in float before the cast (an out-of-range float->int cast is undefined)
+        y = tirx.min(tirx.max(r + tirx.const(float(op.output.zero_point), "float32"),
+                              tirx.const(-128.0, "float32")), tirx.const(127.0, "float32"))
+        return L.wrap(y.astype(I8))
+
+    return _finish(ins, te.compute(tuple(op.output.shape), f, name="output"))
+
+
 def concatenation(op: P.QConcat) -> Kernel:
     """CONCATENATION: copy (same quantization) or requantize each input into its slice."""
     ins = _Inputs()
@@ -791,6 +816,7 @@ BUILDERS = {
     P.QMean: mean,
     P.QConcat: concatenation,
     P.QRequantize: requantize,
+    P.QQuantize: quantize_float,
     P.QPad: pad,
 }
 

@@ -40,6 +40,7 @@ _KERNEL_NAMES = {
     "mean": "qmean",
     "concatenation": "qconcat",
     "quantize": "qrequantize",
+    "quantize_float": "qquantize",
     "pad": "qpad",
 }
 

@@ -235,6 +235,16 @@ class QRequantize:
 
 
 @dataclass
+class QQuantize:
+    """QUANTIZE float32 -> int8 (a model's float input): round_half_away(x / scale) + zp,
+    saturated; the division is float32 like TFLM's AffineQuantize."""
+
+    input: QTensor                     # float32; scale/zero_point unused
+    output: QTensor
+    kind: str = "QUANTIZE_FLOAT"
+
+
+@dataclass
 class QPad:
     """PAD of an int8 tensor with a constant (the zero point for TFLite PAD)."""
 
@@ -246,7 +256,7 @@ class QPad:
 
 
 QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
-       | QMean | QConcat | QRequantize | QPad)
+       | QMean | QConcat | QRequantize | QQuantize | QPad)
 
 
 # ---------------------------------------------------------------------------------------
@@ -272,7 +282,9 @@ def _with_optional_clip(p: DFPattern) -> list[DFPattern]:
 def _conv_patterns(depthwise: bool) -> list[DFPattern]:
     w = _dq(is_const())
     if depthwise:
-        w = is_op("relax.reshape")(w, wildcard())
+        # per-channel: the 1HWC constant is dequantized then reshaped to HWOI in the graph;
+        # per-tensor: the frontend reshapes the int8 constant itself (no reshape op)
+        w = is_op("relax.reshape")(w, wildcard()) | w
     conv = is_op("relax.nn.conv2d")(_dq(wildcard()), w)
     with_bias = is_op("relax.add")(conv, _dq(is_const()))
     out = []
@@ -328,6 +340,7 @@ def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
         ("mean", [_q(is_op("relax.mean")(_dq(wildcard())))], _check_int8_root),
         ("concatenation", concat, _check_int8_root),
         ("quantize", [_q(_dq(wildcard()))], _check_requantize),
+        ("quantize_float", [_q(wildcard())], _check_float_quantize),
         ("pad", [is_op("relax.nn.pad")(wildcard())], _check_int8_root),
     ]
 
@@ -383,6 +396,12 @@ def _check_softmax(ctx) -> bool:
 def _check_requantize(ctx) -> bool:
     dq = _find_call(ctx, "relax.dequantize")
     return _check_int8_root(ctx) and dq.args[0].ty.dtype == "int8"
+
+
+def _check_float_quantize(ctx) -> bool:
+    q = ctx.matched_expr
+    return _check_int8_root(ctx) and q.args[0].ty.dtype == "float32" and \
+        _np(q.args[1]).size == 1
 
 
 def patterns() -> list[tuple[str, DFPattern, dict, Callable | None]]:
@@ -552,9 +571,14 @@ def _extract_conv(chain: _Chain, depthwise: bool):
     conv = e
     x = chain.dequantized(chain.arg(conv, 0))
     wdq = chain.arg(conv, 1)
-    if chain.is_op(wdq, "relax.reshape"):
+    reshaped_in_graph = chain.is_op(wdq, "relax.reshape")
+    if reshaped_in_graph:
         wdq = chain.arg(wdq)
     w = _np(wdq.args[0])
+    if depthwise and not reshaped_in_graph:
+        # constant already in the conv's kernel layout (KH, KW, C*M, 1) or, for C == 1,
+        # (KH, KW, 1, M): same element order as TFLite's 1HWC
+        w = w.reshape(1, w.shape[0], w.shape[1], w.shape[2] * w.shape[3])
     w_scale = _np(wdq.args[1]).astype(np.float32).reshape(-1)
     w_zp = _np(wdq.args[2]).reshape(-1)
     if np.any(w_zp != 0):
@@ -706,6 +730,13 @@ def _extract_requantize(chain: _Chain):
     return QRequantize(x, _out_tensor(q, out_s, out_zp), m, s)
 
 
+def _extract_float_quantize(chain: _Chain):
+    q = chain.root
+    out_s, out_zp = _quantize_params(q)
+    x = chain.operand(chain.arg(q), 1.0, 0)
+    return QQuantize(x, _out_tensor(q, out_s, out_zp))
+
+
 def _extract_pad(chain: _Chain):
     pad = chain.root
     x = chain.operand(chain.arg(pad), 1.0, 0)
@@ -732,6 +763,7 @@ _EXTRACTORS: dict[str, Callable[[_Chain], QOp]] = {
     "mean": _extract_mean,
     "concatenation": _extract_concat,
     "quantize": _extract_requantize,
+    "quantize_float": _extract_float_quantize,
     "pad": _extract_pad,
 }
 
@@ -792,7 +824,9 @@ FRONTEND_CHAINS = {
     "MUL": "as ADD with multiply",
     "MEAN": "dequantize -> mean(axis, keepdims) -> quantize",
     "CONCATENATION": "dequantize each -> concat -> quantize (-> clip)",
-    "QUANTIZE": "int8->int8: dequantize -> quantize",
+    "QUANTIZE": "int8->int8: dequantize -> quantize; float32->int8: quantize (TVM's "
+                "legalization rounds half to even, TFLite half away from zero)",
+    "DEQUANTIZE": "dequantize (float32 (x - zp) * scale: already exact, left to LegalizeOps)",
     "PAD": "nn.pad on int8 with pad_value = zero point (quantized PAD is rejected by the "
            "stock frontend's allow-list; byoc.qnn.frontend allows it)",
     "RESHAPE": "reshape on int8 (left to LegalizeOps)",

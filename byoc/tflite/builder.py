@@ -367,12 +367,15 @@ class LayerBuilder:
     # -- layers ---------------------------------------------------------------------------
     def conv2d(self, x: T, filters: int, kernel: int | tuple[int, int] = 3, stride: int = 1,
                padding: str = "SAME", dilation: int = 1, activation: str | None = None,
-               out_scale: float | None = None, out_zp: int | None = None) -> T:
+               out_scale: float | None = None, out_zp: int | None = None,
+               per_channel: bool = True) -> T:
         kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
         sh, sw = (stride, stride) if isinstance(stride, int) else stride
         n, h, w_, c = x.shape
         w, wq = self._weights((filters, kh, kw, c), 0, filters)
-        b, bq = self._bias(x.scale, wq.scale, kh * kw * c)
+        if not per_channel:
+            wq = Quant([float(np.mean(wq.scale))], [0])
+        b, bq = self._bias(x.scale, wq.scale, kh * kw * c, count=filters)
         wi = self.mb.add_tensor(self._name("conv_w"), w.shape, np.int8, w, wq)
         bi = self.mb.add_tensor(self._name("conv_b"), b.shape, np.int32, b, bq)
         oh = conv_output_size(h, kh, sh, padding, dilation)
@@ -388,13 +391,16 @@ class LayerBuilder:
 
     def depthwise_conv2d(self, x: T, kernel: int | tuple[int, int] = 3, stride: int = 1,
                          padding: str = "SAME", depth_multiplier: int = 1, dilation: int = 1,
-                         activation: str | None = None, out_scale: float | None = None) -> T:
+                         activation: str | None = None, out_scale: float | None = None,
+                         per_channel: bool = True) -> T:
         kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
         sh, sw = (stride, stride) if isinstance(stride, int) else stride
         n, h, w_, c = x.shape
         cout = c * depth_multiplier
         w, wq = self._weights((1, kh, kw, cout), 3, cout)
-        b, bq = self._bias(x.scale, wq.scale, kh * kw)
+        if not per_channel:
+            wq = Quant([float(np.mean(wq.scale))], [0])
+        b, bq = self._bias(x.scale, wq.scale, kh * kw, count=cout)
         wi = self.mb.add_tensor(self._name("dw_w"), w.shape, np.int8, w, wq)
         bi = self.mb.add_tensor(self._name("dw_b"), b.shape, np.int32, b, bq)
         oh = conv_output_size(h, kh, sh, padding, dilation)
