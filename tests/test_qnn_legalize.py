@@ -159,6 +159,17 @@ def test_conv2d(shape, filters, kernel, stride, padding, dilation, act, per_chan
     check_exact(buf, ["conv2d"])
 
 
+def test_conv2d_without_bias():
+    """A bias-less CONV_2D (input -1) crashes the stock frontend; byoc.qnn.frontend fixes it.
+    (TFLM itself crashes on a bias-less int8 DEPTHWISE_CONV_2D, so that has no reference.)"""
+    def fn(lb):
+        y = lb.conv2d(lb.input((1, 6, 6, 3)), 4, 3, activation="RELU")
+        lb.mb.operators[-1].inputs[2] = -1
+        lb.output(y)
+
+    check_exact(build(fn), ["conv2d"])
+
+
 def test_conv2d_parameters_and_layout():
     """Extraction gives TFLite's OHWI weight and the multipliers TFLite computes."""
     lb = LayerBuilder(3)
@@ -234,6 +245,16 @@ def test_depthwise_single_channel_per_tensor_is_a_conv():
 def test_fully_connected(shape, units, kwargs):
     buf = build(lambda lb: lb.output(lb.fully_connected(lb.input(shape), units, **kwargs)))
     check_exact(buf, ["fully_connected"])
+
+
+def test_fully_connected_bias_without_quantization():
+    """The frontend then dequantizes the bias with in_scale * w_scale (a multiply)."""
+    def fn(lb):
+        y = lb.fully_connected(lb.input((2, 8)), 3)
+        lb.mb.tensors[lb.mb.operators[-1].inputs[2]].quant = None
+        lb.output(y)
+
+    check_exact(build(fn), ["fully_connected"])
 
 
 # ---------------------------------------------------------------------------------------

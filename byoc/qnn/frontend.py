@@ -1,7 +1,7 @@
 """Import int8 TFLite models with TVM's Relax frontend, plus the fixes this package needs.
 
 ``import_tflite(buf)`` is ``tvm.relax.frontend.tflite.from_tflite`` with an operator
-converter subclass that fixes three frontend problems met with int8 models:
+converter subclass that fixes the frontend problems met with int8 models:
 
 * quantized PAD/PADV2 are rejected by the frontend's up-front allow-list although their
   converter handles them correctly (an int8 ``nn.pad`` with the zero point as value);
@@ -9,7 +9,8 @@ converter subclass that fixes three frontend problems met with int8 models:
   ``nn.softmax``, which the ``byoc.qnn.softmax`` pattern reads back;
 * FULLY_CONNECTED with ``keep_num_dims=False`` and an input of rank > 2 keeps the input's
   leading dimensions instead of flattening them to TFLite's ``[batch, units]``: a reshape
-  to the TFLite output shape is appended.
+  to the TFLite output shape is appended;
+* CONV_2D / DEPTHWISE_CONV_2D without a bias (input index -1) crash the converter.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tvm.relax.frontend.tflite import tflite_frontend as _tf
 
 class QnnConverterFixes:
     """Mixin for a subclass of the frontend's ``OperatorConverter`` (put it first in the
-    bases): SOFTMAX beta and FULLY_CONNECTED rank > 2 fixes (see module docstring)."""
+    bases): the SOFTMAX beta, FULLY_CONNECTED rank > 2 and bias-less conv fixes (see the
+    module docstring)."""
 
     def convert_softmax(self, op):
         from tflite.SoftmaxOptions import SoftmaxOptions
@@ -43,6 +45,23 @@ class QnnConverterFixes:
         x = relax.op.multiply(x, relax.const(np.float32(beta), "float32"))
         y = relax.op.nn.softmax(x, axis=-1)
         return self.quantize(y, out_t) if out_t.qnn_params else y
+
+    def convert_conv(self, op, conv_type):
+        # An absent bias (input index -1) crashes the stock converter, which treats any
+        # third input as a bias tensor; hide trailing absent inputs from it.
+        full = self.get_input_tensors
+
+        def present(o):
+            tensors = full(o)
+            while len(tensors) > 2 and tensors[-1].tensor_idx < 0:
+                tensors = tensors[:-1]
+            return tensors
+
+        self.get_input_tensors = present
+        try:
+            return super().convert_conv(op, conv_type)
+        finally:
+            del self.get_input_tensors
 
     def convert_fully_connected(self, op):
         from tflite.FullyConnectedOptions import FullyConnectedOptions
