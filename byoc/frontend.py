@@ -10,6 +10,7 @@ The frontend itself is TVM's (``tvm.relax.frontend.tflite``). What this module a
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import tvm
@@ -75,6 +76,27 @@ class _CheckedConverter(tflite_frontend.OperatorConverter):
                         tflite_frontend.get_tensor_name(self.subgraph, t.tensor_idx), ret[k])
 
 
+@contextlib.contextmanager
+def _unique_tensor_names(model: TFLiteModel):
+    """TVM's frontend keys its expression table by tensor NAME, so two tensors with the same
+    name (legal in TFLite) would be confused. While importing, every name that is not unique
+    gets its tensor index appended."""
+    counts: dict[str, int] = {}
+    for t in model.tensors:
+        counts[t.name] = counts.get(t.name, 0) + 1
+    original = tflite_frontend.get_tensor_name
+
+    def unique_name(subgraph, tensor_idx):
+        name = original(subgraph, tensor_idx)
+        return f"{name}__{tensor_idx}" if counts.get(name, 0) > 1 else name
+
+    tflite_frontend.get_tensor_name = unique_name
+    try:
+        yield
+    finally:
+        tflite_frontend.get_tensor_name = original
+
+
 def from_tflite(model: "TFLiteModel | str | os.PathLike | bytes", legalize: bool = True
                 ) -> tvm.IRModule:
     """Import a TFLite model as a Relax module (``main`` takes the model inputs in order).
@@ -93,7 +115,8 @@ def from_tflite(model: "TFLiteModel | str | os.PathLike | bytes", legalize: bool
     converter = type("_Converter", (_CheckedConverter,),
                      {"model_label": label, "op_types": [op.type for op in model.operators]})
     try:
-        mod = tflite_frontend.from_tflite(model.model, op_converter=converter)
+        with _unique_tensor_names(model):
+            mod = tflite_frontend.from_tflite(model.model, op_converter=converter)
     except (UnsupportedOperatorError, ModelError):
         raise
     except Exception as exc:
