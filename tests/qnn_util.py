@@ -24,25 +24,12 @@ def tflm_run(buf: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
     return [np.array(it.get_output(i)) for i in range(n)]
 
 
-def tflm_interpreter(buf: bytes):
-    from tflite_micro import runtime
-
-    return runtime.Interpreter.from_bytes(buf, arena_size=_TFLM_ARENA)
-
-
-def tflm_invoke(it, inputs: list[np.ndarray], n_out: int) -> list[np.ndarray]:
-    for i, x in enumerate(inputs):
-        it.set_input(x, i)
-    it.invoke()
-    return [np.array(it.get_output(i)) for i in range(n_out)]
-
-
 def import_model(buf: bytes) -> tvm.IRModule:
     return import_tflite(buf)
 
 
 def compile_host(mod: tvm.IRModule):
-    """LegalizeOps + fusion + build for the host CPU; returns a callable VM."""
+    """LegalizeOps + fusion + build for the host CPU (LLVM); returns a Relax VM."""
     seq = tvm.transform.Sequential([
         relax.transform.LegalizeOps(),
         relax.transform.AnnotateTIROpPattern(),

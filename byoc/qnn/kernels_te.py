@@ -1,27 +1,34 @@
-"""Integer-only TE kernels for the quantized operators (TFLM reference arithmetic).
+"""Integer-only TIR kernels for the quantized operators (TFLM reference arithmetic).
 
 One builder per dataclass of :mod:`byoc.qnn.patterns`; each returns a :class:`Kernel`: a
-``tvm.tirx.PrimFunc`` (int8/int32 buffers only, no float anywhere) plus the list of
-arguments the caller must pass (composite parameters and constants) in PrimFunc order;
-the output buffer is always the last PrimFunc parameter.
+``tvm.tirx.PrimFunc`` (int8/int32 buffers, integer arithmetic only; the single exception
+is :func:`quantize_float`, whose input is a float tensor) plus the list of arguments the
+caller must pass (composite parameters and constants) in PrimFunc order; the output buffer
+is always the last PrimFunc parameter.
 
 Layouts: feature maps NHWC; conv weights OHWI; depthwise weights 1HWC; FC weights
 [units, depth]; per-channel multiplier/shift arrays int32 [channels] (shift positive =
-left), bias int32 [channels].
+left), bias int32 [channels]. Uniform (per-tensor) multipliers are folded as immediates.
 
-Memory: kernels are plain loop nests meant for a microcontroller fallback path. Padding is
-handled with ``if_then_else`` on the input index inside the reduction (no padded copy).
-Reductions are scheduled so that the int32 accumulator of one output element is the only
-intermediate (``reverse_compute_at`` of the requantization stage, ``compute_at`` of
-softmax's per-row stages): after ``CompactBufferAllocation`` each intermediate buffer has
-one element (4 bytes). :func:`scratch_bytes` reports that from the lowered TIR.
+Construction: ``tvm.te`` compute + ``te.create_prim_func`` + a short ``s_tir`` schedule,
+except SOFTMAX, which is written as loop-level TIR (see :class:`Scratch`). Per-element
+intermediate values are named ``tirx.Let`` bindings while building, then hoisted into
+``Bind`` statements (``_hoist_lets``): TVM's NarrowDataType pass trips over Let
+*expressions*, and Bind statements print as one C local per value.
+
+Memory (checked by :func:`scratch_buffers` on the lowered TIR, and by the tests): these are
+plain loop nests for a microcontroller fallback path. Padding is an ``if_then_else`` on the
+input index inside the reduction (no padded copy). The requantization stage of every
+reduction is ``reverse_compute_at`` the accumulator's loop, so the only intermediate is one
+int32 accumulator (conv, depthwise, FC, average pool, mean: 4 bytes; max pool: 1 byte);
+ADD keeps its two rescaled inputs in one int32 each (8 bytes); MUL, requantize, concat, pad
+and float quantize need none; SOFTMAX keeps about 100 scalar locals (~400 bytes of
+registers/stack, no array).
 
 Fixed point: ``SaturatingRoundingDoublingHighMul(a, b)`` is computed as
 ``min((int64(a) * b + 2^30) >> 31, INT32_MAX)``, which equals TFLite's nudge-and-truncate
 form for every int32 pair (the nudge makes the result floor((ab + 2^30) / 2^31) for both
-signs). ``RoundingDivideByPOT`` uses TFLite's mask/threshold form. Intermediate values are
-bound with ``tirx.Let`` so the C printer emits one local per value instead of repeating
-sub-expressions.
+signs). ``RoundingDivideByPOT`` uses TFLite's mask/threshold form.
 """
 
 from __future__ import annotations

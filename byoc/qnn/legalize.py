@@ -19,7 +19,6 @@ quantization) is inlined back as its original ops and reported.
 
 from __future__ import annotations
 
-import numpy as np
 import tvm
 from tvm import relax
 

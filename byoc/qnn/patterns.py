@@ -25,7 +25,7 @@ parameter that carries the tensor at run time, or ``None`` for a constant (``dat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -808,9 +808,12 @@ def describe(op: QOp) -> str:
 
 FRONTEND_CHAINS = {
     "CONV_2D": "dequantize(x) , dequantize(W_HWIO const, axis=3) -> nn.conv2d(NHWC, HWIO) "
-               "-> add(dequantize(bias)) -> quantize -> clip (only with a fused activation)",
+               "-> add(dequantize(bias)) -> quantize -> clip (only with a fused activation); "
+               "the stock converter crashes on a bias-less conv (fixed in byoc.qnn.frontend)",
     "DEPTHWISE_CONV_2D": "as CONV_2D, weight 1HWC dequantized on axis 3 then reshape to "
-                         "(KH, KW, C*M, 1), kernel_layout HWOI, groups=C",
+                         "(KH, KW, C*M, 1), kernel_layout HWOI, groups=C; per-tensor weights "
+                         "are reshaped as a constant (no reshape op); C == 1 becomes an HWIO "
+                         "conv with groups=1",
     "FULLY_CONNECTED": "dequantize(x) -> matmul(., dequantize(permute_dims(W), axis=1)) -> "
                        "add(dequantize(bias)) -> quantize -> clip (fused activation only); "
                        "keep_num_dims adds a reshape after",
@@ -823,7 +826,8 @@ FRONTEND_CHAINS = {
            "-> quantize",
     "MUL": "as ADD with multiply",
     "MEAN": "dequantize -> mean(axis, keepdims) -> quantize",
-    "CONCATENATION": "dequantize each -> concat -> quantize (-> clip)",
+    "CONCATENATION": "dequantize each -> concat -> quantize (-> clip; TFLM rejects fused "
+                     "activations and mixed quantization on int8 concat)",
     "QUANTIZE": "int8->int8: dequantize -> quantize; float32->int8: quantize (TVM's "
                 "legalization rounds half to even, TFLite half away from zero)",
     "DEQUANTIZE": "dequantize (float32 (x - zp) * scale: already exact, left to LegalizeOps)",
