@@ -7,7 +7,7 @@ import tflite
 import tvm
 from tvm import relax
 
-from byoc.qnn.frontend import import_tflite
+from byoc.frontend import from_tflite
 
 _TFLM_ARENA = 1 << 20
 
@@ -25,7 +25,7 @@ def tflm_run(buf: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def import_model(buf: bytes) -> tvm.IRModule:
-    return import_tflite(buf)
+    return from_tflite(buf, legalize=False)
 
 
 def compile_host(mod: tvm.IRModule):

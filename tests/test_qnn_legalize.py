@@ -160,7 +160,7 @@ def test_conv2d(shape, filters, kernel, stride, padding, dilation, act, per_chan
 
 
 def test_conv2d_without_bias():
-    """A bias-less CONV_2D (input -1) crashes the stock frontend; byoc.qnn.frontend fixes it.
+    """A bias-less CONV_2D (input -1) crashes the stock frontend; byoc.frontend fixes it.
     (TFLM itself crashes on a bias-less int8 DEPTHWISE_CONV_2D, so that has no reference.)"""
     def fn(lb):
         y = lb.conv2d(lb.input((1, 6, 6, 3)), 4, 3, activation="RELU")

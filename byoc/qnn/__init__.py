@@ -6,7 +6,7 @@
   (registered as ``byoc.qnn.*``) and extraction into parameter dataclasses;
 * :mod:`byoc.qnn.kernels_te` - integer-only TIR kernels for those dataclasses;
 * :mod:`byoc.qnn.legalize` - the pass: chains -> ``call_tir`` of the kernels;
-* :mod:`byoc.qnn.frontend` - frontend fixes (quantized PAD, softmax beta, FC rank > 2).
+* frontend fixes (quantized PAD, softmax beta, FC rank > 2) live in :mod:`byoc.frontend`.
 """
 
 from .legalize import kernel_report, legalize_quantized, partition

@@ -809,7 +809,7 @@ def describe(op: QOp) -> str:
 FRONTEND_CHAINS = {
     "CONV_2D": "dequantize(x) , dequantize(W_HWIO const, axis=3) -> nn.conv2d(NHWC, HWIO) "
                "-> add(dequantize(bias)) -> quantize -> clip (only with a fused activation); "
-               "the stock converter crashes on a bias-less conv (fixed in byoc.qnn.frontend)",
+               "the stock converter crashes on a bias-less conv (fixed in byoc.frontend)",
     "DEPTHWISE_CONV_2D": "as CONV_2D, weight 1HWC dequantized on axis 3 then reshape to "
                          "(KH, KW, C*M, 1), kernel_layout HWOI, groups=C; per-tensor weights "
                          "are reshaped as a constant (no reshape op); C == 1 becomes an HWIO "
@@ -821,7 +821,7 @@ FRONTEND_CHAINS = {
                        "astype(int8) -> clip (fused activation only)",
     "MAX_POOL_2D": "nn.max_pool2d on int8 -> clip (fused activation only)",
     "SOFTMAX": "dequantize -> nn.softmax(axis=-1) -> quantize (beta dropped by the stock "
-               "frontend; byoc.qnn.frontend inserts multiply(beta))",
+               "frontend; byoc.frontend inserts multiply(beta))",
     "ADD": "dequantize(a), dequantize(b) -> add -> nn.relu | clip(0,6) | clip(-1,1) (float) "
            "-> quantize",
     "MUL": "as ADD with multiply",
@@ -832,6 +832,6 @@ FRONTEND_CHAINS = {
                 "legalization rounds half to even, TFLite half away from zero)",
     "DEQUANTIZE": "dequantize (float32 (x - zp) * scale: already exact, left to LegalizeOps)",
     "PAD": "nn.pad on int8 with pad_value = zero point (quantized PAD is rejected by the "
-           "stock frontend's allow-list; byoc.qnn.frontend allows it)",
+           "stock frontend's allow-list; byoc.frontend allows it)",
     "RESHAPE": "reshape on int8 (left to LegalizeOps)",
 }
