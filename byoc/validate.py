@@ -114,6 +114,7 @@ def validate(
     timeout_s: float | None = None,
     arena_region: str = "SRAM2",
     memory: dict[str, int] | None = None,
+    sanitize: bool = False,
 ) -> ValidationResult:
     """Compile ``model`` for ``target``, run it on ``backend`` with ``inputs`` random
     samples and compare every output element with TFLM. ``tolerance`` is the largest
@@ -123,7 +124,9 @@ def validate(
     ``backend``: "qemu" (default) or "fvp" run a Corstone-300 firmware (``cpu`` defaults
     to cortex-m55; ``profile`` adds per-operator instruction counts; ``timeout_s``,
     ``arena_region`` and ``memory`` are passed to ``byoc.firmware.run_on_corstone``);
-    "host" builds and runs the package on this machine with gcc."""
+    "host" builds and runs the package on this machine with gcc (``sanitize`` adds
+    AddressSanitizer and UndefinedBehaviorSanitizer: any out-of-bounds access or undefined
+    behaviour in the generated code makes the run fail)."""
     if backend not in BACKENDS:
         raise ByocError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
     if inputs < 1:
@@ -168,7 +171,8 @@ def validate(
         details += [f"warning: {w}" for w in run.warnings]
     else:
         exe = host.build_host(compiled.output_dir, compiled.prefix, program.inputs,
-                              program.outputs, work / "build")
+                              program.outputs, work / "build", sanitize=sanitize,
+                              opt="-O1" if sanitize else "-O2")
         got = host.run_host(exe, samples, program.outputs, work)
     mismatches, max_diff = compare_with_tolerance(got, want, tolerance)
     if run is not None and run.mismatches is not None and run.mismatches != mismatches:

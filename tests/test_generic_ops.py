@@ -1,8 +1,8 @@
 """Generic C path: every supported operator, built for the host, bit-exact with TFLM.
 
 Each case writes an int8 model with our builder, compiles it with ``--target c``, builds
-the package with gcc (-Wall -Wextra -Werror), runs it on several random inputs and compares
-every output element with TFLM (tolerance 0: bit-exact).
+the package with gcc (-Wall -Wextra -Werror, AddressSanitizer + UBSan), runs it on several
+random inputs and compares every output element with TFLM (tolerance 0: bit-exact).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def test_operator_bit_exact_on_host(name, tmp_path):
     model = tmp_path / f"{name}.tflite"
     model.write_bytes(build(shape, fn, seed=len(name)))
     res = byoc.validate(model, target="c", backend="host", inputs=SAMPLES, seed=1,
-                        work_dir=tmp_path / "work")
+                        work_dir=tmp_path / "work", sanitize=True)
     assert res.status == "pass", res
     assert res.mismatches == 0 and res.max_abs_diff == 0
     assert res.arena_lower_bound_bytes <= res.arena_bytes
@@ -109,5 +109,5 @@ def test_small_graphs_bit_exact_on_host(name, tmp_path):
     model = tmp_path / f"{name}.tflite"
     model.write_bytes(build(shape, fn, seed=11))
     res = byoc.validate(model, target="c", backend="host", inputs=SAMPLES, seed=2,
-                        work_dir=tmp_path / "work")
+                        work_dir=tmp_path / "work", sanitize=True)
     assert res.status == "pass", res

@@ -580,7 +580,11 @@ def softmax(op: P.QSoftmax) -> Kernel:
 
     def exp_of_diff(c):
         diff = S("diff", i32(x_at(c)) - _load(rmax))
-        e = S("exp", _exp_on_negative(S, _scaled_diff(S, diff, op)))
+        # Elements below diff_min are discarded by the selects below, but their exp is
+        # still computed: clamp to diff_min first so that diff * 2^left_shift cannot
+        # overflow int32 (undefined behaviour in C; TFLM skips those elements instead).
+        safe = tirx.Max(diff, c32(op.diff_min))
+        e = S("exp", _exp_on_negative(S, _scaled_diff(S, safe, op)))
         return diff, e
 
     def sum_body(c):
