@@ -15,7 +15,7 @@ system:
 # Re-install only when the dependency list changes.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,bench]'
 	@touch $(STAMP)
 
 demo: setup

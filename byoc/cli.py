@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", required=True, help="output directory (new or empty)")
     c.add_argument("--prefix", default="model", help="C name prefix of the generated API")
     c.add_argument("--force", action="store_true", help="replace a non-empty output directory")
+    c.add_argument("--plot-memory", action="store_true",
+                   help="also write memory.png: the arena plan (buffers over operator steps)")
 
     i = sub.add_parser("info", help="describe a .tflite model")
     i.add_argument("model")
@@ -104,11 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_compile(args) -> int:
     from .compiler import compile as byoc_compile
     res = byoc_compile(args.model, target=args.target, cpu=args.cpu, output_dir=args.output,
-                       prefix=args.prefix, force=args.force)
+                       prefix=args.prefix, force=args.force, plot_memory=args.plot_memory)
     mem = res.metadata["memory"]
     print(f"wrote {res.output_dir}")
     print(f"  operator calls: {len(res.calls)}  arena: {mem['arena_bytes']} bytes "
           f"(lower bound {mem['arena_lower_bound_bytes']})  constants: {mem['constant_bytes']} bytes")
+    if args.plot_memory:
+        print(f"  arena plan picture: {res.output_dir / 'memory.png'}")
     return 0
 
 

@@ -122,13 +122,15 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     output_dir: "str | os.PathLike | None" = None,
     prefix: str = "model",
     force: bool = False,
+    plot_memory: bool = False,
 ) -> CompiledModel:
     """Compile a model to a standalone C package.
 
     ``model`` is a .tflite path, its bytes, a loaded ``TFLiteModel`` or a Relax IRModule
     (already imported, e.g. by ``byoc.frontend.from_tflite``). ``output_dir`` receives the
     package (see ``byoc.package``); when None a fresh temporary directory is used.
-    ``force`` replaces an existing non-empty output directory.
+    ``force`` replaces an existing non-empty output directory. ``plot_memory`` also writes
+    ``memory.png``, a picture of the arena plan (``byoc.memplot``; needs matplotlib).
     """
     start = time.monotonic()
     parse_target(target)
@@ -139,6 +141,9 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
                         f"(try '{c_identifier(prefix).lower()}')")
     if output_dir is not None:
         check_output_dir(Path(output_dir).absolute(), force)
+    if plot_memory:
+        from .memplot import require_matplotlib
+        require_matplotlib()  # before any work
 
     tfl: TFLiteModel | None = None
     if isinstance(model, tvm.IRModule):
@@ -183,6 +188,9 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     files = render(PackageSources(program, metadata, source_model=source_name), __version__)
     dest = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="byoc_"))
     write_package(files, dest, force=force or output_dir is None)
+    if plot_memory:
+        from .memplot import plot_memory as _plot_memory
+        _plot_memory(metadata, dest / "memory.png")
     return CompiledModel(dest.absolute(), prefix, target, cpu, metadata, program)
 
 
