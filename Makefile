@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: setup system demo test test-all clean
+.PHONY: setup system demo test test-all clean bench bench-kernels
 
 setup: system $(STAMP)
 
@@ -34,3 +34,8 @@ clean:
 # Kernel benchmark: instructions of C1..C11 on QEMU for the mve/dsp/c paths -> build/bench/kernels.json
 bench-kernels: setup
 	$(PY) scripts/bench_kernels.py
+
+# Network benchmark: the MLPerf Tiny networks on every target, on QEMU against TFLM
+# -> build/bench/networks.md (table), networks.json (records), networks.png (chart)
+bench: setup
+	$(PY) scripts/bench_networks.py
