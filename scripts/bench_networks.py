@@ -106,7 +106,8 @@ def npu_cycles(target: str, model_bytes: bytes, meta: dict, result) -> int | Non
     """Vela's estimated NPU cycles for an Ethos-U target: what the compiler recorded, else
     Vela run on the same model with the same accelerator configuration; None for CPU-only
     targets."""
-    accel = next((t for t in compiler.parse_target(target) if t.startswith("ethos-u")), None)
+    accel = next((t.strip() for t in target.split(",") if t.strip().startswith("ethos-u")),
+                 None)
     if accel is None:
         return None
     value = getattr(result, "npu_cycles", None)

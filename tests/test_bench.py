@@ -141,3 +141,20 @@ def test_a_failing_target_is_recorded_and_the_rest_goes_on(tmp_path, monkeypatch
     assert "| fc_autoencoder | `c` | 264,192 | **error**: simulated build failure |" in stdout
     assert "ERROR: simulated build failure" in stdout
     assert not (out / "networks.png").exists()
+
+
+def test_npu_cycles_come_from_the_compiler_else_from_vela():
+    from byoc.zoo import ds_cnn
+    model = ds_cnn()
+    assert bench.npu_cycles("cmsis-nn,c", model, {"npu_cycles": 7}, None) is None
+    target = "ethos-u55-128,cmsis-nn,c"
+    assert bench.npu_cycles(target, model, {"npu_cycles": 7}, None) == 7
+    meta = {"partitions": [{"backend": "ethos-u", "npu_cycles": 5},
+                           {"backend": "ethos-u", "npu_cycles": 6}, {"backend": "generic"}]}
+    assert bench.npu_cycles(target, model, meta, None) == 11
+    # nothing recorded: Vela itself on the same model and accelerator configuration
+    from byoc.ethosu import compile_vela
+    small, big = (bench.npu_cycles(f"ethos-u55-{m},cmsis-nn,c", model, {}, None)
+                  for m in (128, 256))
+    assert small == compile_vela(model, "ethos-u55-128").npu_cycles
+    assert small > big > 0
