@@ -40,6 +40,7 @@ The read-only blob, the scratch area and every buffer the NPU touches must be 16
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -329,12 +330,14 @@ def compile_vela(
         else:
             ini_path = Path(tmp) / "vela.ini"
             ini_path.write_text(config_ini)
+        arch_output = io.StringIO()
         try:
-            arch = arch_mod.ArchitectureFeatures(
-                vela_config_files=[str(ini_path)], system_config=system_config,
-                memory_mode=memory_mode, accelerator_config=accelerator,
-                max_blockdep=arch_mod.ArchitectureFeatures.MAX_BLOCKDEP, verbose_config=False,
-                arena_cache_size=arena_cache_size)
+            with contextlib.redirect_stdout(arch_output):
+                arch = arch_mod.ArchitectureFeatures(
+                    vela_config_files=[str(ini_path)], system_config=system_config,
+                    memory_mode=memory_mode, accelerator_config=accelerator,
+                    max_blockdep=arch_mod.ArchitectureFeatures.MAX_BLOCKDEP, verbose_config=False,
+                    arena_cache_size=arena_cache_size)
         except Exception as exc:  # VelaError / CliOptionError / configparser errors
             text = getattr(exc, "data", None) or str(exc)
             raise ByocError(f"Vela configuration: {_first_line(text)}") from None
@@ -364,4 +367,6 @@ def compile_vela(
         calls=tuple(calls), cpu_operators=tuple(cpu), inputs=tuple(model_inputs),
         outputs=tuple(model_outputs), npu_cycles=int(report.npuCycles),
         total_cycles=int(report.totalCycles), macs=int(report.macCount),
-        tflite=bytes(compiled.model), warnings=tuple(printed))
+        tflite=bytes(compiled.model),
+        warnings=tuple(ln.strip() for ln in arch_output.getvalue().splitlines() if ln.strip())
+        + tuple(printed))

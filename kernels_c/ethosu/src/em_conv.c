@@ -25,26 +25,89 @@ typedef struct
     int depthwise;
 } em_conv_job_t;
 
-static void em_conv_accumulate(void *user, const em_wpos_t *pos, int32_t w)
+/* Host pointer of IFM element (y, x, c) of the upscaled, padded input plane; NULL where the
+ * plane holds the zero point (padding, or the inserted zeros of ZEROS upscaling). */
+static const uint8_t *em_conv_ifm_ptr(const em_fmap_t *ifm, const em_kernel_t *k, int32_t y, int32_t x, int32_t c)
+{
+    if (y < 0 || x < 0 || y >= k->in_h || x >= k->in_w)
+    {
+        return NULL;
+    }
+    if (k->upscale != EM_UPSCALE_NONE)
+    {
+        if (k->upscale == EM_UPSCALE_ZEROS && ((y | x) & 1))
+        {
+            return NULL;
+        }
+        y >>= 1;
+        x >>= 1;
+    }
+    return em_fmap_ptr(ifm, y, x, c);
+}
+
+static int32_t em_conv_elem(const em_fmap_t *ifm, const uint8_t *p, int32_t i)
+{
+    if (ifm->elem_bytes == 1)
+    {
+        return ifm->is_signed ? (int32_t)(int8_t)p[i] : (int32_t)p[i];
+    }
+    const uint32_t v = (uint32_t)p[2 * i] | ((uint32_t)p[2 * i + 1] << 8);
+    return ifm->is_signed ? (int32_t)(int16_t)v : (int32_t)v;
+}
+
+/* Accumulate one weight tile into the pixel group's accumulators. */
+static void em_conv_accumulate(void *user, const em_wtile_t *t)
 {
     const em_conv_job_t *j = (const em_conv_job_t *)user;
     const em_kernel_t *k = j->k;
     const em_fmap_t *ifm = j->ifm;
-    const int32_t c_in = j->depthwise ? j->ob_start + pos->ofm_c : pos->ifm_c;
-    const int32_t dy = pos->ky * k->dilation_y - k->pad_top;
-    const int32_t dx = pos->kx * k->dilation_x - k->pad_left;
+    const int32_t dy = t->ky * k->dilation_y - k->pad_top;
+    const int32_t dx = t->kx * k->dilation_x - k->pad_left;
+    const int32_t zp = ifm->zero_point;
     int32_t oy = j->pix0 / j->ofm_w;
     int32_t ox = j->pix0 % j->ofm_w;
-    int64_t *acc = j->acc + pos->ofm_c;
-    for (int32_t p = 0; p < j->npix; p++)
+    int64_t *acc = j->acc + t->ofm_c0;
+    for (int32_t p = 0; p < j->npix; p++, acc += j->obd)
     {
-        int valid;
-        const int32_t v = em_kernel_load(ifm, k, oy * k->stride_y + dy, ox * k->stride_x + dx, c_in, &valid);
-        acc[(size_t)p * (size_t)j->obd] += (int64_t)w * (int64_t)(v - ifm->zero_point);
+        const int32_t iy = oy * k->stride_y + dy;
+        const int32_t ix = ox * k->stride_x + dx;
         if (++ox == j->ofm_w)
         {
             ox = 0;
             oy++;
+        }
+        if (j->depthwise)
+        {
+            /* OFM channel c reads IFM channel c: one weight per channel. */
+            const uint8_t *src = em_conv_ifm_ptr(ifm, k, iy, ix, j->ob_start + t->ofm_c0);
+            if (src == NULL)
+            {
+                continue;
+            }
+            for (int32_t o = 0; o < t->n_ofm; o++)
+            {
+                acc[o] += (int64_t)t->w[o][0] * (em_conv_elem(ifm, src, o) - zp);
+            }
+            continue;
+        }
+        const uint8_t *src = em_conv_ifm_ptr(ifm, k, iy, ix, t->ifm_c0);
+        if (src == NULL)
+        {
+            continue;
+        }
+        int32_t x[EM_UBLOCK_MAX];
+        for (int32_t i = 0; i < t->n_ifm; i++)
+        {
+            x[i] = em_conv_elem(ifm, src, i) - zp;
+        }
+        for (int32_t o = 0; o < t->n_ofm; o++)
+        {
+            int64_t sum = 0;
+            for (int32_t i = 0; i < t->n_ifm; i++)
+            {
+                sum += (int32_t)t->w[o][i] * x[i];
+            }
+            acc[o] += sum;
         }
     }
 }

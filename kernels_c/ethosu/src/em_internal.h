@@ -402,15 +402,17 @@ void em_mlw_init(em_mlw_t *d, const uint8_t *buf, uint32_t size);
 /* Next decoded weight: 1 and *value, 0 at the end of the stream, negative on a malformed stream. */
 int em_mlw_next(em_mlw_t *d, int32_t *value);
 
-/* Position of one decoded weight in the weight tensor; valid = 0 for the padding the order
- * inserts (the decoded value is then ignored). */
+/* Weights of one kernel element for one OFM micro-block x IFM micro-block: the unit in which
+ * the NPU's weight order delivers weights. w[o][i] is the weight of OFM channel ofm_c0 + o
+ * (relative to the OFM block start) and IFM channel ifm_c0 + i (depthwise: i = 0 only). */
+#define EM_UBLOCK_MAX 8
 typedef struct
 {
-    int32_t ofm_c; /* output channel, relative to the OFM block start */
     int32_t ky, kx;
-    int32_t ifm_c;
-    int valid;
-} em_wpos_t;
+    int32_t ofm_c0, n_ofm;
+    int32_t ifm_c0, n_ifm;
+    int16_t w[EM_UBLOCK_MAX][EM_UBLOCK_MAX];
+} em_wtile_t;
 
 /* Weight order of one OFM block (depth ofm_block_depth starting at ofm_block_start). */
 typedef struct
@@ -426,9 +428,9 @@ typedef struct
 void em_worder_init(em_ctx_t *ctx, em_worder_t *o, int depthwise, int part_kernel, int32_t ofm_depth,
                     int32_t ifm_depth, int32_t kh, int32_t kw, int32_t dil_x, int32_t dil_y,
                     int32_t ofm_block_depth, int ifm_bits);
-/* Callback per decoded weight of an OFM block. */
-typedef void (*em_weight_fn)(void *user, const em_wpos_t *pos, int32_t value);
-/* Decode the weights of one OFM block in the NPU's order, calling fn for each real weight. */
+/* Callback per weight tile (only tiles with a non-zero weight are passed). */
+typedef void (*em_weight_fn)(void *user, const em_wtile_t *tile);
+/* Decode the weights of one OFM block in the NPU's order, calling fn for each tile. */
 int em_weights_block(em_ctx_t *ctx, em_mlw_t *dec, const em_worder_t *o, int32_t ofm_block_start,
                      em_weight_fn fn, void *user);
 

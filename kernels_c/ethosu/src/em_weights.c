@@ -478,9 +478,13 @@ int em_weights_block(em_ctx_t *ctx, em_mlw_t *dec, const em_worder_t *o, int32_t
     {
         obd = o->ofm_block_depth;
     }
+    if (o->ofm_ublock > EM_UBLOCK_MAX || o->ifm_ublock > EM_UBLOCK_MAX)
+    {
+        return em_fail(ctx, ETHOSU_MODEL_E_UNSUPPORTED, "micro-block larger than the model supports");
+    }
     const int32_t ifm_end = o->depthwise ? 1 : o->ifm_depth;
-    const int32_t iub_inner_depth = o->depthwise ? 1 : o->ifm_ublock;
-    em_wpos_t pos;
+    const int32_t iub_depth = o->depthwise ? 1 : o->ifm_ublock;
+    em_wtile_t tile;
     for (int32_t ibz = 0; ibz < ifm_end; ibz += o->ifm_block_depth)
     {
         int32_t clipped_ibd;
@@ -516,9 +520,10 @@ int em_weights_block(em_ctx_t *ctx, em_mlw_t *dec, const em_worder_t *o, int32_t
                             const int32_t ky = e / sub_w;
                             for (int32_t iui = 0; iui < inner; iui += o->ifm_ublock)
                             {
+                                int nonzero = 0;
                                 for (int32_t oz = 0; oz < o->ofm_ublock; oz++)
                                 {
-                                    for (int32_t iz = 0; iz < iub_inner_depth; iz++)
+                                    for (int32_t iz = 0; iz < iub_depth; iz++)
                                     {
                                         int32_t value;
                                         const int rc = em_mlw_next(dec, &value);
@@ -528,21 +533,36 @@ int em_weights_block(em_ctx_t *ctx, em_mlw_t *dec, const em_worder_t *o, int32_t
                                                            rc < 0 ? "malformed compressed weight stream"
                                                                   : "weight stream shorter than the operation needs");
                                         }
-                                        if (value == 0)
-                                        {
-                                            continue;
-                                        }
-                                        pos.ifm_c = ibz + iui + iuo + iz;
-                                        pos.ofm_c = oub + oz;
-                                        pos.ky = sky + ky;
-                                        pos.kx = skx + kx;
-                                        pos.valid = pos.ifm_c < o->ifm_depth && pos.ofm_c < obd && ky < sub_h;
-                                        if (pos.valid)
-                                        {
-                                            fn(user, &pos, value);
-                                        }
+                                        tile.w[oz][iz] = (int16_t)value;
+                                        nonzero |= value;
                                     }
                                 }
+                                if (!nonzero || ky >= sub_h)
+                                {
+                                    continue; /* all zero, or kernel-element padding */
+                                }
+                                tile.ky = sky + ky;
+                                tile.kx = skx + kx;
+                                tile.ofm_c0 = oub;
+                                tile.n_ofm = obd - oub < o->ofm_ublock ? obd - oub : o->ofm_ublock;
+                                tile.ifm_c0 = ibz + iui + iuo;
+                                if (o->depthwise)
+                                {
+                                    tile.n_ifm = 1;
+                                }
+                                else
+                                {
+                                    tile.n_ifm = o->ifm_depth - tile.ifm_c0;
+                                    if (tile.n_ifm > o->ifm_ublock)
+                                    {
+                                        tile.n_ifm = o->ifm_ublock;
+                                    }
+                                    if (tile.n_ifm <= 0)
+                                    {
+                                        continue; /* IFM depth padding */
+                                    }
+                                }
+                                fn(user, &tile);
                             }
                         }
                     }

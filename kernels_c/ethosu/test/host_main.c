@@ -214,6 +214,13 @@ int main(int argc, char **argv)
         printf("ETHOSU_ERROR rc=%d name=%s offset=%u msg=%s\n", rc, ethosu_model_error_name(rc),
                (unsigned)ethosu_model_last_error_offset(drv), ethosu_model_last_error_message(drv));
         ethosu_deinit(drv);
+        free(payload);
+        free(ro);
+        free(scratch);
+        if (separate_fast)
+        {
+            free(fast);
+        }
         return 1;
     }
     for (int i = 0; i < n_out; i++)
@@ -228,5 +235,12 @@ int main(int argc, char **argv)
     }
     printf("ETHOSU_OK ops=%llu\n", (unsigned long long)ethosu_model_last_op_count(drv));
     ethosu_deinit(drv);
+    free(payload);
+    free(ro);
+    free(scratch);
+    if (separate_fast)
+    {
+        free(fast);
+    }
     return 0;
 }
