@@ -160,6 +160,50 @@ def test_random_sweep_full(tools, kind, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------
+# Output-stage rounding, driver API
+# ---------------------------------------------------------------------------------------
+
+def test_rounding_modes(tools):
+    """TFL (double rounding), TRUNCATE and NATURAL against exact integer arithmetic, including
+    40-bit accumulators, shifts 0..63 and exact ties."""
+    rng = np.random.default_rng(0)
+    rows = []
+    while len(rows) < 5000:
+        acc = int(rng.integers(-(1 << 40), 1 << 40)) >> int(rng.integers(0, 40))
+        scale = int(rng.integers(0, 1 << 32)) >> int(rng.integers(0, 32))
+        shift, mode = int(rng.integers(0, 64)), int(rng.integers(0, 3))
+        if abs(acc * scale) >= 1 << 62:
+            continue
+        rows.append((acc, scale, shift, mode))
+    for s in range(1, 40):
+        for a in (1 << (s - 1), -(1 << (s - 1)), 3 << (s - 1), -(3 << (s - 1))):
+            rows += [(a, 1, s, m) for m in range(3)]
+    text = "".join(f"{a} {b} {c} {d}\n" for a, b, c, d in rows)
+    out = subprocess.run([str(tools.unit), "round"], input=text, capture_output=True, text=True).stdout.split()
+    assert len(out) == len(rows)
+    bad = [(r, int(o)) for r, o in zip(rows, out) if int(o) != tl.scale_round_reference(*r)]
+    assert not bad, bad[:5]
+
+
+def test_driver_api(asan_tools):
+    """Reservation, re-initialisation, weak hooks overridden by the application, argument errors,
+    fixed MAC configuration, deinit."""
+    proc = subprocess.run([str(asan_tools.unit), "api"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "API_OK" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_header_is_cxx_compatible(tmp_path):
+    _need("g++")
+    src = tmp_path / "use.cpp"
+    src.write_text('#include "ethosu_driver.h"\n#include "ethosu_model.h"\n'
+                   "int f(struct ethosu_driver *d, const void *p, int n, uint64_t *b, const size_t *s) {\n"
+                   "  return ethosu_invoke(d, p, n, b, s, 3) + ethosu_invoke_v3(d, p, n, b, s, 3, nullptr);\n}\n")
+    proc = subprocess.run(["g++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only",
+                           f"-I{tl.INCLUDE}", str(src)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+# ---------------------------------------------------------------------------------------
 # Weight stream decoder
 # ---------------------------------------------------------------------------------------
 

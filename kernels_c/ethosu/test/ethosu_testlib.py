@@ -3,8 +3,8 @@
 Used by tests/test_ethosu_model.py:
 
 * ``build_host_tools``: the host runner (``host_main.c``: one payload, one inference, files in
-  and out) and the weight-stream decoder tool (``mlw_main.c``), built with gcc -Werror, optionally
-  with ASan/UBSan;
+  and out), the weight-stream decoder tool (``mlw_main.c``) and the unit checks (``unit_main.c``:
+  rounding modes, driver API), built with gcc -Werror, optionally with ASan/UBSan;
 * ``run_npu``: compile nothing, just run a ``VelaResult`` through the model on the host, laying
   out the scratch area and the base addresses as TFLite Micro's ethos-u operator does;
 * ``tflm_run``: the golden reference (TFLite Micro) on the ORIGINAL model;
@@ -33,6 +33,7 @@ SOURCES = sorted((MODEL_DIR / "src").glob("*.c"))
 INCLUDE = MODEL_DIR / "include"
 HOST_MAIN = HERE / "host_main.c"
 MLW_MAIN = HERE / "mlw_main.c"
+UNIT_MAIN = HERE / "unit_main.c"
 FW_MAIN = HERE / "fw_main.c"
 FW_PKG = HERE / "fw_pkg"
 
@@ -46,6 +47,7 @@ ACCELERATORS = ("ethos-u55-32", "ethos-u55-64", "ethos-u55-128", "ethos-u55-256"
 class HostTools:
     runner: Path
     mlw_decode: Path
+    unit: Path
 
 
 def build_host_tools(out_dir: Path, sanitize: bool = False) -> HostTools:
@@ -56,8 +58,8 @@ def build_host_tools(out_dir: Path, sanitize: bool = False) -> HostTools:
     if sanitize:
         flags += ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                   "-fno-omit-frame-pointer"]
-    tools = HostTools(out_dir / "ethosu_host_run", out_dir / "ethosu_mlw_decode")
-    for exe, main in ((tools.runner, HOST_MAIN), (tools.mlw_decode, MLW_MAIN)):
+    tools = HostTools(out_dir / "ethosu_host_run", out_dir / "ethosu_mlw_decode", out_dir / "ethosu_unit")
+    for exe, main in ((tools.runner, HOST_MAIN), (tools.mlw_decode, MLW_MAIN), (tools.unit, UNIT_MAIN)):
         cmd = ["gcc", *flags, *map(str, SOURCES), str(main), "-o", str(exe)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
@@ -281,7 +283,82 @@ def single_op_cases() -> list[Case]:
              tags=("lut",)))
     add(Case("logistic", _model(34, [(1, 8, 8, 8)],
                                 lambda lb, x: lb.op("LOGISTIC", [x], x.shape, 1 / 256, -128)), tags=("lut",)))
+    c.extend(more_op_cases())
     return c
+
+
+def _unary_model(op: str, options_name: str | None = None, options: dict | None = None,
+                 in_q=(0.05, 3), out_q=(0.05, -2), shape=(1, 6, 6, 8), out_shape=None,
+                 extra=None) -> Callable[[], bytes]:
+    """One operator on one int8 input (plus constant operands made by ``extra(mb)``)."""
+    def build() -> bytes:
+        mb = ModelBuilder()
+        x = mb.add_tensor("x", shape, np.int8, quant=Quant.per_tensor(*in_q))
+        ins = [x] + (extra(mb) if extra else [])
+        y = mb.add_tensor("y", out_shape or shape, np.int8, quant=Quant.per_tensor(*out_q))
+        mb.add_operator(op, ins, [y], options_name, options or {})
+        mb.set_io([x], [y])
+        return mb.build()
+    return build
+
+
+def _i32(mb, name, values):
+    arr = np.asarray(values, np.int32)
+    return mb.add_tensor(name, arr.shape, np.int32, arr)
+
+
+def _transpose_conv() -> bytes:
+    mb = ModelBuilder()
+    rng = np.random.default_rng(0)
+    x = mb.add_tensor("x", (1, 5, 5, 4), np.int8, quant=Quant.per_tensor(0.05, -3))
+    w = rng.integers(-127, 128, (6, 3, 3, 4)).astype(np.int8)
+    wi = mb.add_tensor("w", w.shape, np.int8, w, Quant([0.01] * 6, [0] * 6, 0))
+    bi = mb.add_tensor("b", (6,), np.int32, np.arange(6, dtype=np.int32) * 100,
+                       Quant([0.05 * 0.01] * 6, [0] * 6))
+    y = mb.add_tensor("y", (1, 10, 10, 6), np.int8, quant=Quant.per_tensor(0.2, 3))
+    mb.add_operator("TRANSPOSE_CONV", [_i32(mb, "shape", [1, 10, 10, 6]), wi, x, bi], [y],
+                    "TransposeConvOptions", {"Padding": 0, "StrideW": 2, "StrideH": 2})
+    mb.set_io([x], [y])
+    return mb.build()
+
+
+def more_op_cases() -> list[Case]:
+    """Further operators Vela maps to the NPU (LUTs, resampling, transposes, reductions)."""
+    rng = np.random.default_rng(77)
+    other = rng.integers(-128, 128, (1, 6, 6, 8)).astype(np.int8)
+    size12 = lambda mb: [_i32(mb, "size", [12, 12])]  # noqa: E731
+    return [
+        Case("leaky_relu", _unary_model("LEAKY_RELU", "LeakyReluOptions", {"Alpha": 0.1}), tags=("more",)),
+        Case("prelu", _unary_model("PRELU", extra=lambda mb: [mb.add_tensor(
+            "alpha", (1, 1, 1, 8), np.int8, np.arange(-4, 4, dtype=np.int8), Quant.per_tensor(0.05, 0))]),
+            tags=("more",)),
+        Case("abs", _unary_model("ABS"), tags=("more",)),
+        Case("hard_swish", _unary_model("HARD_SWISH"), tags=("more",)),
+        Case("relu", _unary_model("RELU"), tags=("more",)),
+        Case("relu6", _unary_model("RELU6", out_q=(0.05, 3)), tags=("more",)),
+        Case("quantize_requant", _unary_model("QUANTIZE", out_q=(0.03, 10)), tags=("more",)),
+        Case("squared_difference", _unary_model("SQUARED_DIFFERENCE", out_q=(0.1, -128), extra=lambda mb: [
+            mb.add_tensor("b", other.shape, np.int8, other, Quant.per_tensor(0.04, 2))]), tags=("more",)),
+        Case("resize_nearest", _unary_model("RESIZE_NEAREST_NEIGHBOR", "ResizeNearestNeighborOptions", {},
+                                            out_q=(0.05, 3), out_shape=(1, 12, 12, 8), extra=size12),
+             tags=("more",)),
+        Case("resize_bilinear_half_pixel", _unary_model("RESIZE_BILINEAR", "ResizeBilinearOptions",
+                                                        {"HalfPixelCenters": True}, out_q=(0.05, 3),
+                                                        out_shape=(1, 12, 12, 8), extra=size12),
+             tags=("more",)),
+        Case("transpose_hw", _unary_model("TRANSPOSE", out_q=(0.05, 3), shape=(1, 5, 7, 8), out_shape=(1, 7, 5, 8),
+                                          extra=lambda mb: [_i32(mb, "perm", [0, 2, 1, 3])]), tags=("more",)),
+        Case("strided_slice", _unary_model("STRIDED_SLICE", "StridedSliceOptions", {}, out_q=(0.05, 3),
+                                           out_shape=(1, 4, 3, 5),
+                                           extra=lambda mb: [_i32(mb, "begin", [0, 1, 1, 2]),
+                                                             _i32(mb, "end", [1, 5, 6, 7]),
+                                                             _i32(mb, "strides", [1, 1, 2, 1])]),
+             tags=("more",)),
+        Case("reduce_max_c", _unary_model("REDUCE_MAX", "ReducerOptions", {"KeepDims": True}, out_q=(0.05, 3),
+                                          out_shape=(1, 6, 6, 1), extra=lambda mb: [_i32(mb, "axes", [3])]),
+             tags=("more",)),
+        Case("transpose_conv_s2", _transpose_conv, tags=("more",)),
+    ]
 
 
 def multi_op_cases() -> list[Case]:
@@ -497,3 +574,25 @@ def parse_fw_cases(stdout: str) -> list[dict[str, str]]:
         if line.startswith("ETHOSU_CASE "):
             rows.append(dict(kv.split("=", 1) for kv in line.split()[1:]))
     return rows
+
+
+# ------------------------------------------------------------------------------ rounding reference
+
+def scale_round_reference(acc: int, scale: int, shift: int, mode: int) -> int:
+    """Python mirror of the output-stage rounding modes (0 TFL, 1 TRUNCATE, 2 NATURAL)."""
+    p = acc * scale
+    if mode == 1:
+        q = abs(p) >> shift
+        return q if p >= 0 else -q
+    if mode == 2:
+        return p if shift == 0 else (p + (1 << (shift - 1))) >> shift
+    if shift < 31:
+        p <<= 31 - shift
+    high = (p + (1 << 30)) >> 31 if p >= 0 else -((-p + (1 << 30) - 1) >> 31)
+    e = shift - 31
+    if e <= 0:
+        return high
+    mask = (1 << e) - 1
+    rem = high & mask
+    threshold = (mask >> 1) + (1 if high < 0 else 0)
+    return (high >> e) + (1 if rem > threshold else 0)
