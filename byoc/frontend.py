@@ -138,6 +138,12 @@ class _CheckedConverter(_FrontendFixes, tflite_frontend.OperatorConverter):
                         tflite_frontend.get_tensor_name(self.subgraph, t.tensor_idx), ret[k])
 
 
+def _batch_only_dynamic(t) -> bool:
+    sig = t.shape_signature or ()
+    return (len(sig) == len(t.shape) and len(sig) > 0 and sig[0] == -1 and t.shape[0] == 1
+            and all(d >= 0 for d in sig[1:]))
+
+
 @contextlib.contextmanager
 def _unique_tensor_names(model: TFLiteModel):
     """TVM's frontend keys its expression table by tensor NAME, so two tensors with the same
@@ -169,7 +175,10 @@ def from_tflite(model: "TFLiteModel | str | os.PathLike | bytes", legalize: bool
     if not isinstance(model, TFLiteModel):
         model = load_model(model)
     label = str(model.path) if model.path else "model"
-    dynamic = model.dynamic_tensors()
+    # The TFLite converter marks the batch dimension dynamic (-1) while storing 1 as the
+    # shape; like TFLM, compile such models with batch 1. Any other dynamic dimension is
+    # refused.
+    dynamic = [t for t in model.dynamic_tensors() if not _batch_only_dynamic(t)]
     if dynamic:
         t = dynamic[0]
         raise ModelError(f"{label}: tensor '{t.name}' has a dynamic shape {list(t.shape_signature)}; "

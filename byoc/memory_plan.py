@@ -6,9 +6,11 @@ written by call 3 and last read by call 5 lives over steps 3..5; a kernel's scra
 lives only over its own step). Two buffers may share bytes only when their lifetimes do
 not overlap.
 
-``plan_arena`` places buffers greedily, largest first, each at the lowest 16-byte-aligned
-offset that does not collide with an already placed buffer alive at the same time (the
-"greedy by size" heuristic TFLM's planner also uses). ``lower_bound`` is the peak, over
+``plan_arena`` places buffers greedily, each at the lowest 16-byte-aligned offset that does
+not collide with an already placed buffer alive at the same time. No single order is best
+for every graph ("largest first", TFLM's heuristic, can strand a later tensor above a big
+one), so it tries a few orders (largest first, earliest first, longest-lived first, largest
+size x lifetime first) and keeps the smallest plan. ``lower_bound`` is the peak, over
 steps, of the aligned bytes alive at that step: no plan can be smaller, so
 ``arena_bytes / lower_bound`` measures how much the heuristic wastes.
 """
@@ -71,21 +73,45 @@ def lower_bound(buffers: list[Buffer]) -> int:
     return max(sum(align(b.size) for b in buffers if b.first <= s <= b.last) for s in steps)
 
 
-def plan_arena(buffers: list[Buffer]) -> ArenaPlan:
-    """Assign an aligned offset to every buffer; returns the plan with its total size."""
-    placed: list[Buffer] = []
-    order = sorted(buffers, key=lambda b: (-align(b.size), b.first, b.name))
+def _place(order: list[Buffer]) -> dict[str, int]:
+    """First-fit placement in the given order; returns {buffer name: offset}."""
+    placed: list[tuple[Buffer, int]] = []
+    offsets: dict[str, int] = {}
     for buf in order:
         if buf.size == 0:
-            buf.offset = 0
+            offsets[buf.name] = 0
             continue
-        conflicts = sorted((p for p in placed if p.overlaps_in_time(buf)), key=lambda p: p.offset)
+        conflicts = sorted(((p, o) for p, o in placed if p.overlaps_in_time(buf)),
+                           key=lambda po: po[1])
         offset = 0
-        for p in conflicts:
-            if offset + align(buf.size) <= p.offset:
+        for p, o in conflicts:
+            if offset + align(buf.size) <= o:
                 break  # fits in the gap before p
-            offset = max(offset, p.offset + align(p.size))
-        buf.offset = offset
-        placed.append(buf)
-    size = max((b.offset + align(b.size) for b in placed), default=0)
-    return ArenaPlan(list(buffers), size, lower_bound(buffers))
+            offset = max(offset, o + align(p.size))
+        offsets[buf.name] = offset
+        placed.append((buf, offset))
+    return offsets
+
+
+_ORDERS = (
+    lambda b: (-align(b.size), b.first, b.name),                      # largest first
+    lambda b: (b.first, -align(b.size), b.name),                      # earliest first
+    lambda b: (-(b.last - b.first), -align(b.size), b.name),          # longest-lived first
+    lambda b: (-align(b.size) * (b.last - b.first + 1), b.first, b.name),  # largest area first
+)
+
+
+def plan_arena(buffers: list[Buffer]) -> ArenaPlan:
+    """Assign an aligned offset to every buffer; returns the smallest plan found."""
+    if len({b.name for b in buffers}) != len(buffers):
+        raise ValueError("buffer names must be unique")
+    best: dict[str, int] | None = None
+    best_size = 0
+    for key in _ORDERS:
+        offsets = _place(sorted(buffers, key=key))
+        size = max((offsets[b.name] + align(b.size) for b in buffers if b.size), default=0)
+        if best is None or size < best_size:
+            best, best_size = offsets, size
+    for b in buffers:
+        b.offset = best[b.name] if best is not None else 0
+    return ArenaPlan(list(buffers), best_size, lower_bound(buffers))

@@ -86,7 +86,7 @@ def test_unsupported_operator_names_index_and_type(capsys, tmp_path, out_dir):
 
 def test_dynamic_shape_refused(capsys, tmp_path, out_dir):
     lb = LayerBuilder(seed=1)
-    x = lb.input((1, 6, 6, 3), name="img", shape_signature=(-1, 6, 6, 3))
+    x = lb.input((1, 6, 6, 3), name="img", shape_signature=(1, -1, 6, 3))
     lb.output(lb.conv2d(x, 4, 3))
     path = tmp_path / "dyn.tflite"
     path.write_bytes(lb.build())
@@ -141,3 +141,15 @@ def test_entry_point_subprocess_has_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("byoc: error:") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_dynamic_batch_of_one_compiles_like_tflm(capsys, tmp_path, out_dir):
+    """The TFLite converter writes batch -1 in shape_signature with shape 1: compiled as 1."""
+    lb = LayerBuilder(seed=1)
+    x = lb.input((1, 6, 6, 3), name="img", shape_signature=(-1, 6, 6, 3))
+    lb.output(lb.conv2d(x, 4, 3))
+    path = tmp_path / "batch.tflite"
+    path.write_bytes(lb.build())
+    code, _, err = run_cli(capsys, "compile", str(path), "-o", str(out_dir))
+    assert code == 0, err
+    assert "#define MODEL_INPUT_IMG_SHAPE {1, 6, 6, 3}" in (out_dir / "include" / "model.h").read_text()

@@ -510,7 +510,10 @@ def _exp_on_negative(L: Lets, a):
 
 def _scaled_diff(L: Lets, diff, op: P.QSoftmax):
     """input_diff * beta rescaled to Q5.26 (MultiplyByQuantizedMultiplierGreaterThanOne)."""
-    return srdhm(L, diff * c32(1 << op.left_shift), c32(op.multiplier), True)
+    # left_shift can be 31 (very large input scales): 1 << 31 wraps to INT32_MIN exactly as
+    # TFLite's int32 arithmetic does; diff_min is then 0, so only diff == 0 is ever scaled.
+    factor = ((1 << op.left_shift) + 2 ** 31) % 2 ** 32 - 2 ** 31
+    return srdhm(L, diff * c32(factor), c32(op.multiplier), True)
 
 
 class Scratch:
