@@ -81,16 +81,32 @@ class _FrontendFixes:
         return out
 
 
-class _CheckedConverter(_FrontendFixes, tflite_frontend.OperatorConverter):
+class _StaticReshape:
+    """RESHAPE whose target shape is computed in the graph (the SHAPE -> STRIDED_SLICE ->
+    PACK chain the TFLite converter writes around a dynamic batch) crashes the converter.
+    byoc compiles static shapes only, so the output tensor's stored shape is the target;
+    the shape computation is left dead and removed later."""
+
+    def convert_reshape(self, op):
+        inputs = self.get_input_tensors(op)
+        if len(inputs) == 2 and self.has_expr(inputs[1].tensor_idx):
+            out_t = self.get_output_tensors(op)[0]
+            shape = [int(d) for d in self.get_tensor_shape(out_t)]
+            return relax.op.reshape(self.get_expr(inputs[0].tensor_idx), shape)
+        return super().convert_reshape(op)
+
+
+class _CheckedConverter(_StaticReshape, _FrontendFixes, tflite_frontend.OperatorConverter):
     """TVM's operator converter with our fixes and errors that name the operator index
     and type."""
 
     model_label = "model"
     op_types: list[str] = []
-    # The converter pads quantized tensors correctly (with the zero point) but its
-    # up-front allow-list of quantized operators forgets PAD/PADV2.
+    # The converter handles these on quantized tensors correctly, but its up-front
+    # allow-list forgets them: PAD/PADV2 pad with the zero point; SHAPE only reads the
+    # (static) shape.
     _SUPPORTED_QUANTIZED_OPS = tflite_frontend.OperatorConverter._SUPPORTED_QUANTIZED_OPS | \
-        frozenset({"PAD", "PADV2"})
+        frozenset({"PAD", "PADV2", "SHAPE"})
 
     def check_unsupported_ops(self):
         for idx in range(self.subgraph.OperatorsLength()):
@@ -106,6 +122,12 @@ class _CheckedConverter(_FrontendFixes, tflite_frontend.OperatorConverter):
                 raise UnsupportedOperatorError(
                     f"{self.model_label}: operator {idx} ({name}) is not supported by TVM's "
                     "TFLite frontend")
+            tensors = self.get_input_tensors(op) + self.get_output_tensors(op)
+            quantized = any(t.qnn_params is not None for t in tensors if t.tensor_idx >= 0)
+            if quantized and name not in self._SUPPORTED_QUANTIZED_OPS:
+                raise UnsupportedOperatorError(
+                    f"{self.model_label}: operator {idx} ({name}) on quantized tensors is not "
+                    "supported by TVM's TFLite frontend")
         try:
             super().check_unsupported_ops()
         except tvm.error.OpNotImplemented as exc:
@@ -187,6 +209,10 @@ def from_tflite(model: "TFLiteModel | str | os.PathLike | bytes", legalize: bool
                      {"model_label": label, "op_types": [op.type for op in model.operators]})
     try:
         with _unique_tensor_names(model):
+            # Check every operator before TVM starts building (a failure inside TVM's
+            # BlockBuilder also prints a C++ warning at exit).
+            converter(model.model, model.model.Subgraphs(0), tflite_frontend.ExprTable(),
+                      relax.BlockBuilder()).check_unsupported_ops()
             mod = tflite_frontend.from_tflite(model.model, op_converter=converter)
     except (UnsupportedOperatorError, ModelError):
         raise
