@@ -1,7 +1,9 @@
 """AOT assembly: one ``<prefix>_run`` function that calls every operator in order.
 
-Input: the lowered Relax ``main`` (a sequence of ``call_tir`` bindings plus view operators
-such as reshape) and the C functions the codegens produced for each callee. Output: an
+Input: the lowered Relax ``main`` (a sequence of ``call_tir`` bindings, ``call_dps_packed``
+calls of external partitions such as the CMSIS-NN ones, plus view operators such as
+reshape) and the C functions the codegens produced for each callee (PrimFunc name or
+external symbol). Output: an
 ``AOTProgram`` - the call sequence, the constants, the model IO and the static arena plan -
 and the C source of the entry point.
 
@@ -106,8 +108,10 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
              labels: dict[str, str] | None = None) -> AOTProgram:
     """Turn the lowered ``main`` into an AOTProgram with a planned arena.
 
-    ``functions`` maps callee names (PrimFunc global names) to their C functions;
-    ``labels`` optionally maps callee names to a human-readable operator description.
+    ``functions`` maps callee names (PrimFunc global names of ``call_tir``, symbols of
+    ``call_dps_packed``) to their C functions; ``labels`` optionally maps callee names to a
+    human-readable operator description. Constants a C function owns
+    (``CFunction.constants``) join the model's constants.
     """
     main = mod["main"]
     if len(main.params) != len(inputs):
@@ -143,13 +147,16 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
             uses[st.name] = max(uses.get(st.name, step), step)
 
     call_tir = tvm.ir.Op.get("relax.call_tir")
+    call_dps = tvm.ir.Op.get("relax.call_dps_packed")
     view_ops = {tvm.ir.Op.get(name) for name in VIEW_OPS}
     body = main.body
     bindings = [b for block in body.blocks for b in block.bindings]
     for binding in bindings:
         var, value = binding.var, binding.value
-        if isinstance(value, relax.Call) and value.op.same_as(call_tir):
-            callee = value.args[0].name_hint
+        if isinstance(value, relax.Call) and (value.op.same_as(call_tir) or (
+                value.op.same_as(call_dps) and isinstance(value.args[0], relax.ExternFunc))):
+            callee = (value.args[0].name_hint if value.op.same_as(call_tir)
+                      else str(value.args[0].global_symbol))
             if callee not in functions:
                 raise ByocError(f"AOT: no C function for {callee}")
             step = len(calls)
@@ -216,11 +223,16 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
     buffers += [c.scratch for c in calls if c.scratch is not None]
     plan = plan_arena(buffers)
     seen, funcs = set(), []
+    constants = list(consts.values())
     for c in calls:
         if c.func.name not in seen:
             seen.add(c.func.name)
             funcs.append(c.func)
-    return AOTProgram(prefix, inputs, outputs, calls, copies, list(consts.values()), plan, funcs)
+            for name, arr in c.func.constants:
+                arr = np.ascontiguousarray(arr.reshape(-1) if arr.ndim else arr.reshape(1))
+                constants.append(Storage("const", name, str(arr.dtype), arr.nbytes,
+                                         const_value=arr))
+    return AOTProgram(prefix, inputs, outputs, calls, copies, constants, plan, funcs)
 
 
 # ---------------------------------------------------------------------------------------

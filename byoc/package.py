@@ -9,6 +9,8 @@ Layout (``<prefix>`` defaults to "model")::
     src/<prefix>_internal.h     private declarations shared by the sources
     CMakeLists.txt              add_subdirectory() it, link the <prefix> target
     metadata.json               operators, partitions, memory, tool versions
+    cmsis_nn/                   (--target cmsis-nn) the CMSIS-NN kernel sources, target
+                                `cmsis-nn`; -DCMSIS_NN_PATH=... links Arm's library instead
 
 The package is written to a temporary directory beside the destination and renamed into
 place at the end, so a failure never leaves a half-written output directory.
@@ -40,6 +42,8 @@ class PackageSources:
     extra_includes: list[str] = field(default_factory=list)   # e.g. "arm_nnfunctions.h"
     extra_cmake: str = ""                                     # e.g. link a kernel library
     source_model: str = ""
+    ops_preamble: str = ""                                    # C text atop <prefix>_ops.c
+    extra_files: dict[str, str] = field(default_factory=dict)  # e.g. bundled kernel sources
 
 
 def _io_macros(P: str, kind: str, i: int, io: IOTensor) -> list[str]:
@@ -165,11 +169,13 @@ def _itemsize(dtype: str) -> int:
     return np.dtype(dtype).itemsize
 
 
-def emit_ops_source(program: AOTProgram) -> str:
+def emit_ops_source(program: AOTProgram, preamble: str = "") -> str:
     p = program.prefix
     helpers = set().union(*(f.helpers for f in program.functions)) if program.functions else set()
     uses_math = any(f.uses_math for f in program.functions)
     lines = [f"/* {p}_ops.c - operator functions of {p}. */", f"#include \"{p}_internal.h\""]
+    if preamble:
+        lines += ["", preamble.rstrip("\n")]
     if uses_math:
         lines.append("#include <math.h>")
     lines.append("")
@@ -210,17 +216,19 @@ def render(sources: PackageSources, version: str) -> dict[str, str]:
     """All package files as {relative path: text}."""
     program = sources.program
     p = program.prefix
-    return {
+    files = {
         f"include/{p}.h": emit_header(program, sources.source_model, version),
         f"src/{p}_internal.h": emit_internal_header(program, sources.extra_includes),
         f"src/{p}_run.c": f"/* {p}_run.c - AOT entry point of {p}. */\n#include \"{p}_internal.h\"\n\n"
                           + emit_run_source(program),
-        f"src/{p}_ops.c": emit_ops_source(program),
+        f"src/{p}_ops.c": emit_ops_source(program, sources.ops_preamble),
         f"src/{p}_constants.c": f"/* {p}_constants.c - weights and parameters of {p}. */\n"
                                 f"#include \"{p}_internal.h\"\n\n" + emit_constants_source(program),
         "CMakeLists.txt": emit_cmake(program, sources.extra_cmake),
         "metadata.json": json.dumps(sources.metadata, indent=2, sort_keys=False) + "\n",
     }
+    files.update(sources.extra_files)
+    return files
 
 
 def check_output_dir(path: Path, force: bool) -> None:

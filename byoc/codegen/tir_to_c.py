@@ -78,7 +78,9 @@ class CFunction:
 
     ``source`` is the full definition; ``params`` lists the data pointers in call order
     (inputs then outputs); when ``scratch_bytes`` > 0 a final ``uint8_t* scratch``
-    parameter takes a scratch area of that many bytes (16-byte aligned).
+    parameter takes a scratch area of that many bytes (16-byte aligned). ``constants``
+    are arrays the function itself refers to by name (a kernel-library codegen's weights
+    and parameters); the AOT emits them with the model's other constants.
     """
 
     name: str
@@ -87,6 +89,7 @@ class CFunction:
     scratch_bytes: int
     uses_math: bool = False
     helpers: set[str] = field(default_factory=set)
+    constants: list[tuple[str, np.ndarray]] = field(default_factory=list)
 
     @property
     def prototype(self) -> str:
