@@ -7,13 +7,16 @@ Python API::
     result = byoc.validate("model.tflite", target="c", backend="host", inputs=5)
 
 Building blocks: ``byoc.frontend.from_tflite`` (TVM's TFLite frontend plus our fix-ups),
+``byoc.partition_for_cmsisnn`` (CMSIS-NN partitions of the frontend's QDQ graph),
 ``byoc.generic.lower_generic`` (Relax -> TIR), ``byoc.tflite.builder`` (write .tflite files).
 """
 
 __version__ = "0.1.0"
 
+from .cmsisnn import partition_for_cmsisnn  # noqa: E402
 from .compiler import CompiledModel, compile  # noqa: E402,A004
 from .errors import ByocError  # noqa: E402
 from .validate import ValidationResult, validate  # noqa: E402
 
-__all__ = ["ByocError", "CompiledModel", "ValidationResult", "compile", "validate", "__version__"]
+__all__ = ["ByocError", "CompiledModel", "ValidationResult", "compile", "partition_for_cmsisnn",
+           "validate", "__version__"]

@@ -1,7 +1,7 @@
 """The ``byoc`` command line (tvmc-like).
 
     byoc compile model.tflite --target c --cpu cortex-m55 -o out/
-    byoc info model.tflite [--json]
+    byoc info model.tflite [--json] [--target cmsis-nn,c [--cpu cortex-m55]]
     byoc validate model.tflite --target c [--backend qemu|fvp|host] [--inputs N] [--profile] [--json]
     byoc run PACKAGE_DIR --input x.npy [--input ...] [--output y.npy ...] [--backend qemu|fvp]
 
@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="describe a .tflite model")
     i.add_argument("model")
     i.add_argument("--json", action="store_true")
+    i.add_argument("--target", default=None,
+                   help="also show where each operator goes for this target, e.g. cmsis-nn,c "
+                        "(backend and reason per operator)")
+    i.add_argument("--cpu", default="cortex-m55",
+                   help="core the placement is for (with --target; default cortex-m55)")
 
     v = sub.add_parser("validate", help="compile, run on random inputs, compare with TFLM")
     v.add_argument("model")
@@ -119,10 +124,21 @@ def _cmd_compile(args) -> int:
 def _cmd_info(args) -> int:
     from .tflite.reader import format_info, load_model
     model = load_model(args.model)
+    rows = None
+    if args.target is not None:
+        from .compiler import placement
+        rows = placement(model, args.target, args.cpu)
     if args.json:
-        print(json.dumps(model.summary(), indent=2))
+        summary = model.summary()
+        if rows is not None:
+            summary["placement"] = {"target": args.target, "cpu": args.cpu, "operators": rows}
+        print(json.dumps(summary, indent=2))
     else:
         print(format_info(model))
+        if rows is not None:
+            from .cmsisnn.placement import OperatorPlacement, format_table
+            print()
+            print(format_table([OperatorPlacement(**r) for r in rows], args.target))
     return 0
 
 

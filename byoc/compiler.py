@@ -1,4 +1,10 @@
-"""``byoc.compile``: .tflite (or Relax) -> partition -> codegens -> AOT -> output package."""
+"""``byoc.compile``: .tflite (or Relax) -> partition -> codegens -> AOT -> output package.
+
+Pipeline (``partition_and_legalize``): TFLite -> Relax QDQ graph (``byoc.frontend``, not yet
+legalized) -> Ethos-U partitioning (future: ``_partition_ethosu``) -> CMSIS-NN partitioning
+and codegen (when ``cmsis-nn`` is in ``--target``) -> integer legalization of what is left
+(``byoc.qnn``) -> generic lowering (LegalizeOps/FuseOps/FuseTIR -> C) -> AOT assembly.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +23,15 @@ from .aot import AOTProgram, IOTensor, assemble
 from .errors import ByocError
 from .frontend import from_tflite
 from .generic import emit_generic_functions, lower_generic, primfuncs
+from .qnn.legalize import legalize_quantized
 from .naming import c_identifier, unique_identifiers
 from .package import PackageSources, check_output_dir, render, write_package
 from .tflite.reader import TFLiteModel, load_model
 
 CPUS = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55",
         "cortex-m85", "host")
-KNOWN_TARGETS = ("c",)
-FUTURE_TARGETS = ("cmsis-nn", "ethos-u55-32", "ethos-u55-64", "ethos-u55-128", "ethos-u55-256")
+KNOWN_TARGETS = ("cmsis-nn", "c")
+FUTURE_TARGETS = ("ethos-u55-32", "ethos-u55-64", "ethos-u55-128", "ethos-u55-256")
 
 
 @dataclass
@@ -59,6 +66,12 @@ class CompiledModel:
         return self.metadata["calls"]
 
     @property
+    def placement(self) -> list[dict]:
+        """Per TFLite operator: ``{"index", "type", "backend", "reason"}`` (with a
+        kernel-library target; empty for ``--target c`` and Relax inputs)."""
+        return [op for op in self.metadata["operators"] if "backend" in op]
+
+    @property
     def header(self) -> Path:
         return self.output_dir / "include" / f"{self.prefix}.h"
 
@@ -68,7 +81,11 @@ def parse_target(target: str) -> list[str]:
     parts = [t.strip() for t in target.split(",") if t.strip()]
     if not parts:
         raise ByocError("empty --target")
-    for t in parts:
+    for i, t in enumerate(parts):
+        if t == "c" and i != len(parts) - 1:
+            raise ByocError("target 'c' (the generic C path) must come last, e.g. 'cmsis-nn,c'")
+        if parts.count(t) > 1:
+            raise ByocError(f"target '{t}' is given twice")
         if t in FUTURE_TARGETS:
             raise ByocError(f"target '{t}' is not implemented yet; available: {', '.join(KNOWN_TARGETS)}")
         if t not in KNOWN_TARGETS:
@@ -115,6 +132,41 @@ def _io_from_relax(mod: tvm.IRModule) -> tuple[list[IOTensor], list[IOTensor]]:
     return ios[:len(ins)], ios[len(ins):]
 
 
+@dataclass
+class Partitioned:
+    """The module after partitioning and legalization, and what each backend took."""
+
+    mod: tvm.IRModule
+    cmsis_calls: dict = field(default_factory=dict)   # symbol -> byoc.cmsisnn.CmsisCall
+    qnn_report: list = field(default_factory=list)    # byoc.qnn legalization report
+    decisions: list = field(default_factory=list)     # byoc.cmsisnn partition decisions
+
+
+def _partition_ethosu(mod: tvm.IRModule, targets: list[str], cpu: str) -> tvm.IRModule:
+    """Hook for the Ethos-U partitioning, which runs before CMSIS-NN (the NPU takes what it
+    can first). Not implemented yet: ``parse_target`` refuses the ethos-u targets."""
+    del targets, cpu
+    return mod
+
+
+def partition_and_legalize(mod: tvm.IRModule, targets: list[str], cpu: str, prefix: str,
+                           legalize: bool = True) -> Partitioned:
+    """Ethos-U (future) -> CMSIS-NN partitions and their C functions -> byoc.qnn integer
+    legalization of what is left (skipped with ``legalize=False``, for already legalized
+    Relax inputs)."""
+    mod = _partition_ethosu(mod, targets, cpu)
+    out = Partitioned(mod)
+    if "cmsis-nn" in targets:
+        from .cmsisnn import codegen as cmsisnn_codegen
+        from .cmsisnn import partition_for_cmsisnn
+        mod = partition_for_cmsisnn(mod, cpu, report=out.decisions)
+        mod, out.cmsis_calls = cmsisnn_codegen.generate(mod, prefix, cpu)
+    if legalize:
+        mod = legalize_quantized(mod, report=out.qnn_report)
+    out.mod = mod
+    return out
+
+
 def compile(  # noqa: A001 - the public name mirrors tvm.compile
     model: "str | os.PathLike | bytes | tvm.IRModule | TFLiteModel",
     target: str = "c",
@@ -133,7 +185,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     ``memory.png``, a picture of the arena plan (``byoc.memplot``; needs matplotlib).
     """
     start = time.monotonic()
-    parse_target(target)
+    targets = parse_target(target)
     if cpu not in CPUS:
         raise ByocError(f"unknown --cpu '{cpu}'; choose one of {', '.join(CPUS)}")
     if c_identifier(prefix) != prefix or prefix.lower() != prefix:
@@ -152,23 +204,36 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         source_name, digest, operators = "Relax IRModule", None, []
     else:
         tfl = model if isinstance(model, TFLiteModel) else load_model(model)
-        mod = from_tflite(tfl)
+        mod = from_tflite(tfl, legalize=False)
         inputs, outputs = _io_from_tflite(tfl)
         source_name = tfl.path.name if tfl.path else "model.tflite"
         digest = hashlib.sha256(tfl.data).hexdigest()
         operators = [{"index": op.index, "type": op.type, "macs": op.macs}
                      for op in tfl.operators]
 
-    lowered = lower_generic(mod)
+    # A Relax input was imported by the user, legalized unless cmsis-nn is to see its chains.
+    parts = partition_and_legalize(mod, targets, cpu, prefix,
+                                   legalize=tfl is not None or "cmsis-nn" in targets)
+    lowered = lower_generic(parts.mod)
     functions = emit_generic_functions(lowered, prefix)
     labels = {}
     for name, f in primfuncs(lowered).items():
         attrs = f.attrs or {}
         labels[name] = str(attrs["byoc.op"]) if "byoc.op" in attrs else name
+    for symbol, c in parts.cmsis_calls.items():
+        functions[symbol] = c.function
+        labels[symbol] = c.label
     program = assemble(lowered, functions, inputs, outputs, prefix, labels)
 
     calls = [{"index": c.index, "function": c.func.name, "label": c.label, "backend": "generic",
               "scratch_bytes": c.func.scratch_bytes} for c in program.calls]
+    partitions = [{"backend": "generic", "calls": len(calls)}]
+    extra: dict = {}
+    if "cmsis-nn" in targets:
+        partitions = _placement(parts, calls, operators, tfl is not None, prefix)
+        from . import cmsisnn
+        if parts.cmsis_calls:
+            extra = cmsisnn.package_parts(prefix, cpu)
     memory = program.plan.to_json()
     memory["constant_bytes"] = program.constant_bytes
     metadata = {
@@ -179,19 +244,69 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
                   "inputs": [_io_json(io) for io in inputs],
                   "outputs": [_io_json(io) for io in outputs]},
         "operators": operators,
-        "partitions": [{"backend": "generic", "calls": len(calls)}],
+        "partitions": partitions,
         "calls": calls,
         "memory": memory,
         "versions": _versions(),
         "compile_seconds": round(time.monotonic() - start, 3),
     }
-    files = render(PackageSources(program, metadata, source_model=source_name), __version__)
+    files = render(PackageSources(program, metadata, source_model=source_name, **extra),
+                   __version__)
     dest = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="byoc_"))
     write_package(files, dest, force=force or output_dir is None)
     if plot_memory:
         from .memplot import plot_memory as _plot_memory
         _plot_memory(metadata, dest / "memory.png")
     return CompiledModel(dest.absolute(), prefix, target, cpu, metadata, program)
+
+
+def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "cmsis-nn,c",
+              cpu: str = "cortex-m55") -> list[dict]:
+    """Where each TFLite operator of ``model`` goes for ``target`` and why, without
+    compiling to C: ``[{"index", "type", "backend", "reason"}, ...]`` in model order."""
+    from .cmsisnn import placement as pl
+    targets = parse_target(target)
+    if cpu not in CPUS:
+        raise ByocError(f"unknown --cpu '{cpu}'; choose one of {', '.join(CPUS)}")
+    tfl = model if isinstance(model, TFLiteModel) else load_model(model)
+    ops = [(op.index, op.type) for op in tfl.operators]
+    if "cmsis-nn" not in targets:
+        rows = [pl.OperatorPlacement(i, t, "none", "view of its input (no code)")
+                if t in pl.VIEW_TYPES else
+                pl.OperatorPlacement(i, t, pl.GENERIC, "generic C (no kernel library in --target)")
+                for i, t in ops]
+    else:
+        parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu, "model")
+        entries = pl.entries(parts.mod, parts.cmsis_calls, parts.qnn_report, parts.decisions)
+        rows = pl.per_operator(ops, entries, parts.decisions)
+    return [r.to_json() for r in rows]
+
+
+def _placement(parts: Partitioned, calls: list[dict], operators: list[dict],
+               from_tflite_model: bool, prefix: str) -> list[dict]:
+    """Fill in the backend and the reason of every call and TFLite operator (in place);
+    returns the partition summary."""
+    from .cmsisnn import placement as pl
+    entries = pl.entries(parts.mod, parts.cmsis_calls, parts.qnn_report, parts.decisions)
+    # C function names: CMSIS-NN ones as generated, generic ones "<prefix>_<PrimFunc>"
+    by_callee = {e.callee if e.backend == pl.CMSIS else f"{prefix}_{e.callee}": e
+                 for e in entries}
+    cmsis_names = {c.function.name for c in parts.cmsis_calls.values()}
+    for call in calls:
+        name = call["function"]
+        entry = by_callee.get(name)
+        if name in cmsis_names:
+            call["backend"] = pl.CMSIS
+        call["reason"] = entry.reason if entry is not None else \
+            "generic operators (no CMSIS-NN kernel)"
+    if from_tflite_model:
+        rows = pl.per_operator([(op["index"], op["type"]) for op in operators], entries,
+                               parts.decisions)
+        for op, row in zip(operators, rows):
+            op["backend"], op["reason"] = row.backend, row.reason
+    n_cmsis = sum(c["backend"] == pl.CMSIS for c in calls)
+    return [{"backend": pl.CMSIS, "calls": n_cmsis},
+            {"backend": pl.GENERIC, "calls": len(calls) - n_cmsis}]
 
 
 def _io_json(io: IOTensor) -> dict:

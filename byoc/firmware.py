@@ -410,10 +410,15 @@ def parse_outputs(stdout: str, outputs: list[IOTensor], samples: int) -> list[li
 _MAP_ENTRY = re.compile(r"^ (\.[^\s]+)?\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*)$")
 
 
+#: Kernel libraries a package links (their code counts as the model's).
+KERNEL_LIBRARIES = ("cmsis-nn",)
+
+
 def model_sizes(map_file: Path, prefix: str) -> dict[str, int]:
-    """Code and read-only data the model library (``lib<prefix>.a``) contributes to the
-    firmware, from the linker map: ``code_bytes``, ``rodata_bytes``, ``constant_bytes``
-    (the part of rodata in the constants section), ``data_bytes`` and ``bss_bytes``."""
+    """Code and read-only data the model library (``lib<prefix>.a``) and the kernel
+    libraries it links (``libcmsis-nn.a``) contribute to the firmware, from the linker map:
+    ``code_bytes``, ``rodata_bytes``, ``constant_bytes`` (the part of rodata in the
+    constants section), ``data_bytes`` and ``bss_bytes``."""
     sizes = dict.fromkeys(("code_bytes", "rodata_bytes", "constant_bytes", "data_bytes",
                            "bss_bytes"), 0)
     try:
@@ -422,7 +427,7 @@ def model_sizes(map_file: Path, prefix: str) -> dict[str, int]:
         return sizes
     start = text.find("Linker script and memory map")
     lines = text[start:].splitlines() if start >= 0 else []
-    lib = f"lib{prefix}.a("
+    libs = [f"lib{name}.a(" for name in (prefix, *KERNEL_LIBRARIES)]
     pending = None
     for line in lines:
         m = _MAP_ENTRY.match(line)
@@ -434,7 +439,7 @@ def model_sizes(map_file: Path, prefix: str) -> dict[str, int]:
         name = m.group(1) or pending
         pending = None
         size, origin = int(m.group(3), 16), m.group(4)
-        if name is None or lib not in origin or size == 0:
+        if name is None or not any(lib in origin for lib in libs) or size == 0:
             continue
         if name.startswith(".text"):
             sizes["code_bytes"] += size

@@ -3,12 +3,20 @@
 The host harness reads all samples' inputs from one binary file (inputs in model order,
 sample after sample, raw little-endian bytes), runs ``<prefix>_run`` on each and writes the
 outputs the same way. One process runs every sample, so validation stays fast.
+
+A package with CMSIS-NN calls carries the kernel sources in ``cmsis_nn/``; on the host they
+build as the portable C path. They are compiled once per set of sources and flags into a
+static library kept in a cache directory (``BYOC_HOST_CACHE``, default under the system's
+temporary directory) and linked from there.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -71,18 +79,77 @@ def find_host_cc() -> str:
     raise ToolError("no host C compiler (gcc) found; run `make setup`")
 
 
+SANITIZE_FLAGS = ["-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+#: Package subdirectory with bundled kernel sources (``Include/``, ``Source/*/*.c``).
+KERNEL_DIRS = ("cmsis_nn",)
+
+
+def _cache_root() -> Path:
+    return Path(os.environ.get("BYOC_HOST_CACHE")
+                or Path(tempfile.gettempdir()) / f"byoc-host-cache-{os.getuid()}")
+
+
+def kernel_library(src_dir: Path, cc: str, flags: list[str]) -> Path:
+    """Static library of the kernel sources in ``src_dir`` (``Source/*/*.c`` with
+    ``Include/``) built with ``cc`` and ``flags``, cached by content and flags."""
+    sources = sorted(src_dir.glob("Source/*/*.c"))
+    headers = sorted(src_dir.glob("Include/*.h"))
+    h = hashlib.sha256()
+    for part in [cc, *flags]:
+        h.update(part.encode() + b"\0")
+    for f in headers + sources:
+        h.update(f.relative_to(src_dir).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    dest = _cache_root() / f"{src_dir.name}-{h.hexdigest()[:20]}"
+    lib = dest / "libkernels.a"
+    if lib.is_file():
+        return lib
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        objs = []
+        for i, src in enumerate(sources):
+            obj = work / f"{i:03d}_{src.stem}.o"
+            proc = subprocess.run([cc, "-std=c99", *flags, "-I", str(src_dir / "Include"), "-c",
+                                   str(src), "-o", str(obj)], capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise ToolError(f"host build of {src} failed:\n{proc.stderr.strip()[:4000]}")
+            objs.append(str(obj))
+        ar = shutil.which("ar") or "ar"
+        proc = subprocess.run([ar, "rcs", str(work / "libkernels.a"), *objs],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ToolError(f"ar failed for {src_dir}: {proc.stderr.strip()[:2000]}")
+        try:
+            os.replace(work, dest)       # atomic; a concurrent build may have won the race
+        except OSError:
+            pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if not lib.is_file():
+        raise ToolError(f"host build of the kernels in {src_dir} left no library")
+    return lib
+
+
 def build_host(package_dir: Path, prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
                build_dir: Path, sanitize: bool = False, opt: str = "-O2") -> Path:
-    """Compile the package plus the harness with -Wall -Wextra -Werror; returns the binary."""
+    """Compile the package plus the harness with -Wall -Wextra -Werror; returns the binary.
+    Kernel sources shipped in the package (``cmsis_nn/``) are built (portable C path) with
+    the same flags and linked."""
     build_dir.mkdir(parents=True, exist_ok=True)
     harness = build_dir / f"{prefix}_harness.c"
     harness.write_text(harness_source(prefix, inputs, outputs))
     exe = build_dir / f"{prefix}_harness"
+    cc = find_host_cc()
+    flags = [opt, *WARNING_FLAGS] + (SANITIZE_FLAGS if sanitize else [])
+    includes, libs = [], []
+    for name in KERNEL_DIRS:
+        kdir = package_dir / name
+        if (kdir / "Include").is_dir():
+            includes += ["-I", str(kdir / "Include")]
+            libs.append(str(kernel_library(kdir, cc, flags)))
     sources = sorted(str(p) for p in (package_dir / "src").glob("*.c"))
-    cmd = [find_host_cc(), "-std=c99", opt, *WARNING_FLAGS, "-I", str(package_dir / "include"),
-           *sources, str(harness), "-o", str(exe), "-lm"]
-    if sanitize:
-        cmd[3:3] = ["-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+    cmd = [cc, "-std=c99", *flags, "-I", str(package_dir / "include"), *includes,
+           *sources, str(harness), *libs, "-o", str(exe), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise ToolError(f"host build of {package_dir} failed:\n{proc.stderr.strip()[:4000]}")

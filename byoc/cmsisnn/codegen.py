@@ -1,0 +1,429 @@
+"""C code generation for the ``cmsis-nn`` partitions.
+
+``relax.ext.cmsisnn`` is a Python codegen (registered with ``tvm_ffi.register_global_func``):
+``relax.transform.RunCodegen`` hands it the partition functions, it records them and returns
+no runtime module, and main then calls each partition as ``call_dps_packed(<symbol>, ...)``.
+:func:`generate` runs that and turns each recorded partition into a :class:`CFunction` of
+the shape the AOT assembler consumes::
+
+    int32_t <prefix>_cmsis_<kind>_<n>(const int8_t* restrict input_0, ...,
+                                      int8_t* restrict output[, uint8_t* restrict scratch])
+
+whose body fills the CMSIS-NN v7 parameter structs with constants computed here the way
+TFLite/TFLM compute them (byoc.qnn.quant_math via the byoc.qnn dataclasses and
+byoc.cmsisnn_params) and calls the kernel. Weights, biases, per-channel multipliers and
+shifts (and, for the Helium fully connected kernel, the ``arm_vector_sum_s8`` kernel sums)
+are the function's own ``BYOC_CONST`` arrays (``CFunction.constants``). The scratch buffer
+(``CFunction.scratch_bytes``) follows the ``*_get_buffer_size`` rules of the kernel path the
+cpu compiles (Helium for cortex-m55/m85, DSP for m4/m7/m33, portable C for m0plus/m3/host);
+the AOT planner places it in the arena.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import tvm
+import tvm_ffi
+from tvm import relax
+
+from .. import cmsisnn_params as cp
+from ..codegen.tir_to_c import CFunction, CParam
+from ..errors import ByocError
+from ..qnn import patterns as P
+from . import partition as part
+
+HEADER = "arm_nnfunctions.h"
+
+
+@dataclass
+class CmsisCall:
+    """One partition: the generated function and what it computes."""
+
+    symbol: str                  # call_dps_packed symbol in main
+    kind: str                    # byoc.qnn pattern kind ("conv2d", ...)
+    op: "P.QOp"
+    function: CFunction
+    kernel: str                  # the CMSIS-NN function called
+    label: str                   # e.g. "PAD+CONV_2D 3x3 s1"
+    pad_fused: bool = False
+
+
+@dataclass
+class _Recorder:
+    functions: dict[str, relax.Function] = field(default_factory=dict)
+
+
+_RECORDER: _Recorder | None = None
+
+
+@tvm_ffi.register_global_func("relax.ext.cmsisnn", override=True)
+def _relax_ext_cmsisnn(functions, options, constant_names):  # noqa: ARG001 - codegen ABI
+    """RunCodegen's hook: remember the partition functions, emit no runtime module (the C
+    is written by :func:`generate`)."""
+    rec = _RECORDER
+    for func in functions:
+        symbol = str(func.attrs["global_symbol"])
+        if rec is not None:
+            rec.functions[symbol] = func
+    return []
+
+
+# ---------------------------------------------------------------------------------------
+# C text helpers
+# ---------------------------------------------------------------------------------------
+
+def _dims(name: str, n: int, h: int, w: int, c: int) -> str:
+    return f"  const cmsis_nn_dims {name} = {{.n = {n}, .h = {h}, .w = {w}, .c = {c}}};"
+
+
+def _tile(w: int, h: int) -> str:
+    return f"{{.w = {w}, .h = {h}}}"
+
+
+def _act(lo: int, hi: int) -> str:
+    return f"{{.min = {lo}, .max = {hi}}}"
+
+
+class _Builder:
+    """Accumulates the parameters, constants and body of one C function."""
+
+    def __init__(self, name: str, n_inputs: int, out_nbytes: int):
+        self.name = name
+        self.n_inputs = n_inputs
+        self.params = [CParam(f"input_{i}", "int8", 0, False) for i in range(n_inputs)]
+        self.params.append(CParam("output", "int8", out_nbytes, True))
+        self.constants: list[tuple[str, np.ndarray]] = []
+        self.lines: list[str] = []
+        self.scratch = 0
+
+    def const(self, suffix: str, arr: np.ndarray, dtype: str) -> str:
+        name = f"{self.name}_{suffix}"
+        data = np.ascontiguousarray(np.asarray(arr).astype(dtype).reshape(-1))
+        self.constants.append((name, data))
+        return name
+
+    def tensor(self, t: "P.QTensor", suffix: str) -> str:
+        """C expression of an int8 operand: a parameter or a constant of this function."""
+        if t.source is not None:
+            return f"input_{t.source}"
+        return self.const(suffix, t.data, "int8")
+
+    def set_input_size(self, index: int, nbytes: int) -> None:
+        p = self.params[index]
+        self.params[index] = CParam(p.name, p.dtype, nbytes, False)
+
+    def function(self, status_expr: str | None) -> CFunction:
+        decls = [f"const int8_t* restrict {p.name}" for p in self.params[:-1]]
+        decls.append("int8_t* restrict output")
+        if self.scratch:
+            decls.append("uint8_t* restrict scratch")
+        body = list(self.lines)
+        if status_expr is None:
+            body.append("  return 0;")
+        else:
+            body += [f"  const arm_cmsis_nn_status status = {status_expr};",
+                     "  return status == ARM_CMSIS_NN_SUCCESS ? 0 : (int32_t)status;"]
+        source = f"int32_t {self.name}({', '.join(decls)}) {{\n" + "\n".join(body) + "\n}\n"
+        return CFunction(self.name, source, list(self.params), self.scratch,
+                         constants=list(self.constants))
+
+
+def _nbytes(t: "P.QTensor") -> int:
+    return int(np.prod(t.shape, dtype=np.int64)) * np.dtype(t.dtype).itemsize
+
+
+def _ctx(b: _Builder, size: int, buf: str | None = None) -> None:
+    """``ctx``: the planned scratch area (``size`` bytes) or ``buf`` (a constant) or none."""
+    if buf is not None:
+        b.lines.append(f"  const cmsis_nn_context ctx = {{.buf = (void*){buf}, .size = {size}}};")
+    elif size > 0:
+        b.scratch = size
+        b.lines.append(f"  const cmsis_nn_context ctx = {{.buf = scratch, .size = {size}}};")
+    else:
+        b.lines.append("  const cmsis_nn_context ctx = {.buf = NULL, .size = 0};")
+
+
+def _per_channel(b: _Builder, op) -> None:
+    mult = b.const("multiplier", op.multipliers, "int32")
+    shift = b.const("shift", op.shifts, "int32")
+    b.lines.append("  const cmsis_nn_per_channel_quant_params quant_params = "
+                   f"{{.multiplier = (int32_t*){mult}, .shift = (int32_t*){shift}}};")
+
+
+def _bias(b: _Builder, op) -> str:
+    return b.const("bias", op.bias, "int32") if op.bias is not None else "NULL"
+
+
+# ---------------------------------------------------------------------------------------
+# Per kind
+# ---------------------------------------------------------------------------------------
+
+def _conv(b: _Builder, op: "P.QConv2D", path: str) -> tuple[str, str]:
+    n, h, w, c = op.input.shape
+    _, oh, ow, oc = op.output.shape
+    _, kh, kw, _ = op.weight.shape
+    top, left = op.padding[0], op.padding[1]
+    size = cp.conv_buffer_size(path, (n, h, w, c), op.weight.shape, op.output.shape,
+                               (top, left), op.strides, op.dilation)
+    _ctx(b, size)
+    b.lines += [
+        "  const cmsis_nn_conv_params conv_params = {",
+        f"    .input_offset = {-op.input.zero_point}, .output_offset = {op.output.zero_point},",
+        f"    .stride = {_tile(op.strides[1], op.strides[0])}, "
+        f".padding = {_tile(left, top)},",
+        f"    .dilation = {_tile(op.dilation[1], op.dilation[0])}, "
+        f".activation = {_act(op.act_min, op.act_max)}}};",
+    ]
+    _per_channel(b, op)
+    weights = b.const("weights", op.weight, "int8")
+    bias = _bias(b, op)
+    b.lines += [_dims("input_dims", n, h, w, c), _dims("filter_dims", oc, kh, kw, c),
+                _dims("bias_dims", 1, 1, 1, oc), _dims("output_dims", n, oh, ow, oc)]
+    call = (f"arm_convolve_wrapper_s8(&ctx, &conv_params, &quant_params, &input_dims, "
+            f"{b.tensor(op.input, 'input')}, &filter_dims, {weights}, &bias_dims, {bias}, "
+            "&output_dims, output)")
+    return call, "arm_convolve_wrapper_s8"
+
+
+def _depthwise(b: _Builder, op: "P.QDepthwise", path: str) -> tuple[str, str]:
+    n, h, w, c = op.input.shape
+    _, oh, ow, oc = op.output.shape
+    _, kh, kw, _ = op.weight.shape
+    top, left = op.padding[0], op.padding[1]
+    size = cp.depthwise_buffer_size(path, (n, h, w, c), op.weight.shape, op.output.shape,
+                                    (top, left), op.strides, op.dilation, op.depth_multiplier)
+    _ctx(b, size)
+    b.lines += [
+        "  const cmsis_nn_dw_conv_params dw_conv_params = {",
+        f"    .input_offset = {-op.input.zero_point}, .output_offset = {op.output.zero_point}, "
+        f".ch_mult = {op.depth_multiplier},",
+        f"    .stride = {_tile(op.strides[1], op.strides[0])}, "
+        f".padding = {_tile(left, top)},",
+        f"    .dilation = {_tile(op.dilation[1], op.dilation[0])}, "
+        f".activation = {_act(op.act_min, op.act_max)}}};",
+    ]
+    _per_channel(b, op)
+    weights = b.const("weights", op.weight, "int8")
+    bias = _bias(b, op)
+    b.lines += [_dims("input_dims", n, h, w, c), _dims("filter_dims", 1, kh, kw, oc),
+                _dims("bias_dims", 1, 1, 1, oc), _dims("output_dims", n, oh, ow, oc)]
+    call = (f"arm_depthwise_conv_wrapper_s8(&ctx, &dw_conv_params, &quant_params, &input_dims, "
+            f"{b.tensor(op.input, 'input')}, &filter_dims, {weights}, &bias_dims, {bias}, "
+            "&output_dims, output)")
+    return call, "arm_depthwise_conv_wrapper_s8"
+
+
+def _fully_connected(b: _Builder, op: "P.QFullyConnected", path: str) -> tuple[str, str]:
+    depth = int(op.input.shape[-1])
+    batches = int(np.prod(op.input.shape[:-1], dtype=np.int64))
+    units = int(op.weight.shape[0])
+    input_offset = -op.input.zero_point
+    filter_offset = -op.weight_zero_point
+    size = cp.fully_connected_buffer_size(path, units)
+    if size:
+        # Helium: the kernel sums arm_vector_sum_s8 would compute, precomputed into flash.
+        sums = cp.vector_sum(op.weight, input_offset, filter_offset, op.bias)
+        _ctx(b, size, b.const("kernel_sums", sums, "int32"))
+    else:
+        _ctx(b, 0)
+    b.lines += [
+        "  const cmsis_nn_fc_params fc_params = {",
+        f"    .input_offset = {input_offset}, .filter_offset = {filter_offset}, "
+        f".output_offset = {op.output.zero_point},",
+        f"    .activation = {_act(op.act_min, op.act_max)}}};",
+    ]
+    if op.per_channel:
+        _per_channel(b, op)
+        fn = "arm_fully_connected_per_channel_s8"
+    else:
+        b.lines.append("  const cmsis_nn_per_tensor_quant_params quant_params = "
+                       f"{{.multiplier = {int(op.multipliers[0])}, .shift = {int(op.shifts[0])}}};")
+        fn = "arm_fully_connected_s8"
+    weights = b.const("weights", op.weight, "int8")
+    bias = _bias(b, op)
+    b.lines += [_dims("input_dims", batches, 1, 1, depth), _dims("filter_dims", depth, 1, 1, units),
+                _dims("bias_dims", 1, 1, 1, units), _dims("output_dims", batches, 1, 1, units)]
+    call = (f"{fn}(&ctx, &fc_params, &quant_params, &input_dims, {b.tensor(op.input, 'input')}, "
+            f"&filter_dims, {weights}, &bias_dims, {bias}, &output_dims, output)")
+    return call, fn
+
+
+def _pool(b: _Builder, op, path: str, avg: bool) -> tuple[str, str]:
+    n, h, w, c = op.input.shape
+    _, oh, ow, _ = op.output.shape
+    top, left = op.padding[0], op.padding[1]
+    _ctx(b, cp.avgpool_buffer_size(path, ow, c) if avg else 0)
+    b.lines += [
+        "  const cmsis_nn_pool_params pool_params = {",
+        f"    .stride = {_tile(op.strides[1], op.strides[0])}, .padding = {_tile(left, top)},",
+        f"    .activation = {_act(op.act_min, op.act_max)}}};",
+        _dims("input_dims", n, h, w, c),
+        _dims("filter_dims", 1, op.pool_size[0], op.pool_size[1], 1),
+        _dims("output_dims", n, oh, ow, c),
+    ]
+    fn = "arm_avgpool_s8" if avg else "arm_max_pool_s8"
+    call = (f"{fn}(&ctx, &pool_params, &input_dims, {b.tensor(op.input, 'input')}, "
+            "&filter_dims, &output_dims, output)")
+    return call, fn
+
+
+def _softmax(b: _Builder, op: "P.QSoftmax") -> tuple[None, str]:
+    shape = op.input.shape or (1,)
+    row = int(shape[-1])
+    rows = int(np.prod(shape[:-1], dtype=np.int64))
+    b.lines.append(f"  arm_softmax_s8({b.tensor(op.input, 'input')}, {rows}, {row}, "
+                   f"{op.multiplier}, {op.left_shift}, {op.diff_min}, output);")
+    return None, "arm_softmax_s8"
+
+
+def _add(b: _Builder, op: "P.QAdd") -> tuple[str, str]:
+    size = int(np.prod(op.output.shape, dtype=np.int64))
+    a, c = b.tensor(op.input1, "input_1"), b.tensor(op.input2, "input_2")
+    call = (f"arm_elementwise_add_s8({a}, {c}, {-op.input1.zero_point}, {op.input1_multiplier}, "
+            f"{op.input1_shift}, {-op.input2.zero_point}, {op.input2_multiplier}, "
+            f"{op.input2_shift}, {op.left_shift}, output, {op.output.zero_point}, "
+            f"{op.output_multiplier}, {op.output_shift}, {op.act_min}, {op.act_max}, {size})")
+    return call, "arm_elementwise_add_s8"
+
+
+def _mul(b: _Builder, op: "P.QMul") -> tuple[str, str]:
+    size = int(np.prod(op.output.shape, dtype=np.int64))
+    a, c = b.tensor(op.input1, "input_1"), b.tensor(op.input2, "input_2")
+    call = (f"arm_elementwise_mul_s8({a}, {c}, {-op.input1.zero_point}, {-op.input2.zero_point}, "
+            f"output, {op.output.zero_point}, {op.output_multiplier}, {op.output_shift}, "
+            f"{op.act_min}, {op.act_max}, {size})")
+    return call, "arm_elementwise_mul_s8"
+
+
+def _operands(op) -> list:
+    if isinstance(op, (P.QAdd, P.QMul)):
+        return [op.input1, op.input2]
+    return [op.input]
+
+
+def emit_function(name: str, kind: str, op, n_inputs: int, path: str) -> tuple[CFunction, str]:
+    """The C function computing ``op`` (a byoc.qnn dataclass) with CMSIS-NN, and the name
+    of the CMSIS-NN function it calls. Operand ``source`` indices are parameter positions."""
+    b = _Builder(name, n_inputs, _nbytes(op.output))
+    for t in _operands(op):
+        if t.source is not None:
+            b.set_input_size(t.source, _nbytes(t))
+    if kind == "conv2d":
+        call, fn = _conv(b, op, path)
+    elif kind == "depthwise_conv2d":
+        call, fn = _depthwise(b, op, path)
+    elif kind == "fully_connected":
+        call, fn = _fully_connected(b, op, path)
+    elif kind in ("avg_pool2d", "max_pool2d"):
+        call, fn = _pool(b, op, path, kind == "avg_pool2d")
+    elif kind == "softmax":
+        call, fn = _softmax(b, op)
+    elif kind == "add":
+        call, fn = _add(b, op)
+    elif kind == "mul":
+        call, fn = _mul(b, op)
+    else:
+        raise ByocError(f"cmsis-nn codegen: no kernel for '{kind}'")
+    return b.function(call), fn
+
+
+# ---------------------------------------------------------------------------------------
+# Partitions -> C functions
+# ---------------------------------------------------------------------------------------
+
+def _outer_param_positions(func: relax.Function, composite: relax.Function) -> list[int]:
+    """For each composite parameter, the position of the partition function's parameter
+    passed to it."""
+    calls = []
+
+    def visit(e):
+        if isinstance(e, relax.Call) and not isinstance(e.op, tvm.ir.Op):
+            calls.append(e)
+
+    relax.analysis.post_order_visit(func.body, visit)
+    if len(calls) != 1 or len(calls[0].args) != len(composite.params):
+        raise ByocError("cmsis-nn codegen: unexpected partition function structure")
+    outer = list(func.params)
+    positions = []
+    for a in calls[0].args:
+        idx = [i for i, p in enumerate(outer) if p.same_as(a)]
+        if not idx:
+            raise ByocError("cmsis-nn codegen: composite argument is not a partition parameter")
+        positions.append(idx[0])
+    return positions
+
+
+def lower_partition(func: relax.Function, name: str, path: str) -> CmsisCall:
+    """One recorded partition function -> its C function."""
+    pattern, composite = part.composite_of(func)
+    pad = pattern.endswith("_pad")
+    kind = pattern[:-len("_pad")] if pad else pattern
+    chain = part.FunctionChain(composite)
+    try:
+        op = part.extract(kind, chain)
+    except P.ExtractError as err:  # the partition checks extracted it already
+        raise ByocError(f"cmsis-nn codegen: {kind}: {err}") from None
+    positions = _outer_param_positions(func, composite)
+    for t in _operands(op):
+        if t.source is not None:
+            t.source = positions[t.source]
+    cfunc, kernel = emit_function(name, kind, op, len(func.params), path)
+    label = part.describe(kind, op, pad)
+    return CmsisCall("", kind, op, cfunc, kernel, label, pad)
+
+
+def ops_preamble(prefix: str, cpu: str) -> str:
+    """Guard at the top of the operator source: the scratch sizes and the Helium kernel
+    sums were computed for one kernel path; building for another would under-size buffers."""
+    path = part.cpu_path(cpu)
+    cond = {
+        "mve": "!(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))",
+        "dsp": "!(defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1)) || "
+               "(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))",
+        "c": "defined(__ARM_FEATURE_DSP) || defined(__ARM_FEATURE_MVE)",
+    }[path]
+    names = {"mve": "Helium (MVE)", "dsp": "DSP", "c": "portable C"}
+    return (f"/* CMSIS-NN calls: compile-time constants and scratch sizes are for the "
+            f"{names[path]}\n   kernels (--cpu {cpu}). Define BYOC_CMSIS_NN_ANY_PATH to build "
+            "for another core anyway\n   (only safe with the same kernel path). */\n"
+            f"#if !defined(BYOC_CMSIS_NN_ANY_PATH) && ({cond})\n"
+            f"#error \"{prefix}: generated for the {names[path]} CMSIS-NN kernels "
+            f"(--cpu {cpu}); recompile the model with byoc for this core\"\n"
+            "#endif\n")
+
+
+def generate(mod: tvm.IRModule, prefix: str, cpu: str) -> tuple[tvm.IRModule, dict[str, CmsisCall]]:
+    """RunCodegen on a module partitioned by ``partition_for_cmsisnn``: main then calls the
+    partitions with ``call_dps_packed``. Returns that module and, per symbol, the generated
+    C function (named ``<prefix>_cmsis_<kind>_<n>`` in call order)."""
+    global _RECORDER
+    path = part.cpu_path(cpu)
+    recorder = _Recorder()
+    previous, _RECORDER = _RECORDER, recorder
+    try:
+        out = relax.transform.RunCodegen()(mod)
+    finally:
+        _RECORDER = previous
+    calls: dict[str, CmsisCall] = {}
+    dps = tvm.ir.Op.get("relax.call_dps_packed")
+    for block in out["main"].body.blocks:
+        for binding in block.bindings:
+            value = binding.value
+            if not (isinstance(value, relax.Call) and value.op.same_as(dps)
+                    and isinstance(value.args[0], relax.ExternFunc)):
+                continue
+            symbol = str(value.args[0].global_symbol)
+            if symbol not in recorder.functions or symbol in calls:
+                continue
+            kind, _ = part.composite_of(recorder.functions[symbol])
+            kind = kind[:-len("_pad")] if kind.endswith("_pad") else kind
+            call = lower_partition(recorder.functions[symbol],
+                                   f"{prefix}_cmsis_{kind}_{len(calls)}", path)
+            call.symbol = symbol
+            calls[symbol] = call
+    missing = set(recorder.functions) - set(calls)
+    if missing:
+        raise ByocError(f"cmsis-nn codegen: partitions not called from main: {sorted(missing)}")
+    return out, calls

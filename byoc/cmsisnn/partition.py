@@ -1,0 +1,458 @@
+"""Partitioning for the ``cmsis-nn`` target: which quantized operators CMSIS-NN computes.
+
+``partition_for_cmsisnn(mod, cpu)`` takes the frontend's (unlegalized) QDQ module and groups
+every chain that a CMSIS-NN v7 int8 kernel can compute into a function annotated
+``Codegen = "cmsisnn"`` (``relax.transform.FuseOpsByPattern(..., bind_constants=True,
+annotate_codegen=True)``): main then calls one function per partition, each wrapping one
+composite ``cmsisnn.<kind>`` function with its weights, biases, scales and zero points bound
+as constants. ``byoc.cmsisnn.codegen`` turns those into C calls of the CMSIS-NN API.
+
+Patterns are byoc.qnn's (the same chains the generic integer path legalizes), registered
+again under the ``cmsisnn.`` prefix, plus a convolution variant whose input is a PAD that
+CMSIS-NN's convolution padding can express. Every candidate match is extracted into the
+byoc.qnn parameter dataclass and checked (:func:`offload_reason`); a chain that fails a check
+is not fused and stays for the generic path, and the reason is recorded in the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tvm
+from tvm import relax
+from tvm.relax.backend.pattern_registry import get_patterns_with_prefix, register_patterns
+from tvm.relax.dpl import is_const, is_op, wildcard
+
+from .. import cmsisnn_params as cp
+from ..qnn import patterns as P
+
+PREFIX = "cmsisnn."
+CODEGEN = "cmsisnn"
+
+#: byoc.qnn pattern kinds CMSIS-NN has an int8 kernel for -> the API function called.
+KERNELS = {
+    "conv2d": "arm_convolve_wrapper_s8",
+    "depthwise_conv2d": "arm_depthwise_conv_wrapper_s8",
+    "fully_connected": "arm_fully_connected_s8",
+    "avg_pool2d": "arm_avgpool_s8",
+    "max_pool2d": "arm_max_pool_s8",
+    "softmax": "arm_softmax_s8",
+    "add": "arm_elementwise_add_s8",
+    "mul": "arm_elementwise_mul_s8",
+}
+#: TFLite operator type of each byoc.qnn pattern kind (for reports).
+TFLITE_TYPES = {
+    "conv2d": "CONV_2D", "depthwise_conv2d": "DEPTHWISE_CONV_2D",
+    "fully_connected": "FULLY_CONNECTED", "avg_pool2d": "AVERAGE_POOL_2D",
+    "max_pool2d": "MAX_POOL_2D", "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL",
+    "mean": "MEAN", "concatenation": "CONCATENATION", "quantize": "QUANTIZE",
+    "quantize_float": "QUANTIZE", "pad": "PAD",
+}
+KERNELS_BY_TYPE = {TFLITE_TYPES[k]: v for k, v in KERNELS.items()}
+#: Softmax sums the row's exponentials as Q12.19 values (12 integer bits, each term <= 1):
+#: longer rows could overflow the int32 sum (in TFLite's reference code as well).
+SOFTMAX_MAX_ROW = (1 << 12) - 1
+
+
+def cpu_path(cpu: str) -> str:
+    """Kernel path ("mve", "dsp", "c") compiled for ``cpu``; the host builds portable C."""
+    return "c" if cpu == "host" else cp.kernel_path(cpu)
+
+
+# ---------------------------------------------------------------------------------------
+# Patterns
+# ---------------------------------------------------------------------------------------
+
+def _pad_conv_patterns(depthwise: bool) -> list:
+    """byoc.qnn's conv chain with the activation input produced by ``nn.pad``."""
+    x = is_op("relax.dequantize")(is_op("relax.nn.pad")(wildcard()), is_const(), is_const())
+    w = P._dq(is_const())
+    if depthwise:
+        w = is_op("relax.reshape")(w, wildcard()) | w
+    conv = is_op("relax.nn.conv2d")(x, w)
+    with_bias = is_op("relax.add")(conv, P._dq(is_const()))
+    out = []
+    for body in (with_bias, conv):
+        out += P._with_optional_clip(P._q(body))
+    return out
+
+
+def _qnn_patterns() -> dict[str, list]:
+    """byoc.qnn's (pattern, check) pairs of the offloadable kinds, priority order kept."""
+    by_kind: dict[str, list] = {}
+    for item in P.patterns():
+        kind = item[0][len(P.PREFIX):]
+        if kind in KERNELS:
+            by_kind.setdefault(kind, []).append((item[1], item[3] if len(item) > 3 else None))
+    return by_kind
+
+
+@dataclass
+class Decision:
+    """One checked candidate chain: offloaded (``reason`` None) or left for the generic path."""
+
+    kind: str
+    description: str
+    reason: str | None
+    pad: "tuple | None" = None        # (input shape, paddings, value) of a PAD in the chain
+
+
+class _Session:
+    """Collects the check decisions of one partitioning run."""
+
+    def __init__(self, cpu: str):
+        self.cpu = cpu
+        self.decisions: list[Decision] = []
+
+    def record(self, d: Decision) -> None:
+        self.decisions.append(d)
+
+
+_SESSION: _Session | None = None
+
+
+def _pattern_table(with_checks: bool = True) -> list[tuple]:
+    """(name, pattern, annotations, check) highest priority first: pad variants of the
+    convolutions first, then byoc.qnn's chains."""
+    qnn = _qnn_patterns()
+    out = []
+    for kind in KERNELS:
+        if kind in ("conv2d", "depthwise_conv2d"):
+            qcheck = qnn[kind][0][1]
+            for p in _pad_conv_patterns(kind == "depthwise_conv2d"):
+                out.append((f"{PREFIX}{kind}_pad", p, {"root": p},
+                            _make_check(kind, qcheck, pad=True)))
+        for p, qcheck in qnn[kind]:
+            out.append((PREFIX + kind, p, {"root": p}, _make_check(kind, qcheck, pad=False)))
+    return out if with_checks else [t[:3] for t in out]
+
+
+_REGISTERED = False
+
+
+def register() -> None:
+    """Register the patterns under ``cmsisnn.*`` in TVM's pattern registry (idempotent;
+    the registry gives later entries priority, hence the reversal)."""
+    global _REGISTERED
+    if not _REGISTERED:
+        register_patterns(list(reversed(_pattern_table())))
+        _REGISTERED = True
+
+
+def registered_patterns():
+    register()
+    return get_patterns_with_prefix(PREFIX)
+
+
+# ---------------------------------------------------------------------------------------
+# Extraction (byoc.qnn's, with a PAD folded into the convolution's padding)
+# ---------------------------------------------------------------------------------------
+
+class _PadAware:
+    """A byoc.qnn chain walker that looks through an ``nn.pad`` in front of an operand and
+    remembers it (the conv extractor then sees the unpadded input)."""
+
+    pad = None
+
+    def operand(self, e, scale, zp):
+        if self.is_op(e, "relax.nn.pad"):
+            self.pad = e
+            e = self.arg(e)
+        return super().operand(e, scale, zp)
+
+
+class FunctionChain(_PadAware, P._Chain):
+    """Walker over a composite function (codegen time)."""
+
+
+class MatchChain(_PadAware, P._Chain):
+    """Walker over a pattern match (check time): matched bindings instead of a function;
+    free variables become the parameters in order of appearance."""
+
+    def __init__(self, ctx):  # noqa: D107 - P._Chain.__init__ expects a function
+        self.func = None
+        self.binds = dict(ctx.matched_bindings.items())
+        self.params: list = []
+        self.root = ctx.matched_expr
+
+    def operand(self, e, scale, zp):
+        target = self.arg(e) if self.is_op(e, "relax.nn.pad") else e
+        if isinstance(target, relax.Var) and target not in self.binds \
+                and not any(target.same_as(p) for p in self.params):
+            self.params.append(target)
+        return super().operand(e, scale, zp)
+
+
+def _pad_info(pad) -> tuple[list[tuple[int, int]], float, str]:
+    a = pad.attrs
+    w = [int(v) for v in a.pad_width]
+    return [(w[2 * i], w[2 * i + 1]) for i in range(len(w) // 2)], float(a.pad_value), \
+        str(a.pad_mode)
+
+
+def _fold_pad(op, pad) -> str | None:
+    """Fold a PAD into the convolution's padding (in place); the reason when CMSIS-NN's
+    padding cannot express it."""
+    paddings, value, mode = _pad_info(pad)
+    if mode != "constant":
+        return f"PAD mode {mode} (only constant padding is zero-point padding)"
+    if len(paddings) != 4 or paddings[0] != (0, 0) or paddings[3] != (0, 0):
+        return f"PAD {paddings} pads more than height and width"
+    if value != op.input.zero_point:
+        return (f"PAD value {value:g} is not the input zero point {op.input.zero_point} "
+                "(the convolution pads with the zero point)")
+    top, left, bottom, right = op.padding
+    new = (top + paddings[1][0], left + paddings[2][0], bottom + paddings[1][1],
+           right + paddings[2][1])
+    kh, kw = op.weight.shape[1:3]
+    eff_h = (kh - 1) * op.dilation[0] + 1
+    eff_w = (kw - 1) * op.dilation[1] + 1
+    if max(new[0], new[2]) >= eff_h or max(new[1], new[3]) >= eff_w:
+        return (f"PAD {paddings[1]}x{paddings[2]} with the convolution's own padding "
+                f"{op.padding} leaves windows without input ({kh}x{kw} kernel)")
+    op.padding = new
+    return None
+
+
+def extract(kind: str, chain) -> "P.QOp":
+    """The byoc.qnn dataclass of a chain; a PAD in front of a convolution is folded into its
+    padding (``ExtractError`` when it cannot be)."""
+    op = P._EXTRACTORS[kind](chain)
+    if chain.pad is not None:
+        reason = _fold_pad(op, chain.pad)
+        if reason is not None:
+            raise P.ExtractError(reason)
+    return op
+
+
+def _weight_zero_points(chain, conv) -> np.ndarray:
+    wdq = chain.arg(conv, 1)
+    if chain.is_op(wdq, "relax.reshape"):
+        wdq = chain.arg(wdq)
+    return P._np(wdq.args[2]).reshape(-1)
+
+
+# ---------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------
+
+def _shape(s) -> str:
+    return "x".join(str(d) for d in s)
+
+
+def _check_common(tensors: list, act: tuple[int, int] | None) -> str | None:
+    for name, t in tensors:
+        if t.dtype != "int8":
+            return f"{name} is {t.dtype} (the int8 kernels need int8)"
+    for name, t in tensors:
+        if name.startswith("input") and not -128 <= t.zero_point <= 127:
+            return f"{name} zero point {t.zero_point} outside [-128, 127]"
+        if name == "output" and not -128 <= t.zero_point <= 127:
+            return f"output zero point {t.zero_point} outside [-128, 127]"
+    if act is not None and not -128 <= act[0] <= act[1] <= 127:
+        return f"activation range [{act[0]}, {act[1]}] is not an int8 range"
+    return None
+
+
+def _check_shifts(shifts, what: str, lo: int = -31, hi: int = 30) -> str | None:
+    s = np.asarray(shifts).reshape(-1)
+    if s.size and (s.min() < lo or s.max() > hi):
+        return f"{what} shift {int(s.min() if s.min() < lo else s.max())} outside [{lo}, {hi}]"
+    return None
+
+
+def _check_window(in_hw, out_hw, window, strides, padding, what: str) -> str | None:
+    """Every output window must overlap the input (CMSIS-NN gives padding before only; a
+    window entirely in padding has nothing to pool)."""
+    top, left = padding[0], padding[1]
+    for d, (size, out, k, s, before) in enumerate(zip(in_hw, out_hw, window, strides,
+                                                      (top, left))):
+        if before >= k or (out - 1) * s - before >= size:
+            return f"{what} window {window[0]}x{window[1]} with padding {tuple(padding)} " \
+                   "has outputs without input"
+        if s < 1:
+            return f"{what} stride {s}"
+    return None
+
+
+def offload_reason(kind: str, op) -> str | None:  # noqa: C901 - one rule list per kind
+    """Why CMSIS-NN cannot compute ``op`` (a byoc.qnn dataclass of pattern ``kind``), or None
+    when it can. The rules are those of the CMSIS-NN v7 int8 API (and of TFLM's CMSIS-NN
+    kernels): int8 tensors, symmetric int8 weights, NHWC (checked by the patterns), offsets
+    and shifts in the ranges the kernels take, equal shapes for the elementwise kernels."""
+    if kind not in KERNELS:
+        return f"no CMSIS-NN kernel for {TFLITE_TYPES.get(kind, kind)}"
+    if kind in ("conv2d", "depthwise_conv2d", "fully_connected"):
+        r = _check_common([("input", op.input), ("output", op.output)], (op.act_min, op.act_max))
+        if r:
+            return r
+        if op.weight.dtype != np.int8:
+            return f"weights are {op.weight.dtype}"
+        wzp = getattr(op, "weight_zero_point", 0)
+        if wzp != 0:
+            return f"weight zero point {wzp} != 0"
+        if op.bias is not None and op.bias.dtype != np.int32:
+            return f"bias is {op.bias.dtype}"
+        r = _check_shifts(op.shifts, "requantization")
+        if r:
+            return r
+        if kind != "fully_connected":
+            if min(op.strides) < 1 or min(op.dilation) < 1:
+                return f"stride {op.strides} / dilation {op.dilation}"
+            if min(op.padding) < 0:
+                return f"negative padding {op.padding}"
+        if kind == "depthwise_conv2d" and op.weight.shape[3] % op.input.shape[3] != 0:
+            return f"{op.weight.shape[3]} output channels for {op.input.shape[3]} inputs"
+        if kind == "fully_connected":
+            if tuple(op.output.shape[:-1]) != tuple(op.input.shape[:-1]) and \
+                    int(np.prod(op.output.shape[:-1])) != int(np.prod(op.input.shape[:-1])):
+                return f"output {_shape(op.output.shape)} for input {_shape(op.input.shape)}"
+            if op.weight.shape[1] != op.input.shape[-1]:
+                return f"weight depth {op.weight.shape[1]} != input depth {op.input.shape[-1]}"
+        return None
+    if kind in ("avg_pool2d", "max_pool2d"):
+        r = _check_common([("input", op.input), ("output", op.output)], (op.act_min, op.act_max))
+        if r:
+            return r
+        if len(op.input.shape) != 4 or op.input.shape[3] != op.output.shape[3]:
+            return f"pool from {_shape(op.input.shape)} to {_shape(op.output.shape)}"
+        return _check_window(op.input.shape[1:3], op.output.shape[1:3], op.pool_size,
+                             op.strides, op.padding, "pool")
+    if kind == "softmax":
+        r = _check_common([("input", op.input), ("output", op.output)], None)
+        if r:
+            return r
+        row = op.input.shape[-1] if op.input.shape else 1
+        if row > SOFTMAX_MAX_ROW:
+            return f"softmax row of {row} elements (the Q12 sum of exponentials allows " \
+                   f"{SOFTMAX_MAX_ROW})"
+        if not 0 <= op.left_shift <= 31:
+            return f"softmax input shift {op.left_shift} outside [0, 31]"
+        if op.diff_min > 0:
+            return f"softmax diff_min {op.diff_min} > 0"
+        return None
+    if kind in ("add", "mul"):
+        r = _check_common([("input 1", op.input1), ("input 2", op.input2), ("output", op.output)],
+                          (op.act_min, op.act_max))
+        if r:
+            return r
+        name = "ADD" if kind == "add" else "MUL"
+        if tuple(op.input1.shape) != tuple(op.input2.shape):
+            return (f"broadcasting {name} ({_shape(op.input1.shape)} and "
+                    f"{_shape(op.input2.shape)}): {KERNELS[kind]} needs equal shapes")
+        if tuple(op.output.shape) != tuple(op.input1.shape):
+            return f"{name} output {_shape(op.output.shape)} for inputs {_shape(op.input1.shape)}"
+        if kind == "add":
+            if op.left_shift != 20:
+                return f"ADD left shift {op.left_shift} (int8 uses 20)"
+            for what, s in (("input 1", op.input1_shift), ("input 2", op.input2_shift),
+                            ("output", op.output_shift)):
+                r = _check_shifts([s], f"ADD {what}", -31, 0)
+                if r:
+                    return r + " (TFLite requires multipliers below one)"
+            return None
+        return _check_shifts([op.output_shift], "MUL output")
+    return None
+
+
+def describe(kind: str, op, pad: bool = False) -> str:
+    text = P.describe(op)
+    return f"PAD+{text}" if pad else text
+
+
+def _internal_uses_only(ctx) -> bool:
+    """No value inside the match is used outside it (else FuseOpsByPattern would return
+    intermediate tensors from the partition)."""
+    bound = {v for v, _ in ctx.matched_bindings.items()}
+    root = ctx.matched_expr
+    for var, value in ctx.matched_bindings.items():
+        if value.same_as(root):
+            continue
+        uses = ctx.var_usages.get(var, [])
+        if any(u not in bound for u in uses):
+            return False
+    return True
+
+
+def _make_check(kind: str, qnn_check, pad: bool):
+    def check(ctx) -> bool:
+        if qnn_check is not None and not qnn_check(ctx):
+            return False
+        session = _SESSION
+        chain = MatchChain(ctx)
+        pad_sig = None
+        if pad:
+            pad_call = P._find_call(ctx, "relax.nn.pad")
+            paddings, value, _ = _pad_info(pad_call)
+            pad_sig = (tuple(int(d) for d in pad_call.args[0].ty.shape), tuple(paddings), value)
+        try:
+            if kind in ("conv2d", "depthwise_conv2d"):
+                zps = _weight_zero_points(chain, P._find_call(ctx, "relax.nn.conv2d"))
+                if np.any(zps != 0):
+                    nz = sorted({int(z) for z in zps if z != 0})
+                    raise P.ExtractError(f"weight zero point {nz[0]} != 0")
+            op = extract(kind, chain)
+            reason = offload_reason(kind, op)
+            if reason is None and not _internal_uses_only(ctx):
+                reason = ("PAD output is used by other operators too" if pad
+                          else "an intermediate value is used outside the chain")
+            desc = describe(kind, op, pad)
+        except P.ExtractError as err:
+            reason, desc = str(err), TFLITE_TYPES[kind]
+        if session is not None:
+            session.record(Decision(kind, desc, reason, pad_sig))
+        return reason is None
+    return check
+
+
+# ---------------------------------------------------------------------------------------
+# The pass
+# ---------------------------------------------------------------------------------------
+
+def partition_for_cmsisnn(mod: tvm.IRModule, cpu: str = "cortex-m55",
+                          report: list | None = None) -> tvm.IRModule:
+    """Group every chain CMSIS-NN can compute into a ``Codegen="cmsisnn"`` function.
+
+    ``mod`` is the frontend's QDQ module (``byoc.frontend.from_tflite(..., legalize=False)``).
+    ``cpu`` selects the kernel path the scratch sizes follow (see ``byoc.cmsisnn.codegen``).
+    ``report``, when given, receives one :class:`Decision` per checked candidate chain (the
+    same operator may be checked once per pattern variant; offloaded ones have
+    ``reason is None``)."""
+    global _SESSION
+    cpu_path(cpu)  # validates the cpu name
+    session = _Session(cpu)
+    previous, _SESSION = _SESSION, session
+    try:
+        out = relax.transform.FuseOpsByPattern(_pattern_table(), bind_constants=True,
+                                               annotate_codegen=True)(mod)
+    finally:
+        _SESSION = previous
+    if report is not None:
+        report.extend(session.decisions)
+    return out
+
+
+def partition_functions(mod: tvm.IRModule) -> dict[str, relax.Function]:
+    """The ``Codegen="cmsisnn"`` functions of a partitioned module by global symbol."""
+    out = {}
+    for gv, func in mod.functions.items():
+        if isinstance(func, relax.Function) and func.attrs is not None \
+                and str(func.attrs.get("Codegen", "")) == CODEGEN:
+            out[str(func.attrs.get("global_symbol", gv.name_hint))] = func
+    return out
+
+
+def composite_of(func: relax.Function) -> tuple[str, relax.Function]:
+    """(pattern name without prefix, composite function) wrapped by a partition function."""
+    found = []
+
+    def visit(e):
+        if isinstance(e, relax.Function) and e.attrs is not None and "Composite" in e.attrs:
+            found.append(e)
+
+    relax.analysis.post_order_visit(func.body, visit)
+    if len(found) != 1:
+        raise ValueError(f"partition function holds {len(found)} composite functions")
+    name = str(found[0].attrs["Composite"])
+    return name[len(PREFIX):], found[0]
