@@ -386,6 +386,38 @@ def test_random_corruption_never_crashes(asan_tools, conv_result, tmp_path):
     assert any(code < 0 for code in outcomes)
 
 
+def _patch_cmd(words, opcode, value):
+    """Set every occurrence of register ``opcode`` (cmd0: its parameter; cmd1: its payload)."""
+    out, i = list(words), _cmd_start(words)
+    while i < len(out):
+        w = out[i]
+        if w & 0x4000:
+            if w & 0x3FF == opcode & 0x3FF and opcode & 0x4000:
+                out[i + 1] = value
+            i += 2
+        else:
+            if w & 0x3FF == opcode and not opcode & 0x4000:
+                out[i] = (w & 0xFFFF) | (value << 16)
+            i += 1
+    return out
+
+
+def test_pathological_operations_refused(asan_tools, tmp_path):
+    """Corruption that would make the model loop for hours (a zero OFM stride folding a huge OFM
+    into a few bytes, a giant pooling window) is refused with a negative return."""
+    model = tl._model(3, [(1, 9, 9, 5)], lambda lb, x: lb.max_pool2d(x, 3, 2, "VALID"))()
+    result = compile_vela(model, "ethos-u55-128")
+    words = _words(result.command_stream)
+    # OFM_STRIDE_X = IFM_STRIDE_X = 0 with OFM_WIDTH_M1 = 65535
+    zero_stride = _patch_cmd(_patch_cmd(_patch_cmd(words, 0x4014, 0), 0x4004, 0), 0x111, 0xFFFF)
+    run = _run_bad(asan_tools, result, tmp_path, payload=_pack(zero_stride))
+    assert run.error_code == -6 and "stride" in run.error_message
+    big_kernel = _patch_cmd(_patch_cmd(words, 0x120, 0xFFFF), 0x121, 0xFFFF)  # KERNEL_WIDTH/HEIGHT_M1
+    big_kernel = _patch_cmd(_patch_cmd(big_kernel, 0x102, 0xFFFF), 0x103, 0xFFFF)  # pads keep it "valid"
+    run = _run_bad(asan_tools, result, tmp_path, payload=_pack(big_kernel))
+    assert run.error_code < 0
+
+
 def test_driver_api_errors(asan_tools, conv_result, tmp_path):
     _, result = conv_result
     # Payload size not a multiple of 4.

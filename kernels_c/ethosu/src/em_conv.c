@@ -149,6 +149,12 @@ int em_op_conv(em_ctx_t *ctx, int depthwise)
     {
         return em_fail(ctx, ETHOSU_MODEL_E_UNSUPPORTED, "FP16 accumulators");
     }
+    rc = em_check_work(ctx, (uint64_t)ofm_h * (uint64_t)ofm_w * (uint64_t)ofm_c,
+                       (uint64_t)k.kernel_h * (uint64_t)k.kernel_w * (uint64_t)(depthwise ? 1 : ifm_c));
+    if (rc < 0)
+    {
+        return rc;
+    }
     em_output_t out;
     rc = em_output_setup(ctx, &out, ofm_c, 1);
     if (rc < 0)

@@ -104,6 +104,12 @@ int em_fmap_setup(em_ctx_t *ctx, em_fmap_t *fm, enum em_fmap_kind kind, int32_t 
     fm->height = height;
     fm->width = width;
     fm->depth = depth;
+    if (kind == EM_FM_OFM && ((height > 1 && fm->stride_y == 0) || (width > 1 && fm->stride_x == 0) ||
+                              (fm->format == EM_FORMAT_NHCWB16 && depth > 16 && fm->stride_c == 0)))
+    {
+        /* Every OFM element has its own address; zero strides only come from corruption. */
+        return em_fail(ctx, ETHOSU_MODEL_E_UNSUPPORTED, "OFM stride of zero");
+    }
     const uint32_t region = em_reg0(ctx, r->region_reg) & 0x7u;
     if ((em_reg0(ctx, r->region_reg) & ~0x7u) != 0u)
     {

@@ -181,6 +181,16 @@ typedef struct em_ctx
     uint64_t ops;         /* operations executed */
 } em_ctx_t;
 
+/* Upper bound on the work of one operation (output elements x kernel elements x summed input
+ * channels): a corrupted command stream can describe operations no real network has, and the
+ * model refuses them instead of running for hours. Far above any real Ethos-U55 operation. */
+#ifndef ETHOSU_MODEL_MAX_OP_WORK
+#define ETHOSU_MODEL_MAX_OP_WORK (1ull << 33)
+#endif
+
+/* Refuse an operation whose work exceeds ETHOSU_MODEL_MAX_OP_WORK (E_UNSUPPORTED). */
+int em_check_work(em_ctx_t *ctx, uint64_t outputs, uint64_t per_output);
+
 /* Record an error (first one wins) and return code. */
 int em_fail(em_ctx_t *ctx, int code, const char *msg);
 

@@ -60,6 +60,12 @@ int em_op_pool(em_ctx_t *ctx, int mode)
     {
         return rc;
     }
+    rc = em_check_work(ctx, (uint64_t)ofm_h * (uint64_t)ofm_w * (uint64_t)ofm_c,
+                       (uint64_t)k.kernel_h * (uint64_t)k.kernel_w * (uint64_t)(mode == EM_POOL_REDUCE_SUM ? ifm_c : 1));
+    if (rc < 0)
+    {
+        return rc;
+    }
     em_output_t out;
     const uint32_t prec = em_reg0(ctx, EM_R_OFM_PRECISION);
     /* Per-channel mode uses the scale stream only when the operation has one. */

@@ -28,3 +28,12 @@ uint8_t *em_region_span(em_ctx_t *ctx, uint32_t region, int64_t offset, int64_t 
     }
     return base + offset;
 }
+
+int em_check_work(em_ctx_t *ctx, uint64_t outputs, uint64_t per_output)
+{
+    if (per_output != 0u && outputs > ETHOSU_MODEL_MAX_OP_WORK / per_output)
+    {
+        return em_fail(ctx, ETHOSU_MODEL_E_UNSUPPORTED, "operation exceeds the model's work limit");
+    }
+    return 0;
+}
