@@ -230,7 +230,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     partitions = [{"backend": "generic", "calls": len(calls)}]
     extra: dict = {}
     if "cmsis-nn" in targets:
-        partitions = _placement(parts, calls, operators, tfl is not None, prefix)
+        partitions = _placement(parts, calls, operators, tfl, prefix)
         from . import cmsisnn
         if parts.cmsis_calls:
             extra = cmsisnn.package_parts(prefix, cpu)
@@ -269,12 +269,12 @@ def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "c
     if cpu not in CPUS:
         raise ByocError(f"unknown --cpu '{cpu}'; choose one of {', '.join(CPUS)}")
     tfl = model if isinstance(model, TFLiteModel) else load_model(model)
-    ops = [(op.index, op.type) for op in tfl.operators]
+    ops = [(op.index, op.type, _out_shape(tfl, op)) for op in tfl.operators]
     if "cmsis-nn" not in targets:
         rows = [pl.OperatorPlacement(i, t, "none", "view of its input (no code)")
                 if t in pl.VIEW_TYPES else
                 pl.OperatorPlacement(i, t, pl.GENERIC, "generic C (no kernel library in --target)")
-                for i, t in ops]
+                for i, t, _ in ops]
     else:
         parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu, "model")
         entries = pl.entries(parts.mod, parts.cmsis_calls, parts.qnn_report, parts.decisions)
@@ -282,8 +282,13 @@ def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "c
     return [r.to_json() for r in rows]
 
 
+def _out_shape(tfl: TFLiteModel, op) -> tuple | None:
+    outs = [t for t in op.outputs if t >= 0]
+    return tuple(int(d) for d in tfl.tensors[outs[0]].shape) if len(outs) == 1 else None
+
+
 def _placement(parts: Partitioned, calls: list[dict], operators: list[dict],
-               from_tflite_model: bool, prefix: str) -> list[dict]:
+               tfl: TFLiteModel | None, prefix: str) -> list[dict]:
     """Fill in the backend and the reason of every call and TFLite operator (in place);
     returns the partition summary."""
     from .cmsisnn import placement as pl
@@ -299,9 +304,9 @@ def _placement(parts: Partitioned, calls: list[dict], operators: list[dict],
             call["backend"] = pl.CMSIS
         call["reason"] = entry.reason if entry is not None else \
             "generic operators (no CMSIS-NN kernel)"
-    if from_tflite_model:
-        rows = pl.per_operator([(op["index"], op["type"]) for op in operators], entries,
-                               parts.decisions)
+    if tfl is not None:
+        rows = pl.per_operator([(op.index, op.type, _out_shape(tfl, op)) for op in tfl.operators],
+                               entries, parts.decisions)
         for op, row in zip(operators, rows):
             op["backend"], op["reason"] = row.backend, row.reason
     n_cmsis = sum(c["backend"] == pl.CMSIS for c in calls)

@@ -30,6 +30,7 @@ class Entry:
     backend: str
     reason: str                 # CMSIS-NN function, or why the generic path computes it
     label: str = ""
+    shape: tuple = ()           # output shape
 
 
 @dataclass
@@ -86,11 +87,14 @@ def entries(mod: tvm.IRModule, cmsis_calls: dict, qnn_report: list,
             v = b.value
             if not isinstance(v, relax.Call):
                 continue
+            ty = b.var.ty
+            shape = tuple(int(d) for d in ty.shape.values) \
+                if isinstance(ty, relax.TensorType) and ty.shape is not None else ()
             if v.op.same_as(dps) and isinstance(v.args[0], relax.ExternFunc):
                 c = cmsis_calls.get(str(v.args[0].global_symbol))
                 if c is not None:
                     kinds = ["pad", c.kind] if c.pad_fused else [c.kind]
-                    out.append(Entry(c.function.name, kinds, CMSIS, c.kernel, c.label))
+                    out.append(Entry(c.function.name, kinds, CMSIS, c.kernel, c.label, shape))
             elif v.op.same_as(call_tir):
                 gv = v.args[0]
                 func = mod[gv]
@@ -101,13 +105,15 @@ def entries(mod: tvm.IRModule, cmsis_calls: dict, qnn_report: list,
                     reason = generic_reason(kind, op, decisions) if op is not None \
                         else f"no CMSIS-NN kernel for {part.TFLITE_TYPES.get(kind, kind)}"
                     out.append(Entry(gv.name_hint, [kind], GENERIC, reason,
-                                     str(attrs.get("byoc.op", kind))))
+                                     str(attrs.get("byoc.op", kind)), shape))
     return out
 
 
-def per_operator(operators: list[tuple[int, str]], calls: list[Entry],
+def per_operator(operators: list[tuple], calls: list[Entry],
                  decisions: list) -> list[OperatorPlacement]:
-    """Attribute calls to the TFLite operators ``(index, type)`` of the model."""
+    """Attribute calls to the TFLite operators ``(index, type[, output shape])`` of the
+    model: the next call of the operator's kind, with the same output shape when known
+    (the shape check keeps a chain the frontend left in float from shifting the others)."""
     queues: dict[str, list[Entry]] = {}
     for e in calls:
         for k in e.kinds:
@@ -117,11 +123,19 @@ def per_operator(operators: list[tuple[int, str]], calls: list[Entry],
         if d.reason is not None and d.pad is None:
             rejected.setdefault(part.TFLITE_TYPES[d.kind], []).append(d.reason)
     out = []
-    for index, typ in operators:
+    for index, typ, *rest in operators:
         key = "PAD" if typ == "PADV2" else typ
-        queue = queues.get(key)
-        if queue:
-            e = queue.pop(0)
+        shape = tuple(rest[0]) if rest and rest[0] is not None else None
+        queue = queues.get(key) or []
+        pick = None
+        for i, e in enumerate(queue):
+            # a PAD fused into a convolution has the convolution's output shape
+            fused_pad = key == "PAD" and e.backend == CMSIS
+            if shape is None or fused_pad or not e.shape or e.shape == shape:
+                pick = i
+                break
+        if pick is not None:
+            e = queue.pop(pick)
             if key == "PAD" and e.backend == CMSIS:
                 reason = f"fused into the padding of the following {e.label.split('+', 1)[-1]}"
             else:
