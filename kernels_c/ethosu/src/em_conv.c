@@ -45,16 +45,6 @@ static const uint8_t *em_conv_ifm_ptr(const em_fmap_t *ifm, const em_kernel_t *k
     return em_fmap_ptr(ifm, y, x, c);
 }
 
-static int32_t em_conv_elem(const em_fmap_t *ifm, const uint8_t *p, int32_t i)
-{
-    if (ifm->elem_bytes == 1)
-    {
-        return ifm->is_signed ? (int32_t)(int8_t)p[i] : (int32_t)p[i];
-    }
-    const uint32_t v = (uint32_t)p[2 * i] | ((uint32_t)p[2 * i + 1] << 8);
-    return ifm->is_signed ? (int32_t)(int16_t)v : (int32_t)v;
-}
-
 /* Accumulate one weight tile into the pixel group's accumulators. */
 static void em_conv_accumulate(void *user, const em_wtile_t *t)
 {
@@ -86,7 +76,7 @@ static void em_conv_accumulate(void *user, const em_wtile_t *t)
             }
             for (int32_t o = 0; o < t->n_ofm; o++)
             {
-                acc[o] += (int64_t)t->w[o][0] * (em_conv_elem(ifm, src, o) - zp);
+                acc[o] += (int64_t)t->w[o][0] * (em_fmap_load_at(ifm, src, o) - zp);
             }
             continue;
         }
@@ -98,11 +88,11 @@ static void em_conv_accumulate(void *user, const em_wtile_t *t)
         int32_t x[EM_UBLOCK_MAX];
         for (int32_t i = 0; i < t->n_ifm; i++)
         {
-            x[i] = em_conv_elem(ifm, src, i) - zp;
+            x[i] = em_fmap_load_at(ifm, src, i) - zp;
         }
         for (int32_t o = 0; o < t->n_ofm; o++)
         {
-            int64_t sum = 0;
+            int32_t sum = 0; /* at most 8 products of 9-bit weights and 17-bit inputs */
             for (int32_t i = 0; i < t->n_ifm; i++)
             {
                 sum += (int32_t)t->w[o][i] * x[i];

@@ -135,94 +135,110 @@ int em_op_elementwise(em_ctx_t *ctx, int mode)
     {
         for (int32_t x = 0; x < w; x++)
         {
-            for (int32_t ch = 0; ch < c; ch++)
+            int32_t ch = 0;
+            while (ch < c)
             {
-                int64_t a = (int64_t)em_fmap_load(&ifm, y, x, ch) - ifm.zero_point;
-                int64_t b = 0;
-                if (!unary)
+                /* A run of channels contiguous in IFM, IFM2 and OFM. */
+                int32_t run = em_fmap_run(&ifm, ch);
+                const int32_t run_o = em_fmap_run(&ofm, ch);
+                run = run_o < run ? run_o : run;
+                const uint8_t *pa = em_fmap_ptr(&ifm, y, x, ch);
+                const uint8_t *pb = NULL;
+                uint8_t *po = em_fmap_ptr(&ofm, y, x, ch);
+                int b_step = 0;
+                if (!unary && !scalar)
                 {
-                    if (scalar)
+                    pb = em_fmap_ptr(&ifm2, bh ? 0 : y, bw ? 0 : x, bcc ? 0 : ch);
+                    if (!bcc)
                     {
-                        b = scalar_value;
+                        const int32_t run_b = em_fmap_run(&ifm2, ch);
+                        run = run_b < run ? run_b : run;
+                        b_step = 1;
+                    }
+                }
+                for (int32_t i = 0; i < run; i++)
+                {
+                    int64_t a = (int64_t)em_fmap_load_at(&ifm, pa, i) - ifm.zero_point;
+                    int64_t b = 0;
+                    if (!unary)
+                    {
+                        b = scalar ? scalar_value : (int64_t)em_fmap_load_at(&ifm2, pb, i * b_step) - ifm2.zero_point;
+                        if (reversed)
+                        {
+                            const int64_t t = a;
+                            a = b;
+                            b = t;
+                        }
+                    }
+                    int64_t r;
+                    switch (mode)
+                    {
+                    case EM_EW_ADD:
+                    case EM_EW_SUB:
+                        if (!wide)
+                        {
+                            if (scale_mode == 0)
+                            {
+                                a *= (int64_t)opa_scale;
+                                b *= (int64_t)opb_scale;
+                            }
+                            else if (scale_mode == 1)
+                            {
+                                a = em_scale_round(a * ((int64_t)1 << S), opa_scale, opa_shift + S, in_round);
+                                b *= (int64_t)1 << (S - 1);
+                            }
+                            else
+                            {
+                                a *= (int64_t)1 << (S - 1);
+                                b = em_scale_round(b * ((int64_t)1 << S), opa_scale, opa_shift + S, in_round);
+                            }
+                        }
+                        r = mode == EM_EW_ADD ? a + b : a - b;
+                        break;
+                    case EM_EW_MUL:
+                        r = a * b;
+                        break;
+                    case EM_EW_MIN:
+                        r = a < b ? a : b;
+                        break;
+                    case EM_EW_MAX:
+                        r = a > b ? a : b;
+                        break;
+                    case EM_EW_ABS:
+                        r = a < 0 ? -a : a;
+                        break;
+                    case EM_EW_LRELU:
+                        r = a;
+                        break;
+                    case EM_EW_CLZ:
+                        r = em_clz32(a);
+                        break;
+                    case EM_EW_SHL:
+                    {
+                        const int64_t sh = b < 0 ? 0 : (b > 32 ? 32 : b);
+                        r = (int64_t)(int32_t)(uint32_t)((uint64_t)a << sh);
+                        break;
+                    }
+                    default: /* SHR */
+                        r = em_shift_right_round(a, b, out.round_mode);
+                        break;
+                    }
+                    int64_t v;
+                    if (!scaled || (mode == EM_EW_LRELU && r >= 0))
+                    {
+                        v = r + out.ofm_zero_point;
+                    }
+                    else if (wide && mode != EM_EW_ABS && mode != EM_EW_LRELU)
+                    {
+                        v = em_scale_round(r, 1u, out.global.shift, out.round_mode) + out.ofm_zero_point;
                     }
                     else
                     {
-                        b = (int64_t)em_fmap_load(&ifm2, bh ? 0 : y, bw ? 0 : x, bcc ? 0 : ch) - ifm2.zero_point;
+                        v = em_scale_round(r, out.global.scale, out.global.shift, out.round_mode) + out.ofm_zero_point;
                     }
-                    if (reversed)
-                    {
-                        const int64_t t = a;
-                        a = b;
-                        b = t;
-                    }
+                    em_fmap_store_at(&ofm, po, i, em_activation_apply(ctx, &out, v));
                 }
-                int64_t r;
-                switch (mode)
-                {
-                case EM_EW_ADD:
-                case EM_EW_SUB:
-                    if (!wide)
-                    {
-                        if (scale_mode == 0)
-                        {
-                            a *= (int64_t)opa_scale;
-                            b *= (int64_t)opb_scale;
-                        }
-                        else if (scale_mode == 1)
-                        {
-                            a = em_scale_round(a * ((int64_t)1 << S), opa_scale, opa_shift + S, in_round);
-                            b *= (int64_t)1 << (S - 1);
-                        }
-                        else
-                        {
-                            a *= (int64_t)1 << (S - 1);
-                            b = em_scale_round(b * ((int64_t)1 << S), opa_scale, opa_shift + S, in_round);
-                        }
-                    }
-                    r = mode == EM_EW_ADD ? a + b : a - b;
-                    break;
-                case EM_EW_MUL:
-                    r = a * b;
-                    break;
-                case EM_EW_MIN:
-                    r = a < b ? a : b;
-                    break;
-                case EM_EW_MAX:
-                    r = a > b ? a : b;
-                    break;
-                case EM_EW_ABS:
-                    r = a < 0 ? -a : a;
-                    break;
-                case EM_EW_LRELU:
-                    r = a;
-                    break;
-                case EM_EW_CLZ:
-                    r = em_clz32(a);
-                    break;
-                case EM_EW_SHL:
-                {
-                    const int64_t s = b < 0 ? 0 : (b > 32 ? 32 : b);
-                    r = (int64_t)(int32_t)(uint32_t)((uint64_t)a << s);
-                    break;
-                }
-                default: /* SHR */
-                    r = em_shift_right_round(a, b, out.round_mode);
-                    break;
-                }
-                int64_t v;
-                if (!scaled || (mode == EM_EW_LRELU && r >= 0))
-                {
-                    v = r + out.ofm_zero_point;
-                }
-                else if (wide && mode != EM_EW_ABS && mode != EM_EW_LRELU)
-                {
-                    v = em_scale_round(r, 1u, out.global.shift, out.round_mode) + out.ofm_zero_point;
-                }
-                else
-                {
-                    v = em_scale_round(r, out.global.scale, out.global.shift, out.round_mode) + out.ofm_zero_point;
-                }
-                em_fmap_store(&ofm, y, x, ch, em_activation_apply(ctx, &out, v));
+                ch += run;
             }
         }
     }

@@ -144,6 +144,10 @@ int em_fmap_setup(em_ctx_t *ctx, em_fmap_t *fm, enum em_fmap_kind kind, int32_t 
         const int64_t base = (int64_t)em_reg1(ctx, r->base_reg + t);
         int64_t lo, hi;
         em_tile_extent(fm, rows[t], cols[t], depth, &lo, &hi);
+        if (lo < -0x7FFFFFFF || hi > 0x7FFFFFFF)
+        {
+            return em_fail(ctx, ETHOSU_MODEL_E_UNSUPPORTED, "feature map tile spans 2 GiB or more");
+        }
         uint8_t *p = em_region_span(ctx, region, base + lo, hi - lo + 1, r->oob_msg);
         if (p == NULL)
         {

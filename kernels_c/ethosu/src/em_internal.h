@@ -246,6 +246,7 @@ int em_fmap_setup(em_ctx_t *ctx, em_fmap_t *fm, enum em_fmap_kind kind, int32_t 
 
 static inline uint8_t *em_fmap_ptr(const em_fmap_t *fm, int32_t y, int32_t x, int32_t c)
 {
+    /* 32-bit offsets: em_fmap_setup checked that every tile spans less than 2 GiB. */
     int t = 0;
     if (x >= fm->tile_w0)
     {
@@ -262,16 +263,53 @@ static inline uint8_t *em_fmap_ptr(const em_fmap_t *fm, int32_t y, int32_t x, in
         y -= fm->tile_h0;
         t = 2;
     }
-    int64_t off = (int64_t)y * fm->stride_y;
+    int32_t off = y * fm->stride_y + x * fm->stride_x;
     if (fm->format == EM_FORMAT_NHWC)
     {
-        off += (int64_t)x * fm->stride_x + (int64_t)c * fm->elem_bytes;
+        off += c * fm->elem_bytes;
     }
     else
     {
-        off += (int64_t)x * fm->stride_x + (int64_t)(c >> 4) * fm->stride_c + (int64_t)(c & 15) * fm->elem_bytes;
+        off += (c >> 4) * fm->stride_c + (c & 15) * fm->elem_bytes;
     }
     return fm->tile[t] + off;
+}
+
+/* Channels from c on that are contiguous in memory (the rest of an NHWC pixel, or of a brick). */
+static inline int32_t em_fmap_run(const em_fmap_t *fm, int32_t c)
+{
+    return fm->format == EM_FORMAT_NHWC ? fm->depth - c : 16 - (c & 15);
+}
+
+/* Element i after p (p from em_fmap_ptr, i within em_fmap_run). */
+static inline int32_t em_fmap_load_at(const em_fmap_t *fm, const uint8_t *p, int32_t i)
+{
+    if (fm->elem_bytes == 1)
+    {
+        return fm->is_signed ? (int32_t)(int8_t)p[i] : (int32_t)p[i];
+    }
+    p += i * fm->elem_bytes;
+    if (fm->elem_bytes == 2)
+    {
+        const uint32_t v = (uint32_t)p[0] | ((uint32_t)p[1] << 8);
+        return fm->is_signed ? (int32_t)(int16_t)v : (int32_t)v;
+    }
+    return (int32_t)((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
+}
+
+static inline void em_fmap_store_at(const em_fmap_t *fm, uint8_t *p, int32_t i, int32_t v)
+{
+    p += i * fm->elem_bytes;
+    p[0] = (uint8_t)v;
+    if (fm->elem_bytes >= 2)
+    {
+        p[1] = (uint8_t)((uint32_t)v >> 8);
+    }
+    if (fm->elem_bytes == 4)
+    {
+        p[2] = (uint8_t)((uint32_t)v >> 16);
+        p[3] = (uint8_t)((uint32_t)v >> 24);
+    }
 }
 
 static inline int32_t em_fmap_load(const em_fmap_t *fm, int32_t y, int32_t x, int32_t c)
@@ -382,7 +420,10 @@ typedef struct
 {
     const uint8_t *buf;
     uint32_t size;   /* bytes */
-    uint32_t bitpos;
+    uint32_t bitpos;      /* bits consumed */
+    uint64_t cache;       /* bits read ahead, least significant first */
+    uint32_t cache_bits;  /* valid bits in cache */
+    uint32_t next_byte;   /* next byte of buf to load into the cache */
     int error;
     /* slice header */
     int in_slice;
@@ -411,6 +452,8 @@ typedef struct
 void em_mlw_init(em_mlw_t *d, const uint8_t *buf, uint32_t size);
 /* Next decoded weight: 1 and *value, 0 at the end of the stream, negative on a malformed stream. */
 int em_mlw_next(em_mlw_t *d, int32_t *value);
+/* Next n decoded weights: n, or fewer at the end of the stream, negative on a malformed stream. */
+int em_mlw_read(em_mlw_t *d, int16_t *out, int n);
 
 /* Weights of one kernel element for one OFM micro-block x IFM micro-block: the unit in which
  * the NPU's weight order delivers weights. w[o][i] is the weight of OFM channel ofm_c0 + o

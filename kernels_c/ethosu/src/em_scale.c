@@ -111,15 +111,54 @@ static int64_t em_rounding_divide_pot(int64_t x, int e)
     return (x >> e) + (rem > threshold ? 1 : 0);
 }
 
+/* The common case in 64-bit arithmetic: |acc| < 2^31, so |acc * scale| < 2^63. */
+static int64_t em_scale_round_fast(uint64_t p, int neg, int32_t shift, int round_mode)
+{
+    switch (round_mode)
+    {
+    case EM_ROUND_TRUNCATE:
+    {
+        const int64_t q = shift < 63 ? (int64_t)(p >> shift) : 0;
+        return neg ? -q : q;
+    }
+    case EM_ROUND_NATURAL:
+    {
+        if (shift == 0)
+        {
+            return neg ? -(int64_t)p : (int64_t)p;
+        }
+        if (shift > 62)
+        {
+            return 0;
+        }
+        const uint64_t half = 1ull << (shift - 1);
+        if (!neg)
+        {
+            return (int64_t)((p + half) >> shift);
+        }
+        return p <= half ? 0 : -(int64_t)((p - half + ((1ull << shift) - 1u)) >> shift);
+    }
+    default: /* TFL with shift >= 31 */
+    {
+        const int64_t high = neg ? -(int64_t)((p + (1ull << 30) - 1u) >> 31) : (int64_t)((p + (1ull << 30)) >> 31);
+        return em_rounding_divide_pot(high, shift - 31);
+    }
+    }
+}
+
 int64_t em_scale_round(int64_t acc, uint32_t scale, int32_t shift, int round_mode)
 {
     const int neg = acc < 0;
     const uint64_t mag = neg ? (uint64_t)0 - (uint64_t)acc : (uint64_t)acc;
-    em_u128_t p = em_mul_u64_u32(mag, scale);
     if (shift < 0)
     {
         shift = 0;
     }
+    if (mag < (1ull << 31) && (round_mode != EM_ROUND_TFL || shift >= 31))
+    {
+        return em_scale_round_fast(mag * scale, neg, shift, round_mode);
+    }
+    em_u128_t p = em_mul_u64_u32(mag, scale);
     switch (round_mode)
     {
     case EM_ROUND_TRUNCATE:

@@ -43,38 +43,39 @@ void em_mlw_init(em_mlw_t *d, const uint8_t *buf, uint32_t size)
     d->first = 1;
 }
 
-static int em_mlw_bits(em_mlw_t *d, int n, uint32_t *out)
+static inline int em_mlw_bits(em_mlw_t *d, int n, uint32_t *out)
 {
     if (n == 0)
     {
         *out = 0;
         return 0;
     }
-    if ((uint64_t)d->bitpos + (uint64_t)n > (uint64_t)d->size * 8u)
+    while (d->cache_bits < (uint32_t)n)
     {
-        d->error = 1;
-        return -1;
-    }
-    uint32_t v = 0;
-    int got = 0;
-    uint32_t pos = d->bitpos;
-    while (got < n)
-    {
-        const uint32_t byte = d->buf[pos >> 3];
-        const int bit = (int)(pos & 7u);
-        int take = 8 - bit;
-        if (take > n - got)
+        if (d->next_byte >= d->size)
         {
-            take = n - got;
+            d->error = 1;
+            return -1;
         }
-        const uint32_t chunk = (byte >> bit) & ((1u << take) - 1u);
-        v |= chunk << got;
-        got += take;
-        pos += (uint32_t)take;
+        d->cache |= (uint64_t)d->buf[d->next_byte++] << d->cache_bits;
+        d->cache_bits += 8u;
     }
-    d->bitpos = pos;
-    *out = v;
+    *out = (uint32_t)(d->cache & ((1ull << n) - 1u));
+    d->cache >>= n;
+    d->cache_bits -= (uint32_t)n;
+    d->bitpos += (uint32_t)n;
     return 0;
+}
+
+/* Skip to the next byte boundary. */
+static void em_mlw_align(em_mlw_t *d)
+{
+    const uint32_t skip = (8u - (d->bitpos & 7u)) & 7u;
+    uint32_t dummy;
+    if (skip != 0u)
+    {
+        (void)em_mlw_bits(d, (int)skip, &dummy);
+    }
 }
 
 #define EM_BITS(d, n, var)                  \
@@ -97,7 +98,7 @@ static int em_mlw_slice(em_mlw_t *d)
     EM_BITS(d, 3, zdiv);
     while (zdiv == EM_ZDIV_EOS)
     {
-        d->bitpos = (d->bitpos + 7u) & ~7u;
+        em_mlw_align(d);
         d->first = 1;
         if (d->bitpos >= d->size * 8u)
         {
@@ -199,7 +200,7 @@ static int em_mlw_push_w(em_mlw_t *d, uint32_t index)
         return -1;
     }
     const int32_t mag = val >> 1;
-    d->wq[(d->wq_head + d->wq_count) % EM_MLW_QUEUE] = (int16_t)((val & 1) ? -mag : mag);
+    d->wq[(d->wq_head + d->wq_count) & (EM_MLW_QUEUE - 1)] = (int16_t)((val & 1) ? -mag : mag);
     d->wq_count++;
     return 0;
 }
@@ -210,7 +211,7 @@ static int em_mlw_push_z(em_mlw_t *d, uint32_t run)
     {
         return -1;
     }
-    d->zq[(d->zq_head + d->zq_count) % EM_MLW_QUEUE] = run;
+    d->zq[(d->zq_head + d->zq_count) & (EM_MLW_QUEUE - 1)] = run;
     d->zq_count++;
     return 0;
 }
@@ -254,11 +255,7 @@ static int em_mlw_chunk(em_mlw_t *d)
     }
     if (w_enable)
     {
-        int ones = 0;
-        for (int i = 0; i < d->max_symbols; i++)
-        {
-            ones += (int)((w_unary0 >> i) & 1u);
-        }
+        const int ones = __builtin_popcount(w_unary0 & ((1u << d->max_symbols) - 1u));
         EM_BITS(d, ones, w_unary1);
         int32_t cnt = d->w_carry;
         for (int i = 0; i < d->max_symbols; i++)
@@ -381,7 +378,7 @@ int em_mlw_next(em_mlw_t *d, int32_t *value)
                 return -1;
             }
             d->zeros_pending = (int32_t)d->zq[d->zq_head];
-            d->zq_head = (d->zq_head + 1) % EM_MLW_QUEUE;
+            d->zq_head = (d->zq_head + 1) & (EM_MLW_QUEUE - 1);
             d->zq_count--;
             d->need_initial_zeros = 0;
             continue;
@@ -406,7 +403,7 @@ int em_mlw_next(em_mlw_t *d, int32_t *value)
             return -1;
         }
         const int32_t w = d->wq[d->wq_head];
-        d->wq_head = (d->wq_head + 1) % EM_MLW_QUEUE;
+        d->wq_head = (d->wq_head + 1) & (EM_MLW_QUEUE - 1);
         d->wq_count--;
         d->w_emitted++;
         if (d->use_zero_run)
@@ -417,12 +414,58 @@ int em_mlw_next(em_mlw_t *d, int32_t *value)
                 return -1;
             }
             d->zeros_pending = (int32_t)d->zq[d->zq_head];
-            d->zq_head = (d->zq_head + 1) % EM_MLW_QUEUE;
+            d->zq_head = (d->zq_head + 1) & (EM_MLW_QUEUE - 1);
             d->zq_count--;
         }
         *value = w;
         return 1;
     }
+}
+
+int em_mlw_read(em_mlw_t *d, int16_t *out, int n)
+{
+    int got = 0;
+    while (got < n)
+    {
+        if (d->zeros_pending > 0)
+        {
+            int32_t k = d->zeros_pending < n - got ? d->zeros_pending : n - got;
+            d->zeros_pending -= k;
+            while (k-- > 0)
+            {
+                out[got++] = 0;
+            }
+            continue;
+        }
+        /* Fast path: a decoded weight is queued and its zero run too (or none is needed). */
+        if (d->in_slice && !d->need_initial_zeros && d->w_emitted < d->nvalues && d->wq_count > 0 &&
+            (!d->use_zero_run || d->zq_count > 0))
+        {
+            out[got++] = d->wq[d->wq_head];
+            d->wq_head = (d->wq_head + 1) & (EM_MLW_QUEUE - 1);
+            d->wq_count--;
+            d->w_emitted++;
+            if (d->use_zero_run)
+            {
+                d->zeros_pending = (int32_t)d->zq[d->zq_head];
+                d->zq_head = (d->zq_head + 1) & (EM_MLW_QUEUE - 1);
+                d->zq_count--;
+            }
+            continue;
+        }
+        int32_t v;
+        const int rc = em_mlw_next(d, &v);
+        if (rc < 0)
+        {
+            return rc;
+        }
+        if (rc == 0)
+        {
+            break;
+        }
+        out[got++] = (int16_t)v;
+    }
+    return got;
 }
 
 /* ------------------------------------------------------------------ weight order */
@@ -520,26 +563,31 @@ int em_weights_block(em_ctx_t *ctx, em_mlw_t *dec, const em_worder_t *o, int32_t
                             const int32_t ky = e / sub_w;
                             for (int32_t iui = 0; iui < inner; iui += o->ifm_ublock)
                             {
-                                int nonzero = 0;
-                                for (int32_t oz = 0; oz < o->ofm_ublock; oz++)
+                                /* The ofm_ublock x iub_depth weights of this tile, [oz][iz] order. */
+                                int16_t raw[EM_UBLOCK_MAX * EM_UBLOCK_MAX];
+                                const int count = (int)(o->ofm_ublock * iub_depth);
+                                const int rc = em_mlw_read(dec, raw, count);
+                                if (rc != count)
                                 {
-                                    for (int32_t iz = 0; iz < iub_depth; iz++)
-                                    {
-                                        int32_t value;
-                                        const int rc = em_mlw_next(dec, &value);
-                                        if (rc <= 0)
-                                        {
-                                            return em_fail(ctx, ETHOSU_MODEL_E_WEIGHTS,
-                                                           rc < 0 ? "malformed compressed weight stream"
-                                                                  : "weight stream shorter than the operation needs");
-                                        }
-                                        tile.w[oz][iz] = (int16_t)value;
-                                        nonzero |= value;
-                                    }
+                                    return em_fail(ctx, ETHOSU_MODEL_E_WEIGHTS,
+                                                   rc < 0 ? "malformed compressed weight stream"
+                                                          : "weight stream shorter than the operation needs");
+                                }
+                                int nonzero = 0;
+                                for (int i = 0; i < count; i++)
+                                {
+                                    nonzero |= raw[i];
                                 }
                                 if (!nonzero || ky >= sub_h)
                                 {
                                     continue; /* all zero, or kernel-element padding */
+                                }
+                                for (int32_t oz = 0; oz < o->ofm_ublock; oz++)
+                                {
+                                    for (int32_t iz = 0; iz < iub_depth; iz++)
+                                    {
+                                        tile.w[oz][iz] = raw[oz * iub_depth + iz];
+                                    }
                                 }
                                 tile.ky = sky + ky;
                                 tile.kx = skx + kx;
