@@ -265,14 +265,12 @@ def _check_shifts(shifts, what: str, lo: int = -31, hi: int = 30) -> str | None:
 def _check_window(in_hw, out_hw, window, strides, padding, what: str) -> str | None:
     """Every output window must overlap the input (CMSIS-NN gives padding before only; a
     window entirely in padding has nothing to pool)."""
-    top, left = padding[0], padding[1]
-    for d, (size, out, k, s, before) in enumerate(zip(in_hw, out_hw, window, strides,
-                                                      (top, left))):
+    for size, out, k, s, before in zip(in_hw, out_hw, window, strides, padding[:2]):
+        if s < 1:
+            return f"{what} stride {s}"
         if before >= k or (out - 1) * s - before >= size:
             return f"{what} window {window[0]}x{window[1]} with padding {tuple(padding)} " \
                    "has outputs without input"
-        if s < 1:
-            return f"{what} stride {s}"
     return None
 
 
