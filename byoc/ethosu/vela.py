@@ -43,6 +43,7 @@ import contextlib
 import io
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -65,6 +66,9 @@ REGION_SCRATCH = 1
 REGION_SCRATCH_FAST = 2
 
 _CUSTOM_CODE = b"ethos-u"
+# Vela's core is not re-entrant and the warnings are captured through file descriptors 1/2:
+# one compilation at a time per process.
+_LOCK = threading.Lock()
 _VELA_INI = "Arm/vela.ini"
 _TFL_TO_NP = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 6: "bool",
               7: "int16", 9: "int8"}
@@ -347,10 +351,16 @@ def compile_vela(
                  f"[vela]\nsystem_config_name={arch.system_config}\n"
                  f"memory_mode_name={arch.memory_mode}\n" + ini_text)
     options = vela_mod.get_compiler_config(
-        False, False, False, False, optimise, arch.arena_cache_size, False, False, False, False,
-        False, False, True, "tflite", False, False, False, False, False, "COP1", False, 16,
-        "HillClimb", 10.0, "")
-    with _captured_fds() as printed:
+        enable_debug_db=False, verbose_all=False, verbose_high_level_command_stream=False,
+        verbose_register_command_stream=False, optimize=optimise,
+        arena_cache_size=arch.arena_cache_size, verbose_schedule=False, verbose_allocation=False,
+        verbose_graph=False, verbose_quantization=False, verbose_packing=False,
+        verbose_performance=False, show_cpu_operations=True, output_format="tflite",
+        disable_chaining=False, disable_fwd=False, disable_cascading=False,
+        disable_buffering=False, disable_ifm_reuse=False, cop_format="COP1",
+        separate_io_regions=False, cpu_tensor_alignment=16, tensor_allocator="HillClimb",
+        softmax_int16_neg_exp_range=10.0, ignore_ops="")
+    with _LOCK, _captured_fds() as printed:
         try:
             compiled = regor.compile("EthosU55", model, "TFLITE", sysconfig, options=options,
                                      verbose=False)
