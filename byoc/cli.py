@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 
+from . import progress
 from .errors import ByocError
 
 
@@ -58,6 +59,8 @@ def _add_corstone_args(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="byoc", description="Compile int8 TFLite models to standalone C for Arm Cortex-M.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress lines on stderr (default: when stderr is a terminal)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("compile", help="compile a .tflite model to a C package")
@@ -258,6 +261,7 @@ def _cmd_run(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    progress.enable(sys.stderr.isatty() if args.progress is None else args.progress)
     handler = {"compile": _cmd_compile, "info": _cmd_info, "validate": _cmd_validate,
                "run": _cmd_run}[args.command]
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import tvm
 
-from . import __version__
+from . import __version__, progress
 from .aot import AOTProgram, IOTensor, assemble
 from .errors import ByocError
 from .frontend import from_tflite
@@ -204,6 +204,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         source_name, digest, operators = "Relax IRModule", None, []
     else:
         tfl = model if isinstance(model, TFLiteModel) else load_model(model)
+        progress.note("importing the model with TVM's TFLite frontend")
         mod = from_tflite(tfl, legalize=False)
         inputs, outputs = _io_from_tflite(tfl)
         source_name = tfl.path.name if tfl.path else "model.tflite"
@@ -212,8 +213,10 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
                      for op in tfl.operators]
 
     # A Relax input was imported by the user, legalized unless cmsis-nn is to see its chains.
+    progress.note(f"partitioning for {target}")
     parts = partition_and_legalize(mod, targets, cpu, prefix,
                                    legalize=tfl is not None or "cmsis-nn" in targets)
+    progress.note("lowering the generic operators to TIR and C")
     lowered = lower_generic(parts.mod)
     functions = emit_generic_functions(lowered, prefix)
     labels = {}
@@ -250,6 +253,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         "versions": _versions(),
         "compile_seconds": round(time.monotonic() - start, 3),
     }
+    progress.note("writing the package")
     files = render(PackageSources(program, metadata, source_model=source_name, **extra),
                    __version__)
     dest = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="byoc_"))

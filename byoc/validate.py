@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import compiler, firmware, host, reference
+from . import compiler, firmware, host, progress, reference
 from .errors import ByocError
 from .tflite.reader import TFLiteModel, load_model
 
@@ -153,10 +153,12 @@ def validate(
     samples = random_inputs(tfl, inputs, seed)
     program = compiled.program
     activation_bytes = sum(t.nbytes for t in tfl.tensors if not t.is_constant)
+    progress.note(f"running TFLM on {inputs} input(s)")
     want = reference.run_tflm(tfl.data, samples, activation_bytes, len(tfl.outputs))
     details: list[str] = []
     run = None
     if on_corstone:
+        progress.note(f"building the firmware and running it on Corstone-300 ({backend})")
         run = firmware.run_on_corstone(compiled, samples, want, backend=backend, profile=profile,
                                        work_dir=work / "firmware", timeout_s=timeout_s,
                                        tolerance=tolerance, arena_region=arena_region,
@@ -170,6 +172,7 @@ def validate(
                            f"sample(s), first on sample {s}")
         details += [f"warning: {w}" for w in run.warnings]
     else:
+        progress.note("building and running on the host")
         exe = host.build_host(compiled.output_dir, compiled.prefix, program.inputs,
                               program.outputs, work / "build", sanitize=sanitize,
                               opt="-O1" if sanitize else "-O2")
