@@ -159,6 +159,93 @@ def test_random_sweep_full(tools, kind, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------
+# Hand-made streams (Vela's register-level API): feature-map features Regor does not emit
+# ---------------------------------------------------------------------------------------
+
+def _tile_of(y, x, h0, h1, w0):
+    if x < w0:
+        return (0, y, x) if y < h0 else (2, y - h0, x)
+    return (1, y, x - w0) if y < h1 else (3, y - h1, x - w0)
+
+
+def _fm_offset(layout, strides, base, y, x, c):
+    sy, sx, sc = strides
+    if layout == "NHWC":
+        return base + y * sy + x * sx + c
+    return base + y * sy + x * sx + (c // 16) * sc + c % 16
+
+
+@pytest.mark.parametrize("ifm_layout,ofm_layout,upscale", [
+    ("NHWC", "NHWC", "NONE"), ("NHCWB16", "NHWC", "NONE"), ("NHWC", "NHCWB16", "NONE"),
+    ("NHCWB16", "NHCWB16", "NONE"), ("NHWC", "NHWC", "NEAREST"), ("NHWC", "NHCWB16", "ZEROS")])
+def test_four_tiles_layouts_upscale(tools, tmp_path, ifm_layout, ofm_layout, upscale):
+    """MAX pool 3x3 (padded) reading an IFM split into four tiles and writing an OFM split
+    differently, in NHWC/NHCWB16, optionally with 2x IFM upscaling (nearest / zero insertion)."""
+    from ethosu.vela import api
+
+    rng = np.random.default_rng(3)
+    H, W, C = 5, 6, 21
+    x = rng.integers(-128, 128, (H, W, C)).astype(np.int8)
+    up = 1 if upscale == "NONE" else 2
+    OH, OW = H * up, W * up
+    scratch = np.zeros(1 << 19, np.int8)
+
+    def fmap(shape, tiles, bases, layout):
+        f = api.NpuFeatureMap()
+        f.data_type, f.region = api.NpuDataType.INT8, 1
+        f.shape = api.NpuShape3D(*shape)
+        f.tiles = api.NpuTileBox(height_0=tiles[0], height_1=tiles[1], width_0=tiles[2], addresses=bases)
+        f.quantization = api.NpuQuantization(scale_f32=0.1, zero_point=0)
+        f.layout = getattr(api.NpuLayout, layout)
+        strides = (64 * 32, 32, 1) if layout == "NHWC" else (64 * 64, 16, 16 * 16)  # (y, x, c)
+        f.strides = api.NpuShape3D(height=strides[0], width=strides[1], depth=strides[2])
+        return f, strides
+
+    itiles, ibases = (3, 2, 4), [k << 16 for k in range(4)]
+    otiles, obases = (OH - 2, 1, 2), [k << 16 for k in range(4, 8)]
+    op = api.NpuPoolingOperation(api.NpuPoolingOp.MAX)
+    op.ifm, istr = fmap((H, W, C), itiles, ibases, ifm_layout)
+    op.ofm, ostr = fmap((OH, OW, C), otiles, obases, ofm_layout)
+    op.kernel = api.NpuKernel(3, 3, 1, 1)
+    op.padding = api.NpuPadding(top=1, left=1, bottom=1, right=1)
+    op.ifm_upscale = getattr(api.NpuResamplingMode, "NONE" if upscale == "NONE" else
+                             ("NEAREST" if upscale == "NEAREST" else "TRANSPOSE"))
+    op.block_config = api.NpuShape3D(height=2, width=2, depth=16)
+    for yy in range(H):
+        for xx in range(W):
+            t, ly, lx = _tile_of(yy, xx, *itiles)
+            for c in range(C):
+                scratch[_fm_offset(ifm_layout, istr, ibases[t], ly, lx, c)] = x[yy, xx, c]
+    accel = api.NpuAccelerator.Ethos_U55_128
+    payload = api.npu_create_driver_payload(api.npu_generate_register_command_stream([op], accel), accel)
+    (tmp_path / "p.bin").write_bytes(payload)
+    (tmp_path / "ro.bin").write_bytes(bytes(16))
+    (tmp_path / "s.bin").write_bytes(scratch.tobytes())
+    proc = subprocess.run([str(tools.runner), str(tmp_path / "p.bin"), str(tmp_path / "ro.bin"), str(scratch.size),
+                           "--in", "0", str(tmp_path / "s.bin"), "--out", "0", str(scratch.size),
+                           str(tmp_path / "o.bin")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = np.fromfile(tmp_path / "o.bin", np.int8)
+    # Reference: the upscaled plane (nearest: repeat; zero insertion: zero point between values).
+    plane = x.astype(int)
+    if upscale == "NEAREST":
+        plane = plane.repeat(2, axis=0).repeat(2, axis=1)
+    elif upscale == "ZEROS":
+        z = np.zeros((OH, OW, C), int)
+        z[::2, ::2] = plane
+        plane = z
+    padded = np.pad(plane, ((1, 1), (1, 1), (0, 0)), constant_values=-1000)
+    ref = np.max([padded[dy:dy + OH, dx:dx + OW] for dy in range(3) for dx in range(3)], axis=0)
+    got = np.zeros_like(ref)
+    for yy in range(OH):
+        for xx in range(OW):
+            t, ly, lx = _tile_of(yy, xx, *otiles)
+            for c in range(C):
+                got[yy, xx, c] = out[_fm_offset(ofm_layout, ostr, obases[t], ly, lx, c)]
+    np.testing.assert_array_equal(got, ref)
+
+
+# ---------------------------------------------------------------------------------------
 # Output-stage rounding, driver API
 # ---------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@
  *   REDUCE_SUM  sum of (IFM - zero point) over the window and over all IFM channels (Vela uses
  *               it with a 1x1 kernel to sum across channels into a one-channel OFM)
  * then the output stage (scale, zero point, activation). The OFM scale is OFM_SCALE (global
- * scale mode) or the scale stream (per-channel mode, with a bias) when one is given.
+ * scale mode), the scale stream (per-channel mode, with a bias) when one is given, else none.
  */
 #include "em_internal.h"
 
@@ -74,6 +74,12 @@ int em_op_pool(em_ctx_t *ctx, int mode)
     if (rc < 0)
     {
         return rc;
+    }
+    if (((prec >> 8) & 1u) == 0u && !have_scales)
+    {
+        /* Per-channel mode without a scale stream: the pooled value is not rescaled. */
+        out.global.scale = 1u;
+        out.global.shift = 0;
     }
     const int padded = (k.pad_top | k.pad_left | k.pad_bottom | k.pad_right) != 0;
     for (int32_t oy = 0; oy < ofm_h; oy++)
