@@ -69,6 +69,8 @@ struct ethosu_driver
     uint32_t model_error_pos; /* byte offset in the payload of the failing command */
     const char *model_error_msg;
     uint64_t model_ops;       /* NPU operations executed by the last invoke */
+    int32_t model_async_rc;   /* result of the last ethosu_invoke_async, for ethosu_wait */
+    bool model_async_pending;
     struct ethosu_model_shram shram;
 };
 
@@ -159,6 +161,20 @@ int ethosu_invoke_v3(struct ethosu_driver *drv,
                      const size_t *base_addr_size,
                      const int num_base_addr,
                      void *user_arg);
+
+/*
+ * Asynchronous variant: the model runs the inference to completion inside this call (returns 0,
+ * or the negative error); ethosu_wait then returns that inference's result (0 or negative; -1
+ * when no inference is pending).
+ */
+int ethosu_invoke_async(struct ethosu_driver *drv,
+                        const void *custom_data_ptr,
+                        const int custom_data_size,
+                        uint64_t *const base_addr,
+                        const size_t *base_addr_size,
+                        const int num_base_addr,
+                        void *user_arg);
+int ethosu_wait(struct ethosu_driver *drv, bool block);
 
 #define ethosu_invoke(drv, custom_data_ptr, custom_data_size, base_addr, base_addr_size, num_base_addr) \
     ethosu_invoke_v3(drv, custom_data_ptr, custom_data_size, base_addr, base_addr_size, num_base_addr, 0)

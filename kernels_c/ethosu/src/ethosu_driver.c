@@ -372,3 +372,33 @@ int ethosu_invoke_v3(struct ethosu_driver *drv,
     }
     return rc < 0 ? rc : 0;
 }
+
+int ethosu_invoke_async(struct ethosu_driver *drv,
+                        const void *custom_data_ptr,
+                        const int custom_data_size,
+                        uint64_t *const base_addr,
+                        const size_t *base_addr_size,
+                        const int num_base_addr,
+                        void *user_arg)
+{
+    if (drv == NULL)
+    {
+        return ETHOSU_MODEL_E_ARGUMENT;
+    }
+    const int rc = ethosu_invoke_v3(drv, custom_data_ptr, custom_data_size, base_addr, base_addr_size, num_base_addr,
+                                    user_arg);
+    drv->model_async_rc = rc;
+    drv->model_async_pending = true;
+    return rc < 0 ? rc : 0;
+}
+
+int ethosu_wait(struct ethosu_driver *drv, bool block)
+{
+    (void)block; /* the inference already ran to completion in ethosu_invoke_async */
+    if (drv == NULL || !drv->model_async_pending)
+    {
+        return -1;
+    }
+    drv->model_async_pending = false;
+    return drv->model_async_rc;
+}

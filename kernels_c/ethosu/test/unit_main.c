@@ -91,6 +91,9 @@ static int api_checks(void)
     CHECK(g_begin == 1 && g_end == 1 && g_flush == 1 && g_invalidate == 1);
     CHECK(ethosu_invoke(&g_a, payload, (int)sizeof(payload), base, size, 1) == 0);
     CHECK(ethosu_model_last_error(&g_a) == 0);
+    CHECK(ethosu_wait(&g_a, true) < 0); /* nothing pending */
+    CHECK(ethosu_invoke_async(&g_a, payload, (int)sizeof(payload), base, size, 1, NULL) == 0);
+    CHECK(ethosu_wait(&g_a, true) == 0);
 
     /* Argument errors: negative, with a message. */
     CHECK(ethosu_invoke_v3(NULL, payload, (int)sizeof(payload), base, size, 1, NULL) < 0);
