@@ -56,6 +56,7 @@ class Storage:
     nbytes: int
     index: int = -1
     const_value: np.ndarray | None = None
+    qualifier: str = "BYOC_CONST"      # the C macro declaring a constant (section, alignment)
 
 
 @dataclass
@@ -216,23 +217,58 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
             copies.append(Copy(out_st, root))
             touch(root, len(calls))
 
-    buffers = []
     for name, buf in arena_tensors.items():
         buf.last = max(uses.get(name, buf.first), buf.first)
-        buffers.append(buf)
+    aliases = _merge_in_place(calls, arena_tensors)
+    buffers = list(arena_tensors.values())
     buffers += [c.scratch for c in calls if c.scratch is not None]
     plan = plan_arena(buffers)
+    plan.aliases = aliases
     seen, funcs = set(), []
     constants = list(consts.values())
     for c in calls:
         if c.func.name not in seen:
             seen.add(c.func.name)
             funcs.append(c.func)
-            for name, arr in c.func.constants:
+            for name, arr, *qualifier in c.func.constants:
                 arr = np.ascontiguousarray(arr.reshape(-1) if arr.ndim else arr.reshape(1))
                 constants.append(Storage("const", name, str(arr.dtype), arr.nbytes,
-                                         const_value=arr))
+                                         const_value=arr,
+                                         qualifier=qualifier[0] if qualifier else "BYOC_CONST"))
     return AOTProgram(prefix, inputs, outputs, calls, copies, constants, plan, funcs)
+
+
+def _merge_in_place(calls: list[OpCall], arena_tensors: dict[str, Buffer]) -> dict[str, str]:
+    """Let elementwise operators write over an input that dies at that call.
+
+    For each call whose function allows it (``CFunction.inplace``), an arena output takes
+    the bytes of a same-sized arena input whose last use is this call: the two buffers
+    become one whose lifetime covers both. Returns {merged output name: buffer it uses};
+    the merged outputs are removed from ``arena_tensors``."""
+    aliases: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while name in aliases:
+            name = aliases[name]
+        return name
+
+    for call in calls:
+        for out_i, cands in call.func.inplace.items():
+            out_st = call.args[out_i]
+            if out_st.kind != "arena" or out_st.name not in arena_tensors:
+                continue
+            for in_i in cands:
+                in_st = call.args[in_i]
+                if in_st.kind != "arena":
+                    continue
+                host = arena_tensors.get(root(in_st.name))
+                if host is None or host.last != call.index or host.size != out_st.nbytes:
+                    continue
+                out_buf = arena_tensors.pop(out_st.name)
+                host.last = out_buf.last
+                aliases[out_st.name] = host.name
+                break
+    return {name: root(name) for name in aliases}
 
 
 # ---------------------------------------------------------------------------------------
@@ -308,7 +344,7 @@ def emit_constants_source(program: AOTProgram) -> str:
             if arr.dtype == np.int64:
                 vals = [f"INT64_C({v})" for v in vals]
         body = ",\n".join("  " + ", ".join(vals[i:i + 16]) for i in range(0, len(vals), 16))
-        out.append(f"BYOC_CONST {ty} {st.name}[{arr.size}] = {{\n{body}\n}};\n")
+        out.append(f"{st.qualifier} {ty} {st.name}[{arr.size}] = {{\n{body}\n}};\n")
     return "\n".join(out)
 
 

@@ -47,5 +47,30 @@ def emit_generic_functions(mod: tvm.IRModule, prefix: str,
     out = {}
     for name, func in sorted(primfuncs(mod).items()):
         n_out = (num_outputs or {}).get(name, 1)
-        out[name] = emit_c_function(f"{prefix}_{name}", func, n_out)
+        out[name] = emit_c_function(f"{prefix}_{name}", func, n_out,
+                                    inplace=inplace_candidates(func, n_out))
     return out
+
+
+# byoc.qnn kernels that compute out[i] from in[i] (and broadcast operands) only.
+_ELEMENTWISE_KINDS = {"add", "mul", "requantize"}
+_K_ELEMWISE = 0  # TVM's OpPatternKind for pure elementwise functions
+
+
+def inplace_candidates(func: tirx.PrimFunc, num_outputs: int = 1) -> dict[int, list[int]]:
+    """For an elementwise PrimFunc with one output: the inputs of the output's shape and
+    dtype, whose memory the output may reuse (each element is read before it is written)."""
+    attrs = func.attrs or {}
+    elementwise = (str(attrs.get("byoc.kind", "")) in _ELEMENTWISE_KINDS
+                   or int(attrs.get("op_pattern", -1)) == _K_ELEMWISE)
+    if not elementwise or num_outputs != 1:
+        return {}
+
+    def signature(p):
+        return tuple(int(d) for d in p.ty.shape), str(p.ty.dtype)
+
+    params = list(func.params)
+    out_index = len(params) - 1
+    out_sig = signature(params[out_index])
+    cands = [i for i, p in enumerate(params[:out_index]) if signature(p) == out_sig]
+    return {out_index: cands} if cands else {}

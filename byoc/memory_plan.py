@@ -46,8 +46,11 @@ class ArenaPlan:
     buffers: list[Buffer] = field(default_factory=list)
     size: int = 0             # bytes, a multiple of ALIGNMENT
     lower_bound: int = 0      # bytes: peak of simultaneously live (aligned) buffers
+    # Tensors computed in place: {tensor name: name of the buffer whose bytes it reuses}.
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def offset_of(self, name: str) -> int:
+        name = self.aliases.get(name, name)
         for b in self.buffers:
             if b.name == name:
                 return b.offset
@@ -62,6 +65,7 @@ class ArenaPlan:
                  "first_step": b.first, "last_step": b.last}
                 for b in sorted(self.buffers, key=lambda b: (b.offset, b.first))
             ],
+            "in_place": dict(sorted(self.aliases.items())),
         }
 
 

@@ -53,3 +53,25 @@ def test_scratch_lives_only_during_its_call():
     check_plan(plan.buffers, plan.size)
     # t2 can reuse the scratch bytes of call 1
     assert plan.size == 64 + 4096
+
+
+def test_elementwise_add_runs_in_place_and_stays_exact(tmp_path):
+    """x -> conv -> y; add(y, z) where y dies at the add: the add writes over y's bytes."""
+    import byoc
+    from byoc.tflite.builder import LayerBuilder
+
+    lb = LayerBuilder(seed=9)
+    x = lb.input((1, 8, 8, 4))
+    y = lb.conv2d(x, 8, 3, activation="RELU")
+    z = lb.conv2d(x, 8, 1)
+    s = lb.add(y, z, activation="RELU")
+    lb.output(lb.max_pool2d(s, 2, 2))
+    path = tmp_path / "res.tflite"
+    path.write_bytes(lb.build())
+    res = byoc.validate(path, backend="host", inputs=3, work_dir=tmp_path / "w", sanitize=True)
+    assert res.status == "pass", res
+    import json
+    meta = json.loads((tmp_path / "w" / "package" / "metadata.json").read_text())
+    assert meta["memory"]["in_place"], meta["memory"]
+    # conv outputs (256 B each) + the add's output sharing one of them + the pool output
+    assert res.arena_bytes == res.arena_lower_bound_bytes

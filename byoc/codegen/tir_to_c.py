@@ -90,6 +90,10 @@ class CFunction:
     uses_math: bool = False
     helpers: set[str] = field(default_factory=set)
     constants: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    # In-place: output parameter index -> input parameter indices whose memory the output
+    # may take over (the function reads each element of that input before writing the
+    # same element of the output, and both have the same shape and type).
+    inplace: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def prototype(self) -> str:
@@ -383,12 +387,15 @@ HELPER_SOURCE = {
 }
 
 
-def emit_c_function(name: str, func: tirx.PrimFunc, num_outputs: int = 1) -> CFunction:
+def emit_c_function(name: str, func: tirx.PrimFunc, num_outputs: int = 1,
+                    inplace: dict[int, list[int]] | None = None) -> CFunction:
     """Lower ``func`` and print it as ``int32_t name(const T* in..., T* out..., [uint8_t* scratch])``.
 
     The last ``num_outputs`` parameters are outputs (destination-passing style, as
     ``call_tir`` uses); the others are read-only inputs and are declared ``const``.
     """
+    inplace = inplace or {}
+    may_alias = {i for out, ins in inplace.items() for i in [out, *ins]}
     lowered = lower_primfunc(func)
     printer = _Printer(name)
     params: list[CParam] = []
@@ -405,7 +412,9 @@ def emit_c_function(name: str, func: tirx.PrimFunc, num_outputs: int = 1) -> CFu
         pname = printer.name_of(p)
         printer.ptr_types[printer.key_of(p)] = dt
         qual = "" if is_out else "const "
-        decls.append(f"{qual}{c_type(dt)}* restrict {pname}")
+        # Parameters that may share memory (in-place) must not be declared restrict.
+        restrict = "" if i in may_alias else "restrict "
+        decls.append(f"{qual}{c_type(dt)}* {restrict}{pname}")
         params.append(CParam(pname, dt, count * np.dtype(dt).itemsize, is_out))
     printer.stmt(lowered.body)
     if printer.scratch_bytes:
@@ -414,4 +423,4 @@ def emit_c_function(name: str, func: tirx.PrimFunc, num_outputs: int = 1) -> CFu
     signature = f"int32_t {name}({', '.join(decls) if decls else 'void'})"
     source = f"{signature} {{\n{body}\n  return 0;\n}}\n"
     return CFunction(name, source, params, printer.scratch_bytes, printer.uses_math,
-                     printer.helpers)
+                     printer.helpers, inplace=dict(inplace))
