@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -21,9 +19,9 @@ import pytest
 from byoc import compiler
 from byoc.errors import ByocError
 from byoc.zoo import MLPERF_TINY, fc_autoencoder
+from toolchain import require_tools
 
 REPO = Path(__file__).resolve().parents[1]
-TOOLS = ("arm-none-eabi-gcc", "cmake", "ninja", "qemu-system-arm")
 #: what ``byoc validate --json`` prints, plus the benchmark's own keys
 VALIDATE_KEYS = {"status", "mismatches", "max_abs_diff", "target", "backend", "cpu", "samples",
                  "seed", "tolerance", "reference", "arena_bytes", "arena_lower_bound_bytes",
@@ -46,12 +44,7 @@ bench = load_script()
 
 @pytest.fixture()
 def toolchain():
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        message = f"missing {', '.join(missing)}: run `make setup`"
-        if os.environ.get("CI") or os.environ.get("BYOC_REQUIRE_TOOLCHAIN") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tools()
 
 
 def test_defaults_cover_every_network_and_target():

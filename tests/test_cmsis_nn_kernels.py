@@ -39,23 +39,18 @@ sys.path.insert(0, str(REPO / "kernels_c" / "test"))
 import cmsis_nn_testlib as tl  # noqa: E402
 
 from byoc import cmsisnn_params as cp  # noqa: E402
+from toolchain import require_tools
 
 FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
 slow = [pytest.mark.slow,
         pytest.mark.skipif(not FULL_SWEEP, reason="exhaustive sweep: set BYOC_FULL_SWEEP=1")]
-CROSS_TOOLS = ("arm-none-eabi-gcc", "cmake", "ninja", "qemu-system-arm")
 OPS = [tl.OP_CONV, tl.OP_DW, tl.OP_FC, tl.OP_AVGPOOL, tl.OP_MAXPOOL, tl.OP_SOFTMAX, tl.OP_ADD,
        tl.OP_MUL]
 OP_IDS = [tl.OP_NAMES[o] for o in OPS]
 
 
 def _need_cross_tools() -> None:
-    missing = [t for t in CROSS_TOOLS if shutil.which(t) is None]
-    if missing:
-        message = f"missing {', '.join(missing)}: run `make setup`"
-        if os.environ.get("CI") or os.environ.get("BYOC_REQUIRE_TOOLCHAIN") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tools()
 
 
 def _by_op(cases, results, op):

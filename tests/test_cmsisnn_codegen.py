@@ -34,22 +34,17 @@ from byoc.tflite.reader import load_model
 from byoc.validate import random_inputs
 from byoc.zoo import small_cnn
 from test_generic_ops import CASES, build
+from toolchain import require_tools
 
 TARGET = "cmsis-nn,c"
 SAMPLES = 3
 FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
 slow = [pytest.mark.slow,
         pytest.mark.skipif(not FULL_SWEEP, reason="random sweep: set BYOC_FULL_SWEEP=1")]
-TOOLS = ("arm-none-eabi-gcc", "cmake", "ninja", "qemu-system-arm")
 
 
 def need_toolchain():
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        message = f"missing {', '.join(missing)}: run `make setup`"
-        if os.environ.get("CI") or os.environ.get("BYOC_REQUIRE_TOOLCHAIN") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tools()
 
 
 def model_bytes(fn, shapes, seed=0, zero_points=None) -> bytes:

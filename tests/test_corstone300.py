@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +28,8 @@ from byoc.validate import random_inputs
 from byoc.zoo import small_cnn
 from test_float_model import float_conv_model
 from test_generic_ops import CASES, build
+from toolchain import require_tools
 
-TOOLS = ("arm-none-eabi-gcc", "cmake", "ninja", "qemu-system-arm")
 SAMPLES = 2
 #: One case per operator family of test_generic_ops (the host tests cover every variant).
 SINGLE_OPS = ["conv3x3_same_relu", "dw3x3", "fc_per_channel", "avgpool2x2", "maxpool2x2",
@@ -39,12 +38,7 @@ SINGLE_OPS = ["conv3x3_same_relu", "dw3x3", "fc_per_channel", "avgpool2x2", "max
 
 @pytest.fixture(autouse=True)
 def _toolchain():
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        message = f"missing {', '.join(missing)}: run `make setup`"
-        if os.environ.get("CI") or os.environ.get("BYOC_REQUIRE_TOOLCHAIN") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tools()
 
 
 def op_model(tmp_path: Path, name: str) -> Path:

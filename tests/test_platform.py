@@ -10,7 +10,6 @@ they fail).
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from byoc.platform import corstone300 as platform
+from toolchain import require_tools
 
 DATA = Path(__file__).parent / "data" / "platform"
 MODEL = DATA / "fake_model"
@@ -46,18 +46,12 @@ for _cpu in BUILD_ONLY_CPUS:
     BUILDS[f"cpu_{_cpu}"] = dict(model_dir=MODEL, harness_sources=[HARNESS], cpu=_cpu,
                                  profile=True)
 
-TOOLS = ("arm-none-eabi-gcc", "cmake", "ninja", "qemu-system-arm")
 
 
 @pytest.fixture(scope="session")
 def firmwares(tmp_path_factory) -> dict[str, Path | Exception]:
     """Every firmware of BUILDS: the ELF path, or the exception its build raised."""
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        message = f"missing {', '.join(missing)}: run `make setup`"
-        if os.environ.get("CI") or os.environ.get("BYOC_REQUIRE_TOOLCHAIN") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tools()
     root = tmp_path_factory.mktemp("firmware")
 
     def build(name: str) -> Path | Exception:

@@ -7,7 +7,6 @@ parameters, independently of the reader.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import flatbuffers

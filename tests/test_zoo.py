@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import struct
 from pathlib import Path
 
@@ -25,18 +23,13 @@ from byoc import reference
 from byoc.tflite.reader import load_model
 from byoc.validate import random_inputs
 from byoc.zoo import MLPERF_TINY, MODELS, ds_cnn, small_cnn
+from toolchain import require_tools
 
 DATA = Path(__file__).parent / "data" / "models"
-TOOLS = ("arm-none-eabi-gcc", "cmake", "ninja", "qemu-system-arm")
 
 
 def needs_toolchain():
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        message = f"missing {', '.join(missing)}: run `make setup`"
-        if os.environ.get("CI") or os.environ.get("BYOC_REQUIRE_TOOLCHAIN") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tools()
 
 
 # ------------------------------------------------------------------ architectures
