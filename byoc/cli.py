@@ -25,6 +25,27 @@ def _add_compile_args(p: argparse.ArgumentParser, cpu_default: str | None = "cor
     p.add_argument("--cpu", default=cpu_default,
                    help="cortex-m0plus/m3/m4/m7/m33/m55/m85 or host"
                         + ("" if cpu_default else " (default: cortex-m55 for qemu/fvp, host for host)"))
+    _add_vela_args(p)
+
+
+def _add_vela_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("Vela options (ethos-u55-* targets)")
+    g.add_argument("--system-config", default=None,
+                   help="Vela system config (default Ethos_U55_High_End_Embedded)")
+    g.add_argument("--memory-mode", default=None, help="Vela memory mode (default Shared_Sram)")
+    g.add_argument("--optimise", default=None, choices=("Performance", "Size"),
+                   help="Vela optimisation strategy (default Performance)")
+    g.add_argument("--vela-config", default=None, metavar="VELA.INI",
+                   help="a vela.ini to use instead of Vela's Arm/vela.ini")
+
+
+def _vela(args) -> dict | None:
+    d = {"system_config": getattr(args, "system_config", None),
+         "memory_mode": getattr(args, "memory_mode", None),
+         "optimise": getattr(args, "optimise", None),
+         "config": getattr(args, "vela_config", None)}
+    d = {k: v for k, v in d.items() if v is not None}
+    return d or None
 
 
 REGIONS = ("ITCM", "SRAM", "DTCM", "SRAM2", "DDR")
@@ -80,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(backend and reason per operator)")
     i.add_argument("--cpu", default="cortex-m55",
                    help="core the placement is for (with --target; default cortex-m55)")
+    _add_vela_args(i)
 
     v = sub.add_parser("validate", help="compile, run on random inputs, compare with TFLM")
     v.add_argument("model")
@@ -114,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_compile(args) -> int:
     from .compiler import compile as byoc_compile
     res = byoc_compile(args.model, target=args.target, cpu=args.cpu, output_dir=args.output,
-                       prefix=args.prefix, force=args.force, plot_memory=args.plot_memory)
+                       prefix=args.prefix, force=args.force, plot_memory=args.plot_memory,
+                       vela=_vela(args))
     mem = res.metadata["memory"]
     print(f"wrote {res.output_dir}")
     print(f"  operator calls: {len(res.calls)}  arena: {mem['arena_bytes']} bytes "
@@ -130,7 +153,7 @@ def _cmd_info(args) -> int:
     rows = None
     if args.target is not None:
         from .compiler import placement
-        rows = placement(model, args.target, args.cpu)
+        rows = placement(model, args.target, args.cpu, vela=_vela(args))
     if args.json:
         summary = model.summary()
         if rows is not None:
@@ -150,7 +173,8 @@ def _cmd_validate(args) -> int:
     res = validate(args.model, target=args.target, backend=args.backend, inputs=args.inputs,
                    seed=args.seed, cpu=args.cpu, litert=args.litert, work_dir=args.work_dir,
                    tolerance=args.tolerance, profile=args.profile, timeout_s=args.timeout,
-                   arena_region=args.arena_region, memory=dict(args.memory) or None)
+                   arena_region=args.arena_region, memory=dict(args.memory) or None,
+                   vela=_vela(args))
     if args.json:
         print(json.dumps(res.to_json()))
     else:

@@ -30,8 +30,8 @@ from .tflite.reader import TFLiteModel, load_model
 
 CPUS = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55",
         "cortex-m85", "host")
-KNOWN_TARGETS = ("cmsis-nn", "c")
-FUTURE_TARGETS = ("ethos-u55-32", "ethos-u55-64", "ethos-u55-128", "ethos-u55-256")
+NPU_TARGETS = ("ethos-u55-32", "ethos-u55-64", "ethos-u55-128", "ethos-u55-256")
+KNOWN_TARGETS = NPU_TARGETS + ("cmsis-nn", "c")
 
 
 @dataclass
@@ -86,10 +86,13 @@ def parse_target(target: str) -> list[str]:
             raise ByocError("target 'c' (the generic C path) must come last, e.g. 'cmsis-nn,c'")
         if parts.count(t) > 1:
             raise ByocError(f"target '{t}' is given twice")
-        if t in FUTURE_TARGETS:
-            raise ByocError(f"target '{t}' is not implemented yet; available: {', '.join(KNOWN_TARGETS)}")
+        if t.startswith("ethos-u") and t not in NPU_TARGETS:
+            raise ByocError(f"accelerator configuration '{t}' is not supported; "
+                            f"choose one of {', '.join(NPU_TARGETS)}")
         if t not in KNOWN_TARGETS:
             raise ByocError(f"unknown target '{t}'; available: {', '.join(KNOWN_TARGETS)}")
+        if t in NPU_TARGETS and i != 0:
+            raise ByocError(f"the NPU target '{t}' must come first, e.g. '{t},cmsis-nn,c'")
     if parts[-1] != "c":
         parts.append("c")  # the generic C path always takes what is left
     return parts
@@ -140,22 +143,58 @@ class Partitioned:
     cmsis_calls: dict = field(default_factory=dict)   # symbol -> byoc.cmsisnn.CmsisCall
     qnn_report: list = field(default_factory=list)    # byoc.qnn legalization report
     decisions: list = field(default_factory=list)     # byoc.cmsisnn partition decisions
+    npu_regions: dict = field(default_factory=dict)   # symbol -> byoc.ethosu.codegen.Region
+    npu_decisions: list = field(default_factory=list)  # byoc.ethosu partition decisions
 
 
-def _partition_ethosu(mod: tvm.IRModule, targets: list[str], cpu: str) -> tvm.IRModule:
-    """Hook for the Ethos-U partitioning, which runs before CMSIS-NN (the NPU takes what it
-    can first). Not implemented yet: ``parse_target`` refuses the ethos-u targets."""
-    del targets, cpu
+def vela_options(targets: list[str], vela: dict | None):
+    """``byoc.ethosu.partition.VelaOptions`` of the NPU target (None without one)."""
+    npu = [t for t in targets if t in NPU_TARGETS]
+    if not npu:
+        return None
+    from .ethosu.partition import VelaOptions
+    vela = dict(vela or {})
+    ini = vela.pop("config", None)
+    if ini is not None:
+        try:
+            ini = Path(ini).read_text()
+        except OSError as exc:
+            raise ByocError(f"cannot read vela.ini '{ini}': {exc.strerror}") from None
+    unknown = set(vela) - {"system_config", "memory_mode", "optimise"}
+    if unknown:
+        raise ByocError(f"unknown Vela option(s): {', '.join(sorted(unknown))}")
+    return VelaOptions(npu[0], vela.get("system_config"), vela.get("memory_mode"), ini,
+                       vela.get("optimise") or "Performance")
+
+
+def _partition_ethosu(mod: tvm.IRModule, targets: list[str], cpu: str, prefix: str = "model",
+                      vela: dict | None = None, out: "Partitioned | None" = None) -> tvm.IRModule:
+    """The Ethos-U partitioning and codegen, before CMSIS-NN (the NPU takes what it can
+    first): regions become ``call_dps_packed`` calls of their C functions."""
+    del cpu
+    options = vela_options(targets, vela)
+    if options is None:
+        return mod
+    from .ethosu import codegen as ethosu_codegen
+    from .ethosu.partition import partition_for_ethosu
+    decisions: list = []
+    mod = partition_for_ethosu(mod, options.accelerator, system_config=options.system_config,
+                               memory_mode=options.memory_mode, config_ini=options.config_ini,
+                               optimise=options.optimise, report=decisions)
+    mod, regions = ethosu_codegen.generate(mod, prefix, options)
+    if out is not None:
+        out.npu_regions, out.npu_decisions = regions, decisions
     return mod
 
 
 def partition_and_legalize(mod: tvm.IRModule, targets: list[str], cpu: str, prefix: str,
-                           legalize: bool = True) -> Partitioned:
-    """Ethos-U (future) -> CMSIS-NN partitions and their C functions -> byoc.qnn integer
+                           legalize: bool = True, vela: dict | None = None) -> Partitioned:
+    """Ethos-U regions -> CMSIS-NN partitions and their C functions -> byoc.qnn integer
     legalization of what is left (skipped with ``legalize=False``, for already legalized
-    Relax inputs)."""
-    mod = _partition_ethosu(mod, targets, cpu)
+    Relax inputs). ``vela``: Vela options (``system_config``, ``memory_mode``,
+    ``optimise``, ``config`` = path of a vela.ini)."""
     out = Partitioned(mod)
+    mod = _partition_ethosu(mod, targets, cpu, prefix, vela, out)
     if "cmsis-nn" in targets:
         from .cmsisnn import codegen as cmsisnn_codegen
         from .cmsisnn import partition_for_cmsisnn
@@ -175,6 +214,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     prefix: str = "model",
     force: bool = False,
     plot_memory: bool = False,
+    vela: dict | None = None,
 ) -> CompiledModel:
     """Compile a model to a standalone C package.
 
@@ -183,6 +223,9 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     package (see ``byoc.package``); when None a fresh temporary directory is used.
     ``force`` replaces an existing non-empty output directory. ``plot_memory`` also writes
     ``memory.png``, a picture of the arena plan (``byoc.memplot``; needs matplotlib).
+    ``vela`` (with an ``ethos-u55-*`` target): Vela options ``system_config``,
+    ``memory_mode`` (defaults of Vela's Arm/vela.ini: Ethos_U55_High_End_Embedded,
+    Shared_Sram), ``optimise`` ("Performance" or "Size"), ``config`` (path of a vela.ini).
     """
     start = time.monotonic()
     targets = parse_target(target)
@@ -215,7 +258,8 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     # A Relax input was imported by the user, legalized unless cmsis-nn is to see its chains.
     progress.note(f"partitioning for {target}")
     parts = partition_and_legalize(mod, targets, cpu, prefix,
-                                   legalize=tfl is not None or "cmsis-nn" in targets)
+                                   legalize=tfl is not None or "cmsis-nn" in targets,
+                                   vela=vela)
     progress.note("lowering the generic operators to TIR and C")
     lowered = lower_generic(parts.mod)
     functions = emit_generic_functions(lowered, prefix)
@@ -226,6 +270,9 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     for symbol, c in parts.cmsis_calls.items():
         functions[symbol] = c.function
         labels[symbol] = c.label
+    for symbol, r in parts.npu_regions.items():
+        functions[symbol] = r.function
+        labels[symbol] = r.label
     program = assemble(lowered, functions, inputs, outputs, prefix, labels)
 
     calls = [{"index": c.index, "function": c.func.name, "label": c.label, "backend": "generic",
@@ -237,9 +284,33 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         from . import cmsisnn
         if parts.cmsis_calls:
             extra = cmsisnn.package_parts(prefix, cpu)
+    npu_cycles = None
+    regions_json = []
+    if parts.npu_regions:
+        from .ethosu import codegen as ethosu_codegen
+        names = {r.function.name: r for r in parts.npu_regions.values()}
+        for call in calls:
+            if call["function"] in names:
+                call["backend"] = "ethos-u"
+                call["reason"] = "Vela: on the NPU"
+        regions_json = [r.to_json() for r in parts.npu_regions.values()]
+        npu_cycles = sum(r["npu_cycles"] for r in regions_json)
+        n_npu = sum(c["backend"] == "ethos-u" for c in calls)
+        partitions = [{"backend": "ethos-u", "calls": n_npu,
+                       "operators": sum(len(r["operators"]) for r in regions_json)}] + \
+            [p for p in partitions if p["backend"] != "generic"] + \
+            [{"backend": "generic", "calls": sum(c["backend"] == "generic" for c in calls)}]
+        _npu_operator_placement(operators, parts, tfl)
+        extra.setdefault("extra_includes", []).append(ethosu_codegen.HEADER)
+        extra["extra_cmake"] = extra.get("extra_cmake", "") + ethosu_codegen.cmake_lines(prefix)
+        extra["ops_preamble"] = extra.get("ops_preamble", "") + \
+            ethosu_codegen.ops_preamble(prefix)
+        extra.setdefault("extra_files", {}).update(ethosu_codegen.driver_sources())
+        extra["header_extra"] = ethosu_codegen.header_lines(prefix)
     memory = program.plan.to_json()
     memory["constant_bytes"] = program.constant_bytes
     metadata = {
+        "npu_cycles": npu_cycles,
         "prefix": prefix,
         "target": target,
         "cpu": cpu,
@@ -248,6 +319,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
                   "outputs": [_io_json(io) for io in outputs]},
         "operators": operators,
         "partitions": partitions,
+        "npu_regions": regions_json,
         "calls": calls,
         "memory": memory,
         "versions": _versions(),
@@ -265,25 +337,38 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
 
 
 def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "cmsis-nn,c",
-              cpu: str = "cortex-m55") -> list[dict]:
+              cpu: str = "cortex-m55", vela: dict | None = None) -> list[dict]:
     """Where each TFLite operator of ``model`` goes for ``target`` and why, without
-    compiling to C: ``[{"index", "type", "backend", "reason"}, ...]`` in model order."""
+    compiling to C: ``[{"index", "type", "backend", "reason"}, ...]`` in model order
+    (with an NPU target, the NPU regions are partitioned and compiled by Vela)."""
     from .cmsisnn import placement as pl
     targets = parse_target(target)
     if cpu not in CPUS:
         raise ByocError(f"unknown --cpu '{cpu}'; choose one of {', '.join(CPUS)}")
     tfl = model if isinstance(model, TFLiteModel) else load_model(model)
     ops = [(op.index, op.type, _out_shape(tfl, op)) for op in tfl.operators]
+    parts = None
     if "cmsis-nn" not in targets:
         rows = [pl.OperatorPlacement(i, t, "none", "view of its input (no code)")
                 if t in pl.VIEW_TYPES else
                 pl.OperatorPlacement(i, t, pl.GENERIC, "generic C (no kernel library in --target)")
                 for i, t, _ in ops]
+        if any(t in NPU_TARGETS for t in targets):
+            parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu,
+                                           "model", vela=vela)
     else:
-        parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu, "model")
+        parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu, "model",
+                                       vela=vela)
         entries = pl.entries(parts.mod, parts.cmsis_calls, parts.qnn_report, parts.decisions)
         rows = pl.per_operator(ops, entries, parts.decisions)
-    return [r.to_json() for r in rows]
+    out = [r.to_json() for r in rows]
+    if parts is not None and parts.npu_regions:
+        npu = [{"index": r["index"], "type": r["type"]} for r in out]
+        _npu_operator_placement(npu, parts, tfl)
+        for r, n in zip(out, npu):
+            if n.get("backend") == "ethos-u":
+                r["backend"], r["reason"] = "ethos-u", n["reason"]
+    return out
 
 
 def _out_shape(tfl: TFLiteModel, op) -> tuple | None:
@@ -321,3 +406,24 @@ def _placement(parts: Partitioned, calls: list[dict], operators: list[dict],
 def _io_json(io: IOTensor) -> dict:
     return {"name": io.tflite_name, "c_name": io.c_name, "shape": list(io.shape),
             "dtype": io.dtype, "scale": io.scale, "zero_point": io.zero_point}
+
+
+def _npu_operator_placement(operators: list[dict], parts: Partitioned,
+                            tfl: "TFLiteModel | None") -> None:
+    """Mark the TFLite operators the NPU regions compute (in place): the regions' chains are
+    attributed to the model's operators by type in model order."""
+    if tfl is None:
+        return
+    from .ethosu.partition import TFLITE_TYPES
+    wanted: dict[str, int] = {}
+    for r in parts.npu_regions.values():
+        for o in r.ops:
+            t = TFLITE_TYPES[o.kind]
+            wanted[t] = wanted.get(t, 0) + 1
+    for op in operators:
+        if wanted.get(op["type"], 0) > 0:
+            wanted[op["type"]] -= 1
+            op["backend"], op["reason"] = "ethos-u", "Vela: on the NPU"
+        elif "backend" not in op:
+            op["backend"] = "generic"
+            op["reason"] = "not on the NPU (generic C)"

@@ -182,8 +182,11 @@ def _elements(io: IOTensor) -> int:
 def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
                    samples: list[list[np.ndarray]],
                    expected: list[list[np.ndarray]] | None = None,
-                   print_outputs: bool = True, tolerance: float = 0.0) -> str:
-    """C source of the Corstone-300 harness for one model and its test data."""
+                   print_outputs: bool = True, tolerance: float = 0.0,
+                   npu: bool = False) -> str:
+    """C source of the Corstone-300 harness for one model and its test data (``npu``: the
+    model has Ethos-U regions; the harness initialises the driver at the Corstone-300's NPU
+    address and hands it to the model with ``<prefix>_set_npu``)."""
     p, P = prefix, prefix.upper()
     n = len(samples)
     lines = [
@@ -194,6 +197,8 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         "",
         "#include \"byoc_platform.h\"",
         f"#include \"{p}.h\"",
+        *(["#include \"ethosu_driver.h\"", "", "static struct ethosu_driver byoc_npu;"]
+          if npu else []),
         "",
         f"#define NUM_SAMPLES {n}u",
         f"#define ARENA_SIZE (({P}_WORKSPACE_SIZE) > 0u ? ({P}_WORKSPACE_SIZE) : 16u)",
@@ -298,6 +303,8 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         "",
         "int main(void) {",
         "  byoc_platform_init();",
+        *([f"  if (ethosu_init(&byoc_npu, (void*){NPU_BASE_ADDRESS:#x}u, NULL, 0, 1, 1) != 0) {{",
+           "    return 1;", "  }", f"  {p}_set_npu(&byoc_npu);"] if npu else []),
         f"  struct {p}_inputs inputs;",
         f"  struct {p}_outputs outputs;",
         "  uint64_t max_instructions = 0u;",
@@ -412,6 +419,8 @@ _MAP_ENTRY = re.compile(r"^ (\.[^\s]+)?\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+
 
 #: Kernel libraries a package links (their code counts as the model's).
 KERNEL_LIBRARIES = ("cmsis-nn",)
+#: Ethos-U55 register base of the Corstone-300 (SSE-300) memory map.
+NPU_BASE_ADDRESS = 0x48102000
 
 
 def model_sizes(map_file: Path, prefix: str) -> dict[str, int]:
@@ -550,7 +559,9 @@ def run_on_corstone(
     work.mkdir(parents=True, exist_ok=True)
     harness = work / f"{compiled.prefix}_corstone300_main.c"
     harness.write_text(harness_source(compiled.prefix, inputs, outputs, samples, expected,
-                                      print_outputs=read_outputs, tolerance=tolerance))
+                                      print_outputs=read_outputs, tolerance=tolerance,
+                                      npu=(Path(compiled.output_dir) / "ethosu" / "include"
+                                           / "ethosu_driver.h").is_file()))
     try:
         elf = platform.build_firmware(compiled.output_dir, [harness], work / "build",
                                       cpu=compiled.cpu, profile=profile,

@@ -28,14 +28,17 @@ from .errors import ToolError
 WARNING_FLAGS = ["-Wall", "-Wextra", "-Werror"]
 
 
-def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor]) -> str:
-    """C source of the host harness for a package with the given IO."""
+def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
+                   npu: bool = False) -> str:
+    """C source of the host harness for a package with the given IO (``npu``: the package
+    has Ethos-U regions; the harness initialises a driver and hands it to the model)."""
     P = prefix.upper()
     lines = [
         f"/* Host harness for {prefix}: {prefix}_harness <inputs.bin> <outputs.bin> <samples> */",
         "#include <stdio.h>",
         "#include <stdlib.h>",
         f"#include \"{prefix}.h\"",
+        *(["#include \"ethosu_driver.h\"", "static struct ethosu_driver npu;"] if npu else []),
         "",
         f"static unsigned char workspace[{P}_WORKSPACE_SIZE + 16u] __attribute__((aligned(16)));",
     ]
@@ -54,6 +57,10 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor])
         f"  struct {prefix}_inputs inputs;",
         f"  struct {prefix}_outputs outputs;",
     ]
+    if npu:
+        lines += ["  if (ethosu_init(&npu, (void*)&npu, NULL, 0, 1, 1) != 0) { "
+                  "fprintf(stderr, \"ethosu_init failed\\n\"); return 2; }",
+                  f"  {prefix}_set_npu(&npu);"]
     for i, io in enumerate(inputs):
         lines.append(f"  inputs.{io.c_name} = in{i};")
     for i, io in enumerate(outputs):
@@ -137,7 +144,9 @@ def build_host(package_dir: Path, prefix: str, inputs: list[IOTensor], outputs: 
     the same flags and linked."""
     build_dir.mkdir(parents=True, exist_ok=True)
     harness = build_dir / f"{prefix}_harness.c"
-    harness.write_text(harness_source(prefix, inputs, outputs))
+    npu_dir = package_dir / "ethosu"
+    npu = (npu_dir / "include" / "ethosu_driver.h").is_file()
+    harness.write_text(harness_source(prefix, inputs, outputs, npu))
     exe = build_dir / f"{prefix}_harness"
     cc = find_host_cc()
     flags = [opt, *WARNING_FLAGS] + (SANITIZE_FLAGS if sanitize else [])
@@ -148,6 +157,9 @@ def build_host(package_dir: Path, prefix: str, inputs: list[IOTensor], outputs: 
             includes += ["-I", str(kdir / "Include")]
             libs.append(str(kernel_library(kdir, cc, flags)))
     sources = sorted(str(p) for p in (package_dir / "src").glob("*.c"))
+    if npu:  # byoc's Ethos-U55 model (ethosu/), built with the package
+        includes += ["-I", str(npu_dir / "include"), "-I", str(npu_dir / "src")]
+        sources += sorted(str(p) for p in (npu_dir / "src").glob("*.c"))
     cmd = [cc, "-std=c99", *flags, "-I", str(package_dir / "include"), *includes,
            *sources, str(harness), *libs, "-o", str(exe), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True)

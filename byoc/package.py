@@ -44,6 +44,7 @@ class PackageSources:
     source_model: str = ""
     ops_preamble: str = ""                                    # C text atop <prefix>_ops.c
     extra_files: dict[str, str] = field(default_factory=dict)  # e.g. bundled kernel sources
+    header_extra: str = ""                                    # declarations in <prefix>.h
 
 
 def _io_macros(P: str, kind: str, i: int, io: IOTensor) -> list[str]:
@@ -61,7 +62,7 @@ def _io_macros(P: str, kind: str, i: int, io: IOTensor) -> list[str]:
     return lines
 
 
-def emit_header(program: AOTProgram, source_model: str, version: str) -> str:
+def emit_header(program: AOTProgram, source_model: str, version: str, extra: str = "") -> str:
     p, P = program.prefix, program.prefix.upper()
     guard = f"{P}_H_"
     lines = [
@@ -108,6 +109,7 @@ def emit_header(program: AOTProgram, source_model: str, version: str) -> str:
         f"/* Run the model once. Returns {P}_OK (0) or one of the {P}_ERROR_* codes. */",
         f"int32_t {p}_run(const struct {p}_inputs* inputs, struct {p}_outputs* outputs, void* workspace);",
         "",
+        *([extra] if extra else []),
         "#ifdef __cplusplus",
         "}",
         "#endif",
@@ -142,6 +144,15 @@ def emit_internal_header(program: AOTProgram, extra_includes: list[str]) -> str:
         "#else",
         "#define BYOC_CONST const",
         "#endif",
+        "/* Ethos-U command streams and read-only blobs (NPU region 0): -DBYOC_NPU_SECTION. */",
+        "#ifndef BYOC_NPU_SECTION",
+        "#define BYOC_NPU_SECTION BYOC_CONST_SECTION",
+        "#endif",
+        "#if defined(__GNUC__) && defined(__ELF__)",
+        "#define BYOC_NPU_CONST const __attribute__((aligned(16), section(BYOC_NPU_SECTION)))",
+        "#else",
+        "#define BYOC_NPU_CONST const",
+        "#endif",
         "",
         "/* Per-operator profiling hooks: build with -DBYOC_PROFILE and provide these two. */",
         "#ifdef BYOC_PROFILE",
@@ -156,7 +167,7 @@ def emit_internal_header(program: AOTProgram, extra_includes: list[str]) -> str:
         "",
     ]
     for st in program.constants:
-        lines.append(f"extern BYOC_CONST {c_type(st.dtype)} {st.name}[{st.nbytes // max(1, _itemsize(st.dtype))}];")
+        lines.append(f"extern {st.qualifier} {c_type(st.dtype)} {st.name}[{st.nbytes // max(1, _itemsize(st.dtype))}];")
     lines.append("")
     for f in program.functions:
         lines.append(f.prototype)
@@ -206,6 +217,9 @@ add_library({p} STATIC
   ${{CMAKE_CURRENT_LIST_DIR}}/src/{p}_constants.c)
 target_include_directories({p} PUBLIC ${{CMAKE_CURRENT_LIST_DIR}}/include)
 target_compile_definitions({p} PRIVATE BYOC_CONST_SECTION="${{{p.upper()}_CONST_SECTION}}")
+if({p.upper()}_NPU_SECTION)
+  target_compile_definitions({p} PRIVATE BYOC_NPU_SECTION="${{{p.upper()}_NPU_SECTION}}")
+endif()
 set_target_properties({p} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON)
 {"target_link_libraries(" + p + " PUBLIC m)" if uses_math else ""}
 {extra_cmake}
@@ -217,7 +231,8 @@ def render(sources: PackageSources, version: str) -> dict[str, str]:
     program = sources.program
     p = program.prefix
     files = {
-        f"include/{p}.h": emit_header(program, sources.source_model, version),
+        f"include/{p}.h": emit_header(program, sources.source_model, version,
+                                             sources.header_extra),
         f"src/{p}_internal.h": emit_internal_header(program, sources.extra_includes),
         f"src/{p}_run.c": f"/* {p}_run.c - AOT entry point of {p}. */\n#include \"{p}_internal.h\"\n\n"
                           + emit_run_source(program),

@@ -64,6 +64,8 @@ class ValidationResult:
     # With profile=True: one entry per operator call of the first sample
     # ({"index", "name", "instructions", "calls"}).
     profile: list[dict] | None = None
+    # With an ethos-u55-* target: Vela's estimated NPU cycles (sum over the NPU regions).
+    npu_cycles: int | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -115,6 +117,7 @@ def validate(
     arena_region: str = "SRAM2",
     memory: dict[str, int] | None = None,
     sanitize: bool = False,
+    vela: dict | None = None,
 ) -> ValidationResult:
     """Compile ``model`` for ``target``, run it on ``backend`` with ``inputs`` random
     samples and compare every output element with TFLM. ``tolerance`` is the largest
@@ -149,7 +152,7 @@ def validate(
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="byoc_validate_"))
     work.mkdir(parents=True, exist_ok=True)
     compiled = compiler.compile(tfl, target=target, cpu=cpu, output_dir=work / "package",
-                                force=True)
+                                force=True, vela=vela)
     samples = random_inputs(tfl, inputs, seed)
     program = compiled.program
     activation_bytes = sum(t.nbytes for t in tfl.tensors if not t.is_constant)
@@ -190,7 +193,8 @@ def validate(
         samples=inputs, seed=seed, arena_bytes=compiled.arena_bytes,
         arena_lower_bound_bytes=compiled.arena_lower_bound_bytes,
         constant_bytes=compiled.constant_bytes, output_dir=str(compiled.output_dir),
-        tolerance=tolerance, details=details, cpu=cpu)
+        tolerance=tolerance, details=details, cpu=cpu,
+        npu_cycles=compiled.metadata.get("npu_cycles"))
     if run is not None:
         result.instructions = run.instructions
         result.instructions_per_sample = run.instructions_per_sample

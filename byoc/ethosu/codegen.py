@@ -1,0 +1,564 @@
+"""C code generation for the Ethos-U regions (``relax.ext.ethos-u``).
+
+``relax.transform.RunCodegen`` hands the ``Codegen="ethos-u"`` region functions to the Python
+codegen registered as ``relax.ext.ethos-u``; it records them and main then calls each region as
+``call_dps_packed(<symbol>, ...)``. :func:`generate` turns each region into:
+
+1. a TFLite model written with byoc's TFLite writer (:class:`RegionWriter`): one operator per
+   composite chain, with the original weights, biases, per-channel quantization and operator
+   options (padding type, strides, dilation, fused activation, ...) recovered from the
+   byoc.qnn dataclasses; the region's parameters are the model inputs, its results the outputs;
+2. Vela's compilation of it (in-process, ``byoc.ethosu.vela.compile_vela``): command stream,
+   read-only blob, scratch size, IFM/OFM offsets inside the scratch area, cycle estimate;
+3. a C function::
+
+       int32_t <prefix>_ethosu_<n>(const int8_t* restrict input_0, ..., int8_t* restrict output_0,
+                                   ..., uint8_t* restrict scratch)
+
+   whose scratch (Vela's scratch area, region 1 = region 2 in Shared_Sram mode) is placed in
+   the planned arena. Inputs are copied to their offsets inside the scratch area, the command
+   stream runs with ``ethosu_invoke_v3`` (base addresses: read-only blob, scratch, scratch),
+   outputs are copied out. The command stream and the read-only blob are 16-byte aligned
+   const arrays in section ``BYOC_NPU_SECTION`` (default: the constants' section).
+
+The driver handle: ``<prefix>_set_npu(struct ethosu_driver*)`` (declared in the model header)
+selects the NPU; without it each region reserves a driver with ``ethosu_reserve_driver()``
+like TFLM's Ethos-U operator does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import tflite
+import tvm
+import tvm_ffi
+from tvm import relax
+
+from ..codegen.tir_to_c import CFunction, CParam
+from ..errors import ByocError
+from ..qnn import patterns as P
+from ..qnn import quant_math as qm
+from ..tflite.builder import ACTIVATIONS, ModelBuilder, Quant
+from . import partition as part
+
+HEADER = "ethosu_driver.h"
+NPU_CONST = "BYOC_NPU_CONST"
+
+
+# ---------------------------------------------------------------------------------------
+# TFLite writing
+# ---------------------------------------------------------------------------------------
+
+def _same_padding(size: int, k: int, s: int, d: int) -> tuple[int, int]:
+    out = (size + s - 1) // s
+    eff = (k - 1) * d + 1
+    total = max((out - 1) * s + eff - size, 0)
+    return total // 2, total - total // 2
+
+
+def padding_type(in_hw, kernel, strides, dilation, padding) -> int:
+    """TFLite's SAME/VALID for explicit (top, left, bottom, right) padding."""
+    top, left, bottom, right = padding
+    if (top, left, bottom, right) == (0, 0, 0, 0):
+        return tflite.Padding.VALID
+    th = _same_padding(in_hw[0], kernel[0], strides[0], dilation[0])
+    tw = _same_padding(in_hw[1], kernel[1], strides[1], dilation[1])
+    if (top, bottom) == th and (left, right) == tw:
+        return tflite.Padding.SAME
+    raise P.ExtractError(f"padding {tuple(padding)} is neither SAME nor VALID")
+
+
+def activation_of(act_min: int, act_max: int, scale: float, zp: int) -> int:
+    """The TFLite fused activation whose clamp is [act_min, act_max]."""
+    for name in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+        if qm.activation_range(name, scale, zp) == (act_min, act_max):
+            return ACTIVATIONS[name]
+    raise P.ExtractError(f"activation range [{act_min}, {act_max}] is not a TFLite activation")
+
+
+def _f32(x) -> float:
+    return float(np.float32(x))
+
+
+class RegionWriter:
+    """Builds one TFLite model from byoc.qnn dataclasses (a region or a single operator)."""
+
+    def __init__(self):
+        self.mb = ModelBuilder(description="byoc ethos-u region")
+        self.n = 0
+
+    def _name(self, base: str) -> str:
+        self.n += 1
+        return f"{base}_{self.n}"
+
+    def tensor(self, shape, dtype="int8", quant: "tuple[float, int] | None" = None,
+               name: str | None = None) -> int:
+        q = Quant.per_tensor(quant[0], quant[1]) if quant is not None else None
+        return self.mb.add_tensor(name or self._name("t"), shape, dtype, quant=q)
+
+    def _const(self, data, quant: Quant | None, base: str) -> int:
+        data = np.asarray(data)
+        return self.mb.add_tensor(self._name(base), data.shape, data.dtype, data, quant)
+
+    def operand(self, t: "P.QTensor", ins: list[int]) -> int:
+        if t.source is not None:
+            return ins[t.source]
+        return self._const(np.asarray(t.data).astype(t.dtype).reshape(t.shape),
+                           Quant.per_tensor(t.scale, t.zero_point), "const")
+
+    def _weights(self, op, axis: int) -> tuple[int, int]:
+        ws = np.asarray(op.weight_scales, np.float32).reshape(-1)
+        wzp = int(getattr(op, "weight_zero_point", 0))
+        if op.per_channel:
+            wq = Quant([float(s) for s in ws], [wzp] * ws.size, axis=axis)
+        else:
+            ws = ws[:1]
+            wq = Quant([float(ws[0])], [wzp])
+        w = self._const(np.asarray(op.weight, np.int8), wq, "weights")
+        b = -1
+        if op.bias is not None:
+            bs = np.float32(op.input.scale) * ws
+            bq = Quant([float(s) for s in bs], [0] * bs.size)
+            b = self._const(np.asarray(op.bias, np.int32), bq, "bias")
+        return w, b
+
+    def add(self, kind: str, op, ins: list[int], outs: list[int]) -> None:  # noqa: C901
+        mb = self.mb
+        oq = op.output
+        act = lambda: activation_of(op.act_min, op.act_max, oq.scale, oq.zero_point)  # noqa: E731
+        if kind in ("conv2d", "depthwise_conv2d"):
+            x = self.operand(op.input, ins)
+            kh, kw = op.weight.shape[1:3]
+            pad = padding_type(op.input.shape[1:3], (kh, kw), op.strides, op.dilation, op.padding)
+            w, b = self._weights(op, 0 if kind == "conv2d" else 3)
+            opts = {"Padding": pad, "StrideW": op.strides[1], "StrideH": op.strides[0],
+                    "DilationWFactor": op.dilation[1], "DilationHFactor": op.dilation[0],
+                    "FusedActivationFunction": act()}
+            if kind == "conv2d":
+                mb.add_operator("CONV_2D", [x, w, b], outs, "Conv2DOptions", opts)
+            else:
+                opts["DepthMultiplier"] = op.depth_multiplier
+                mb.add_operator("DEPTHWISE_CONV_2D", [x, w, b], outs,
+                                "DepthwiseConv2DOptions", opts)
+        elif kind == "fully_connected":
+            x = self.operand(op.input, ins)
+            w, b = self._weights(op, 0)
+            keep = len(op.output.shape) == len(op.input.shape) and len(op.input.shape) > 2
+            mb.add_operator("FULLY_CONNECTED", [x, w, b], outs, "FullyConnectedOptions",
+                            {"FusedActivationFunction": act(), "KeepNumDims": keep})
+        elif kind in ("avg_pool2d", "max_pool2d"):
+            x = self.operand(op.input, ins)
+            pad = padding_type(op.input.shape[1:3], op.pool_size, op.strides, (1, 1), op.padding)
+            mb.add_operator("AVERAGE_POOL_2D" if kind == "avg_pool2d" else "MAX_POOL_2D",
+                            [x], outs, "Pool2DOptions", {
+                                "Padding": pad, "StrideW": op.strides[1],
+                                "StrideH": op.strides[0], "FilterWidth": op.pool_size[1],
+                                "FilterHeight": op.pool_size[0],
+                                "FusedActivationFunction": act()})
+        elif kind == "softmax":
+            mb.add_operator("SOFTMAX", [self.operand(op.input, ins)], outs, "SoftmaxOptions",
+                            {"Beta": float(op.beta)})
+        elif kind in ("add", "mul"):
+            a, b = self.operand(op.input1, ins), self.operand(op.input2, ins)
+            name = "ADD" if kind == "add" else "MUL"
+            mb.add_operator(name, [a, b], outs, f"{name.title()}Options",
+                            {"FusedActivationFunction": act()})
+        elif kind == "mean":
+            axes = self._const(np.asarray(op.axes, np.int32), None, "axes")
+            mb.add_operator("MEAN", [self.operand(op.input, ins), axes], outs,
+                            "ReducerOptions", {"KeepDims": bool(op.keep_dims)})
+        elif kind == "concatenation":
+            xs = [self.operand(t, ins) for t in op.inputs]
+            mb.add_operator("CONCATENATION", xs, outs, "ConcatenationOptions",
+                            {"Axis": int(op.axis), "FusedActivationFunction": act()})
+        elif kind == "quantize":
+            mb.add_operator("QUANTIZE", [self.operand(op.input, ins)], outs)
+        elif kind == "pad":
+            if op.pad_value != op.input.zero_point:
+                raise P.ExtractError(f"PAD value {op.pad_value} is not the zero point "
+                                     f"{op.input.zero_point}")
+            pads = self._const(np.asarray(op.paddings, np.int32), None, "paddings")
+            mb.add_operator("PAD", [self.operand(op.input, ins), pads], outs, "PadOptions", {})
+        elif kind == "reshape":
+            shape = self._const(np.asarray(op.output.shape, np.int32), None, "shape")
+            mb.add_operator("RESHAPE", [self.operand(op.input, ins), shape], outs,
+                            "ReshapeOptions", {})
+        else:
+            raise P.ExtractError(f"no TFLite writer for {kind}")
+
+    def build(self) -> bytes:
+        return self.mb.build()
+
+
+def _operands(op) -> list["P.QTensor"]:
+    if hasattr(op, "inputs"):
+        return list(op.inputs)
+    if hasattr(op, "input1"):
+        return [op.input1, op.input2]
+    return [op.input]
+
+
+def single_op_tflite(kind: str, op) -> bytes:
+    """A one-operator TFLite model of ``op`` (the partition's Vela check)."""
+    w = RegionWriter()
+    srcs = sorted({t.source for t in _operands(op) if t.source is not None})
+    ins = {}
+    for t in _operands(op):
+        if t.source is not None and t.source not in ins:
+            ins[t.source] = w.tensor(t.shape, t.dtype, (t.scale, t.zero_point))
+    in_list = [ins.get(i, -1) for i in range(max(srcs) + 1)] if srcs else []
+    out = w.tensor(op.output.shape, op.output.dtype, (op.output.scale, op.output.zero_point))
+    w.add(kind, op, in_list, [out])
+    w.mb.set_io([ins[i] for i in srcs], [out])
+    return w.build()
+
+
+# ---------------------------------------------------------------------------------------
+# Regions -> TFLite
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class RegionOp:
+    kind: str
+    op: object
+    description: str
+
+
+@dataclass
+class Region:
+    """One NPU region: its TFLite model, Vela's result and the generated C function."""
+
+    symbol: str
+    ops: list[RegionOp]
+    tflite: bytes
+    vela: object                     # byoc.ethosu.vela.VelaResult
+    function: CFunction | None = None
+    label: str = ""
+    input_offsets: list[int] = field(default_factory=list)
+    output_offsets: list[int] = field(default_factory=list)
+
+    @property
+    def npu_cycles(self) -> int:
+        return int(self.vela.npu_cycles)
+
+    @property
+    def scratch_bytes(self) -> int:
+        return int(self.vela.calls[0].scratch_size)
+
+    @property
+    def flash_bytes(self) -> int:
+        c = self.vela.calls[0]
+        return len(c.command_stream) + len(c.read_only)
+
+    def to_json(self) -> dict:
+        c = self.vela.calls[0]
+        return {"function": self.function.name if self.function else self.symbol,
+                "operators": [o.description for o in self.ops],
+                "npu_cycles": self.npu_cycles, "scratch_bytes": self.scratch_bytes,
+                "command_stream_bytes": len(c.command_stream),
+                "read_only_bytes": len(c.read_only), "flash_bytes": self.flash_bytes}
+
+
+def _resolve_function(e, local: dict, mod=None):
+    if isinstance(e, relax.Function):
+        return e
+    if isinstance(e, relax.Var) and e in local:
+        return _resolve_function(local[e], local, mod)
+    if isinstance(e, tvm.ir.GlobalVar) and mod is not None:
+        return mod[e]
+    return None
+
+
+def region_tflite(func: relax.Function) -> tuple[bytes, list[RegionOp]]:
+    """The TFLite model of one region function (inputs: its parameters, outputs: its
+    results, in order)."""
+    w = RegionWriter()
+    tensor: dict = {}        # relax var -> tflite tensor index
+    quant: dict[int, tuple[float, int]] = {}
+    for p in func.params:
+        shape = tuple(int(d) for d in p.ty.shape)
+        tensor[p] = w.tensor(shape, str(p.ty.dtype), None, name=p.name)
+    local: dict = {}
+    calls = []
+    for block in func.body.blocks:
+        for b in block.bindings:
+            v = b.value
+            if isinstance(v, relax.Function):
+                local[b.var] = v
+                continue
+            if isinstance(v, relax.Call):
+                f = _resolve_function(v.op, local)
+                if f is not None and f.attrs is not None and "Composite" in f.attrs:
+                    calls.append((b.var, f, list(v.args)))
+                    continue
+            if isinstance(v, relax.Var) and v in tensor:
+                tensor[b.var] = tensor[v]
+                continue
+            raise ByocError(f"ethos-u codegen: unexpected binding {type(v).__name__} in region")
+    # extract every chain and create its output tensor
+    items = []
+    for var, f, args in calls:
+        kind = str(f.attrs["Composite"])[len(part.PREFIX):]
+        try:
+            op = part.extract(kind, P._Chain(f))
+        except P.ExtractError as err:
+            raise ByocError(f"ethos-u codegen: {kind}: {err}") from None
+        for arg in args:
+            if arg not in tensor:
+                raise ByocError("ethos-u codegen: region operand defined outside the region")
+        ins = [tensor[a] for a in args]
+        shape = tuple(int(d) for d in var.ty.shape)
+        tensor[var] = w.tensor(shape, str(var.ty.dtype), None)
+        if kind not in part.TRANSPARENT:
+            for t in _operands(op):
+                if t.source is not None:
+                    quant.setdefault(ins[t.source], (t.scale, t.zero_point))
+            quant[tensor[var]] = (op.output.scale, op.output.zero_point)
+        elif "ethosu.quant" in f.attrs:
+            q = f.attrs["ethosu.quant"]
+            quant.setdefault(ins[0], (float(str(q[0])), int(q[1])))
+        items.append((kind, op, ins, tensor[var]))
+    changed = True
+    while changed:          # transparent operators keep the quantization
+        changed = False
+        for kind, op, ins, out in items:
+            if kind in part.TRANSPARENT:
+                if ins[0] in quant and out not in quant:
+                    quant[out] = quant[ins[0]]
+                    changed = True
+                elif out in quant and ins[0] not in quant:
+                    quant[ins[0]] = quant[out]
+                    changed = True
+    ops = []
+    for kind, op, ins, out in items:
+        if kind in part.TRANSPARENT:
+            # unknown only around model inputs/outputs: a nominal quantization is exact
+            # (these operators keep it; PAD pads with its value as the zero point)
+            part.set_transparent_quant(kind, op, quant.get(ins[0]))
+            quant.setdefault(ins[0], (op.input.scale, op.input.zero_point))
+            quant.setdefault(out, (op.output.scale, op.output.zero_point))
+        try:
+            w.add(kind, op, ins, [out])
+        except P.ExtractError as err:
+            raise ByocError(f"ethos-u codegen: {kind}: {err}") from None
+        ops.append(RegionOp(kind, op, part.describe(op)))
+    for idx, q in quant.items():
+        w.mb.tensors[idx].quant = Quant.per_tensor(q[0], q[1])
+    body = func.body.body
+    results = list(body.fields) if isinstance(body, relax.Tuple) else [body]
+    outs = []
+    for r in results:
+        if r not in tensor:
+            raise ByocError("ethos-u codegen: region result is not an operator output")
+        outs.append(tensor[r])
+    w.mb.set_io([tensor[p] for p in func.params], outs)
+    return w.build(), ops
+
+
+# ---------------------------------------------------------------------------------------
+# C
+# ---------------------------------------------------------------------------------------
+
+def _nbytes(ty) -> int:
+    return int(np.prod([int(d) for d in ty.shape], dtype=np.int64)) * \
+        np.dtype(str(ty.dtype)).itemsize
+
+
+def _ctype(dtype: str) -> str:
+    return {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t"}[dtype]
+
+
+def emit_function(name: str, prefix: str, func: relax.Function, vela) -> CFunction:
+    if len(vela.calls) != 1 or vela.cpu_operators:
+        raise ByocError(f"ethos-u codegen: Vela split region {name} into {len(vela.calls)} NPU "
+                        f"call(s) and {len(vela.cpu_operators)} CPU operator(s)")
+    call = vela.calls[0]
+    params = []
+    decls = []
+    lines = []
+    for i, p in enumerate(func.params):
+        n = _nbytes(p.ty)
+        params.append(CParam(f"input_{i}", str(p.ty.dtype), n, False))
+        decls.append(f"const {_ctype(str(p.ty.dtype))}* restrict input_{i}")
+    ret = func.ret_struct_info if hasattr(func, "ret_struct_info") else None
+    body = func.body.body
+    results = list(body.fields) if isinstance(body, relax.Tuple) else [body]
+    for k, r in enumerate(results):
+        params.append(CParam(f"output_{k}", str(r.ty.dtype), _nbytes(r.ty), True))
+        decls.append(f"{_ctype(str(r.ty.dtype))}* restrict output_{k}")
+    del ret
+    decls.append("uint8_t* restrict scratch")
+    if len(vela.inputs) != len(func.params) or len(vela.outputs) != len(results):
+        raise ByocError(f"ethos-u codegen: Vela's model IO does not match region {name}")
+    for i, t in enumerate(vela.inputs):
+        if t.offset is None:
+            raise ByocError(f"ethos-u codegen: Vela did not place input {i} of {name}")
+        lines.append(f"  memcpy(scratch + {t.offset}, input_{i}, {params[i].nbytes}u);")
+    scratch = max(16, (call.scratch_size + 15) // 16 * 16)
+    cs = np.frombuffer(call.command_stream, np.uint8)
+    ro = np.frombuffer(call.read_only or b"\0", np.uint8)
+    lines += [
+        "  uint64_t base_addr[3];",
+        "  size_t base_addr_size[3];",
+        f"  base_addr[0] = (uint64_t)(uintptr_t){name}_read_only;",
+        f"  base_addr_size[0] = {len(call.read_only)}u;",
+        "  base_addr[1] = (uint64_t)(uintptr_t)scratch;",
+        f"  base_addr_size[1] = {call.scratch_size}u;",
+        "  base_addr[2] = (uint64_t)(uintptr_t)scratch;",
+        f"  base_addr_size[2] = {call.scratch_size}u;",
+        f"  const int status = {prefix}_npu_invoke({name}_command_stream, {len(cs)}, "
+        "base_addr, base_addr_size, 3);",
+        "  if (status != 0) {",
+        "    return (int32_t)(status < 0 ? status : -status);",
+        "  }",
+    ]
+    for k, t in enumerate(vela.outputs):
+        if t.offset is None:
+            raise ByocError(f"ethos-u codegen: Vela did not place output {k} of {name}")
+        p = params[len(func.params) + k]
+        lines.append(f"  memcpy(output_{k}, scratch + {t.offset}, {p.nbytes}u);")
+    lines.append("  return 0;")
+    source = f"int32_t {name}({', '.join(decls)}) {{\n" + "\n".join(lines) + "\n}\n"
+    constants = [(f"{name}_command_stream", cs.copy(), NPU_CONST),
+                 (f"{name}_read_only", ro.copy(), NPU_CONST)]
+    return CFunction(name, source, params, scratch, constants=constants)
+
+
+def ops_preamble(prefix: str) -> str:
+    """Driver handle and invoke helper atop ``<prefix>_ops.c``."""
+    return f"""/* Ethos-U NPU: the driver handle set with {prefix}_set_npu(), else one reserved with
+   ethosu_reserve_driver() per region call (as TFLM's Ethos-U operator does). */
+static struct ethosu_driver* {prefix}_npu_driver = NULL;
+
+void {prefix}_set_npu(struct ethosu_driver* drv) {{
+  {prefix}_npu_driver = drv;
+}}
+
+static int {prefix}_npu_invoke(const uint8_t* command_stream, int size, uint64_t* base_addr,
+                             const size_t* base_addr_size, int n) {{
+  struct ethosu_driver* drv = {prefix}_npu_driver;
+  const int reserved = drv == NULL;
+  if (reserved) {{
+    drv = ethosu_reserve_driver();
+    if (drv == NULL) {{
+      return -1;
+    }}
+  }}
+  const int status = ethosu_invoke_v3(drv, command_stream, size, base_addr, base_addr_size, n,
+                                      NULL);
+  if (reserved) {{
+    ethosu_release_driver(drv);
+  }}
+  return status;
+}}
+"""
+
+
+def header_lines(prefix: str) -> str:
+    return (f"struct ethosu_driver;\n"
+            f"/* The Ethos-U driver the NPU regions run on (initialised with ethosu_init()); "
+            f"NULL:\n   each region call reserves one with ethosu_reserve_driver(). */\n"
+            f"void {prefix}_set_npu(struct ethosu_driver* drv);\n")
+
+
+# ---------------------------------------------------------------------------------------
+# RunCodegen
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class _Recorder:
+    functions: dict[str, relax.Function] = field(default_factory=dict)
+
+
+_RECORDER: _Recorder | None = None
+
+
+@tvm_ffi.register_global_func("relax.ext.ethos-u", override=True)
+def _relax_ext_ethosu(functions, options, constant_names):  # noqa: ARG001 - codegen ABI
+    rec = _RECORDER
+    for func in functions:
+        if rec is not None:
+            rec.functions[str(func.attrs["global_symbol"])] = func
+    return []
+
+
+def generate(mod: tvm.IRModule, prefix: str, options: "part.VelaOptions") -> \
+        tuple[tvm.IRModule, dict[str, Region]]:
+    """RunCodegen on a module partitioned by ``partition_for_ethosu``; per call_dps_packed
+    symbol the region with its TFLite model, Vela result and C function
+    (``<prefix>_ethosu_<n>`` in call order)."""
+    from .vela import compile_vela
+    global _RECORDER
+    recorder = _Recorder()
+    previous, _RECORDER = _RECORDER, recorder
+    try:
+        out = relax.transform.RunCodegen()(mod)
+    finally:
+        _RECORDER = previous
+    regions: dict[str, Region] = {}
+    dps = tvm.ir.Op.get("relax.call_dps_packed")
+    for block in out["main"].body.blocks:
+        for binding in block.bindings:
+            value = binding.value
+            if not (isinstance(value, relax.Call) and value.op.same_as(dps)
+                    and isinstance(value.args[0], relax.ExternFunc)):
+                continue
+            symbol = str(value.args[0].global_symbol)
+            if symbol not in recorder.functions or symbol in regions:
+                continue
+            func = recorder.functions[symbol]
+            model, ops = region_tflite(func)
+            res = compile_vela(model, options.accelerator, **options.kwargs())
+            name = f"{prefix}_ethosu_{len(regions)}"
+            region = Region(symbol, ops, model, res)
+            region.function = emit_function(name, prefix, func, res)
+            region.label = "ETHOS-U " + "+".join(part.TFLITE_TYPES[o.kind] for o in ops)
+            regions[symbol] = region
+    missing = set(recorder.functions) - set(regions)
+    if missing:
+        raise ByocError(f"ethos-u codegen: regions not called from main: {sorted(missing)}")
+    return out, regions
+
+
+# ---------------------------------------------------------------------------------------
+# Package
+# ---------------------------------------------------------------------------------------
+
+#: Package subdirectory holding the bundled Ethos-U55 model (target ``ethosu_core_driver``).
+PACKAGE_DIR = "ethosu"
+
+
+def driver_sources() -> dict[str, str]:
+    """kernels_c/ethosu (byoc's functional Ethos-U55 model behind the driver API) as
+    {relative path: text} under ``ethosu/``."""
+    from ..resources import data_dir
+    root = data_dir("kernels_c") / "ethosu"
+    files = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and not rel.startswith("test/") and \
+                (path.suffix in (".c", ".h") or path.name == "CMakeLists.txt"):
+            files[f"{PACKAGE_DIR}/{rel}"] = path.read_text()
+    return files
+
+
+def cmake_lines(prefix: str) -> str:
+    return f"""
+# Ethos-U driver (target `ethosu_core_driver`): byoc's functional Ethos-U55 model in ethosu/,
+# or Arm's ethos-u-core-driver with -DETHOSU_DRIVER_PATH=/path/to/ethos-u-core-driver. A target
+# `ethosu_core_driver` defined before add_subdirectory() of this package is used as it is.
+set(ETHOSU_DRIVER_PATH "" CACHE PATH "Arm ethos-u-core-driver source tree to link instead of ethosu/")
+set({prefix.upper()}_NPU_SECTION "" CACHE STRING "Linker section of the NPU command streams and blobs")
+if(NOT TARGET ethosu_core_driver)
+  if(ETHOSU_DRIVER_PATH)
+    file(GLOB _{prefix}_arm_ethosu_sources "${{ETHOSU_DRIVER_PATH}}/src/*.c")
+    add_library(ethosu_core_driver STATIC ${{_{prefix}_arm_ethosu_sources}})
+    target_include_directories(ethosu_core_driver PUBLIC "${{ETHOSU_DRIVER_PATH}}/include")
+  else()
+    add_subdirectory("${{CMAKE_CURRENT_LIST_DIR}}/{PACKAGE_DIR}" "${{CMAKE_CURRENT_BINARY_DIR}}/{PACKAGE_DIR}")
+  endif()
+endif()
+target_link_libraries({prefix} PUBLIC ethosu_core_driver)
+"""

@@ -1,0 +1,418 @@
+"""Partitioning for the ``ethos-u55-*`` targets: what Vela 5.2 runs on the NPU.
+
+``partition_for_ethosu(mod, accelerator)`` takes the frontend's (unlegalized) QDQ module:
+
+1. every byoc.qnn chain (conv, depthwise, fully connected, pools, softmax, add, mul, mean,
+   concatenation, int8 requantize, pad) and every int8 reshape is matched by a pattern
+   registered under ``ethosu.<kind>``;
+2. each candidate is checked **by Vela itself**: the chain is written back as a one-operator
+   TFLite model (:func:`byoc.ethosu.codegen.single_op_tflite`, byoc's TFLite writer, the
+   operator's options as the original had them) and compiled in-process for the accelerator;
+   it is offloaded only when Vela keeps it on the NPU (no CPU operator in Vela's output). The
+   verdict is cached per operator signature (the bytes of that model + the Vela options), so
+   nothing is offloaded that Vela would send back to the CPU, with Vela's own reason-free
+   constraints exactly as this Vela version applies them;
+3. ``relax.transform.MergeCompositeFunctions`` merges neighbouring offloaded chains into
+   maximal regions (one ``Codegen="ethos-u"`` function each), so a fully offloadable model is
+   ONE region and Vela sees the same graph as plain ``vela`` on the whole model (same
+   cascading, same operator count).
+
+Pools, PAD and RESHAPE operate on int8 values without quantization parameters in the Relax
+graph; the scale and zero point of their input are looked up in the surrounding graph and
+recorded on the composite function (attribute ``ethosu.quant``) for the codegen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import tvm
+from tvm import relax
+from tvm.relax.backend.pattern_registry import get_patterns_with_prefix, register_patterns
+from tvm.relax.dpl import is_op, wildcard
+
+from ..errors import ByocError
+from ..qnn import patterns as P
+
+PREFIX = "ethosu."
+CODEGEN = "ethos-u"
+
+#: byoc.qnn kinds tried on the NPU (QUANTIZE from float stays on the CPU: Vela is int8 only).
+KINDS = ("conv2d", "depthwise_conv2d", "fully_connected", "avg_pool2d", "max_pool2d",
+         "softmax", "add", "mul", "mean", "concatenation", "quantize", "pad")
+#: kinds whose operands carry no quantization in the Relax graph (they keep their input's).
+TRANSPARENT = ("avg_pool2d", "max_pool2d", "pad", "reshape")
+TFLITE_TYPES = {
+    "conv2d": "CONV_2D", "depthwise_conv2d": "DEPTHWISE_CONV_2D",
+    "fully_connected": "FULLY_CONNECTED", "avg_pool2d": "AVERAGE_POOL_2D",
+    "max_pool2d": "MAX_POOL_2D", "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL",
+    "mean": "MEAN", "concatenation": "CONCATENATION", "quantize": "QUANTIZE", "pad": "PAD",
+    "reshape": "RESHAPE",
+}
+
+
+@dataclass
+class QReshape:
+    """RESHAPE of an int8 tensor (quantization kept)."""
+
+    input: "P.QTensor"
+    output: "P.QTensor"
+    kind: str = "RESHAPE"
+
+
+@dataclass
+class VelaOptions:
+    """The Vela options a partition is checked and compiled with."""
+
+    accelerator: str = "ethos-u55-256"
+    system_config: str | None = None
+    memory_mode: str | None = None
+    config_ini: str | None = None
+    optimise: str = "Performance"
+
+    def kwargs(self) -> dict:
+        from .vela import DEFAULT_MEMORY_MODE, DEFAULT_SYSTEM_CONFIG
+        return {"system_config": self.system_config or DEFAULT_SYSTEM_CONFIG,
+                "memory_mode": self.memory_mode or DEFAULT_MEMORY_MODE,
+                "config_ini": self.config_ini, "optimise": self.optimise}
+
+    def key(self) -> str:
+        return repr((self.accelerator, sorted(self.kwargs().items())))
+
+
+@dataclass
+class Decision:
+    """One checked candidate: offloaded (``reason`` None) or left for the CPU targets."""
+
+    kind: str
+    description: str
+    reason: str | None
+
+
+def check_accelerator(accelerator: str) -> None:
+    from .vela import ACCELERATORS
+    if accelerator not in ACCELERATORS:
+        raise ByocError(f"accelerator configuration '{accelerator}' is not supported; "
+                        f"choose one of {', '.join(ACCELERATORS)}")
+
+
+# ---------------------------------------------------------------------------------------
+# Patterns
+# ---------------------------------------------------------------------------------------
+
+def _reshape_pattern():
+    return is_op("relax.reshape")(wildcard(), wildcard())
+
+
+def _check_reshape(ctx) -> bool:
+    r = ctx.matched_expr
+    return str(r.ty.dtype) == "int8" and not _is_const(r.args[0])
+
+
+def _is_const(e) -> bool:
+    return type(e).__name__ in ("GenericConst", "Constant")
+
+
+def _pattern_table() -> list[tuple]:
+    """(name, pattern, annotations, check) highest priority first."""
+    out = []
+    for item in P.patterns():
+        kind = item[0][len(P.PREFIX):]
+        if kind in KINDS:
+            qcheck = item[3] if len(item) > 3 else None
+            out.append((PREFIX + kind, item[1], {"root": item[1]}, _make_check(kind, qcheck)))
+    p = _reshape_pattern()
+    out.append((PREFIX + "reshape", p, {"root": p}, _make_check("reshape", _check_reshape)))
+    return out
+
+
+_REGISTERED = False
+
+
+def register() -> None:
+    """Register the patterns under ``ethosu.*`` in TVM's pattern registry (idempotent)."""
+    global _REGISTERED
+    if not _REGISTERED:
+        register_patterns(list(reversed(_pattern_table())))
+        _REGISTERED = True
+
+
+def registered_patterns():
+    register()
+    return get_patterns_with_prefix(PREFIX)
+
+
+# ---------------------------------------------------------------------------------------
+# Extraction
+# ---------------------------------------------------------------------------------------
+
+class MatchChain(P._Chain):
+    """byoc.qnn's chain walker over a pattern match (check time)."""
+
+    def __init__(self, ctx):  # noqa: D107 - P._Chain.__init__ expects a function
+        self.func = None
+        self.binds = dict(ctx.matched_bindings.items())
+        self.params: list = []
+        self.root = ctx.matched_expr
+
+    def operand(self, e, scale, zp):
+        if isinstance(e, relax.Var) and e not in self.binds \
+                and not any(e.same_as(p) for p in self.params):
+            self.params.append(e)
+        return super().operand(e, scale, zp)
+
+
+def _extract_reshape(chain) -> QReshape:
+    r = chain.root
+    x = chain.operand(chain.arg(r), 1.0, 0)
+    return QReshape(x, P._out_tensor(r, 1.0, 0))
+
+
+def extract(kind: str, chain):
+    """The byoc.qnn dataclass (or :class:`QReshape`) of a chain."""
+    if kind == "reshape":
+        return _extract_reshape(chain)
+    return P._EXTRACTORS[kind](chain)
+
+
+def set_transparent_quant(kind: str, op, quant: "tuple[float, int] | None") -> None:
+    """Give a pool/PAD/RESHAPE its (input = output) quantization, in place."""
+    if kind not in TRANSPARENT:
+        return
+    if quant is None:
+        # unknown here (check time only): a nominal quantization; Vela's support of these
+        # operators does not depend on it (same scale in and out)
+        zp = op.pad_value if kind == "pad" else \
+            (op.act_min if getattr(op, "act_min", -128) > -128 else 0)
+        quant = (1.0, zp)
+    scale, zp = quant
+    for t in (op.input, op.output):
+        t.scale, t.zero_point = float(scale), int(zp)
+
+
+def describe(op) -> str:
+    if isinstance(op, QReshape):
+        return "RESHAPE " + "x".join(str(d) for d in op.output.shape)
+    return P.describe(op)
+
+
+# ---------------------------------------------------------------------------------------
+# Session state: Vela options, quantization table, decisions, verdict cache
+# ---------------------------------------------------------------------------------------
+
+class _Session:
+    def __init__(self, options: VelaOptions, quant: dict):
+        self.options = options
+        self.quant = quant           # relax Var -> (scale, zero point) of the int8 value
+        self.by_name = {v.name: q for v, q in quant.items()}
+        self.decisions: list[Decision] = []
+
+    def lookup(self, var):
+        q = self.quant.get(var)
+        return q if q is not None else self.by_name.get(getattr(var, "name", None))
+
+
+_SESSION: _Session | None = None
+_VERDICTS: dict[str, str | None] = {}
+
+
+def vela_verdict(model: bytes, options: VelaOptions) -> str | None:
+    """None when Vela runs the whole one-operator ``model`` on the NPU, else why not
+    (cached per model bytes and options)."""
+    from .vela import compile_vela
+    key = hashlib.sha256(model).hexdigest() + options.key()
+    if key not in _VERDICTS:
+        try:
+            res = compile_vela(model, options.accelerator, **options.kwargs())
+            if res.cpu_operators:
+                reason = "Vela keeps it on the CPU (" + \
+                    ", ".join(c.type for c in res.cpu_operators) + ")"
+            elif len(res.calls) != 1:
+                reason = f"Vela made {len(res.calls)} NPU calls of it"
+            else:
+                reason = None
+        except ByocError as err:
+            reason = f"Vela: {err}"
+        _VERDICTS[key] = reason
+    return _VERDICTS[key]
+
+
+def _quant_table(main: relax.Function) -> dict:
+    """Quantization of every int8 value of ``main`` that a (de)quantize shows, propagated
+    through the operators that keep it (pad, pools, reshape, int8 clip, astype pairs)."""
+    table: dict = {}
+    binds = {}
+    for block in main.body.blocks:
+        for b in block.bindings:
+            binds[b.var] = b.value
+    keep = ("relax.nn.pad", "relax.nn.max_pool2d", "relax.reshape", "relax.clip",
+            "relax.nn.avg_pool2d", "relax.astype")
+
+    def params(call):
+        s, z = call.args[1], call.args[2]
+        if not (_is_const(s) and _is_const(z)):
+            return None
+        s, z = P._np(s).reshape(-1), P._np(z).reshape(-1)
+        return (float(s[0]), int(z[0])) if s.size == 1 and z.size == 1 else None
+
+    for var, v in binds.items():
+        if isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.Op):
+            if v.op.name == "relax.quantize":
+                q = params(v)
+                if q:
+                    table[var] = q
+            elif v.op.name == "relax.dequantize" and isinstance(v.args[0], relax.Var):
+                q = params(v)
+                if q:
+                    table.setdefault(v.args[0], q)
+    changed = True
+    while changed:
+        changed = False
+        for var, v in binds.items():
+            if isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.Op) and v.op.name in keep \
+                    and isinstance(v.args[0], relax.Var):
+                src = v.args[0]
+                if src in table and var not in table:
+                    table[var] = table[src]
+                    changed = True
+                elif var in table and src not in table:
+                    table[src] = table[var]
+                    changed = True
+    return table
+
+
+def _make_check(kind: str, qnn_check):
+    def check(ctx) -> bool:
+        if qnn_check is not None and not qnn_check(ctx):
+            return False
+        session = _SESSION
+        if session is None:
+            return False
+        from .codegen import single_op_tflite
+        chain = MatchChain(ctx)
+        try:
+            op = extract(kind, chain)
+            if kind in TRANSPARENT:
+                set_transparent_quant(kind, op, session.lookup(chain.params[0]))
+            desc = describe(op)
+            reason = None if _internal_uses_only(ctx) else \
+                "an intermediate value is used outside the chain"
+            if reason is None:
+                reason = vela_verdict(single_op_tflite(kind, op), session.options)
+        except P.ExtractError as err:
+            reason, desc = str(err), TFLITE_TYPES[kind]
+        session.decisions.append(Decision(kind, desc, reason))
+        return reason is None
+    return check
+
+
+def _internal_uses_only(ctx) -> bool:
+    bound = {v for v, _ in ctx.matched_bindings.items()}
+    root = ctx.matched_expr
+    for var, value in ctx.matched_bindings.items():
+        if value.same_as(root):
+            continue
+        if any(u not in bound for u in ctx.var_usages.get(var, [])):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# The pass
+# ---------------------------------------------------------------------------------------
+
+def _annotate_quant(mod: tvm.IRModule) -> tvm.IRModule:
+    """Record the input quantization of pool/PAD/RESHAPE composites (``ethosu.quant``),
+    taken from the neighbouring chains (their dequantize/quantize) of the fused main."""
+    main = mod["main"]
+    table = _quant_table(main)
+    transparent = []
+    for block in main.body.blocks:
+        for b in block.bindings:
+            v = b.value
+            if not (isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.GlobalVar)):
+                continue
+            func = mod[v.op]
+            if not isinstance(func, relax.Function) or func.attrs is None \
+                    or "Composite" not in func.attrs:
+                continue
+            kind = str(func.attrs["Composite"])[len(PREFIX):]
+            if kind in TRANSPARENT:
+                transparent.append((v.op, v.args[0], b.var))
+                continue
+            try:
+                op = extract(kind, P._Chain(func))
+            except P.ExtractError:
+                continue
+            ops = op.inputs if hasattr(op, "inputs") else \
+                [op.input1, op.input2] if hasattr(op, "input1") else [op.input]
+            for t in ops:
+                if t.source is not None and isinstance(v.args[t.source], relax.Var):
+                    table.setdefault(v.args[t.source], (t.scale, t.zero_point))
+            table.setdefault(b.var, (op.output.scale, op.output.zero_point))
+    changed = True
+    while changed:
+        changed = False
+        for _, src, dst in transparent:
+            if src in table and dst not in table:
+                table[dst] = table[src]
+                changed = True
+            elif dst in table and src not in table:
+                table[src] = table[dst]
+                changed = True
+    for gv, src, _ in transparent:
+        if src in table:
+            s, z = table[src]
+            mod[gv] = mod[gv].with_attr("ethosu.quant", [repr(float(s)), int(z)])
+    return mod
+
+
+def _rename_codegen(mod: tvm.IRModule) -> tvm.IRModule:
+    """MergeCompositeFunctions names the codegen after the pattern prefix ("ethosu"); the
+    codegen is registered as ``relax.ext.ethos-u``."""
+    for gv, func in list(mod.functions.items()):
+        if isinstance(func, relax.Function) and func.attrs is not None \
+                and str(func.attrs.get("Codegen", "")) == PREFIX[:-1]:
+            mod[gv] = func.with_attr("Codegen", CODEGEN)
+    return mod
+
+
+def partition_for_ethosu(mod: tvm.IRModule, accelerator: str = "ethos-u55-256", *,
+                         system_config: str | None = None, memory_mode: str | None = None,
+                         config_ini: str | None = None, optimise: str = "Performance",
+                         report: list | None = None) -> tvm.IRModule:
+    """Group every chain Vela runs on the Ethos-U55 ``accelerator`` into maximal
+    ``Codegen="ethos-u"`` regions (see the module docstring). ``report`` receives one
+    :class:`Decision` per checked candidate."""
+    global _SESSION
+    check_accelerator(accelerator)
+    options = VelaOptions(accelerator, system_config, memory_mode, config_ini, optimise)
+    # a bad system config / memory mode / vela.ini is reported once, before any pattern
+    from .vela import _import_vela  # noqa: F401 - availability
+    _probe_options(options)
+    session = _Session(options, _quant_table(mod["main"]))
+    previous, _SESSION = _SESSION, session
+    try:
+        out = relax.transform.FuseOpsByPattern(_pattern_table(), bind_constants=True,
+                                               annotate_codegen=False)(mod)
+    finally:
+        _SESSION = previous
+    if report is not None:
+        report.extend(session.decisions)
+    out = _annotate_quant(out)
+    out = relax.transform.MergeCompositeFunctions()(out)
+    return _rename_codegen(out)
+
+
+def _probe_options(options: VelaOptions) -> None:
+    from .codegen import single_op_tflite
+    x = P.QTensor((1, 1, 1, 1), 1.0, 0, source=0)
+    probe = single_op_tflite("reshape", QReshape(x, P.QTensor((1, 1), 1.0, 0)))
+    from .vela import compile_vela
+    try:
+        compile_vela(probe, options.accelerator, **options.kwargs())
+    except ByocError as err:
+        if "configuration" in str(err) or "optimise" in str(err):
+            raise

@@ -1,0 +1,124 @@
+"""Ethos-U55 targets: partitioning checked by Vela, regions compiled by Vela into C calling
+ethosu_invoke_v3, run through byoc's functional Ethos-U55 model, bit-exact with TFLM."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import byoc
+from byoc import zoo
+from byoc.ethosu import compile_vela
+from byoc.tflite.builder import LayerBuilder
+
+HAVE_QEMU = shutil.which("qemu-system-arm") is not None and \
+    shutil.which("arm-none-eabi-gcc") is not None
+TARGET = "ethos-u55-256,cmsis-nn,c"
+
+
+def _single(kind: str) -> bytes:
+    lb = LayerBuilder(seed=3)
+    x = lb.input((1, 9, 11, 8), scale=0.04, zero_point=-3)
+    if kind == "conv_same_s2_relu":
+        y = lb.conv2d(x, 16, 3, stride=2, activation="RELU")
+    elif kind == "conv_valid_relu6_pertensor":
+        y = lb.conv2d(x, 8, (3, 1), padding="VALID", activation="RELU6", per_channel=False)
+    elif kind == "conv_dilated":
+        y = lb.conv2d(x, 8, 3, dilation=2)
+    elif kind == "depthwise_m2":
+        y = lb.depthwise_conv2d(x, 3, stride=1, depth_multiplier=2, activation="RELU")
+    elif kind == "depthwise_s2_valid":
+        y = lb.depthwise_conv2d(x, 3, stride=2, padding="VALID")
+    elif kind == "fc":
+        y = lb.fully_connected(lb.reshape(x, (1, -1)), 12, activation="RELU")
+    elif kind == "avgpool_same":
+        y = lb.avg_pool2d(x, 3, 2, padding="SAME")
+    elif kind == "maxpool_valid":
+        y = lb.max_pool2d(x, 2, 2)
+    elif kind == "add":
+        y = lb.add(x, lb.constant((1, 9, 11, 8), 0.03, 4), activation="RELU")
+    elif kind == "mul":
+        y = lb.mul(x, lb.constant((1, 9, 11, 8), 0.02, -2))
+    elif kind == "softmax":
+        y = lb.softmax(x)
+    elif kind == "pad_conv":
+        y = lb.conv2d(lb.pad(x, [(0, 0), (1, 1), (2, 0), (0, 0)]), 8, 3, padding="VALID")
+    elif kind == "concat_mean":
+        y = lb.mean(lb.concatenation([x, lb.conv2d(x, 4, 1)], axis=-1), (1, 2))
+    else:
+        raise AssertionError(kind)
+    lb.output(y)
+    return lb.build()
+
+
+SINGLE = ["conv_same_s2_relu", "conv_valid_relu6_pertensor", "conv_dilated", "depthwise_m2",
+          "depthwise_s2_valid", "fc", "avgpool_same", "maxpool_valid", "add", "mul", "softmax",
+          "pad_conv", "concat_mean"]
+
+
+@pytest.mark.parametrize("kind", SINGLE)
+def test_single_operator_bit_exact_on_host(kind):
+    model = _single(kind)
+    res = byoc.validate(model, target=TARGET, backend="host", inputs=2, seed=1)
+    assert res.status == "pass", (kind, res.mismatches, res.max_abs_diff)
+    assert res.npu_cycles and res.npu_cycles > 0
+
+
+@pytest.mark.parametrize("name", ["small_cnn", "ds_cnn"])
+def test_fully_offloaded_model_matches_plain_vela(name, tmp_path):
+    data = getattr(zoo, name)()
+    c = byoc.compile(data, target=TARGET, cpu="host", output_dir=tmp_path / "pkg")
+    plain = compile_vela(data, "ethos-u55-256")
+    assert not plain.cpu_operators
+    regions = c.metadata["npu_regions"]
+    assert len(regions) == len(plain.calls) == 1
+    # our region is the whole model: same operator count, cycles within 2 %
+    assert len(regions[0]["operators"]) == len(c.metadata["operators"])
+    assert abs(c.metadata["npu_cycles"] - plain.npu_cycles) <= 0.02 * plain.npu_cycles
+    assert list(c.metadata)[0] == "npu_cycles"
+    assert all(call["backend"] == "ethos-u" for call in c.calls)
+    assert (tmp_path / "pkg" / "ethosu" / "include" / "ethosu_driver.h").is_file()
+    assert "model_set_npu" in (tmp_path / "pkg" / "include" / "model.h").read_text()
+
+
+@pytest.mark.parametrize("accel", ["ethos-u55-256", "ethos-u55-128"])
+@pytest.mark.parametrize("name", ["small_cnn", "ds_cnn"])
+def test_zoo_models_bit_exact_on_host(name, accel):
+    res = byoc.validate(getattr(zoo, name)(), target=f"{accel},cmsis-nn,c", backend="host",
+                        inputs=2, seed=0)
+    assert res.status == "pass" and res.mismatches == 0
+
+
+@pytest.mark.skipif(not HAVE_QEMU, reason="needs qemu-system-arm and arm-none-eabi-gcc")
+@pytest.mark.parametrize("name", ["small_cnn", "ds_cnn"])
+def test_zoo_models_bit_exact_on_qemu(name):
+    res = byoc.validate(getattr(zoo, name)(), target=TARGET, backend="qemu", inputs=2, seed=0)
+    assert res.status == "pass" and res.mismatches == 0
+    assert res.npu_cycles > 0
+
+
+def test_target_order_and_bad_accelerator(tmp_path):
+    from byoc.compiler import parse_target
+    assert parse_target("ethos-u55-64") == ["ethos-u55-64", "c"]
+    with pytest.raises(byoc.ByocError):
+        parse_target("cmsis-nn,ethos-u55-256,c")
+    model = tmp_path / "m.tflite"
+    model.write_bytes(_single("maxpool_valid"))
+    proc = subprocess.run([sys.executable, "-m", "byoc.cli", "compile", str(model), "--target",
+                           "ethos-u55-512,c", "-o", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "ethos-u55-512" in proc.stderr
+
+
+def test_info_shows_npu_split(tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(zoo.ds_cnn())
+    proc = subprocess.run([sys.executable, "-m", "byoc.cli", "info", str(model), "--json",
+                           "--target", TARGET], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["placement"]["operators"]
+    assert {r["backend"] for r in rows} == {"ethos-u"}
