@@ -14,11 +14,15 @@ Storage rules:
 * Every other intermediate tensor, and every kernel scratch area, is placed in the arena by
   ``memory_plan.plan_arena`` according to its lifetime.
 * An output that is also a model input, a constant or another output is copied at the end.
+* An NPU region's arena IO tensor lives inside the region's scratch area at Vela's offset
+  (``CParam.scratch_offset``) when it can: that scratch area is then planned as a whole
+  during its call and as those tensors' bytes while they are alive (``Buffer.pieces``), and
+  the region function finds its IO in place instead of copying it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import tvm
@@ -27,7 +31,7 @@ from tvm import relax
 from .codegen.tir_to_c import CFunction, c_type
 from .errors import ByocError
 from .generic import VIEW_OPS
-from .memory_plan import ArenaPlan, Buffer, align, plan_arena
+from .memory_plan import ALIGNMENT, ArenaPlan, Buffer, align, plan_arena
 
 
 @dataclass
@@ -220,10 +224,7 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
     for name, buf in arena_tensors.items():
         buf.last = max(uses.get(name, buf.first), buf.first)
     aliases = _merge_in_place(calls, arena_tensors)
-    buffers = list(arena_tensors.values())
-    buffers += [c.scratch for c in calls if c.scratch is not None]
-    plan = plan_arena(buffers)
-    plan.aliases = aliases
+    plan = _plan_with_region_io(calls, arena_tensors, aliases)
     seen, funcs = set(), []
     constants = list(consts.values())
     for c in calls:
@@ -236,6 +237,77 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
                                          const_value=arr,
                                          qualifier=qualifier[0] if qualifier else "BYOC_CONST"))
     return AOTProgram(prefix, inputs, outputs, calls, copies, constants, plan, funcs)
+
+
+def _region_io_members(calls: list[OpCall], arena_tensors: dict[str, Buffer],
+                       aliases: dict[str, str]) -> dict[str, tuple[str, int]]:
+    """Arena tensors that can live inside the scratch area of the call they are an IO of
+    (``CParam.scratch_offset``: an NPU region's IO at Vela's offset), so that the region
+    copies nothing: {tensor name: (scratch buffer name, offset inside it)}.
+
+    A tensor qualifies when it is an IO of exactly one such parameter (not also an IO of
+    another region, not passed twice), takes part in no in-place merge, fits the scratch
+    area at an aligned offset, and - for an input - dies at that call (the NPU may reuse its
+    bytes). Two members may share bytes only as an input and an output of the call (the
+    input dies where the output is born). Everything else keeps the copy."""
+    merged = set(aliases) | set(aliases.values())
+    bound: dict[str, int] = {}
+    for call in calls:
+        for st, param in zip(call.args, call.func.params):
+            if param.scratch_offset is not None and st.kind == "arena":
+                bound[st.name] = bound.get(st.name, 0) + 1
+    members: dict[str, tuple[str, int]] = {}
+    for call in calls:
+        if call.scratch is None:
+            continue
+        taken: list[tuple[int, int, bool]] = []     # (start, end, is_output) inside scratch
+        names = [st.name for st in call.args if st.kind == "arena"]
+        for st, param in zip(call.args, call.func.params):
+            off = param.scratch_offset
+            if off is None or st.kind != "arena" or st.name not in arena_tensors \
+                    or st.name in merged or bound[st.name] != 1 or names.count(st.name) != 1:
+                continue
+            end = off + align(st.nbytes)
+            if off % ALIGNMENT or end > align(call.scratch.size):
+                continue
+            if not param.is_output and arena_tensors[st.name].last != call.index:
+                continue
+            if any(off < e and s < end and out == param.is_output for s, e, out in taken):
+                continue
+            taken.append((off, end, param.is_output))
+            members[st.name] = (call.scratch.name, off)
+    return members
+
+
+def _plan_with_region_io(calls: list[OpCall], arena_tensors: dict[str, Buffer],
+                         aliases: dict[str, str]) -> ArenaPlan:
+    """The arena plan, with the NPU regions' IO tensors inside their scratch areas when that
+    is possible (``_region_io_members``) and the plan is no larger than with the copies."""
+    scratches = [c.scratch for c in calls if c.scratch is not None]
+    members = _region_io_members(calls, arena_tensors, aliases)
+    if members:
+        tensors = [b for n, b in arena_tensors.items() if n not in members]
+        hosts = {b.name: replace(b) for b in scratches}
+        for name, (host, off) in members.items():
+            # the scratch area is in use as a whole during its call, and before/after it
+            # only where its member tensors are, while they are alive
+            t, h = arena_tensors[name], hosts[host]
+            if h.pieces is None:
+                h.pieces = [(0, align(h.size), h.first, h.last)]
+            h.pieces.append((off, off + align(t.size), t.first, t.last))
+            h.first, h.last = min(h.first, t.first), max(h.last, t.last)
+        grouped = plan_arena(tensors + list(hosts.values()))
+    plan = plan_arena(list(arena_tensors.values()) + scratches)
+    plan.aliases = aliases
+    if not members or grouped.size > plan.size:
+        return plan
+    grouped.aliases, grouped.members = aliases, members
+    for c in calls:                         # the calls' scratch areas as placed
+        if c.scratch is not None:
+            c.scratch = hosts[c.scratch.name]
+    for name in members:
+        del arena_tensors[name]
+    return grouped
 
 
 def _merge_in_place(calls: list[OpCall], arena_tensors: dict[str, Buffer]) -> dict[str, str]:

@@ -122,3 +122,48 @@ def test_info_shows_npu_split(tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)["placement"]["operators"]
     assert {r["backend"] for r in rows} == {"ethos-u"}
+
+
+def _mixed() -> bytes:
+    """conv (NPU) -> 9x9 SAME average pool (Vela 5.2 keeps it on the CPU: SAME padding needs
+    a kernel of at most 8x8) -> conv (NPU)."""
+    lb = LayerBuilder(seed=5)
+    x = lb.input((1, 16, 16, 8), scale=0.04, zero_point=-3)
+    y = lb.conv2d(x, 8, 3, activation="RELU")
+    y = lb.avg_pool2d(y, 9, 1, padding="SAME")
+    lb.output(lb.conv2d(y, 8, 1, activation="RELU"))
+    return lb.build()
+
+
+def test_mixed_model_vela_keeps_pool_on_cpu():
+    plain = compile_vela(_mixed(), "ethos-u55-256")
+    assert [c.type for c in plain.cpu_operators] == ["AVERAGE_POOL_2D"]
+    assert len(plain.calls) == 2
+
+
+@pytest.mark.parametrize("target,cpu_backend", [(TARGET, "cmsis-nn"),
+                                                ("ethos-u55-256,c", "generic")])
+def test_mixed_model_npu_cpu_npu_on_host(target, cpu_backend, tmp_path):
+    model = _mixed()
+    c = byoc.compile(model, target=target, cpu="host", output_dir=tmp_path / "pkg")
+    regions = c.metadata["npu_regions"]
+    assert len(regions) == 2
+    assert [r["operators"] for r in regions] == [["CONV_2D 3x3 s1"], ["CONV_2D 1x1 s1"]]
+    assert [call["backend"] for call in c.calls] == ["ethos-u", cpu_backend, "ethos-u"]
+    pool = [op for op in c.metadata["operators"] if op["type"] == "AVERAGE_POOL_2D"]
+    assert [op["backend"] for op in pool] == [cpu_backend]
+    # zero-copy region IO: the pool's input (region 0's output) and output (region 1's input)
+    # live inside the regions' scratch areas, which share the bytes not in use
+    mem = c.metadata["memory"]
+    assert sorted(v["buffer"] for v in mem["in_scratch"].values()) == ["scratch0", "scratch2"]
+    assert mem["arena_bytes"] == mem["arena_lower_bound_bytes"] == 4096
+    assert [b["kind"] for b in mem["buffers"]] == ["scratch", "scratch"]
+    res = byoc.validate(model, target=target, backend="host", inputs=2, seed=1)
+    assert res.status == "pass" and res.mismatches == 0
+
+
+@pytest.mark.skipif(not HAVE_QEMU, reason="needs qemu-system-arm and arm-none-eabi-gcc")
+def test_mixed_model_bit_exact_on_qemu():
+    res = byoc.validate(_mixed(), target=TARGET, backend="qemu", inputs=2, seed=0)
+    assert res.status == "pass" and res.mismatches == 0
+    assert res.npu_cycles > 0

@@ -75,3 +75,24 @@ def test_elementwise_add_runs_in_place_and_stays_exact(tmp_path):
     assert meta["memory"]["in_place"], meta["memory"]
     # conv outputs (256 B each) + the add's output sharing one of them + the pool output
     assert res.arena_bytes == res.arena_lower_bound_bytes
+
+
+def test_scratch_hosting_tensors_shares_its_free_bytes():
+    """Two NPU scratch areas whose IO tensors live inside them (pieces): the bytes of a
+    scratch area that hold no live tensor outside its call are free for the other one."""
+    s0 = Buffer("scratch0", 4096, 0, 1, kind="scratch",
+                pieces=[(0, 4096, 0, 0), (0, 2048, 0, 1)])           # output t0 at 0
+    s2 = Buffer("scratch2", 4096, 1, 2, kind="scratch",
+                pieces=[(0, 4096, 2, 2), (2048, 4096, 1, 2)])        # input t1 at 2048
+    plan = plan_arena([s0, s2])
+    assert plan.size == plan.lower_bound == 4096
+    # the live pieces never collide
+    for (a, ao), (b, bo) in itertools.combinations([(s0, s0.offset), (s2, s2.offset)], 2):
+        for as_, ae, af, al in a.occupancy():
+            for bs, be, bf, bl in b.occupancy():
+                if af <= bl and bf <= al:
+                    assert ao + ae <= bo + bs or bo + be <= ao + as_
+    # a plain tensor alive at step 1 cannot go into the hosted bytes
+    t = Buffer("t", 2048, 1, 1)
+    plan = plan_arena([s0, s2, t])
+    assert plan.size == plan.lower_bound == 6144

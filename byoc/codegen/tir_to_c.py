@@ -70,6 +70,10 @@ class CParam:
     dtype: str
     nbytes: int
     is_output: bool
+    # Byte offset inside the function's scratch area where this tensor may live instead of a
+    # separate buffer (an Ethos-U region's IO at Vela's offset): when the caller passes
+    # ``scratch + scratch_offset`` the function skips its copy. None: no such place.
+    scratch_offset: int | None = None
 
 
 @dataclass

@@ -12,13 +12,17 @@ codegen registered as ``relax.ext.ethos-u``; it records them and main then calls
    read-only blob, scratch size, IFM/OFM offsets inside the scratch area, cycle estimate;
 3. a C function::
 
-       int32_t <prefix>_ethosu_<n>(const int8_t* restrict input_0, ..., int8_t* restrict output_0,
-                                   ..., uint8_t* restrict scratch)
+       int32_t <prefix>_ethosu_<n>(const int8_t* input_0, ..., int8_t* output_0, ...,
+                                   uint8_t* scratch)
 
    whose scratch (Vela's scratch area, region 1 = region 2 in Shared_Sram mode) is placed in
-   the planned arena. Inputs are copied to their offsets inside the scratch area, the command
-   stream runs with ``ethosu_invoke_v3`` (base addresses: read-only blob, scratch, scratch),
-   outputs are copied out. The command stream and the read-only blob are 16-byte aligned
+   the planned arena. Each IO parameter declares Vela's offset of its tensor inside the
+   scratch area (``CParam.scratch_offset``); the arena planner places the region's arena
+   IO tensors there (the scratch area's lifetime then covers theirs), so nothing is
+   copied. A tensor the planner could not place there (a model input or output, an IO of
+   another region, an input still used after the region...) is copied in before / out
+   after the command stream runs with ``ethosu_invoke_v3`` (base addresses: read-only
+   blob, scratch, scratch). The command stream and the read-only blob are 16-byte aligned
    const arrays in section ``BYOC_NPU_SECTION`` (default: the constants' section).
 
 The driver handle: ``<prefix>_set_npu(struct ethosu_driver*)`` (declared in the model header)
@@ -375,27 +379,31 @@ def emit_function(name: str, prefix: str, func: relax.Function, vela) -> CFuncti
         raise ByocError(f"ethos-u codegen: Vela split region {name} into {len(vela.calls)} NPU "
                         f"call(s) and {len(vela.cpu_operators)} CPU operator(s)")
     call = vela.calls[0]
-    params = []
-    decls = []
-    lines = []
-    for i, p in enumerate(func.params):
-        n = _nbytes(p.ty)
-        params.append(CParam(f"input_{i}", str(p.ty.dtype), n, False))
-        decls.append(f"const {_ctype(str(p.ty.dtype))}* restrict input_{i}")
-    ret = func.ret_struct_info if hasattr(func, "ret_struct_info") else None
     body = func.body.body
     results = list(body.fields) if isinstance(body, relax.Tuple) else [body]
-    for k, r in enumerate(results):
-        params.append(CParam(f"output_{k}", str(r.ty.dtype), _nbytes(r.ty), True))
-        decls.append(f"{_ctype(str(r.ty.dtype))}* restrict output_{k}")
-    del ret
-    decls.append("uint8_t* restrict scratch")
     if len(vela.inputs) != len(func.params) or len(vela.outputs) != len(results):
         raise ByocError(f"ethos-u codegen: Vela's model IO does not match region {name}")
+    for kind, tensors in (("input", vela.inputs), ("output", vela.outputs)):
+        for i, t in enumerate(tensors):
+            if t.offset is None:
+                raise ByocError(f"ethos-u codegen: Vela did not place {kind} {i} of {name}")
+    # Each IO tensor may live inside the scratch area at Vela's offset (the arena planner
+    # puts it there when it can: CParam.scratch_offset); otherwise it is copied. The IO
+    # pointers may then alias the scratch area: none of them is restrict.
+    params = []
+    decls = []
+    for i, (p, t) in enumerate(zip(func.params, vela.inputs)):
+        params.append(CParam(f"input_{i}", str(p.ty.dtype), _nbytes(p.ty), False, t.offset))
+        decls.append(f"const {_ctype(str(p.ty.dtype))}* input_{i}")
+    for k, (r, t) in enumerate(zip(results, vela.outputs)):
+        params.append(CParam(f"output_{k}", str(r.ty.dtype), _nbytes(r.ty), True, t.offset))
+        decls.append(f"{_ctype(str(r.ty.dtype))}* output_{k}")
+    decls.append("uint8_t* scratch")
+    lines = []
     for i, t in enumerate(vela.inputs):
-        if t.offset is None:
-            raise ByocError(f"ethos-u codegen: Vela did not place input {i} of {name}")
-        lines.append(f"  memcpy(scratch + {t.offset}, input_{i}, {params[i].nbytes}u);")
+        lines += [f"  if ((const uint8_t*)input_{i} != scratch + {t.offset}) {{",
+                  f"    memcpy(scratch + {t.offset}, input_{i}, {params[i].nbytes}u);",
+                  "  }"]
     scratch = max(16, (call.scratch_size + 15) // 16 * 16)
     cs = np.frombuffer(call.command_stream, np.uint8)
     ro = np.frombuffer(call.read_only or b"\0", np.uint8)
@@ -415,10 +423,10 @@ def emit_function(name: str, prefix: str, func: relax.Function, vela) -> CFuncti
         "  }",
     ]
     for k, t in enumerate(vela.outputs):
-        if t.offset is None:
-            raise ByocError(f"ethos-u codegen: Vela did not place output {k} of {name}")
         p = params[len(func.params) + k]
-        lines.append(f"  memcpy(output_{k}, scratch + {t.offset}, {p.nbytes}u);")
+        lines += [f"  if ((uint8_t*)output_{k} != scratch + {t.offset}) {{",
+                  f"    memcpy(output_{k}, scratch + {t.offset}, {p.nbytes}u);",
+                  "  }"]
     lines.append("  return 0;")
     source = f"int32_t {name}({', '.join(decls)}) {{\n" + "\n".join(lines) + "\n}\n"
     constants = [(f"{name}_command_stream", cs.copy(), NPU_CONST),
