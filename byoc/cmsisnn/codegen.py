@@ -1,6 +1,6 @@
 """C code generation for the ``cmsis-nn`` partitions.
 
-``relax.ext.cmsisnn`` is a Python codegen (registered with ``tvm_ffi.register_global_func``):
+``relax.ext.cmsisnn`` is a Python codegen (registered by ``byoc.codegen.external``):
 ``relax.transform.RunCodegen`` hands it the partition functions, it records them and returns
 no runtime module, and main then calls each partition as ``call_dps_packed(<symbol>, ...)``.
 :func:`generate` runs that and turns each recorded partition into a :class:`CFunction` of
@@ -21,14 +21,14 @@ the AOT planner places it in the arena.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import tvm
-import tvm_ffi
 from tvm import relax
 
 from .. import cmsisnn_params as cp
+from ..codegen.external import ExternalCodegen
 from ..codegen.tir_to_c import CFunction, CParam
 from ..errors import ByocError
 from ..qnn import patterns as P
@@ -50,24 +50,7 @@ class CmsisCall:
     pad_fused: bool = False
 
 
-@dataclass
-class _Recorder:
-    functions: dict[str, relax.Function] = field(default_factory=dict)
-
-
-_RECORDER: _Recorder | None = None
-
-
-@tvm_ffi.register_global_func("relax.ext.cmsisnn", override=True)
-def _relax_ext_cmsisnn(functions, options, constant_names):  # noqa: ARG001 - codegen ABI
-    """RunCodegen's hook: remember the partition functions, emit no runtime module (the C
-    is written by :func:`generate`)."""
-    rec = _RECORDER
-    for func in functions:
-        symbol = str(func.attrs["global_symbol"])
-        if rec is not None:
-            rec.functions[symbol] = func
-    return []
+_CODEGEN = ExternalCodegen("cmsisnn")
 
 
 # ---------------------------------------------------------------------------------------
@@ -398,32 +381,13 @@ def generate(mod: tvm.IRModule, prefix: str, cpu: str) -> tuple[tvm.IRModule, di
     """RunCodegen on a module partitioned by ``partition_for_cmsisnn``: main then calls the
     partitions with ``call_dps_packed``. Returns that module and, per symbol, the generated
     C function (named ``<prefix>_cmsis_<kind>_<n>`` in call order)."""
-    global _RECORDER
     path = part.cpu_path(cpu)
-    recorder = _Recorder()
-    previous, _RECORDER = _RECORDER, recorder
-    try:
-        out = relax.transform.RunCodegen()(mod)
-    finally:
-        _RECORDER = previous
+    out, partitions = _CODEGEN.run(mod)
     calls: dict[str, CmsisCall] = {}
-    dps = tvm.ir.Op.get("relax.call_dps_packed")
-    for block in out["main"].body.blocks:
-        for binding in block.bindings:
-            value = binding.value
-            if not (isinstance(value, relax.Call) and value.op.same_as(dps)
-                    and isinstance(value.args[0], relax.ExternFunc)):
-                continue
-            symbol = str(value.args[0].global_symbol)
-            if symbol not in recorder.functions or symbol in calls:
-                continue
-            kind, _ = part.composite_of(recorder.functions[symbol])
-            kind = kind[:-len("_pad")] if kind.endswith("_pad") else kind
-            call = lower_partition(recorder.functions[symbol],
-                                   f"{prefix}_cmsis_{kind}_{len(calls)}", path)
-            call.symbol = symbol
-            calls[symbol] = call
-    missing = set(recorder.functions) - set(calls)
-    if missing:
-        raise ByocError(f"cmsis-nn codegen: partitions not called from main: {sorted(missing)}")
+    for symbol, func in partitions:
+        kind, _ = part.composite_of(func)
+        kind = kind[:-len("_pad")] if kind.endswith("_pad") else kind
+        call = lower_partition(func, f"{prefix}_cmsis_{kind}_{len(calls)}", path)
+        call.symbol = symbol
+        calls[symbol] = call
     return out, calls

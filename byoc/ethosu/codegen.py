@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import tflite
 import tvm
-import tvm_ffi
 from tvm import relax
 
+from ..codegen.external import ExternalCodegen
 from ..codegen.tir_to_c import CFunction, CParam
 from ..errors import ByocError
 from ..qnn import patterns as P
@@ -475,21 +475,7 @@ def header_lines(prefix: str) -> str:
 # RunCodegen
 # ---------------------------------------------------------------------------------------
 
-@dataclass
-class _Recorder:
-    functions: dict[str, relax.Function] = field(default_factory=dict)
-
-
-_RECORDER: _Recorder | None = None
-
-
-@tvm_ffi.register_global_func("relax.ext.ethos-u", override=True)
-def _relax_ext_ethosu(functions, options, constant_names):  # noqa: ARG001 - codegen ABI
-    rec = _RECORDER
-    for func in functions:
-        if rec is not None:
-            rec.functions[str(func.attrs["global_symbol"])] = func
-    return []
+_CODEGEN = ExternalCodegen("ethos-u")
 
 
 def generate(mod: tvm.IRModule, prefix: str, options: "part.VelaOptions") -> \
@@ -498,35 +484,16 @@ def generate(mod: tvm.IRModule, prefix: str, options: "part.VelaOptions") -> \
     symbol the region with its TFLite model, Vela result and C function
     (``<prefix>_ethosu_<n>`` in call order)."""
     from .vela import compile_vela
-    global _RECORDER
-    recorder = _Recorder()
-    previous, _RECORDER = _RECORDER, recorder
-    try:
-        out = relax.transform.RunCodegen()(mod)
-    finally:
-        _RECORDER = previous
+    out, partitions = _CODEGEN.run(mod)
     regions: dict[str, Region] = {}
-    dps = tvm.ir.Op.get("relax.call_dps_packed")
-    for block in out["main"].body.blocks:
-        for binding in block.bindings:
-            value = binding.value
-            if not (isinstance(value, relax.Call) and value.op.same_as(dps)
-                    and isinstance(value.args[0], relax.ExternFunc)):
-                continue
-            symbol = str(value.args[0].global_symbol)
-            if symbol not in recorder.functions or symbol in regions:
-                continue
-            func = recorder.functions[symbol]
-            model, ops = region_tflite(func)
-            res = compile_vela(model, options.accelerator, **options.kwargs())
-            name = f"{prefix}_ethosu_{len(regions)}"
-            region = Region(symbol, ops, model, res)
-            region.function = emit_function(name, prefix, func, res)
-            region.label = "ETHOS-U " + "+".join(part.TFLITE_TYPES[o.kind] for o in ops)
-            regions[symbol] = region
-    missing = set(recorder.functions) - set(regions)
-    if missing:
-        raise ByocError(f"ethos-u codegen: regions not called from main: {sorted(missing)}")
+    for symbol, func in partitions:
+        model, ops = region_tflite(func)
+        res = compile_vela(model, options.accelerator, **options.kwargs())
+        name = f"{prefix}_ethosu_{len(regions)}"
+        region = Region(symbol, ops, model, res)
+        region.function = emit_function(name, prefix, func, res)
+        region.label = "ETHOS-U " + "+".join(part.TFLITE_TYPES[o.kind] for o in ops)
+        regions[symbol] = region
     return out, regions
 
 
