@@ -255,3 +255,90 @@ def avgpool_buffer_size(path: str, out_width: int, channels: int) -> int:
     _check_path(path)
     del out_width
     return 4 * int(channels) if path == "dsp" else 0
+
+
+# ---------------------------------------------------------------------------------------
+# int16 activations / int8 weights (TFLite 16x8): arguments of the *_s16 kernels
+# ---------------------------------------------------------------------------------------
+
+INT16_MIN, INT16_MAX = -32768, 32767
+#: TFLite's ADD left shift for int16 operands (20 for int8).
+ADD_LEFT_SHIFT_S16 = 15
+
+
+def conv_quant_s16(input_scale: float, weight_scales, output_scale: float,
+                   activation: str | None = None) -> ConvQuant:
+    """CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED 16x8: zero points are 0, same per-channel
+    multipliers as int8, clamp in the int16 range."""
+    mult, shift = quant_math.conv_multipliers(input_scale, weight_scales, output_scale)
+    lo, hi = quant_math.activation_range(activation, output_scale, 0, INT16_MIN, INT16_MAX)
+    return ConvQuant(0, 0, mult, shift, lo, hi)
+
+
+def pool_activation_s16(activation: str | None, scale: float) -> tuple[int, int]:
+    return quant_math.activation_range(activation, scale, 0, INT16_MIN, INT16_MAX)
+
+
+def add_params_s16(scale1: float, scale2: float, out_scale: float,
+                   activation: str | None = None) -> AddParams:
+    """TFLite int16 ADD (general path, left shift 15, zero points 0)."""
+    f32 = quant_math.f32
+    s1, s2, so = f32(scale1), f32(scale2), f32(out_scale)
+    twice_max = 2.0 * max(s1, s2)
+    m1, sh1 = quant_math.quantize_multiplier(s1 / twice_max)
+    m2, sh2 = quant_math.quantize_multiplier(s2 / twice_max)
+    mo, sho = quant_math.quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT_S16) * so))
+    lo, hi = quant_math.activation_range(activation, out_scale, 0, INT16_MIN, INT16_MAX)
+    return AddParams(0, m1, sh1, 0, m2, sh2, ADD_LEFT_SHIFT_S16, 0, mo, sho, lo, hi)
+
+
+def mul_params_s16(scale1: float, scale2: float, out_scale: float,
+                   activation: str | None = None) -> MulParams:
+    """TFLite int16 MUL (zero points 0)."""
+    m, s = quant_math.mul_multiplier(scale1, scale2, out_scale)
+    lo, hi = quant_math.activation_range(activation, out_scale, 0, INT16_MIN, INT16_MAX)
+    return MulParams(0, 0, 0, m, s, lo, hi)
+
+
+def softmax_params_s16(input_scale: float, beta: float = 1.0) -> tuple[int, int]:
+    """(mult, shift) of ``arm_softmax_s16``: input_scale * beta / (10 / 65535) (the exp LUT
+    covers [-10, 0] over the int16 range)."""
+    real = float(np.float32(input_scale)) * float(np.float32(beta)) / (10.0 / 65535.0)
+    return quant_math.quantize_multiplier(real)
+
+
+def _gen_lut_s16(func, input_min: float, input_max: float) -> np.ndarray:
+    """TFLite's 513-entry int16 LUT generation (float32 arithmetic, output range [-1, 1]):
+    each entry is the sampled value corrected by half the interpolation error at the
+    midpoint; the last entry only serves the slope of the last segment."""
+    f = np.float32
+    steps = 512
+    lo, hi = f(input_min), f(input_max)
+    step = f((hi - lo) / f(steps))
+    half = f(step / f(2))
+    scale = f(65536.0 / 2.0)
+    lut = np.zeros(steps + 1, np.int16)
+
+    def rnd(x):
+        return f(quant_math.tflite_round(f(x)))
+
+    for i in range(steps):
+        x = f(lo + f(f(i) * step))
+        val = f(func(x))
+        mid = f(func(f(x + half)))
+        nxt = f(func(f(lo + f(f(i + 1) * step))))
+        sample = rnd(f(val * scale))
+        interp = rnd(f(f(f(nxt * scale) + sample) / f(2)))
+        err = f(interp - rnd(f(mid * scale)))
+        bias = rnd(f(err / f(2)))
+        lut[i] = int(min(max(f(sample - bias), f(INT16_MIN)), f(INT16_MAX)))
+    lut[steps] = int(min(max(rnd(f(func(hi)) * scale), f(INT16_MIN)), f(INT16_MAX)))
+    return lut
+
+
+def softmax_luts_s16() -> tuple[np.ndarray, np.ndarray]:
+    """(exp_lut, one_by_one_lut) of ``cmsis_nn_softmax_lut_s16``, as TFLite computes them:
+    exp(x) on [-10, 0] and 1 / (1 + x) on [0, 1], int16 Q0.15, 513 entries each."""
+    exp_lut = _gen_lut_s16(lambda v: np.exp(np.float32(v)), -10.0, 0.0)
+    recip_lut = _gen_lut_s16(lambda v: np.float32(1.0) / (np.float32(1.0) + np.float32(v)), 0.0, 1.0)
+    return exp_lut, recip_lut

@@ -16,6 +16,7 @@
 #ifndef ARM_NN_TYPES_H
 #define ARM_NN_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -122,6 +123,21 @@ typedef struct
     int32_t *shift;
     int32_t is_per_channel;
 } cmsis_nn_quant_params;
+
+
+/** Bias of the s16 convolution (v7): int64 (TFLite 16x8 default) or int32 values. */
+typedef struct
+{
+    const void *data;         /**< int64_t[] or int32_t[] bias, or NULL */
+    const bool is_int32_bias; /**< true: data is int32_t[], false: int64_t[] */
+} cmsis_nn_bias_data;
+
+/** Lookup tables of arm_softmax_s16 (513 entries each, TFLite's int16 softmax LUTs). */
+typedef struct
+{
+    const int16_t *exp_lut;        /**< exp(x) for x in [-10, 0], Q0.15 */
+    const int16_t *one_by_one_lut; /**< 1 / (1 + x) for x in [0, 1], Q0.15 */
+} cmsis_nn_softmax_lut_s16;
 
 #ifdef __cplusplus
 }
