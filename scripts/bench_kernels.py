@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Kernel benchmark of byoc's CMSIS-NN library (issue 4, cases C1..C11).
+"""Kernel benchmark of byoc's CMSIS-NN library (issue 4, cases C1..C11; C12: depthwise ch_mult 2).
 
 Builds one Corstone-300 firmware per kernel path (Helium "mve", DSP "dsp", portable "c"; all
 run on QEMU mps3-an547's Cortex-M55 with the other extensions compiled out of the kernels),
@@ -65,10 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     print(head)
     print("-" * len(head))
     for name, (desc, macs, arm) in tl.BENCH_CASES.items():
-        line = f"{name:5} {desc:52} {macs or '-':>8} {arm:>11} " + " ".join(
+        line = f"{name:5} {desc:52} {macs or '-':>8} {arm or '-':>11} " + " ".join(
             f"{table[name][p]:>9}" for p in paths)
         if "mve" in paths:
-            line += f" {table[name]['mve'] / arm:>8.2f}"
+            line += f" {table[name]['mve'] / arm:>8.2f}" if arm else f" {'-':>8}"
         line += "  " + " ".join(f"{table[name][p] / macs:>8.3f}" if macs else f"{'-':>8}" for p in paths)
         print(line)
     print("(instructions of the kernel call on QEMU mps3-an547 -icount; Arm v7 = Arm CMSIS-NN v7.0, "

@@ -539,6 +539,17 @@ def special_cases() -> list[Case]:
     c.append(dw_case("dw_generic_entry", 73, (1, 6, 6, 9), (3, 3), ch_mult=2, entry=1))
     c.append(dw_case("dw_nobias_relu", 74, (1, 6, 6, 19), (3, 3), activation="RELU", has_bias=False))
     c.append(dw_case("dw_25x5x64", 75, (1, 25, 5, 64), (3, 3)))
+    # Depthwise with channel multiplier > 1 (arm_nn_depthwise_conv_s8_mult): multipliers 2-4,
+    # strides 1-2, dilation, SAME / VALID, odd channel counts, batch, both entries, activation.
+    for i, (cin, cm, k, s, pad, dil) in enumerate([
+            (16, 2, 3, 1, "SAME", 1), (7, 2, 3, 2, "SAME", 1), (5, 3, 3, 1, "VALID", 1),
+            (9, 3, 5, 2, "SAME", 1), (3, 4, 3, 1, "SAME", 2), (11, 4, 3, 2, "VALID", 1),
+            (13, 2, 3, 1, "SAME", 2), (1, 3, 3, 1, "SAME", 1), (2, 2, 1, 1, "VALID", 1),
+            (6, 4, 5, 1, "SAME", 1)]):
+        c.append(dw_case(f"dw_mult_c{cin}_m{cm}_k{k}_s{s}_d{dil}_{pad}", 200 + i, (1, 8, 7, cin), (k, k), (s, s),
+                         pad, cm, (dil, dil), activation=ACTS[i % len(ACTS)], has_bias=i != 3, entry=int(i % 5 == 4)))
+    c.append(dw_case("dw_mult_batch2", 211, (2, 5, 6, 5), (3, 3), (1, 2), "SAME", ch_mult=2))
+    c.append(dw_case("dw_mult_zp", 212, (1, 6, 6, 16), (3, 3), ch_mult=2, input_zp=-128, output_zp=-128))
     # Fully connected: all entries, per tensor / per channel, kernel sums or not, filter offset.
     for i, mode in enumerate([0, 1, 2, 3]):
         c.append(fc_case(f"fc_mode{mode}", 80 + i, 2, 37, 11, per_channel=mode in (1, 3), mode=mode))
@@ -580,6 +591,7 @@ BENCH_CASES = {
     "C9": ("softmax 1x1000", 0, 536_954),
     "C10": ("add, 1x16x16x32", 0, 112_734),
     "C11": ("depthwise 3x3 SAME 1x25x5x64 + conv 1x1 64 -> 64", 584_000, 369_747),
+    "C12": ("depthwise 3x3 stride 1 SAME, 1x6x6x16 ch_mult 2", 10_368, None),
 }
 
 
@@ -600,6 +612,7 @@ def bench_cases() -> list[Case]:
         add_case("C10", 10, (1, 16, 16, 32), zero_points=(-128, -128, -128)),
         dw_case("C11.dw", 11, (1, 25, 5, 64), (3, 3), (1, 1), "SAME", **zp),
         conv_case("C11.conv", 12, (1, 25, 5, 64), 64, (1, 1), (1, 1), "SAME", **zp),
+        dw_case("C12", 13, (1, 6, 6, 16), (3, 3), (1, 1), "SAME", ch_mult=2, **zp),
     ]
     return cases
 

@@ -235,6 +235,20 @@ arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
                                        int8_t *dst,
                                        int32_t dst_stride);
 
+/**
+ * Depthwise convolution with channel multiplier > 1 (C_OUT = C_IN * ch_mult), every path: any
+ * stride, padding, dilation, batch; no scratch memory (arm_nn_depthwise_conv_s8_mult.c).
+ */
+void arm_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *dw_conv_params,
+                                   const cmsis_nn_per_channel_quant_params *quant_params,
+                                   const cmsis_nn_dims *input_dims,
+                                   const int8_t *input_data,
+                                   const cmsis_nn_dims *filter_dims,
+                                   const int8_t *filter_data,
+                                   const int32_t *bias_data,
+                                   const cmsis_nn_dims *output_dims,
+                                   int8_t *output_data);
+
 #if !defined(ARM_MATH_MVEI)
 /**
  * DSP / portable depthwise convolution with channel multiplier 1: any stride, padding, dilation,

@@ -39,6 +39,12 @@ arm_cmsis_nn_status arm_depthwise_conv_s8(const cmsis_nn_context *ctx,
         return ARM_CMSIS_NN_SUCCESS;
     }
 #endif
+    if (dw_conv_params->ch_mult > 1 && output_dims->c == input_dims->c * dw_conv_params->ch_mult)
+    {
+        arm_nn_depthwise_conv_s8_mult(dw_conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
+                                      bias_data, output_dims, output_data);
+        return ARM_CMSIS_NN_SUCCESS;
+    }
     return arm_nn_depthwise_conv_s8_ref(dw_conv_params, quant_params, input_dims, input_data, filter_dims,
                                         filter_data, bias_data, output_dims, output_data);
 }
