@@ -11,7 +11,9 @@ The frontend itself is TVM's (``tvm.relax.frontend.tflite``). What this module a
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
+import sys
 
 import numpy as np
 import tvm
@@ -160,6 +162,21 @@ class _CheckedConverter(_StaticReshape, _FrontendFixes, tflite_frontend.Operator
                         tflite_frontend.get_tensor_name(self.subgraph, t.tensor_idx), ret[k])
 
 
+def _release_failed_builder() -> None:
+    """A conversion that fails half-way leaves TVM's BlockBuilder with an open block; when
+    it is freed, TVM's C++ side prints "BlockBuilder destroyed with remaining blocks" to
+    stderr, which would follow our one-line error. Free it now, with stderr muted."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            gc.collect()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _batch_only_dynamic(t) -> bool:
     sig = t.shape_signature or ()
     return (len(sig) == len(t.shape) and len(sig) > 0 and sig[0] == -1 and t.shape[0] == 1
@@ -207,18 +224,24 @@ def from_tflite(model: "TFLiteModel | str | os.PathLike | bytes", legalize: bool
                          "only static shapes can be compiled")
     converter = type("_Converter", (_CheckedConverter,),
                      {"model_label": label, "op_types": [op.type for op in model.operators]})
+    error: ModelError | None = None
     try:
         with _unique_tensor_names(model):
-            # Check every operator before TVM starts building (a failure inside TVM's
-            # BlockBuilder also prints a C++ warning at exit).
+            # Check every operator before TVM starts building.
             converter(model.model, model.model.Subgraphs(0), tflite_frontend.ExprTable(),
                       relax.BlockBuilder()).check_unsupported_ops()
             mod = tflite_frontend.from_tflite(model.model, op_converter=converter)
-    except (UnsupportedOperatorError, ModelError):
-        raise
+    except ModelError as exc:
+        error = exc
     except Exception as exc:
         detail = " ".join(str(exc).split())[:300] or type(exc).__name__
-        raise ModelError(f"{label}: TVM's TFLite frontend failed: {detail}") from None
+        error = ModelError(f"{label}: TVM's TFLite frontend failed: {detail}")
+    if error is not None:
+        # Drop every reference to TVM's frames (traceback, chained exceptions) so that the
+        # half-built BlockBuilder can be freed here.
+        error.__traceback__ = error.__context__ = error.__cause__ = None
+        _release_failed_builder()
+        raise error from None
     if legalize:
         from .qnn.legalize import legalize_quantized
         mod = legalize_quantized(mod)
