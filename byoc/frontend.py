@@ -33,6 +33,15 @@ class _FrontendFixes:
       TFLite output shape is appended;
     * CONV_2D / DEPTHWISE_CONV_2D without a bias (input index -1) crash the converter."""
 
+    def dequantize(self, expr, tensor):
+        # int16 ("16x8") CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED carry an int64 bias,
+        # which relax.op.dequantize rejects. A bias's zero point is 0, so it dequantizes as
+        # float(bias) * scale; byoc.qnn reads the int64 constant back from that chain.
+        if isinstance(expr, tvm.ir.expr.Constant) and expr.value.dtype == "int64":
+            scale = tensor.qnn_params["scale"]
+            return relax.op.multiply(relax.op.astype(expr, "float32"), scale)
+        return super().dequantize(expr, tensor)
+
     def convert_softmax(self, op):
         from tflite.SoftmaxOptions import SoftmaxOptions
 

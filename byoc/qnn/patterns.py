@@ -46,7 +46,7 @@ MAX_CONCAT_INPUTS = 8
 
 @dataclass
 class QTensor:
-    """An int8 (or int32) tensor operand with per-tensor quantization."""
+    """An int8 / int16 (or int32) tensor operand with per-tensor quantization."""
 
     shape: tuple[int, ...]
     scale: float
@@ -58,13 +58,14 @@ class QTensor:
 
 @dataclass
 class QConv2D:
-    """CONV_2D: NHWC int8 input, OHWI int8 weight, int32 bias, per-channel requantization."""
+    """CONV_2D: NHWC int8 input, OHWI int8 weight, int32 bias, per-channel requantization;
+    or the TFLite "16x8" form: int16 input/output (zero points 0), int8 weight, int64 bias."""
 
     input: QTensor
     output: QTensor
     weight: np.ndarray                 # int8 [O, KH, KW, I]
     weight_scales: np.ndarray          # float32 [O] (repeated when per-tensor)
-    bias: np.ndarray | None            # int32 [O]
+    bias: np.ndarray | None            # int32 [O] (int64 for int16 activations)
     multipliers: np.ndarray            # int32 [O]
     shifts: np.ndarray                 # int32 [O], positive = left
     strides: tuple[int, int]
@@ -84,7 +85,7 @@ class QDepthwise:
     output: QTensor
     weight: np.ndarray                 # int8 [1, KH, KW, C*M]
     weight_scales: np.ndarray          # float32 [C*M]
-    bias: np.ndarray | None            # int32 [C*M]
+    bias: np.ndarray | None            # int32 [C*M] (int64 for int16 activations)
     multipliers: np.ndarray            # int32 [C*M]
     shifts: np.ndarray                 # int32 [C*M]
     strides: tuple[int, int]
@@ -110,7 +111,7 @@ class QFullyConnected:
     weight: np.ndarray                 # int8 [units, depth]
     weight_zero_point: int
     weight_scales: np.ndarray          # float32 [units]
-    bias: np.ndarray | None            # int32 [units]
+    bias: np.ndarray | None            # int32 [units] (int64 for int16 activations)
     multipliers: np.ndarray            # int32 [units]
     shifts: np.ndarray                 # int32 [units]
     act_min: int
@@ -149,20 +150,21 @@ class QMaxPool:
 
 @dataclass
 class QSoftmax:
-    """SOFTMAX over the last axis, int8 -> int8 (output scale 1/256, zero point -128)."""
+    """SOFTMAX over the last axis: int8 -> int8 (output scale 1/256, zero point -128), or
+    int16 -> int16 (output scale 1/32768, zero point 0; TFLM's LUT-based kernel)."""
 
     input: QTensor
     output: QTensor
     beta: float
-    multiplier: int                    # input_beta_multiplier (Q0.31)
-    left_shift: int                    # input_beta_left_shift (>= 0)
-    diff_min: int
+    multiplier: int                    # int8: input_beta_multiplier; int16: input_multiplier
+    left_shift: int                    # int8: >= 0; int16: TFLite shift (positive = left)
+    diff_min: int                      # int8 only (0 for int16)
     kind: str = "SOFTMAX"
 
 
 @dataclass
 class QAdd:
-    """ADD with numpy broadcasting; TFLite int8 arithmetic (left_shift 20)."""
+    """ADD with numpy broadcasting; TFLite arithmetic (left_shift 20 for int8, 15 for int16)."""
 
     input1: QTensor
     input2: QTensor
@@ -286,7 +288,7 @@ def _conv_patterns(depthwise: bool) -> list[DFPattern]:
         # per-tensor: the frontend reshapes the int8 constant itself (no reshape op)
         w = is_op("relax.reshape")(w, wildcard()) | w
     conv = is_op("relax.nn.conv2d")(_dq(wildcard()), w)
-    with_bias = is_op("relax.add")(conv, _dq(is_const()))
+    with_bias = is_op("relax.add")(conv, _bias())
     out = []
     for body in (with_bias, conv):
         out += _with_optional_clip(_q(body))
@@ -299,8 +301,7 @@ def _fc_patterns() -> list[DFPattern]:
     # The bias scale is a constant, or in_scale*w_scale when the bias tensor has no
     # quantization parameters (the frontend then multiplies the two scale constants).
     bias_scale = is_const() | is_op("relax.multiply")(is_const(), is_const())
-    bias = is_op("relax.dequantize")(is_const(), bias_scale, is_const())
-    with_bias = is_op("relax.add")(mm, bias)
+    with_bias = is_op("relax.add")(mm, _bias(bias_scale))
     out = []
     for body in (with_bias, mm):
         out += _with_optional_clip(_q(body))
@@ -317,6 +318,15 @@ def _binary_patterns(op: str) -> list[DFPattern]:
     return [_q(a) for a in _float_act(core)]
 
 
+def _bias(scale: DFPattern | None = None) -> DFPattern:
+    """A dequantized bias constant: ``dequantize(c)`` for an int32 bias, or
+    ``multiply(astype(c), scale)`` for the int64 bias of an int16 ("16x8") model (see
+    ``byoc.frontend``: relax.op.dequantize rejects int64)."""
+    scale = is_const() if scale is None else scale
+    return (is_op("relax.dequantize")(is_const(), scale, is_const())
+            | is_op("relax.multiply")(is_op("relax.astype")(is_const()), scale))
+
+
 def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
     """(kind, patterns, check) in priority order (longer chains first)."""
     avg = is_op("relax.astype")(is_op("relax.nn.avg_pool2d")(is_op("relax.astype")(wildcard())))
@@ -330,18 +340,18 @@ def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
     return [
         ("conv2d", _conv_patterns(False), _check_conv),
         ("depthwise_conv2d", _conv_patterns(True), _check_depthwise),
-        ("fully_connected", _fc_patterns(), None),
+        ("fully_connected", _fc_patterns(), _check_int_root),
         ("avg_pool2d", _with_optional_clip(avg), _check_avg_pool),
         ("max_pool2d", _with_optional_clip(is_op("relax.nn.max_pool2d")(wildcard())),
-         _check_int8_root),
+         _check_int_root),
         ("softmax", softmax, _check_softmax),
-        ("add", _binary_patterns("relax.add"), _check_int8_root),
-        ("mul", _binary_patterns("relax.multiply"), _check_int8_root),
+        ("add", _binary_patterns("relax.add"), _check_int_root),
+        ("mul", _binary_patterns("relax.multiply"), _check_int_root),
         ("mean", [_q(is_op("relax.mean")(_dq(wildcard())))], _check_int8_root),
         ("concatenation", concat, _check_int8_root),
         ("quantize", [_q(_dq(wildcard()))], _check_requantize),
         ("quantize_float", [_q(wildcard())], _check_float_quantize),
-        ("pad", [is_op("relax.nn.pad")(wildcard())], _check_int8_root),
+        ("pad", [is_op("relax.nn.pad")(wildcard())], _check_int_root),
     ]
 
 
@@ -351,6 +361,20 @@ def _root_dtype(ctx) -> str:
 
 def _check_int8_root(ctx) -> bool:
     return _root_dtype(ctx) == "int8"
+
+
+#: Activation dtypes of the integer kernels: int8, and int16 for the TFLite "16x8" operators.
+INT_DTYPES = ("int8", "int16")
+
+
+def _check_int_root(ctx) -> bool:
+    return _root_dtype(ctx) in INT_DTYPES
+
+
+def dtype_range(dtype: str) -> tuple[int, int]:
+    """(min, max) of an integer activation dtype."""
+    info = np.iinfo(np.dtype(dtype))
+    return int(info.min), int(info.max)
 
 
 def _find_call(ctx, op_name: str):
@@ -364,7 +388,7 @@ def _find_call(ctx, op_name: str):
 def _check_conv(ctx) -> bool:
     conv = _find_call(ctx, "relax.nn.conv2d")
     a = conv.attrs
-    return (_check_int8_root(ctx) and int(a.groups) == 1 and a.data_layout == "NHWC"
+    return (_check_int_root(ctx) and int(a.groups) == 1 and a.data_layout == "NHWC"
             and a.kernel_layout == "HWIO" and a.out_layout == "NHWC")
 
 
@@ -376,31 +400,31 @@ def _check_depthwise(ctx) -> bool:
     # conv (groups 1) of the reshaped 1HWC weight; still a depthwise conv.
     layout_ok = (a.kernel_layout == "HWOI" and int(a.groups) == in_c) or \
         (a.kernel_layout == "HWIO" and int(a.groups) == 1 and in_c == 1)
-    return (_check_int8_root(ctx) and a.data_layout == "NHWC" and layout_ok
+    return (_check_int_root(ctx) and a.data_layout == "NHWC" and layout_ok
             and a.out_layout == "NHWC")
 
 
 def _check_avg_pool(ctx) -> bool:
     pool = _find_call(ctx, "relax.nn.avg_pool2d")
     a = pool.attrs
-    return (_check_int8_root(ctx) and pool.args[0].ty.dtype == "int32" and a.layout == "NHWC"
+    return (_check_int_root(ctx) and pool.args[0].ty.dtype == "int32" and a.layout == "NHWC"
             and not bool(a.ceil_mode) and not bool(a.count_include_pad))
 
 
 def _check_softmax(ctx) -> bool:
     sm = _find_call(ctx, "relax.nn.softmax")
     rank = len(sm.ty.shape)
-    return _check_int8_root(ctx) and int(sm.attrs.axis) in (-1, rank - 1)
+    return _check_int_root(ctx) and int(sm.attrs.axis) in (-1, rank - 1)
 
 
 def _check_requantize(ctx) -> bool:
     dq = _find_call(ctx, "relax.dequantize")
-    return _check_int8_root(ctx) and dq.args[0].ty.dtype == "int8"
+    return _check_int_root(ctx) and dq.args[0].ty.dtype == _root_dtype(ctx)
 
 
 def _check_float_quantize(ctx) -> bool:
     q = ctx.matched_expr
-    return _check_int8_root(ctx) and q.args[0].ty.dtype == "float32" and \
+    return _check_int_root(ctx) and q.args[0].ty.dtype == "float32" and \
         _np(q.args[1]).size == 1
 
 
@@ -504,7 +528,8 @@ def _quantize_params(q) -> tuple[float, int]:
     return float(scale.reshape(-1)[0]), int(zp.reshape(-1)[0])
 
 
-def act_range_from_clip(lo: float, hi: float, scale: float, zp: int) -> tuple[int, int]:
+def act_range_from_clip(lo: float, hi: float, scale: float, zp: int,
+                        dtype: str = "int8") -> tuple[int, int]:
     """TFLite's fused-activation clamp for a quantized-domain ``clip(lo, hi)``.
 
     The frontend derives the clip bounds with Python's round (half to even, double); TFLite
@@ -518,17 +543,18 @@ def act_range_from_clip(lo: float, hi: float, scale: float, zp: int) -> tuple[in
         qs = (float(np.float32(f) / s32), f / float(s32))
         return {zp + int(r(v)) for v in qs for r in (round, lambda v: qm.tflite_round(v))}
 
+    qmin, qmax = dtype_range(dtype)
     zero, six, m1, p1 = (variants(f) for f in (0.0, 6.0, -1.0, 1.0))
     cands = {
-        "NONE": ({-128}, {127}),
-        "RELU": ({max(-128, v) for v in zero}, {127}),
-        "RELU6": ({max(-128, v) for v in zero}, {min(127, v) for v in six}),
-        "RELU_N1_TO_1": ({max(-128, v) for v in m1}, {min(127, v) for v in p1}),
+        "NONE": ({qmin}, {qmax}),
+        "RELU": ({max(qmin, v) for v in zero}, {qmax}),
+        "RELU6": ({max(qmin, v) for v in zero}, {min(qmax, v) for v in six}),
+        "RELU_N1_TO_1": ({max(qmin, v) for v in m1}, {min(qmax, v) for v in p1}),
     }
     for act, (los, his) in cands.items():
         if lo_i in los and hi_i in his:
-            return qm.activation_range(act, scale, zp)
-    return max(-128, lo_i), min(127, hi_i)
+            return qm.activation_range(act, scale, zp, qmin, qmax)
+    return max(qmin, lo_i), min(qmax, hi_i)
 
 
 def _float_activation(chain: _Chain, e) -> tuple[str | None, Any]:
@@ -554,8 +580,26 @@ def _peel_clip(chain: _Chain, e) -> tuple[tuple[float, float] | None, Any]:
 
 def _act_from_quantized_clip(clip, out: QTensor) -> tuple[int, int]:
     if clip is None:
-        return -128, 127
-    return act_range_from_clip(clip[0], clip[1], out.scale, out.zero_point)
+        return dtype_range(out.dtype)
+    return act_range_from_clip(clip[0], clip[1], out.scale, out.zero_point, out.dtype)
+
+
+def _bias_values(chain: _Chain, e) -> np.ndarray:
+    """The integer bias of a ``_bias`` chain: int32 values for int8 models, int64 for int16."""
+    if chain.is_op(e, "relax.multiply"):
+        return _np(chain.arg(e, 0).args[0]).astype(np.int64).reshape(-1)
+    return _np(e.args[0]).astype(np.int32).reshape(-1)
+
+
+def _check_16x8(x: QTensor, out: QTensor, weight: np.ndarray, what: str) -> None:
+    """TFLite's int16 operators ("16x8"): int8 weights, zero points 0 (TFLM refuses others)."""
+    if x.dtype != out.dtype:
+        raise ExtractError(f"{what} with {x.dtype} input and {out.dtype} output")
+    if out.dtype == "int16":
+        if weight is not None and weight.dtype != np.int8:
+            raise ExtractError(f"int16 {what} with {weight.dtype} weights")
+        if x.zero_point != 0 or out.zero_point != 0:
+            raise ExtractError(f"int16 {what} with a non-zero zero point")
 
 
 def _extract_conv(chain: _Chain, depthwise: bool):
@@ -565,8 +609,7 @@ def _extract_conv(chain: _Chain, depthwise: bool):
     e = chain.arg(q)
     bias = None
     if chain.is_op(e, "relax.add"):
-        bdq = chain.arg(e, 1)
-        bias = _np(bdq.args[0]).astype(np.int32).reshape(-1)
+        bias = _bias_values(chain, chain.arg(e, 1))
         e = chain.arg(e, 0)
     conv = e
     x = chain.dequantized(chain.arg(conv, 0))
@@ -575,6 +618,8 @@ def _extract_conv(chain: _Chain, depthwise: bool):
     if reshaped_in_graph:
         wdq = chain.arg(wdq)
     w = _np(wdq.args[0])
+    if w.dtype != np.int8:
+        raise ExtractError(f"{w.dtype} convolution weights")
     if depthwise and not reshaped_in_graph:
         # constant already in the conv's kernel layout (KH, KW, C*M, 1) or, for C == 1,
         # (KH, KW, 1, M): same element order as TFLite's 1HWC
@@ -587,6 +632,7 @@ def _extract_conv(chain: _Chain, depthwise: bool):
     out = _out_tensor(q, out_s, out_zp)
     if clip is not None:
         out = _out_tensor(chain.root, out_s, out_zp)
+    _check_16x8(x, out, w, "DEPTHWISE_CONV_2D" if depthwise else "CONV_2D")
     act = _act_from_quantized_clip(clip, out)
     pad = tuple(int(p) for p in a.padding)   # relax: (top, left, bottom, right)
     common = dict(strides=(int(a.strides[0]), int(a.strides[1])), padding=pad,
@@ -617,13 +663,15 @@ def _extract_fc(chain: _Chain):
     e = chain.arg(q)
     bias = None
     if chain.is_op(e, "relax.add"):
-        bias = _np(chain.arg(e, 1).args[0]).astype(np.int32).reshape(-1)
+        bias = _bias_values(chain, chain.arg(e, 1))
         e = chain.arg(e, 0)
     mm = e
     x = chain.dequantized(chain.arg(mm, 0))
     wdq = chain.arg(mm, 1)
     perm = chain.arg(wdq)
-    w = _np(perm.args[0]).astype(np.int8)           # TFLite layout [units, depth]
+    w = _np(perm.args[0])                           # TFLite layout [units, depth]
+    if w.dtype != np.int8:
+        raise ExtractError(f"{w.dtype} fully-connected weights")
     w_scale = _np(wdq.args[1]).astype(np.float32).reshape(-1)
     w_zp = _np(wdq.args[2]).reshape(-1)
     if w_zp.size != 1:
@@ -632,6 +680,7 @@ def _extract_fc(chain: _Chain):
     if bias is not None and bias.size != units:
         raise ExtractError(f"FC bias has {bias.size} values for {units} units")
     out = _out_tensor(chain.root, out_s, out_zp)
+    _check_16x8(x, out, w, "FULLY_CONNECTED")
     act = _act_from_quantized_clip(clip, out)
     scales = np.broadcast_to(w_scale, (units,)).astype(np.float32)
     mult, shift = qm.conv_multipliers(x.scale, scales, out_s)
@@ -653,8 +702,9 @@ def _pool_common(chain: _Chain, pool_op: str):
     # Pools keep the quantization; the scale is not in the graph (irrelevant here).
     x = chain.operand(inner, 1.0, 0)
     out = _out_tensor(chain.root, 1.0, 0)
-    lo, hi = (-128, 127) if clip is None else (max(-128, int(round(clip[0]))),
-                                                min(127, int(round(clip[1]))))
+    qmin, qmax = dtype_range(out.dtype)
+    lo, hi = (qmin, qmax) if clip is None else (max(qmin, int(round(clip[0]))),
+                                                min(qmax, int(round(clip[1]))))
     return dict(input=x, output=out, pool_size=(int(a.pool_size[0]), int(a.pool_size[1])),
                 strides=(int(a.strides[0]), int(a.strides[1])),
                 padding=tuple(int(p) for p in a.padding), act_min=lo, act_max=hi)
@@ -670,6 +720,13 @@ def _extract_softmax(chain: _Chain):
         beta = _scalar(e.args[1])
         e = chain.arg(e)
     x = chain.dequantized(e)
+    out = _out_tensor(q, out_s, out_zp)
+    _check_16x8(x, out, None, "SOFTMAX")
+    if out.dtype == "int16":
+        if out_s != 1.0 / 32768.0:
+            raise ExtractError("int16 softmax output must have scale 1/32768, zero point 0")
+        m, s = qm.softmax_s16_multiplier(x.scale, beta)
+        return QSoftmax(x, out, beta, m, s, 0)
     if abs(out_s - 1.0 / 256.0) > 1e-12 or out_zp != -128:
         raise ExtractError("int8 softmax output must have scale 1/256, zero point -128")
     p = qm.softmax_params(x.scale, beta)
@@ -684,11 +741,16 @@ def _extract_binary(chain: _Chain, mul: bool):
     a = chain.dequantized(chain.arg(core, 0))
     b = chain.dequantized(chain.arg(core, 1))
     out = _out_tensor(q, out_s, out_zp)
-    lo, hi = qm.activation_range(act, out_s, out_zp)
+    if a.dtype != b.dtype:
+        raise ExtractError(f"{'MUL' if mul else 'ADD'} of {a.dtype} and {b.dtype}")
+    _check_16x8(a, out, None, "MUL" if mul else "ADD")
+    _check_16x8(b, out, None, "MUL" if mul else "ADD")
+    lo, hi = qm.activation_range(act, out_s, out_zp, *dtype_range(out.dtype))
     if mul:
         m, s = qm.mul_multiplier(a.scale, b.scale, out_s)
         return QMul(a, b, out, m, s, lo, hi)
-    p = qm.add_params(a.scale, b.scale, out_s)
+    p = qm.add_params(a.scale, b.scale, out_s,
+                      qm.ADD_LEFT_SHIFT_S16 if out.dtype == "int16" else qm.ADD_LEFT_SHIFT)
     return QAdd(a, b, out, p["left_shift"], p["in1_multiplier"], p["in1_shift"],
                 p["in2_multiplier"], p["in2_shift"], p["out_multiplier"], p["out_shift"], lo, hi)
 
@@ -746,8 +808,9 @@ def _extract_pad(chain: _Chain):
     w = [int(v) for v in a.pad_width]
     paddings = tuple((w[2 * i], w[2 * i + 1]) for i in range(len(w) // 2))
     value = float(a.pad_value)
-    if value != int(value) or not -128 <= value <= 127:
-        raise ExtractError(f"int8 pad value {value}")
+    qmin, qmax = dtype_range(x.dtype)
+    if value != int(value) or not qmin <= value <= qmax:
+        raise ExtractError(f"{x.dtype} pad value {value}")
     return QPad(x, _out_tensor(pad, 1.0, 0), paddings, int(value))
 
 

@@ -207,20 +207,22 @@ def requantize_multiplier(input_scale: float, output_scale: float) -> tuple[int,
 # ---------------------------------------------------------------------------------------
 
 ADD_LEFT_SHIFT = 20  # int8 ADD: inputs are shifted left by 20 before rescaling
+ADD_LEFT_SHIFT_S16 = 15  # int16 ADD (TFLM's general int16 path)
 
 
-def add_params(scale1: float, scale2: float, out_scale: float) -> dict:
-    """Multipliers of TFLite's quantized ADD (int8, left_shift 20).
+def add_params(scale1: float, scale2: float, out_scale: float,
+               left_shift: int = ADD_LEFT_SHIFT) -> dict:
+    """Multipliers of TFLite's quantized ADD (int8: left_shift 20; int16: 15).
 
     twice_max = 2 * max(s1, s2); input multipliers s_i / twice_max; output multiplier
-    twice_max / (2^20 * s_out); all in double from the float32 scales.
+    twice_max / (2^left_shift * s_out); all in double from the float32 scales.
     """
     s1, s2, so = f32(scale1), f32(scale2), f32(out_scale)
     twice_max = 2.0 * max(s1, s2)
     m1, sh1 = quantize_multiplier(s1 / twice_max)
     m2, sh2 = quantize_multiplier(s2 / twice_max)
-    mo, sho = quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT) * so))
-    return dict(left_shift=ADD_LEFT_SHIFT, in1_multiplier=m1, in1_shift=sh1,
+    mo, sho = quantize_multiplier(twice_max / ((1 << left_shift) * so))
+    return dict(left_shift=left_shift, in1_multiplier=m1, in1_shift=sh1,
                 in2_multiplier=m2, in2_shift=sh2, out_multiplier=mo, out_shift=sho)
 
 
@@ -309,6 +311,12 @@ def softmax_params(input_scale: float, beta: float = 1.0) -> dict:
     mult, shift = quantize_multiplier(real)
     radius = math.floor(((1 << ib) - 1) * float(1 << (31 - ib)) / float(1 << shift))
     return dict(multiplier=mult, left_shift=shift, diff_min=-int(radius))
+
+
+def softmax_s16_multiplier(input_scale: float, beta: float = 1.0) -> tuple[int, int]:
+    """TFLM int16 softmax: (multiplier, shift) of input_scale * beta / (10 / 65535), so that
+    the int16 range of scaled differences covers the exp LUT's [-10, 0]."""
+    return quantize_multiplier(f32(input_scale) * f32(beta) / (10.0 / 65535.0))
 
 
 def _fx_mul(a, b):

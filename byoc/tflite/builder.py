@@ -295,7 +295,8 @@ def conv_output_size(size: int, k: int, stride: int, padding: str, dilation: int
 
 
 class LayerBuilder:
-    """High-level int8 model builder.
+    """High-level quantized model builder: int8 models, or with ``dtype=np.int16`` TFLite's
+    "16x8" models (int16 activations with zero point 0, int8 weights, int64 biases).
 
     Example::
 
@@ -306,24 +307,36 @@ class LayerBuilder:
         data = lb.build()
     """
 
-    def __init__(self, seed: int = 0, description: str = "byoc test model"):
+    def __init__(self, seed: int = 0, description: str = "byoc test model", dtype=np.int8):
         self.mb = ModelBuilder(description=description)
         self.rng = np.random.default_rng(seed)
         self._count = 0
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.int8, np.int16):
+            raise ValueError(f"activation dtype {self.dtype}: int8 or int16")
+        self.int16 = self.dtype == np.int16
+        # 16x8 biases are int64 (the accumulator of int16 x int8 products is 64-bit).
+        self.bias_dtype = np.int64 if self.int16 else np.int32
 
     # -- naming and tensors ---------------------------------------------------------------
     def _name(self, base: str) -> str:
         self._count += 1
         return f"{base}_{self._count}"
 
-    def _act(self, shape, scale, zp, name=None, dtype=np.int8) -> T:
+    def _act(self, shape, scale, zp, name=None, dtype=None) -> T:
+        dtype = self.dtype if dtype is None else dtype
         idx = self.mb.add_tensor(name or self._name("t"), shape, dtype,
                                  quant=Quant.per_tensor(scale, zp))
         return T(idx, tuple(shape), float(scale), int(zp), np.dtype(dtype))
 
-    def input(self, shape: Sequence[int], scale: float = 0.05, zero_point: int = -128,
-              name: str | None = None, dtype=np.int8,
+    def input(self, shape: Sequence[int], scale: float = 0.05, zero_point: int | None = None,
+              name: str | None = None, dtype=None,
               shape_signature: Sequence[int] | None = None) -> T:
+        """A model input: ``dtype`` defaults to the builder's, ``zero_point`` to -128 for
+        int8 (0 for int16, which TFLite requires)."""
+        dtype = self.dtype if dtype is None else dtype
+        if zero_point is None:
+            zero_point = -128 if np.dtype(dtype) == np.int8 else 0
         idx = self.mb.add_tensor(name or self._name("input"), shape, dtype,
                                  quant=None if np.dtype(dtype) == np.float32
                                  else Quant.per_tensor(scale, zero_point),
@@ -339,6 +352,8 @@ class LayerBuilder:
         return self.mb.build()
 
     def _out_zp(self, activation: str | None) -> int:
+        if self.int16:
+            return 0
         # ReLU outputs are non-negative: a zero point at the bottom of the range uses it all.
         if activation in ("RELU", "RELU6"):
             return -128
@@ -355,8 +370,10 @@ class LayerBuilder:
         # a single bias scale but still need one bias per output channel.
         bias_scale = np.asarray([in_scale * s for s in w_scales], np.float64)
         bound = int(_TYPICAL_STD * _TYPICAL_STD * math.sqrt(fan_in) / 2)
+        if self.int16:
+            bound *= 256    # int16 activations spread 256x wider than int8 ones
         n = len(w_scales) if count is None else count
-        b = self.rng.integers(-bound, bound + 1, size=n).astype(np.int32)
+        b = self.rng.integers(-bound, bound + 1, size=n).astype(self.bias_dtype)
         return b, Quant([float(s) for s in bias_scale], [0] * len(w_scales))
 
     def _accumulator_scale(self, in_scale: float, w_scales, fan_in: int) -> float:
@@ -377,7 +394,7 @@ class LayerBuilder:
             wq = Quant([float(np.mean(wq.scale))], [0])
         b, bq = self._bias(x.scale, wq.scale, kh * kw * c, count=filters)
         wi = self.mb.add_tensor(self._name("conv_w"), w.shape, np.int8, w, wq)
-        bi = self.mb.add_tensor(self._name("conv_b"), b.shape, np.int32, b, bq)
+        bi = self.mb.add_tensor(self._name("conv_b"), b.shape, self.bias_dtype, b, bq)
         oh = conv_output_size(h, kh, sh, padding, dilation)
         ow = conv_output_size(w_, kw, sw, padding, dilation)
         scale = out_scale or self._accumulator_scale(x.scale, wq.scale, kh * kw * c)
@@ -402,7 +419,7 @@ class LayerBuilder:
             wq = Quant([float(np.mean(wq.scale))], [0])
         b, bq = self._bias(x.scale, wq.scale, kh * kw, count=cout)
         wi = self.mb.add_tensor(self._name("dw_w"), w.shape, np.int8, w, wq)
-        bi = self.mb.add_tensor(self._name("dw_b"), b.shape, np.int32, b, bq)
+        bi = self.mb.add_tensor(self._name("dw_b"), b.shape, self.bias_dtype, b, bq)
         oh = conv_output_size(h, kh, sh, padding, dilation)
         ow = conv_output_size(w_, kw, sw, padding, dilation)
         scale = out_scale or self._accumulator_scale(x.scale, wq.scale, kh * kw)
@@ -424,7 +441,7 @@ class LayerBuilder:
             wq = Quant([float(np.mean(wq.scale))], [0])
         b, bq = self._bias(x.scale, wq.scale, depth, count=units)
         wi = self.mb.add_tensor(self._name("fc_w"), w.shape, np.int8, w, wq)
-        bi = (self.mb.add_tensor(self._name("fc_b"), b.shape, np.int32, b, bq)
+        bi = (self.mb.add_tensor(self._name("fc_b"), b.shape, self.bias_dtype, b, bq)
               if use_bias else -1)
         batch = int(np.prod(x.shape[:-1]))
         out_shape = (*x.shape[:-1], units) if keep_num_dims else (batch, units)
@@ -456,8 +473,10 @@ class LayerBuilder:
         return self._pool("MAX_POOL_2D", x, size, stride, padding, activation)
 
     def softmax(self, x: T, beta: float = 1.0) -> T:
-        # TFLite fixes int8 softmax output quantization to scale 1/256, zero point -128.
-        y = self._act(x.shape, 1.0 / 256.0, -128)
+        # TFLite fixes softmax output quantization: int8 scale 1/256 and zero point -128,
+        # int16 scale 1/32768 and zero point 0.
+        y = (self._act(x.shape, 1.0 / 32768.0, 0) if self.int16
+             else self._act(x.shape, 1.0 / 256.0, -128))
         self.mb.add_operator("SOFTMAX", [x.index], [y.index], "SoftmaxOptions", {"Beta": beta})
         return y
 
@@ -477,11 +496,12 @@ class LayerBuilder:
                             out_scale or a.scale * b.scale * _TYPICAL_STD, out_zp)
 
     def constant(self, shape: Sequence[int], scale: float = 0.05, zero_point: int = 0) -> T:
-        """A random int8 constant activation-like tensor (e.g. the second ADD operand)."""
-        data = self.rng.integers(-128, 128, size=shape).astype(np.int8)
-        idx = self.mb.add_tensor(self._name("const"), shape, np.int8, data,
+        """A random constant activation-like tensor (e.g. the second ADD operand)."""
+        info = np.iinfo(self.dtype)
+        data = self.rng.integers(info.min, info.max + 1, size=shape).astype(self.dtype)
+        idx = self.mb.add_tensor(self._name("const"), shape, self.dtype, data,
                                  Quant.per_tensor(scale, zero_point))
-        return T(idx, tuple(shape), scale, zero_point)
+        return T(idx, tuple(shape), scale, zero_point, self.dtype)
 
     def _shape_tensor(self, values: Sequence[int]) -> int:
         arr = np.asarray(values, np.int32)
@@ -543,7 +563,7 @@ class LayerBuilder:
 
     def op(self, name: str, inputs: Sequence[T], out_shape: Sequence[int], out_scale: float,
            out_zp: int, options_name: str | None = None, options: dict | None = None) -> T:
-        """Any other builtin with one int8 output (e.g. LOGISTIC, TANH, SUB)."""
+        """Any other builtin with one quantized output (e.g. LOGISTIC, TANH, SUB)."""
         y = self._act(out_shape, out_scale, out_zp)
         self.mb.add_operator(name, [t.index for t in inputs], [y.index], options_name, options)
         return y
