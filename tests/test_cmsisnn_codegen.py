@@ -640,3 +640,128 @@ def test_tvm_module_input_with_cmsis_nn(tmp_path):
     assert isinstance(mod, tvm.IRModule)
     m = byoc.compile(mod, target=TARGET, cpu="host", output_dir=tmp_path / "pkg")
     assert m.metadata["partitions"][0] == {"backend": "cmsis-nn", "calls": 2}
+
+
+# ---------------------------------------------------------------------------------------
+# int16 activations / int8 weights (TFLite "16x8"): the arm_*_s16 kernels
+# ---------------------------------------------------------------------------------------
+
+#: int16 inputs spread 256x wider than int8 ones: scales 256x smaller keep the same reals.
+S16_INPUT_SCALE = 0.0002
+
+
+def build16(shape, fn, seed=0) -> bytes:
+    lb = LayerBuilder(seed=seed, dtype=np.int16)
+    out = fn(lb, lb.input(shape, scale=S16_INPUT_SCALE))
+    for o in (out if isinstance(out, (list, tuple)) else [out]):
+        lb.output(o)
+    return lb.build()
+
+
+SPECIFIC_S16 = {
+    **{f"conv_k{k}_s{1 + k % 3}_{pad}": ((1, 10, 11, [3, 4, 5, 16, 17, 1, 9][k - 1]),
+                                         _conv(k, 1 + k % 3, pad, filters=[5, 16, 7, 17, 4, 12, 9][k - 1]))
+       for k, pad in zip(range(1, 8), ["VALID", "SAME"] * 4)},
+    "conv1x1_c16": ((1, 5, 7, 16), _conv(1, filters=16)),
+    "conv_dilation2_relu6": ((1, 12, 11, 3), _conv(3, 1, "SAME", 2, act="RELU6")),
+    "conv_nonsquare_k_s2x1": ((1, 10, 9, 6), _conv((2, 5), (2, 1), filters=11)),
+    "conv_per_tensor_relu": ((1, 8, 8, 5), _conv(3, act="RELU", per_channel=False)),
+    "conv_relu_n1_to_1": ((1, 6, 7, 3), _conv(3, act="RELU_N1_TO_1")),
+    "conv_batch2": ((2, 6, 5, 4), _conv(3, 2, filters=6)),
+    "dw_k3": ((1, 9, 8, 8), _dw(3, act="RELU")),
+    "dw_mult3_cin1": ((1, 9, 9, 1), _dw(3, mult=3)),
+    "dw_mult2_k5_s2_valid": ((1, 13, 11, 5), _dw(5, 2, "VALID", mult=2)),
+    "dw_k7_s3_c17": ((1, 15, 16, 17), _dw(7, 3)),
+    "dw_dilation2_relu6": ((1, 12, 11, 8), _dw(3, dilation=2, act="RELU6")),
+    "dw_per_tensor_batch2": ((2, 7, 7, 6), _dw(3, per_channel=False)),
+    "fc_per_tensor": ((1, 40), lambda lb, x: lb.fully_connected(x, 10, per_channel=False)),
+    "fc_batch3_relu6": ((3, 17), lambda lb, x: lb.fully_connected(
+        x, 4, activation="RELU6", per_channel=False)),
+    "fc_no_bias": ((1, 24), lambda lb, x: lb.fully_connected(x, 6, per_channel=False,
+                                                             use_bias=False)),
+    "avgpool_2x2": ((1, 8, 8, 5), lambda lb, x: lb.avg_pool2d(x, 2, 2)),
+    "avgpool_3x3_s2_same_relu6": ((1, 9, 7, 17), lambda lb, x: lb.avg_pool2d(
+        x, 3, 2, padding="SAME", activation="RELU6")),
+    "maxpool_3x3_s1_same_relu": ((1, 6, 9, 33), lambda lb, x: lb.max_pool2d(
+        x, 3, 1, padding="SAME", activation="RELU")),
+    "maxpool_k5_s3": ((1, 16, 16, 5), lambda lb, x: lb.max_pool2d(x, 5, 3)),
+    "softmax_10": ((1, 10), lambda lb, x: lb.softmax(x)),
+    "softmax_rows_beta": ((3, 37), lambda lb, x: lb.softmax(x, beta=0.5)),
+    "add_relu6": ((1, 3, 5, 7), lambda lb, x: lb.add(
+        x, lb.constant((1, 3, 5, 7), S16_INPUT_SCALE * 1.5, 0), activation="RELU6")),
+    "mul_relu": ((1, 4, 4, 17), lambda lb, x: lb.mul(
+        x, lb.constant((1, 4, 4, 17), S16_INPUT_SCALE * 0.7, 0), activation="RELU")),
+    "add_same_tensor": ((1, 33), lambda lb, x: lb.add(x, x)),
+    "pad_conv": ((1, 8, 8, 4), lambda lb, x: lb.conv2d(
+        lb.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)]), 6, 3, padding="VALID")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECIFIC_S16))
+def test_int16_cases_on_host(name, tmp_path):
+    """Each int16 operator is offloaded to its _s16 kernel and bit-exact with TFLM."""
+    shape, fn = SPECIFIC_S16[name]
+    res = validate_host(build16(shape, fn, seed=len(name) + 200), tmp_path, name)
+    for typ, rows in placements(res).items():
+        if typ in part.KERNELS_BY_TYPE:
+            assert all(b == "cmsis-nn" for b, _ in rows), (typ, rows)
+    kernels = {op["reason"] for op in metadata(res)["operators"] if op["backend"] == "cmsis-nn"}
+    assert kernels and all(k.endswith("_s16") for k in kernels if k.startswith("arm_")), kernels
+
+
+def test_int16_two_input_elementwise_on_host(tmp_path):
+    lb = LayerBuilder(seed=4, dtype=np.int16)
+    a = lb.input((1, 6, 5, 9), scale=0.0002)
+    b = lb.input((1, 6, 5, 9), scale=0.0005)
+    lb.output(lb.add(a, b, activation="RELU"))
+    lb.output(lb.mul(a, b))
+    res = validate_host(lb.build(), tmp_path, "two_inputs16")
+    assert metadata(res)["partitions"][0] == {"backend": "cmsis-nn", "calls": 2}
+
+
+def _family_models_s16() -> dict[str, bytes]:
+    def conv(lb, x):
+        return [lb.conv2d(x, 16, 1), lb.conv2d(x, 17, 3, stride=2, activation="RELU"),
+                lb.conv2d(x, 8, 5, padding="VALID", dilation=2, activation="RELU6"),
+                lb.conv2d(x, 5, (2, 4), stride=(1, 3), per_channel=False),
+                lb.conv2d(x, 6, 7, stride=3)]
+
+    def dw(lb, x):
+        return [lb.depthwise_conv2d(x, 3), lb.depthwise_conv2d(x, 5, stride=2, padding="VALID"),
+                lb.depthwise_conv2d(x, 3, depth_multiplier=2, activation="RELU"),
+                lb.depthwise_conv2d(x, 3, dilation=2, activation="RELU6")]
+
+    def pools_fc_elementwise(lb, x):
+        flat = lb.reshape(x, (1, -1))
+        return [lb.avg_pool2d(x, 2, 2), lb.avg_pool2d(x, 3, 2, padding="SAME", activation="RELU"),
+                lb.max_pool2d(x, 3, 1, padding="SAME"),
+                lb.softmax(lb.fully_connected(flat, 20, per_channel=False), beta=0.5),
+                lb.add(x, lb.constant(x.shape, S16_INPUT_SCALE * 2, 0), activation="RELU"),
+                lb.mul(x, lb.constant(x.shape, S16_INPUT_SCALE, 0), activation="RELU6")]
+
+    out = {}
+    for i, (name, fn) in enumerate([("conv", conv), ("dw", dw),
+                                    ("pools_fc_elementwise", pools_fc_elementwise)]):
+        lb = LayerBuilder(seed=60 + i, dtype=np.int16)
+        x = lb.input((1, 11, 13, 17), scale=S16_INPUT_SCALE)
+        for o in fn(lb, x):
+            lb.output(o)
+        out[name] = lb.build()
+    return out
+
+
+@pytest.mark.parametrize("name", ["conv", "dw", "pools_fc_elementwise"])
+def test_int16_families_bit_exact_on_qemu(name, tmp_path):
+    """The _s16 kernels' Helium path inside whole packages (the DSP and portable paths run
+    on QEMU in tests/test_cmsis_nn_s16.py)."""
+    cpu = "cortex-m55"
+    need_toolchain()
+    path = tmp_path / f"{name}16.tflite"
+    path.write_bytes(_family_models_s16()[name])
+    res = byoc.validate(path, target=TARGET, backend="qemu", cpu=cpu, inputs=2, seed=7,
+                        work_dir=tmp_path / "work")
+    assert res.status == "pass", res
+    assert res.mismatches == 0
+    for typ, rows in placements(res).items():
+        if typ in part.KERNELS_BY_TYPE:
+            assert all(b == "cmsis-nn" for b, _ in rows), (typ, rows)

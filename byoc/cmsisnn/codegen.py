@@ -9,6 +9,8 @@ the shape the AOT assembler consumes::
     int32_t <prefix>_cmsis_<kind>_<n>(const int8_t* restrict input_0, ...,
                                       int8_t* restrict output[, uint8_t* restrict scratch])
 
+(``int16_t`` operands for the int16-activation "16x8" kernels, ``arm_*_s16``)
+
 whose body fills the CMSIS-NN v7 parameter structs with constants computed here the way
 TFLite/TFLM compute them (byoc.qnn.quant_math via the byoc.qnn dataclasses and
 byoc.cmsisnn_params) and calls the kernel. Weights, biases, per-channel multipliers and
@@ -72,11 +74,12 @@ def _act(lo: int, hi: int) -> str:
 class _Builder:
     """Accumulates the parameters, constants and body of one C function."""
 
-    def __init__(self, name: str, n_inputs: int, out_nbytes: int):
+    def __init__(self, name: str, n_inputs: int, out_nbytes: int, dtype: str = "int8"):
         self.name = name
         self.n_inputs = n_inputs
-        self.params = [CParam(f"input_{i}", "int8", 0, False) for i in range(n_inputs)]
-        self.params.append(CParam("output", "int8", out_nbytes, True))
+        self.dtype = dtype          # activation dtype: int8, or int16 for the _s16 kernels
+        self.params = [CParam(f"input_{i}", dtype, 0, False) for i in range(n_inputs)]
+        self.params.append(CParam("output", dtype, out_nbytes, True))
         self.constants: list[tuple[str, np.ndarray]] = []
         self.lines: list[str] = []
         self.scratch = 0
@@ -88,18 +91,19 @@ class _Builder:
         return name
 
     def tensor(self, t: "P.QTensor", suffix: str) -> str:
-        """C expression of an int8 operand: a parameter or a constant of this function."""
+        """C expression of an activation operand: a parameter or a constant of this function."""
         if t.source is not None:
             return f"input_{t.source}"
-        return self.const(suffix, t.data, "int8")
+        return self.const(suffix, t.data, t.dtype)
 
     def set_input_size(self, index: int, nbytes: int) -> None:
         p = self.params[index]
         self.params[index] = CParam(p.name, p.dtype, nbytes, False)
 
     def function(self, status_expr: str | None) -> CFunction:
-        decls = [f"const int8_t* restrict {p.name}" for p in self.params[:-1]]
-        decls.append("int8_t* restrict output")
+        ctype = f"{self.dtype}_t"
+        decls = [f"const {ctype}* restrict {p.name}" for p in self.params[:-1]]
+        decls.append(f"{ctype}* restrict output")
         if self.scratch:
             decls.append("uint8_t* restrict scratch")
         body = list(self.lines)
@@ -136,7 +140,14 @@ def _per_channel(b: _Builder, op) -> None:
 
 
 def _bias(b: _Builder, op) -> str:
-    return b.const("bias", op.bias, "int32") if op.bias is not None else "NULL"
+    """The bias argument: an int32 array (int8 kernels) or an int64 array (_s16 kernels)."""
+    if op.bias is None:
+        return "NULL"
+    return b.const("bias", op.bias, "int64" if b.dtype == "int16" else "int32")
+
+
+def _s16(b: _Builder) -> bool:
+    return b.dtype == "int16"
 
 
 # ---------------------------------------------------------------------------------------
@@ -148,8 +159,9 @@ def _conv(b: _Builder, op: "P.QConv2D", path: str) -> tuple[str, str]:
     _, oh, ow, oc = op.output.shape
     _, kh, kw, _ = op.weight.shape
     top, left = op.padding[0], op.padding[1]
-    size = cp.conv_buffer_size(path, (n, h, w, c), op.weight.shape, op.output.shape,
-                               (top, left), op.strides, op.dilation)
+    sizer = cp.conv_buffer_size_s16 if _s16(b) else cp.conv_buffer_size
+    size = sizer(path, (n, h, w, c), op.weight.shape, op.output.shape, (top, left),
+                 op.strides, op.dilation)
     _ctx(b, size)
     b.lines += [
         "  const cmsis_nn_conv_params conv_params = {",
@@ -164,10 +176,16 @@ def _conv(b: _Builder, op: "P.QConv2D", path: str) -> tuple[str, str]:
     bias = _bias(b, op)
     b.lines += [_dims("input_dims", n, h, w, c), _dims("filter_dims", oc, kh, kw, c),
                 _dims("bias_dims", 1, 1, 1, oc), _dims("output_dims", n, oh, ow, oc)]
-    call = (f"arm_convolve_wrapper_s8(&ctx, &conv_params, &quant_params, &input_dims, "
+    fn = part.kernel_name("conv2d", b.dtype)
+    if _s16(b):
+        # The s16 wrapper takes the bias through cmsis_nn_bias_data (int64 for TFLite 16x8).
+        b.lines.append("  const cmsis_nn_bias_data bias_data = "
+                       f"{{.data = {bias}, .is_int32_bias = false}};")
+        bias = "&bias_data"
+    call = (f"{fn}(&ctx, &conv_params, &quant_params, &input_dims, "
             f"{b.tensor(op.input, 'input')}, &filter_dims, {weights}, &bias_dims, {bias}, "
             "&output_dims, output)")
-    return call, "arm_convolve_wrapper_s8"
+    return call, fn
 
 
 def _depthwise(b: _Builder, op: "P.QDepthwise", path: str) -> tuple[str, str]:
@@ -175,8 +193,9 @@ def _depthwise(b: _Builder, op: "P.QDepthwise", path: str) -> tuple[str, str]:
     _, oh, ow, oc = op.output.shape
     _, kh, kw, _ = op.weight.shape
     top, left = op.padding[0], op.padding[1]
-    size = cp.depthwise_buffer_size(path, (n, h, w, c), op.weight.shape, op.output.shape,
-                                    (top, left), op.strides, op.dilation, op.depth_multiplier)
+    sizer = cp.depthwise_buffer_size_s16 if _s16(b) else cp.depthwise_buffer_size
+    size = sizer(path, (n, h, w, c), op.weight.shape, op.output.shape, (top, left),
+                 op.strides, op.dilation, op.depth_multiplier)
     _ctx(b, size)
     b.lines += [
         "  const cmsis_nn_dw_conv_params dw_conv_params = {",
@@ -192,10 +211,11 @@ def _depthwise(b: _Builder, op: "P.QDepthwise", path: str) -> tuple[str, str]:
     bias = _bias(b, op)
     b.lines += [_dims("input_dims", n, h, w, c), _dims("filter_dims", 1, kh, kw, oc),
                 _dims("bias_dims", 1, 1, 1, oc), _dims("output_dims", n, oh, ow, oc)]
-    call = (f"arm_depthwise_conv_wrapper_s8(&ctx, &dw_conv_params, &quant_params, &input_dims, "
+    fn = part.kernel_name("depthwise_conv2d", b.dtype)
+    call = (f"{fn}(&ctx, &dw_conv_params, &quant_params, &input_dims, "
             f"{b.tensor(op.input, 'input')}, &filter_dims, {weights}, &bias_dims, {bias}, "
             "&output_dims, output)")
-    return call, "arm_depthwise_conv_wrapper_s8"
+    return call, fn
 
 
 def _fully_connected(b: _Builder, op: "P.QFullyConnected", path: str) -> tuple[str, str]:
@@ -204,8 +224,11 @@ def _fully_connected(b: _Builder, op: "P.QFullyConnected", path: str) -> tuple[s
     units = int(op.weight.shape[0])
     input_offset = -op.input.zero_point
     filter_offset = -op.weight_zero_point
-    size = cp.fully_connected_buffer_size(path, units)
-    if size:
+    size = (cp.fully_connected_buffer_size_s16(path, units) if _s16(b)
+            else cp.fully_connected_buffer_size(path, units))
+    if _s16(b):
+        _ctx(b, size)
+    elif size:
         # Helium: the kernel sums arm_vector_sum_s8 would compute, precomputed into flash.
         sums = cp.vector_sum(op.weight, input_offset, filter_offset, op.bias)
         _ctx(b, size, b.const("kernel_sums", sums, "int32"))
@@ -217,13 +240,13 @@ def _fully_connected(b: _Builder, op: "P.QFullyConnected", path: str) -> tuple[s
         f".output_offset = {op.output.zero_point},",
         f"    .activation = {_act(op.act_min, op.act_max)}}};",
     ]
-    if op.per_channel:
+    if op.per_channel:   # int8 only (checked by the partitioning)
         _per_channel(b, op)
         fn = "arm_fully_connected_per_channel_s8"
     else:
         b.lines.append("  const cmsis_nn_per_tensor_quant_params quant_params = "
                        f"{{.multiplier = {int(op.multipliers[0])}, .shift = {int(op.shifts[0])}}};")
-        fn = "arm_fully_connected_s8"
+        fn = part.kernel_name("fully_connected", b.dtype)
     weights = b.const("weights", op.weight, "int8")
     bias = _bias(b, op)
     b.lines += [_dims("input_dims", batches, 1, 1, depth), _dims("filter_dims", depth, 1, 1, units),
@@ -237,7 +260,8 @@ def _pool(b: _Builder, op, path: str, avg: bool) -> tuple[str, str]:
     n, h, w, c = op.input.shape
     _, oh, ow, _ = op.output.shape
     top, left = op.padding[0], op.padding[1]
-    _ctx(b, cp.avgpool_buffer_size(path, ow, c) if avg else 0)
+    sizer = cp.avgpool_buffer_size_s16 if _s16(b) else cp.avgpool_buffer_size
+    _ctx(b, sizer(path, ow, c) if avg else 0)
     b.lines += [
         "  const cmsis_nn_pool_params pool_params = {",
         f"    .stride = {_tile(op.strides[1], op.strides[0])}, .padding = {_tile(left, top)},",
@@ -246,7 +270,7 @@ def _pool(b: _Builder, op, path: str, avg: bool) -> tuple[str, str]:
         _dims("filter_dims", 1, op.pool_size[0], op.pool_size[1], 1),
         _dims("output_dims", n, oh, ow, c),
     ]
-    fn = "arm_avgpool_s8" if avg else "arm_max_pool_s8"
+    fn = part.kernel_name("avg_pool2d" if avg else "max_pool2d", b.dtype)
     call = (f"{fn}(&ctx, &pool_params, &input_dims, {b.tensor(op.input, 'input')}, "
             "&filter_dims, &output_dims, output)")
     return call, fn
@@ -256,6 +280,15 @@ def _softmax(b: _Builder, op: "P.QSoftmax") -> tuple[None, str]:
     shape = op.input.shape or (1,)
     row = int(shape[-1])
     rows = int(np.prod(shape[:-1], dtype=np.int64))
+    if _s16(b):
+        exp_lut, recip_lut = cp.softmax_luts_s16()
+        b.lines += [
+            "  const cmsis_nn_softmax_lut_s16 luts = {",
+            f"    .exp_lut = {b.const('exp_lut', exp_lut, 'int16')}, "
+            f".one_by_one_lut = {b.const('one_by_one_lut', recip_lut, 'int16')}}};"]
+        call = (f"arm_softmax_s16({b.tensor(op.input, 'input')}, {rows}, {row}, "
+                f"{op.multiplier}, {op.left_shift}, &luts, output)")
+        return call, "arm_softmax_s16"
     b.lines.append(f"  arm_softmax_s8({b.tensor(op.input, 'input')}, {rows}, {row}, "
                    f"{op.multiplier}, {op.left_shift}, {op.diff_min}, output);")
     return None, "arm_softmax_s8"
@@ -264,20 +297,22 @@ def _softmax(b: _Builder, op: "P.QSoftmax") -> tuple[None, str]:
 def _add(b: _Builder, op: "P.QAdd") -> tuple[str, str]:
     size = int(np.prod(op.output.shape, dtype=np.int64))
     a, c = b.tensor(op.input1, "input_1"), b.tensor(op.input2, "input_2")
-    call = (f"arm_elementwise_add_s8({a}, {c}, {-op.input1.zero_point}, {op.input1_multiplier}, "
+    fn = part.kernel_name("add", b.dtype)
+    call = (f"{fn}({a}, {c}, {-op.input1.zero_point}, {op.input1_multiplier}, "
             f"{op.input1_shift}, {-op.input2.zero_point}, {op.input2_multiplier}, "
             f"{op.input2_shift}, {op.left_shift}, output, {op.output.zero_point}, "
             f"{op.output_multiplier}, {op.output_shift}, {op.act_min}, {op.act_max}, {size})")
-    return call, "arm_elementwise_add_s8"
+    return call, fn
 
 
 def _mul(b: _Builder, op: "P.QMul") -> tuple[str, str]:
     size = int(np.prod(op.output.shape, dtype=np.int64))
     a, c = b.tensor(op.input1, "input_1"), b.tensor(op.input2, "input_2")
-    call = (f"arm_elementwise_mul_s8({a}, {c}, {-op.input1.zero_point}, {-op.input2.zero_point}, "
+    fn = part.kernel_name("mul", b.dtype)
+    call = (f"{fn}({a}, {c}, {-op.input1.zero_point}, {-op.input2.zero_point}, "
             f"output, {op.output.zero_point}, {op.output_multiplier}, {op.output_shift}, "
             f"{op.act_min}, {op.act_max}, {size})")
-    return call, "arm_elementwise_mul_s8"
+    return call, fn
 
 
 def _operands(op) -> list:
@@ -289,7 +324,7 @@ def _operands(op) -> list:
 def emit_function(name: str, kind: str, op, n_inputs: int, path: str) -> tuple[CFunction, str]:
     """The C function computing ``op`` (a byoc.qnn dataclass) with CMSIS-NN, and the name
     of the CMSIS-NN function it calls. Operand ``source`` indices are parameter positions."""
-    b = _Builder(name, n_inputs, _nbytes(op.output))
+    b = _Builder(name, n_inputs, _nbytes(op.output), op.output.dtype)
     for t in _operands(op):
         if t.source is not None:
             b.set_input_size(t.source, _nbytes(t))

@@ -30,7 +30,8 @@ from ..qnn import patterns as P
 PREFIX = "cmsisnn."
 CODEGEN = "cmsisnn"
 
-#: byoc.qnn pattern kinds CMSIS-NN has an int8 kernel for -> the API function called.
+#: byoc.qnn pattern kinds CMSIS-NN has a kernel for -> the int8 API function called (the
+#: int16 one is :func:`kernel_name`).
 KERNELS = {
     "conv2d": "arm_convolve_wrapper_s8",
     "depthwise_conv2d": "arm_depthwise_conv_wrapper_s8",
@@ -50,6 +51,24 @@ TFLITE_TYPES = {
     "quantize_float": "QUANTIZE", "pad": "PAD",
 }
 KERNELS_BY_TYPE = {TFLITE_TYPES[k]: v for k, v in KERNELS.items()}
+#: int16-activation ("16x8") kernels; the per-channel fully connected kernel is int8 only.
+KERNELS_S16 = {
+    "conv2d": "arm_convolve_wrapper_s16",
+    "depthwise_conv2d": "arm_depthwise_conv_wrapper_s16",
+    "fully_connected": "arm_fully_connected_s16",
+    "avg_pool2d": "arm_avgpool_s16",
+    "max_pool2d": "arm_max_pool_s16",
+    "softmax": "arm_softmax_s16",
+    "add": "arm_elementwise_add_s16",
+    "mul": "arm_elementwise_mul_s16",
+}
+#: arm_softmax_s16 sums a row's exponentials (each <= 2^15 - 1) in an int32.
+SOFTMAX_S16_MAX_ROW = ((1 << 31) - 1) // ((1 << 15) - 1)
+
+
+def kernel_name(kind: str, dtype: str = "int8") -> str:
+    """The CMSIS-NN function computing ``kind`` on ``dtype`` activations."""
+    return (KERNELS_S16 if dtype == "int16" else KERNELS)[kind]
 #: Softmax sums the row's exponentials as Q12.19 values (12 integer bits, each term <= 1):
 #: longer rows could overflow the int32 sum (in TFLite's reference code as well).
 SOFTMAX_MAX_ROW = (1 << 12) - 1
@@ -242,9 +261,18 @@ def _shape(s) -> str:
 
 
 def _check_common(tensors: list, act: tuple[int, int] | None) -> str | None:
+    """int8 operands, or int16 ones with zero point 0 (the _s16 kernels)."""
+    dtypes = {t.dtype for _, t in tensors}
+    if dtypes == {"int16"}:
+        for name, t in tensors:
+            if t.zero_point != 0:
+                return f"int16 {name} zero point {t.zero_point} != 0"
+        if act is not None and not -32768 <= act[0] <= act[1] <= 32767:
+            return f"activation range [{act[0]}, {act[1]}] is not an int16 range"
+        return None
     for name, t in tensors:
         if t.dtype != "int8":
-            return f"{name} is {t.dtype} (the int8 kernels need int8)"
+            return f"{name} is {t.dtype} (the kernels need all-int8 or all-int16 operands)"
     for name, t in tensors:
         if name.startswith("input") and not -128 <= t.zero_point <= 127:
             return f"{name} zero point {t.zero_point} outside [-128, 127]"
@@ -277,10 +305,12 @@ def _check_window(in_hw, out_hw, window, strides, padding, what: str) -> str | N
 def offload_reason(kind: str, op) -> str | None:  # noqa: C901 - one rule list per kind
     """Why CMSIS-NN cannot compute ``op`` (a byoc.qnn dataclass of pattern ``kind``), or None
     when it can. The rules are those of the CMSIS-NN v7 int8 API (and of TFLM's CMSIS-NN
-    kernels): int8 tensors, symmetric int8 weights, NHWC (checked by the patterns), offsets
-    and shifts in the ranges the kernels take, equal shapes for the elementwise kernels."""
+    kernels): int8 tensors (or int16 with zero point 0 for the _s16 kernels), symmetric int8
+    weights, NHWC (checked by the patterns), offsets and shifts in the ranges the kernels
+    take, equal shapes for the elementwise kernels."""
     if kind not in KERNELS:
         return f"no CMSIS-NN kernel for {TFLITE_TYPES.get(kind, kind)}"
+    int16 = _dtype_of(op) == "int16"
     if kind in ("conv2d", "depthwise_conv2d", "fully_connected"):
         r = _check_common([("input", op.input), ("output", op.output)], (op.act_min, op.act_max))
         if r:
@@ -290,8 +320,12 @@ def offload_reason(kind: str, op) -> str | None:  # noqa: C901 - one rule list p
         wzp = getattr(op, "weight_zero_point", 0)
         if wzp != 0:
             return f"weight zero point {wzp} != 0"
-        if op.bias is not None and op.bias.dtype != np.int32:
+        bias_dtype = np.int64 if int16 else np.int32
+        if op.bias is not None and op.bias.dtype != bias_dtype:
             return f"bias is {op.bias.dtype}"
+        if int16 and kind == "fully_connected" and op.per_channel:
+            return ("per-channel int16 FULLY_CONNECTED (arm_fully_connected_s16 takes "
+                    "per-tensor quantization)")
         r = _check_shifts(op.shifts, "requantization")
         if r:
             return r
@@ -322,6 +356,11 @@ def offload_reason(kind: str, op) -> str | None:  # noqa: C901 - one rule list p
         if r:
             return r
         row = op.input.shape[-1] if op.input.shape else 1
+        if int16:
+            if row > SOFTMAX_S16_MAX_ROW:
+                return f"int16 softmax row of {row} elements (the int32 sum of " \
+                       f"exponentials allows {SOFTMAX_S16_MAX_ROW})"
+            return _check_shifts([op.left_shift], "softmax input", -31, 30)
         if row > SOFTMAX_MAX_ROW:
             return f"softmax row of {row} elements (the Q12 sum of exponentials allows " \
                    f"{SOFTMAX_MAX_ROW})"
@@ -338,12 +377,14 @@ def offload_reason(kind: str, op) -> str | None:  # noqa: C901 - one rule list p
         name = "ADD" if kind == "add" else "MUL"
         if tuple(op.input1.shape) != tuple(op.input2.shape):
             return (f"broadcasting {name} ({_shape(op.input1.shape)} and "
-                    f"{_shape(op.input2.shape)}): {KERNELS[kind]} needs equal shapes")
+                    f"{_shape(op.input2.shape)}): {kernel_name(kind, op.output.dtype)} needs "
+                    "equal shapes")
         if tuple(op.output.shape) != tuple(op.input1.shape):
             return f"{name} output {_shape(op.output.shape)} for inputs {_shape(op.input1.shape)}"
         if kind == "add":
-            if op.left_shift != 20:
-                return f"ADD left shift {op.left_shift} (int8 uses 20)"
+            expected = 15 if int16 else 20
+            if op.left_shift != expected:
+                return f"ADD left shift {op.left_shift} ({op.output.dtype} uses {expected})"
             for what, s in (("input 1", op.input1_shift), ("input 2", op.input2_shift),
                             ("output", op.output_shift)):
                 r = _check_shifts([s], f"ADD {what}", -31, 0)
@@ -354,8 +395,14 @@ def offload_reason(kind: str, op) -> str | None:  # noqa: C901 - one rule list p
     return None
 
 
+def _dtype_of(op) -> str:
+    return op.output.dtype
+
+
 def describe(kind: str, op, pad: bool = False) -> str:
     text = P.describe(op)
+    if _dtype_of(op) == "int16":
+        text += " int16"
     return f"PAD+{text}" if pad else text
 
 
