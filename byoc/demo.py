@@ -1,6 +1,7 @@
-"""``make demo``: compile the bundled CNN to C, validate it bit-exactly against TFLM on the
-Corstone-300 (QEMU mps3-an547, Cortex-M55), show sizes, instruction counts and the
-per-operator profile."""
+"""``make demo``: compile the bundled CNN for each kind of target (generic C, CMSIS-NN calls,
+Ethos-U55 command stream), validate every package bit-exactly against TFLM on the
+Corstone-300 (QEMU mps3-an547, Cortex-M55), and show sizes, instruction counts and the
+per-operator profile of the CMSIS-NN build."""
 
 from __future__ import annotations
 
@@ -8,14 +9,27 @@ import sys
 import time
 from pathlib import Path
 
-from . import compile as byoc_compile
 from .errors import ByocError
 from .firmware import format_profile, load_package, run_on_corstone
 from .tflite.reader import format_info, load_model
-from .validate import random_inputs, validate
+from .validate import ValidationResult, random_inputs, validate
 from .zoo import small_cnn
 
 SAMPLES = 5
+#: (target, what it means) in the order shown; the profile is of PROFILED.
+TARGETS = [
+    ("c", "generic C only"),
+    ("cmsis-nn,c", "CMSIS-NN kernels (Helium), generic C for the rest"),
+    ("ethos-u55-128,cmsis-nn,c", "Ethos-U55 (128 MACs) via Vela, CMSIS-NN, generic C"),
+]
+PROFILED = "cmsis-nn,c"
+
+
+def _row(target: str, r: ValidationResult) -> str:
+    verdict = "bit-exact" if r.status == "pass" else f"FAIL ({r.mismatches} diffs)"
+    npu = f"{r.npu_cycles:,}" if r.npu_cycles is not None else "-"
+    return (f"  {target:<26} {verdict:<10} {r.instructions:>12,} {npu:>11} {r.arena_bytes:>9,} "
+            f"{r.code_bytes:>9,} {r.rodata_bytes:>10,}")
 
 
 def main() -> int:
@@ -26,37 +40,42 @@ def main() -> int:
     model_path.write_bytes(small_cnn())
     model = load_model(model_path)
     print(format_info(model))
+    print(f"\nCompiling for {len(TARGETS)} targets and validating each on Corstone-300 (QEMU "
+          f"mps3-an547, Cortex-M55) with {SAMPLES} random inputs against TFLM ...")
+    results: dict[str, ValidationResult] = {}
     try:
-        compiled = byoc_compile(model_path, target="c", cpu="cortex-m55",
-                                output_dir=build / "package", force=True)
-        print(f"\nC package: {compiled.output_dir} ({len(compiled.calls)} operator calls, "
-              f"arena {compiled.arena_bytes:,} bytes, constants {compiled.constant_bytes:,} bytes)")
-        print(f"\nvalidating on Corstone-300 (QEMU mps3-an547, Cortex-M55) with {SAMPLES} "
-              "random inputs against TFLM ...")
-        result = validate(model_path, target="c", backend="qemu", inputs=SAMPLES,
-                          work_dir=build / "validate")
+        for target, meaning in TARGETS:
+            print(f"  --target {target}: {meaning}", flush=True)
+            results[target] = validate(model_path, target=target, backend="qemu",
+                                       inputs=SAMPLES, work_dir=build / target.replace(",", "_"))
         # The profile comes from a second firmware (built with the per-operator hooks) of
         # the package the validation compiled, on its first input.
-        profiled = run_on_corstone(load_package(result.output_dir),
-                                   random_inputs(model, 1, result.seed), profile=True,
+        chosen = results[PROFILED]
+        profiled = run_on_corstone(load_package(chosen.output_dir),
+                                   random_inputs(model, 1, chosen.seed), profile=True,
                                    work_dir=build / "profile")
     except ByocError as exc:
         print(f"byoc: error: {exc}", file=sys.stderr)
         return 2
-    passed = result.status == "pass"
-    verdict = "PASS (bit-exact with TFLM)" if passed else "FAIL"
-    print(f"\n{verdict}: {result.mismatches} mismatching output elements over "
-          f"{result.samples} inputs (max |diff| {result.max_abs_diff})")
-    print(f"  instructions per inference: {result.instructions:,} (exact, QEMU -icount; the "
-          f"largest over the inputs: {', '.join(f'{n:,}' for n in result.instructions_per_sample)})")
-    print(f"  arena: {result.arena_bytes:,} bytes (lower bound {result.arena_lower_bound_bytes:,})")
-    print(f"  in the ELF: model code {result.code_bytes:,} bytes, model read-only data "
-          f"{result.rodata_bytes:,} bytes (constants {result.constant_bytes:,})")
-    for d in result.details:
+    print("\nPer inference (instructions: exact QEMU -icount, the largest over the inputs; "
+          "NPU cycles: Vela's estimate;\nbytes: arena = static activation memory, code and "
+          "read-only data = the model's share of the ELF):")
+    print(f"  {'target':<26} {'vs TFLM':<10} {'instructions':>12} {'NPU cycles':>11} "
+          f"{'arena':>9} {'code':>9} {'rodata':>10}")
+    for target, _ in TARGETS:
+        print(_row(target, results[target]))
+    c, cmsis = results["c"].instructions, results[PROFILED].instructions
+    print(f"  (ethos-u: the CPU instructions emulate the NPU on QEMU; they are not the NPU's "
+          f"cost)\n  CMSIS-NN needs {c / cmsis:.1f}x fewer instructions than generic C.")
+    for d in chosen.details:
         print(f"  {d}")
-    print("\nper-operator instructions (profiled build, input 0):")
+    print(f"\nper-operator instructions, --target {PROFILED} (profiled build, input 0):")
     print(format_profile(profiled.profile, profiled.instructions_per_sample[0]))
-    print(f"\ndone in {time.monotonic() - start:.1f} s; package in {compiled.output_dir}")
+    passed = all(r.status == "pass" for r in results.values())
+    print(f"\n{'PASS' if passed else 'FAIL'}: {sum(r.mismatches for r in results.values())} "
+          f"mismatching output elements over {len(TARGETS)} targets x {SAMPLES} inputs; "
+          f"done in {time.monotonic() - start:.1f} s; packages in "
+          + ", ".join(r.output_dir for r in results.values()))
     return 0 if passed else 1
 
 
