@@ -342,3 +342,55 @@ def softmax_luts_s16() -> tuple[np.ndarray, np.ndarray]:
     exp_lut = _gen_lut_s16(lambda v: np.exp(np.float32(v)), -10.0, 0.0)
     recip_lut = _gen_lut_s16(lambda v: np.float32(1.0) / (np.float32(1.0) + np.float32(v)), 0.0, 1.0)
     return exp_lut, recip_lut
+
+
+# ---------------------------------------------------------------------------------------
+# Scratch-buffer sizes of the *_s16 kernels (bytes), per kernel path. The values are those of
+# Arm's CMSIS-NN size functions for A16W8 (checked against its compiled functions in
+# tests/test_cmsis_nn_kernels.py), so that a plan fits either library; byoc's own kernels use
+# at most this much.
+# ---------------------------------------------------------------------------------------
+
+def conv_buffer_size_s16(path: str, input_nhwc, filter_ohwi, output_nhwc, padding_hw=(0, 0),
+                         stride_hw=(1, 1), dilation_hw=(1, 1)) -> int:
+    """``arm_convolve_wrapper_s16_get_buffer_size`` of the given path: int16 im2col columns of
+    C_IN * KH * KW values, two on the DSP / portable paths, four (rounded up to 8 values) on
+    Helium."""
+    _check_path(path)
+    del output_nhwc, padding_hw, stride_hw, dilation_hw
+    c = int(input_nhwc[3])
+    _, kh, kw, _ = (int(v) for v in filter_ohwi)
+    col = c * kh * kw
+    if path == "mve":
+        return 4 * 2 * _round_up(col, 8)
+    return 2 * 2 * col
+
+
+def depthwise_buffer_size_s16(path: str, input_nhwc, filter_1hwc, output_nhwc, padding_hw=(0, 0),
+                              stride_hw=(1, 1), dilation_hw=(1, 1), ch_mult: int = 1) -> int:
+    """``arm_depthwise_conv_wrapper_s16_get_buffer_size`` of the given path: non-zero only for
+    channel multiplier 1 without dilation on the DSP (one int16 window of C * KH * KW values)
+    and Helium (four windows + 8 bytes) paths."""
+    _check_path(path)
+    del output_nhwc, padding_hw, stride_hw
+    c = int(input_nhwc[3])
+    _, kh, kw, _ = (int(v) for v in filter_1hwc)
+    if path == "c" or ch_mult != 1 or tuple(dilation_hw) != (1, 1):
+        return 0
+    if path == "mve":
+        return 4 * 2 * c * kh * kw + 8
+    return 2 * c * kh * kw
+
+
+def fully_connected_buffer_size_s16(path: str, out_channels: int = 0) -> int:
+    """``arm_fully_connected_s16_get_buffer_size``: 0 on every path."""
+    _check_path(path)
+    del out_channels
+    return 0
+
+
+def avgpool_buffer_size_s16(path: str, out_width: int, channels: int) -> int:
+    """``arm_avgpool_s16_get_buffer_size``: one int32 per channel on the DSP path."""
+    _check_path(path)
+    del out_width
+    return 4 * int(channels) if path == "dsp" else 0

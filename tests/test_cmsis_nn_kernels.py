@@ -246,6 +246,44 @@ def test_buffer_sizes_equal_arm(arm_sizes):
     assert cp.kernel_path("cortex-m3") == "c" and m.resolve_backend(m.CortexM.M3) == m.Backend.SCALAR
 
 
+def test_buffer_sizes_s16_equal_arm(arm_sizes):
+    """The 16x8 (A16W8) size mirrors (and so the C size functions, checked against them in
+    tests/test_cmsis_nn_s16.py) equal Arm's compiled size functions on every path."""
+    m = arm_sizes
+    backends = {"mve": m.Backend.MVE, "dsp": m.Backend.DSP, "c": m.Backend.SCALAR}
+    a16 = m.DataType.A16W8
+    mismatches = []
+    for q in _size_queries(1500, 13):
+        inp = [q["n"], q["h"], q["w"], q["c"]]
+        cout = q["c"] * q["cm"]
+        out = [q["n"], q["oh"], q["ow"], cout]
+        geo = dict(padding_hw=[q["ph"], q["pw"]], stride_hw=[q["sh"], q["sw"]],
+                   dilation_hw=[q["dh"], q["dw"]])
+        tgeo = {k: tuple(v) for k, v in geo.items()}
+        for path, be in backends.items():
+            ours = cp.conv_buffer_size_s16(path, inp, (cout, q["kh"], q["kw"], q["c"]), out, **tgeo)
+            arm = m.convolve_wrapper_buffer_size(be, a16, input_nhwc=inp, filter_nhwc=[cout, q["kh"], q["kw"], q["c"]],
+                                                 output_nhwc=out, activation_min=-32768, activation_max=32767, **geo)
+            if ours != arm:
+                mismatches.append(("conv", path, q, ours, arm))
+            ours = cp.depthwise_buffer_size_s16(path, inp, (1, q["kh"], q["kw"], cout), out, ch_mult=q["cm"], **tgeo)
+            arm = m.depthwise_conv_wrapper_buffer_size(be, a16, input_nhwc=inp,
+                                                       filter_nhwc=[1, q["kh"], q["kw"], cout], output_nhwc=out,
+                                                       ch_mult=q["cm"], activation_min=-32768,
+                                                       activation_max=32767, **geo)
+            if ours != arm:
+                mismatches.append(("depthwise", path, q, ours, arm))
+            ours = cp.fully_connected_buffer_size_s16(path, cout)
+            arm = m.fully_connected_buffer_size(be, a16, filter_nhwc=[q["c"], 1, 1, cout])
+            if ours != arm:
+                mismatches.append(("fc", path, q, ours, arm))
+            ours = cp.avgpool_buffer_size_s16(path, q["ow"], q["c"])
+            arm = m.avgpool_buffer_size(be, a16, dim_dst_width=q["ow"], ch_src=q["c"])
+            if ours != arm:
+                mismatches.append(("avgpool", path, q, ours, arm))
+    assert not mismatches, f"{len(mismatches)} size mismatches, e.g. {mismatches[:5]}"
+
+
 def test_vector_sum_python_mirror():
     rng = np.random.default_rng(0)
     w = rng.integers(-128, 128, size=(5, 9)).astype(np.int8)

@@ -313,3 +313,135 @@ def test_elementwise_s16_bit_exact(lib, op, seed, size, activation):
             p.out_shift, p.out_activation_min, p.out_activation_max, size)
     assert status == 0
     assert np.array_equal(out, expected.reshape(out.shape))
+
+
+# ---------------------------------------------------------------------------------------
+# The case runner: host (portable path) and Corstone-300 / QEMU (Helium, DSP, portable)
+# ---------------------------------------------------------------------------------------
+
+import os  # noqa: E402
+import random  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+from toolchain import require_tools  # noqa: E402
+
+FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
+slow = [pytest.mark.slow,
+        pytest.mark.skipif(not FULL_SWEEP, reason="exhaustive sweep: set BYOC_FULL_SWEEP=1")]
+QEMU_PATHS = ["mve", "dsp", "c"]
+
+
+@pytest.fixture(scope="module")
+def s16_cases():
+    return tl.s16_default_cases()
+
+
+@pytest.fixture(scope="module")
+def host_driver(tmp_path_factory):
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not found")
+    return tl.build_host_driver(tmp_path_factory.mktemp("cmsis_nn_s16_host"))
+
+
+def test_host_driver_s16_bit_exact(host_driver, s16_cases, tmp_path):
+    """The bounded 16x8 sweep through the case runner on the host (portable path), with the
+    scratch buffer sized by the kernels' own size functions and guard bytes checked."""
+    bad = tl.compare(s16_cases, tl.run_host(host_driver, s16_cases, tmp_path))
+    assert not bad, f"{len(bad)} of {len(s16_cases)} cases differ from TFLM:\n" + "\n".join(bad[:20])
+
+
+def _size_geometries(count: int, seed: int):
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        n = rng.choice([1, 1, 2])
+        h, w, c = rng.choice([1, 2, 5, 8, 16]), rng.randint(1, 30), rng.randint(1, 80)
+        kh, kw = rng.randint(1, 7), rng.randint(1, 7)
+        sh, sw = rng.randint(1, 3), rng.randint(1, 3)
+        dh, dw = (1, 1) if rng.random() < 0.7 else (rng.randint(1, 2), rng.randint(1, 2))
+        cm = rng.choice([1, 1, 2, 3])
+        pad = rng.choice(["SAME", "VALID"])
+        oh, ph = cp.output_size_and_padding(h, kh, sh, pad, dh)
+        ow, pw = cp.output_size_and_padding(w, kw, sw, pad, dw)
+        if oh >= 1 and ow >= 1:
+            out.append(dict(n=n, h=h, w=w, c=c, cm=cm, kh=kh, kw=kw, oh=oh, ow=ow, sh=sh, sw=sw,
+                            ph=ph, pw=pw, dh=dh, dw=dw))
+    return out
+
+
+def _python_sizes_s16(q, plain_path: str) -> list[int]:
+    """The 12 values of OP_SIZES_S16: conv, depthwise, FC, avgpool as (mve, dsp, this build)."""
+    inp, out = (q["n"], q["h"], q["w"], q["c"]), (q["n"], q["oh"], q["ow"], q["c"] * q["cm"])
+    geo = dict(padding_hw=(q["ph"], q["pw"]), stride_hw=(q["sh"], q["sw"]), dilation_hw=(q["dh"], q["dw"]))
+    paths = ("mve", "dsp", plain_path)
+    conv = [cp.conv_buffer_size_s16(p, inp, (q["c"] * q["cm"], q["kh"], q["kw"], q["c"]), out, **geo)
+            for p in paths]
+    dw = [cp.depthwise_buffer_size_s16(p, inp, (1, q["kh"], q["kw"], q["c"] * q["cm"]), out,
+                                       ch_mult=q["cm"], **geo) for p in paths]
+    fc = [cp.fully_connected_buffer_size_s16(p, q["c"] * q["cm"]) for p in paths]
+    pool = [cp.avgpool_buffer_size_s16(p, q["ow"], q["c"]) for p in paths]
+    return conv + dw + fc + pool
+
+
+def _sizes_cases(queries, plain_path: str):
+    cases = []
+    for i, q in enumerate(queries):
+        case = tl.sizes_s16_case(f"sizes_s16_{i}", (q["n"], q["h"], q["w"], q["c"]), q["cm"], (q["kh"], q["kw"]),
+                                 (q["oh"], q["ow"]), (q["sh"], q["sw"]), (q["ph"], q["pw"]), (q["dh"], q["dw"]))
+        case.expected = np.array(_python_sizes_s16(q, plain_path), np.int32)
+        cases.append(case)
+    return cases
+
+
+def test_buffer_sizes_s16_c_equal_python(host_driver, tmp_path):
+    """The C size functions (all three paths' variants, the plain one answering for the
+    portable host build) equal the Python mirrors in byoc.cmsisnn_params."""
+    queries = _size_geometries(300, 17)
+    cases = _sizes_cases(queries, "c")
+    for q, case, res in zip(queries, cases, tl.run_host(host_driver, cases, tmp_path)):
+        assert res.status == 0
+        assert [int(v) for v in res.output.view(np.int32)] == [int(v) for v in case.expected], q
+
+
+@pytest.fixture(scope="module")
+def s16_firmwares(s16_cases, tmp_path_factory):
+    require_tools()
+    root = tmp_path_factory.mktemp("cmsis_nn_s16_fw")
+    sizes = _size_geometries(40, 23)
+
+    def build(path):
+        cases = s16_cases + _sizes_cases(sizes, path)
+        try:
+            return cases, tl.build_case_firmware(cases, root / path, path)
+        except Exception as exc:  # noqa: BLE001 - reported by the test that needs it
+            return cases, exc
+
+    with ThreadPoolExecutor(max_workers=len(QEMU_PATHS)) as pool:
+        return dict(zip(QEMU_PATHS, pool.map(build, QEMU_PATHS)))
+
+
+@pytest.mark.parametrize("path", QEMU_PATHS)
+def test_qemu_s16_bit_exact(path, s16_firmwares):
+    """The 16x8 kernels on Corstone-300 / QEMU, one firmware per path (Helium, DSP, portable):
+    outputs bit-exact with TFLM, scratch within the size functions' answer, and the plain size
+    functions answering for the compiled path (Python mirror values as expected outputs)."""
+    cases, elf = s16_firmwares[path]
+    if isinstance(elf, Exception):
+        raise AssertionError(f"{path} firmware build failed: {elf}")
+    rows, run = tl.run_case_firmware(elf, cases)
+    assert run.result.get("path") == path, run.result
+    bad = tl.firmware_failures(cases, rows)
+    assert not bad, f"{len(bad)} of {len(cases)} cases fail on {path}:\n" + "\n".join(bad[:25])
+    assert run.passed
+
+
+@pytest.mark.parametrize("path", QEMU_PATHS)
+@pytest.mark.parametrize("marks", [pytest.param(0, marks=slow)], ids=["full"])
+def test_qemu_s16_full_sweep(path, marks, tmp_path):
+    del marks
+    require_tools()
+    cases = tl.s16_full_sweep_cases()
+    elf = tl.build_case_firmware(cases, tmp_path, path)
+    rows, _ = tl.run_case_firmware(elf, cases, timeout_s=1200)
+    bad = tl.firmware_failures(cases, rows)
+    assert not bad, f"{len(bad)} of {len(cases)} cases fail on {path}:\n" + "\n".join(bad[:25])

@@ -40,9 +40,15 @@ CASE_MAGIC = 0x434E4E43
 HEADER_WORDS = 36
 N_PARAMS = 32
 OP_CONV, OP_DW, OP_FC, OP_AVGPOOL, OP_MAXPOOL, OP_SOFTMAX, OP_ADD, OP_MUL, OP_SIZES = range(1, 10)
+(OP_CONV_S16, OP_DW_S16, OP_FC_S16, OP_AVGPOOL_S16, OP_MAXPOOL_S16, OP_SOFTMAX_S16, OP_ADD_S16,
+ OP_MUL_S16, OP_SIZES_S16) = range(10, 19)
 OP_NAMES = {OP_CONV: "conv", OP_DW: "depthwise", OP_FC: "fully_connected", OP_AVGPOOL: "avgpool",
             OP_MAXPOOL: "maxpool", OP_SOFTMAX: "softmax", OP_ADD: "add", OP_MUL: "mul",
-            OP_SIZES: "sizes"}
+            OP_SIZES: "sizes", OP_CONV_S16: "conv_s16", OP_DW_S16: "depthwise_s16",
+            OP_FC_S16: "fully_connected_s16", OP_AVGPOOL_S16: "avgpool_s16",
+            OP_MAXPOOL_S16: "maxpool_s16", OP_SOFTMAX_S16: "softmax_s16", OP_ADD_S16: "add_s16",
+            OP_MUL_S16: "mul_s16", OP_SIZES_S16: "sizes_s16"}
+SIZE_OPS = (OP_SIZES, OP_SIZES_S16)
 STATUS_TEXT = {0: "ok", -1: "ARG_ERROR", -2: "NO_IMPL_ERROR", -3: "FAILURE", 100: "bad blob",
                101: "scratch overrun", 102: "output overrun", 103: "scratch too small"}
 
@@ -639,6 +645,368 @@ def full_sweep_cases() -> list[Case]:
 # Host driver (portable C)
 # ---------------------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------------------
+# int16 activations / int8 weights (A16W8, TFLite "16x8"): case builders and sweeps
+# ---------------------------------------------------------------------------------------
+
+def _x16(rng: np.random.Generator, shape) -> np.ndarray:
+    return rng.integers(-32768, 32768, size=shape).astype(np.int16)
+
+
+def _out_scale_s16(in_scale: float, w_scales, fan_in: int, rng: np.random.Generator) -> float:
+    """An output scale that spreads typical 16x8 accumulators over the int16 range."""
+    acc_std = 18900.0 * 74.0 * math.sqrt(max(fan_in, 1))
+    return _f32(in_scale * float(np.mean(w_scales)) * acc_std / 12000.0 * rng.uniform(0.5, 1.6))
+
+
+def _act16(mb: ModelBuilder, name: str, shape, scale: float) -> int:
+    return mb.add_tensor(name, shape, np.int16, quant=Quant.per_tensor(scale, 0))
+
+
+def conv_s16_case(name: str, seed: int, input_nhwc, out_channels: int, kernel_hw, stride_hw=(1, 1),
+                  padding: str = "SAME", dilation_hw=(1, 1), activation: str | None = None,
+                  has_bias: bool = True, entry: int = 0, int32_bias: bool = False) -> Case:
+    """CONV_2D 16x8. entry 0 = arm_convolve_wrapper_s16, 1 = arm_convolve_s16; int32_bias: an
+    int32 bias tensor (TFLite's int32-accumulator rule) instead of int64."""
+    rng = np.random.default_rng(seed)
+    n, h, w, cin = input_nhwc
+    kh, kw = kernel_hw
+    sh, sw = stride_hw
+    dh, dw = dilation_hw
+    oh, ph = cp.output_size_and_padding(h, kh, sh, padding, dh)
+    ow, pw = cp.output_size_and_padding(w, kw, sw, padding, dw)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{name}: empty output")
+    in_scale = _f32(rng.uniform(0.0005, 0.002))
+    wts, w_scales = _weights(rng, (out_channels, kh, kw, cin), out_channels)
+    btype = np.int32 if int32_bias else np.int64
+    bias = rng.integers(-2_000_000, 2_000_001, size=out_channels).astype(btype)
+    out_scale = _out_scale_s16(in_scale, w_scales, kh * kw * cin, rng)
+    mb = ModelBuilder()
+    xi = _act16(mb, "x", (n, h, w, cin), in_scale)
+    wi = mb.add_tensor("w", wts.shape, np.int8, wts, Quant([float(s) for s in w_scales], [0] * out_channels, 0))
+    bi = (mb.add_tensor("b", bias.shape, btype, bias,
+                        Quant([_f32(in_scale * float(s)) for s in w_scales], [0] * out_channels))
+          if has_bias else -1)
+    yi = _act16(mb, "y", (n, oh, ow, out_channels), out_scale)
+    mb.add_operator("CONV_2D", [xi, wi, bi], [yi], "Conv2DOptions", {
+        "Padding": getattr(tflite.Padding, padding), "StrideW": sw, "StrideH": sh,
+        "DilationWFactor": dw, "DilationHFactor": dh,
+        "FusedActivationFunction": ACTIVATIONS[activation]})
+    mb.set_io([xi], [yi])
+    x = _x16(rng, (n, h, w, cin))
+    expected = tflm_run(mb.build(), [x])
+    q = cp.conv_quant_s16(in_scale, w_scales, out_scale, activation)
+    params = [n, h, w, cin, out_channels, kh, kw, cin, oh, ow, sh, sw, ph, pw, dh, dw,
+              0, 0, q.act_min, q.act_max, int(has_bias), entry, int(int32_bias)]
+    return Case(name, OP_CONV_S16, params, [x, wts, bias, q.multiplier, q.shift],
+                expected.reshape(-1).astype(np.int16), macs=n * oh * ow * out_channels * kh * kw * cin)
+
+
+def dw_s16_case(name: str, seed: int, input_nhwc, kernel_hw, stride_hw=(1, 1), padding: str = "SAME",
+                ch_mult: int = 1, dilation_hw=(1, 1), activation: str | None = None,
+                has_bias: bool = True, entry: int = 0) -> Case:
+    """DEPTHWISE_CONV_2D 16x8 (int64 bias). entry 0 = the wrapper, 1 = arm_depthwise_conv_s16."""
+    rng = np.random.default_rng(seed)
+    n, h, w, cin = input_nhwc
+    kh, kw = kernel_hw
+    sh, sw = stride_hw
+    dh, dw = dilation_hw
+    cout = cin * ch_mult
+    oh, ph = cp.output_size_and_padding(h, kh, sh, padding, dh)
+    ow, pw = cp.output_size_and_padding(w, kw, sw, padding, dw)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{name}: empty output")
+    in_scale = _f32(rng.uniform(0.0005, 0.002))
+    wts, w_scales = _weights(rng, (1, kh, kw, cout), cout)
+    bias = rng.integers(-2_000_000, 2_000_001, size=cout).astype(np.int64)
+    if not has_bias:
+        bias[:] = 0  # the model gets zeros, the kernel NULL
+    out_scale = _out_scale_s16(in_scale, w_scales, kh * kw, rng)
+    mb = ModelBuilder()
+    xi = _act16(mb, "x", (n, h, w, cin), in_scale)
+    wi = mb.add_tensor("w", wts.shape, np.int8, wts, Quant([float(s) for s in w_scales], [0] * cout, 3))
+    bi = mb.add_tensor("b", bias.shape, np.int64, bias,
+                       Quant([_f32(in_scale * float(s)) for s in w_scales], [0] * cout))
+    yi = _act16(mb, "y", (n, oh, ow, cout), out_scale)
+    mb.add_operator("DEPTHWISE_CONV_2D", [xi, wi, bi], [yi], "DepthwiseConv2DOptions", {
+        "Padding": getattr(tflite.Padding, padding), "StrideW": sw, "StrideH": sh,
+        "DepthMultiplier": ch_mult, "DilationWFactor": dw, "DilationHFactor": dh,
+        "FusedActivationFunction": ACTIVATIONS[activation]})
+    mb.set_io([xi], [yi])
+    x = _x16(rng, (n, h, w, cin))
+    expected = tflm_run(mb.build(), [x])
+    q = cp.conv_quant_s16(in_scale, w_scales, out_scale, activation)
+    params = [n, h, w, cin, ch_mult, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw,
+              0, 0, q.act_min, q.act_max, int(has_bias), entry]
+    return Case(name, OP_DW_S16, params, [x, wts, bias, q.multiplier, q.shift],
+                expected.reshape(-1).astype(np.int16), macs=n * oh * ow * cout * kh * kw)
+
+
+def fc_s16_case(name: str, seed: int, batches: int, depth: int, units: int,
+                activation: str | None = None, has_bias: bool = True) -> Case:
+    """FULLY_CONNECTED 16x8 (per-tensor weights, int64 bias)."""
+    rng = np.random.default_rng(seed)
+    in_scale = _f32(rng.uniform(0.0005, 0.002))
+    wts, w_scales = _weights(rng, (units, depth), 1)
+    bias = rng.integers(-2_000_000, 2_000_001, size=units).astype(np.int64)
+    out_scale = _out_scale_s16(in_scale, w_scales, depth, rng)
+    mb = ModelBuilder()
+    xi = _act16(mb, "x", (batches, depth), in_scale)
+    wi = mb.add_tensor("w", wts.shape, np.int8, wts, Quant.per_tensor(float(w_scales[0]), 0))
+    bi = (mb.add_tensor("b", bias.shape, np.int64, bias, Quant.per_tensor(_f32(in_scale * float(w_scales[0])), 0))
+          if has_bias else -1)
+    yi = _act16(mb, "y", (batches, units), out_scale)
+    mb.add_operator("FULLY_CONNECTED", [xi, wi, bi], [yi], "FullyConnectedOptions",
+                    {"FusedActivationFunction": ACTIVATIONS[activation], "KeepNumDims": False})
+    mb.set_io([xi], [yi])
+    x = _x16(rng, (batches, depth))
+    expected = tflm_run(mb.build(), [x])
+    q = cp.conv_quant_s16(in_scale, w_scales, out_scale, activation)
+    params = [batches, depth, units, 0, 0, 0, q.act_min, q.act_max, int(has_bias)]
+    return Case(name, OP_FC_S16, params, [x, wts, bias, q.multiplier, q.shift],
+                expected.reshape(-1).astype(np.int16), macs=batches * depth * units)
+
+
+def pool_s16_case(name: str, seed: int, kind: str, input_nhwc, window_hw, stride_hw,
+                  padding: str = "VALID", activation: str | None = None) -> Case:
+    """AVERAGE_POOL_2D / MAX_POOL_2D on int16."""
+    rng = np.random.default_rng(seed)
+    n, h, w, c = input_nhwc
+    kh, kw = window_hw
+    sh, sw = stride_hw
+    oh, ph = cp.output_size_and_padding(h, kh, sh, padding)
+    ow, pw = cp.output_size_and_padding(w, kw, sw, padding)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{name}: empty output")
+    scale = _f32(rng.uniform(0.0002, 0.001))
+    mb = ModelBuilder()
+    xi = _act16(mb, "x", (n, h, w, c), scale)
+    yi = _act16(mb, "y", (n, oh, ow, c), scale)
+    mb.add_operator("AVERAGE_POOL_2D" if kind == "avg" else "MAX_POOL_2D", [xi], [yi], "Pool2DOptions", {
+        "Padding": getattr(tflite.Padding, padding), "StrideW": sw, "StrideH": sh,
+        "FilterWidth": kw, "FilterHeight": kh, "FusedActivationFunction": ACTIVATIONS[activation]})
+    mb.set_io([xi], [yi])
+    x = _x16(rng, (n, h, w, c))
+    expected = tflm_run(mb.build(), [x])
+    lo, hi = cp.pool_activation_s16(activation, scale)
+    params = [n, h, w, c, oh, ow, kh, kw, sh, sw, ph, pw, lo, hi]
+    return Case(name, OP_AVGPOOL_S16 if kind == "avg" else OP_MAXPOOL_S16, params, [x],
+                expected.reshape(-1).astype(np.int16))
+
+
+def softmax_s16_case(name: str, seed: int, rows: int, row_size: int, beta: float = 1.0,
+                     input_scale: float | None = None) -> Case:
+    """SOFTMAX int16 (output scale 1/32768, zero point 0) with TFLite's LUTs."""
+    rng = np.random.default_rng(seed)
+    scale = _f32(rng.uniform(0.0001, 0.001) if input_scale is None else input_scale)
+    mb = ModelBuilder()
+    xi = _act16(mb, "x", (rows, row_size), scale)
+    yi = _act16(mb, "y", (rows, row_size), 1.0 / 32768.0)
+    mb.add_operator("SOFTMAX", [xi], [yi], "SoftmaxOptions", {"Beta": beta})
+    mb.set_io([xi], [yi])
+    x = _x16(rng, (rows, row_size))
+    expected = tflm_run(mb.build(), [x])
+    mult, shift = cp.softmax_params_s16(scale, beta)
+    exp_lut, recip_lut = cp.softmax_luts_s16()
+    return Case(name, OP_SOFTMAX_S16, [rows, row_size, mult, shift], [x, exp_lut, recip_lut],
+                expected.reshape(-1).astype(np.int16))
+
+
+def _binary_s16(op: str, seed: int, shape, activation):
+    rng = np.random.default_rng(seed)
+    s1, s2 = _f32(rng.uniform(0.0002, 0.001)), _f32(rng.uniform(0.0002, 0.001))
+    so = _f32((s1 + s2) * rng.uniform(0.6, 1.5) if op == "ADD" else s1 * s2 * 32768 * rng.uniform(0.3, 1))
+    mb = ModelBuilder()
+    ai, bi = _act16(mb, "a", shape, s1), _act16(mb, "b", shape, s2)
+    yi = _act16(mb, "y", shape, so)
+    mb.add_operator(op, [ai, bi], [yi], f"{op.capitalize()}Options",
+                    {"FusedActivationFunction": ACTIVATIONS[activation]})
+    mb.set_io([ai, bi], [yi])
+    a, b = _x16(rng, shape), _x16(rng, shape)
+    return (s1, s2, so), a, b, tflm_run(mb.build(), [a, b]).reshape(-1).astype(np.int16)
+
+
+def add_s16_case(name: str, seed: int, shape, activation: str | None = None) -> Case:
+    (s1, s2, so), a, b, expected = _binary_s16("ADD", seed, shape, activation)
+    p = cp.add_params_s16(s1, s2, so, activation)
+    params = [a.size, p.input_1_offset, p.input_1_mult, p.input_1_shift, p.input_2_offset,
+              p.input_2_mult, p.input_2_shift, p.left_shift, p.out_offset, p.out_mult, p.out_shift,
+              p.out_activation_min, p.out_activation_max]
+    return Case(name, OP_ADD_S16, params, [a, b], expected)
+
+
+def mul_s16_case(name: str, seed: int, shape, activation: str | None = None) -> Case:
+    (s1, s2, so), a, b, expected = _binary_s16("MUL", seed, shape, activation)
+    p = cp.mul_params_s16(s1, s2, so, activation)
+    params = [a.size, p.input_1_offset, p.input_2_offset, p.out_offset, p.out_mult, p.out_shift,
+              p.out_activation_min, p.out_activation_max]
+    return Case(name, OP_MUL_S16, params, [a, b], expected)
+
+
+def sizes_s16_case(name: str, input_nhwc, ch_mult: int, kernel_hw, output_hw, stride_hw,
+                   padding_hw, dilation_hw) -> Case:
+    """The s16 buffer-size functions (same layout as ``sizes_case``)."""
+    case = sizes_case(name, input_nhwc, ch_mult, kernel_hw, output_hw, stride_hw, padding_hw, dilation_hw)
+    case.op = OP_SIZES_S16
+    return case
+
+
+S16_CHANNELS = (1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 33)
+
+
+def random_conv_s16_cases(seed: int, count: int, max_hw: int = 10) -> list[Case]:
+    """CONV_2D 16x8: kernels 1-7, strides 1-3, dilation, SAME / VALID, odd sizes and channel
+    counts, batches, both entries, activations, int32 bias now and then."""
+    rng = np.random.default_rng(seed)
+    cases: list[Case] = []
+    while len(cases) < count:
+        i = len(cases)
+        n = 2 if rng.random() < 0.1 else 1
+        h = 1 if rng.random() < 0.15 else int(rng.integers(1, max_hw + 1))
+        w = int(rng.integers(1, max_hw + 1))
+        cin, cout = int(rng.choice(S16_CHANNELS)), int(rng.choice(S16_CHANNELS))
+        kh = 1 if (h == 1 or rng.random() < 0.25) else int(rng.integers(1, 8))
+        kw = 1 if rng.random() < 0.2 else int(rng.integers(1, 8))
+        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        dil = (1, 1) if rng.random() < 0.7 else (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        pad = "SAME" if rng.random() < 0.6 else "VALID"
+        act = ACTS[int(rng.integers(len(ACTS)))]
+        int32_bias = bool(rng.random() < 0.12) and kh * kw * cin <= 64
+        try:
+            cases.append(conv_s16_case(
+                f"conv_s16_r{seed}_{i}_{n}x{h}x{w}x{cin}_o{cout}_k{kh}x{kw}_s{stride[0]}{stride[1]}"
+                f"_d{dil[0]}{dil[1]}_{pad}_{act}{'_b32' if int32_bias else ''}",
+                seed * 1000 + i, (n, h, w, cin), cout, (kh, kw), stride, pad, dil, act,
+                has_bias=rng.random() > 0.1, entry=int(rng.random() < 0.1), int32_bias=int32_bias))
+        except ValueError:
+            continue
+    return cases
+
+
+def random_dw_s16_cases(seed: int, count: int, max_hw: int = 10) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    cases: list[Case] = []
+    while len(cases) < count:
+        i = len(cases)
+        n = 2 if rng.random() < 0.1 else 1
+        h, w = int(rng.integers(1, max_hw + 1)), int(rng.integers(1, max_hw + 1))
+        cin = int(rng.choice(S16_CHANNELS))
+        cm = int(rng.choice([1, 1, 1, 2, 3]))
+        kh, kw = int(rng.integers(1, 8)), int(rng.integers(1, 8))
+        if rng.random() < 0.4:
+            kh = kw = 3
+        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        dil = (1, 1) if rng.random() < 0.7 else (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        pad = "SAME" if rng.random() < 0.6 else "VALID"
+        act = ACTS[int(rng.integers(len(ACTS)))]
+        try:
+            cases.append(dw_s16_case(
+                f"dw_s16_r{seed}_{i}_{n}x{h}x{w}x{cin}_m{cm}_k{kh}x{kw}_s{stride[0]}{stride[1]}"
+                f"_d{dil[0]}{dil[1]}_{pad}_{act}",
+                seed * 1000 + i, (n, h, w, cin), (kh, kw), stride, pad, cm, dil, act,
+                has_bias=rng.random() > 0.1, entry=int(rng.random() < 0.1)))
+        except ValueError:
+            continue
+    return cases
+
+
+def random_fc_s16_cases(seed: int, count: int) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(count):
+        batches = int(rng.choice([1, 1, 1, 2, 3]))
+        depth = int(rng.choice([1, 3, 4, 7, 8, 15, 16, 17, 33, 64, 100, 255, 600]))
+        units = int(rng.choice([1, 2, 3, 4, 5, 7, 8, 10, 16, 17, 33]))
+        act = ACTS[int(rng.integers(len(ACTS)))]
+        cases.append(fc_s16_case(f"fc_s16_r{seed}_{i}_b{batches}_d{depth}_u{units}_{act}", seed * 1000 + i,
+                                 batches, depth, units, act, has_bias=rng.random() > 0.1))
+    return cases
+
+
+def random_misc_s16_cases(seed: int, count: int) -> list[Case]:
+    """Pools, softmax, add and mul on int16."""
+    rng = np.random.default_rng(seed)
+    cases: list[Case] = []
+    while len(cases) < count:
+        i = len(cases)
+        kind = i % 5
+        act = ACTS[int(rng.integers(len(ACTS)))]
+        try:
+            if kind in (0, 1):
+                n = 2 if rng.random() < 0.1 else 1
+                h, w = int(rng.integers(1, 11)), int(rng.integers(1, 11))
+                c = int(rng.choice(S16_CHANNELS))
+                kh, kw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+                stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+                pad = "SAME" if rng.random() < 0.5 else "VALID"
+                pk = "avg" if kind == 0 else "max"
+                cases.append(pool_s16_case(f"{pk}pool_s16_r{seed}_{i}_{n}x{h}x{w}x{c}_k{kh}x{kw}_{pad}_{act}",
+                                           seed * 1000 + i, pk, (n, h, w, c), (kh, kw), stride, pad, act))
+            elif kind == 2:
+                rows = int(rng.choice([1, 2, 3]))
+                size = int(rng.choice([1, 2, 7, 10, 16, 33, 100]))
+                cases.append(softmax_s16_case(f"softmax_s16_r{seed}_{i}_{rows}x{size}", seed * 1000 + i, rows, size,
+                                              float(rng.choice([1.0, 0.5, 2.0]))))
+            else:
+                size = int(rng.choice([1, 3, 7, 8, 16, 17, 31, 100]))
+                shape = (1, size) if rng.random() < 0.5 else (1, 2, size, 3)
+                make = add_s16_case if kind == 3 else mul_s16_case
+                cases.append(make(f"{'add' if kind == 3 else 'mul'}_s16_r{seed}_{i}_{size}_{act}", seed * 1000 + i,
+                                  shape, act))
+        except ValueError:
+            continue
+    return cases
+
+
+def special_s16_cases() -> list[Case]:
+    """Hand-picked 16x8 cases: kernel sizes 1-7, strides 1-3, dilation, SAME / VALID, 1x1
+    direct path, channel counts not multiple of 4 / 8, ch_mult > 1, wide accumulations
+    (int64 needed), int32 bias, activations."""
+    c = []
+    for i, k in enumerate(range(1, 8)):
+        c.append(conv_s16_case(f"conv_s16_k{k}", 900 + i, (1, 8, 7, 5), 6, (k, k), (1 + i % 3, 1 + i % 3),
+                               "SAME" if i % 2 == 0 else "VALID", activation=ACTS[i % len(ACTS)]))
+    c.append(conv_s16_case("conv_s16_1x1_direct", 910, (1, 6, 6, 19), 9, (1, 1), padding="VALID"))
+    c.append(conv_s16_case("conv_s16_1x1_s2", 911, (2, 7, 7, 8), 5, (1, 1), (2, 2)))
+    c.append(conv_s16_case("conv_s16_dilated", 912, (1, 10, 9, 6), 7, (3, 3), dilation_hw=(2, 3)))
+    c.append(conv_s16_case("conv_s16_wide_k", 913, (1, 5, 5, 64), 4, (5, 5), has_bias=False))
+    c.append(conv_s16_case("conv_s16_b32", 914, (1, 6, 6, 3), 8, (3, 3), int32_bias=True))
+    c.append(conv_s16_case("conv_s16_direct_entry", 915, (1, 6, 5, 7), 3, (3, 2), entry=1))
+    c.append(conv_s16_case("conv_s16_1xn", 916, (1, 1, 13, 9), 11, (1, 5), (1, 2)))
+    for i, (cin, cm, k, s, pad, dil) in enumerate([(16, 1, 3, 1, "SAME", 1), (5, 1, 3, 2, "SAME", 1),
+                                                   (9, 1, 5, 1, "VALID", 1), (17, 1, 7, 3, "SAME", 1),
+                                                   (12, 1, 3, 1, "SAME", 2), (3, 2, 3, 1, "SAME", 1),
+                                                   (4, 3, 5, 2, "VALID", 1), (1, 4, 3, 1, "SAME", 1),
+                                                   (33, 1, 1, 1, "VALID", 1), (8, 1, 3, 2, "VALID", 1)]):
+        c.append(dw_s16_case(f"dw_s16_c{cin}_m{cm}_k{k}_s{s}_d{dil}_{pad}", 920 + i, (1, 8, 7, cin), (k, k), (s, s),
+                             pad, cm, (dil, dil), ACTS[i % len(ACTS)], has_bias=i != 4, entry=int(i == 9)))
+    c.append(dw_s16_case("dw_s16_batch2", 931, (2, 5, 6, 10), (3, 3)))
+    for i, (b, d, u) in enumerate([(1, 16, 10), (3, 37, 5), (2, 100, 12), (1, 1, 1), (1, 700, 7), (2, 9, 33)]):
+        c.append(fc_s16_case(f"fc_s16_b{b}_d{d}_u{u}", 940 + i, b, d, u, ACTS[i % len(ACTS)], has_bias=i != 2))
+    c.append(pool_s16_case("avgpool_s16_2x2", 950, "avg", (1, 8, 8, 12), (2, 2), (2, 2)))
+    c.append(pool_s16_case("maxpool_s16_same", 951, "max", (1, 7, 9, 5), (3, 3), (2, 2), "SAME", "RELU"))
+    c.append(softmax_s16_case("softmax_s16_rows", 952, 3, 17))
+    c.append(add_s16_case("add_s16", 953, (1, 37), "RELU6"))
+    c.append(mul_s16_case("mul_s16", 954, (1, 2, 5, 3)))
+    return c
+
+
+def s16_default_cases() -> list[Case]:
+    """The bounded default 16x8 sweep (host and QEMU)."""
+    return (special_s16_cases() + random_conv_s16_cases(11, 24) + random_dw_s16_cases(12, 20)
+            + random_fc_s16_cases(13, 10) + random_misc_s16_cases(14, 15))
+
+
+#: Cases per family of the exhaustive 16x8 sweep.
+S16_FULL_SWEEP = {"conv": 600, "dw": 400, "fc": 150, "misc": 200}
+
+
+def s16_full_sweep_cases() -> list[Case]:
+    return (random_conv_s16_cases(111, S16_FULL_SWEEP["conv"]) + random_dw_s16_cases(112, S16_FULL_SWEEP["dw"])
+            + random_fc_s16_cases(113, S16_FULL_SWEEP["fc"]) + random_misc_s16_cases(114, S16_FULL_SWEEP["misc"]))
+
+
 def library_sources() -> list[Path]:
     return sorted(LIB_DIR.glob("Source/*/*.c"))
 
@@ -690,7 +1058,7 @@ def compare(cases: Sequence[Case], results: Sequence[Result]) -> list[str]:
         if res.status != 0:
             bad.append(f"{case.name}: status {res.status} ({STATUS_TEXT.get(res.status, '?')})")
             continue
-        if case.op == OP_SIZES:
+        if case.op in SIZE_OPS:
             continue
         diff = np.flatnonzero(res.output != case.expected)
         if diff.size:

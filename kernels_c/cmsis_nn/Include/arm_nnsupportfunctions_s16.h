@@ -25,6 +25,201 @@ ARM_NN_INLINE int32_t arm_nn_requantize_s64(const int64_t val, const int32_t mul
     return (int32_t)result;
 }
 
+/** Bias add, requantization, output offset and clamp of one int64 accumulator (16x8 rule). */
+ARM_NN_INLINE int16_t arm_nn_finish_s16(const int64_t acc,
+                                        const int64_t *bias,
+                                        const int32_t ch,
+                                        const int32_t multiplier,
+                                        const int32_t shift,
+                                        const int32_t out_offset,
+                                        const int32_t act_min,
+                                        const int32_t act_max)
+{
+    const int64_t sum = bias != NULL ? acc + bias[ch] : acc;
+    int32_t res = arm_nn_requantize_s64(sum, multiplier, shift) + out_offset;
+    res = MAX(res, act_min);
+    res = MIN(res, act_max);
+    return (int16_t)res;
+}
+
+/** The same for TFLite's int32-bias rule: the accumulator wraps to 32 bits, double rounding. */
+ARM_NN_INLINE int16_t arm_nn_finish_s16_b32(const int64_t acc,
+                                            const int32_t *bias,
+                                            const int32_t ch,
+                                            const int32_t multiplier,
+                                            const int32_t shift,
+                                            const int32_t out_offset,
+                                            const int32_t act_min,
+                                            const int32_t act_max)
+{
+    uint32_t sum = (uint32_t)acc;
+    if (bias != NULL)
+    {
+        sum += (uint32_t)bias[ch];
+    }
+    int32_t res = arm_nn_requantize((int32_t)sum, multiplier, shift) + out_offset;
+    res = MAX(res, act_min);
+    res = MIN(res, act_max);
+    return (int16_t)res;
+}
+
+#if defined(ARM_MATH_MVEI)
+/**
+ * Four dot products of `k` int16 values `x` with four int8 rows w + i * w_stride (i = 0..3),
+ * exact in 64 bits (VMLALDAVA on int8 weights widened by the load). Rows may be unaligned.
+ */
+ARM_NN_INLINE void arm_nn_dot4_s16_s8_mve(const int16_t *x,
+                                          const int8_t *w,
+                                          const int32_t w_stride,
+                                          const int32_t k,
+                                          int64_t *out)
+{
+    const int8_t *w0 = w;
+    const int8_t *w1 = w + w_stride;
+    const int8_t *w2 = w + 2 * w_stride;
+    const int8_t *w3 = w + 3 * w_stride;
+    int64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int32_t j = 0;
+    for (; j <= k - 8; j += 8)
+    {
+        const int16x8_t xv = vldrhq_s16(x + j);
+        a0 = vmlaldavaq_s16(a0, xv, vldrbq_s16(w0 + j));
+        a1 = vmlaldavaq_s16(a1, xv, vldrbq_s16(w1 + j));
+        a2 = vmlaldavaq_s16(a2, xv, vldrbq_s16(w2 + j));
+        a3 = vmlaldavaq_s16(a3, xv, vldrbq_s16(w3 + j));
+    }
+    if (j < k)
+    {
+        const mve_pred16_t p = vctp16q((uint32_t)(k - j));
+        const int16x8_t xv = vldrhq_z_s16(x + j, p);
+        a0 = vmlaldavaq_s16(a0, xv, vldrbq_z_s16(w0 + j, p));
+        a1 = vmlaldavaq_s16(a1, xv, vldrbq_z_s16(w1 + j, p));
+        a2 = vmlaldavaq_s16(a2, xv, vldrbq_z_s16(w2 + j, p));
+        a3 = vmlaldavaq_s16(a3, xv, vldrbq_z_s16(w3 + j, p));
+    }
+    out[0] = a0;
+    out[1] = a1;
+    out[2] = a2;
+    out[3] = a3;
+}
+
+/** One dot product of `k` int16 values with `k` int8 values, exact in 64 bits. */
+ARM_NN_INLINE int64_t arm_nn_dot1_s16_s8_mve(const int16_t *x, const int8_t *w, const int32_t k)
+{
+    int64_t a = 0;
+    int32_t j = 0;
+    for (; j <= k - 8; j += 8)
+    {
+        a = vmlaldavaq_s16(a, vldrhq_s16(x + j), vldrbq_s16(w + j));
+    }
+    if (j < k)
+    {
+        const mve_pred16_t p = vctp16q((uint32_t)(k - j));
+        a = vmlaldavaq_s16(a, vldrhq_z_s16(x + j, p), vldrbq_z_s16(w + j, p));
+    }
+    return a;
+}
+#endif /* ARM_MATH_MVEI */
+
+#if defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
+/**
+ * Two dot products of `k` int16 values `x` with the int8 rows w and w + w_stride, exact in 64
+ * bits: four values at a time, inputs regrouped into (x0, x2) / (x1, x3) pairs to match the
+ * SXTB16 weight pairs, SMLALD.
+ */
+ARM_NN_INLINE void arm_nn_dot2_s16_s8_dsp(const int16_t *x,
+                                          const int8_t *w,
+                                          const int32_t w_stride,
+                                          const int32_t k,
+                                          int64_t *out)
+{
+    const int8_t *w0 = w;
+    const int8_t *w1 = w + w_stride;
+    int64_t a0 = 0, a1 = 0;
+    int32_t j = 0;
+    for (; j <= k - 4; j += 4)
+    {
+        const uint32_t x01 = (uint32_t)arm_nn_read_s16x2(x + j);
+        const uint32_t x23 = (uint32_t)arm_nn_read_s16x2(x + j + 2);
+        const int16x2_t x02 = (int16x2_t)((x01 & 0xFFFFu) | (x23 << 16));
+        const int16x2_t x13 = (int16x2_t)((x23 & 0xFFFF0000u) | (x01 >> 16));
+        int32_t e, o;
+        arm_nn_expand_s8x4(arm_nn_read_s8x4(w0 + j), &e, &o);
+        a0 = __smlald(x02, (int16x2_t)e, a0);
+        a0 = __smlald(x13, (int16x2_t)o, a0);
+        arm_nn_expand_s8x4(arm_nn_read_s8x4(w1 + j), &e, &o);
+        a1 = __smlald(x02, (int16x2_t)e, a1);
+        a1 = __smlald(x13, (int16x2_t)o, a1);
+    }
+    for (; j < k; j++)
+    {
+        a0 += (int32_t)x[j] * w0[j];
+        a1 += (int32_t)x[j] * w1[j];
+    }
+    out[0] = a0;
+    out[1] = a1;
+}
+
+/** One dot product of `k` int16 values with `k` int8 values, exact in 64 bits (SMLALD). */
+ARM_NN_INLINE int64_t arm_nn_dot1_s16_s8_dsp(const int16_t *x, const int8_t *w, const int32_t k)
+{
+    int64_t a = 0;
+    int32_t j = 0;
+    for (; j <= k - 4; j += 4)
+    {
+        const uint32_t x01 = (uint32_t)arm_nn_read_s16x2(x + j);
+        const uint32_t x23 = (uint32_t)arm_nn_read_s16x2(x + j + 2);
+        const int16x2_t x02 = (int16x2_t)((x01 & 0xFFFFu) | (x23 << 16));
+        const int16x2_t x13 = (int16x2_t)((x23 & 0xFFFF0000u) | (x01 >> 16));
+        int32_t e, o;
+        arm_nn_expand_s8x4(arm_nn_read_s8x4(w + j), &e, &o);
+        a = __smlald(x02, (int16x2_t)e, a);
+        a = __smlald(x13, (int16x2_t)o, a);
+    }
+    for (; j < k; j++)
+    {
+        a += (int32_t)x[j] * w[j];
+    }
+    return a;
+}
+#endif /* ARM_MATH_DSP && !ARM_MATH_MVEI */
+
+/**
+ * Fills `col` with the int16 im2col column of output position (oy, ox): KH * KW slices of C_IN
+ * values (zeros outside the input). Used by the optimised s16 convolutions (input offset 0).
+ */
+ARM_NN_INLINE void arm_nn_im2col_s16(const int16_t *in,
+                                     const int32_t in_h,
+                                     const int32_t in_w,
+                                     const int32_t in_c,
+                                     const int32_t k_h,
+                                     const int32_t k_w,
+                                     const int32_t y0,
+                                     const int32_t x0,
+                                     const int32_t dil_h,
+                                     const int32_t dil_w,
+                                     int16_t *col)
+{
+    const size_t slice = (size_t)in_c * sizeof(int16_t);
+    for (int32_t ky = 0; ky < k_h; ky++)
+    {
+        const int32_t y = y0 + ky * dil_h;
+        for (int32_t kx = 0; kx < k_w; kx++)
+        {
+            const int32_t x = x0 + kx * dil_w;
+            if (y < 0 || y >= in_h || x < 0 || x >= in_w)
+            {
+                memset(col, 0, slice);
+            }
+            else
+            {
+                memcpy(col, in + ((int64_t)y * in_w + x) * in_c, slice);
+            }
+            col += in_c;
+        }
+    }
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,12 +3,113 @@
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  *
- * Direct loop over output pixels and channels; each output channel accumulates in 64 bits
- * (int64 bias) or in 32 bits (int32 bias, TFLite's int32 accumulator) and is requantized with
- * the matching TFLite rule. Grouped convolution (filter C < input C) is supported.
+ * Portable path: direct loop over output pixels and channels; each output channel accumulates in
+ * 64 bits (int64 bias) or in 32 bits (int32 bias, TFLite's int32 accumulator) and is requantized
+ * with the matching TFLite rule. Grouped convolution (filter C < input C) is supported.
+ *
+ * Helium / DSP paths (input offset 0, no groups, scratch of *_get_buffer_size() bytes): per
+ * output pixel an int16 im2col column of K = C_IN * KH * KW values (a 1x1 convolution without
+ * padding reads the input directly), then dot products with the int8 filter rows accumulated
+ * exactly in 64 bits: VMLALDAV on weights widened by VLDRB.S16, four output channels per column
+ * (Helium); SMLALD on SXTB16 weight pairs, two channels per column (DSP). The accumulator is the
+ * portable one, so results are bit-identical. Other configurations use the portable loop.
  */
 #include "arm_nnfunctions.h"
 #include "arm_nnsupportfunctions_s16.h"
+
+#if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
+static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
+                             const cmsis_nn_per_channel_quant_params *quant_params,
+                             const cmsis_nn_dims *input_dims,
+                             const int16_t *input_data,
+                             const cmsis_nn_dims *filter_dims,
+                             const int8_t *filter_data,
+                             const cmsis_nn_bias_data *bias_data,
+                             const cmsis_nn_dims *output_dims,
+                             int16_t *output_data,
+                             int16_t *col)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t k = in_c * k_h * k_w;
+    const int32_t act_min = conv_params->activation.min, act_max = conv_params->activation.max;
+    const int32_t out_offset = conv_params->output_offset;
+    const int32_t *mult = quant_params->multiplier;
+    const int32_t *shift = quant_params->shift;
+    const void *bias = bias_data != NULL ? bias_data->data : NULL;
+    const bool int32_bias = bias_data != NULL && bias_data->is_int32_bias;
+    const int64_t *bias64 = int32_bias ? NULL : (const int64_t *)bias;
+    const int32_t *bias32 = int32_bias ? (const int32_t *)bias : NULL;
+    const bool direct = col == NULL;
+
+    for (int32_t b = 0; b < input_dims->n; b++)
+    {
+        const int16_t *in = input_data + (int64_t)b * in_h * in_w * in_c;
+        for (int32_t oy = 0; oy < out_h; oy++)
+        {
+            const int32_t y0 = oy * conv_params->stride.h - conv_params->padding.h;
+            for (int32_t ox = 0; ox < out_w; ox++)
+            {
+                const int32_t x0 = ox * conv_params->stride.w - conv_params->padding.w;
+                const int16_t *src;
+                if (direct)
+                {
+                    src = in + ((int64_t)y0 * in_w + x0) * in_c;
+                }
+                else
+                {
+                    arm_nn_im2col_s16(in, in_h, in_w, in_c, k_h, k_w, y0, x0, conv_params->dilation.h,
+                                      conv_params->dilation.w, col);
+                    src = col;
+                }
+                int16_t *out = output_data + (((int64_t)b * out_h + oy) * out_w + ox) * out_c;
+                int32_t oc = 0;
+    #if defined(ARM_MATH_MVEI)
+                for (; oc <= out_c - 4; oc += 4)
+                {
+                    int64_t acc[4];
+                    arm_nn_dot4_s16_s8_mve(src, filter_data + (int64_t)oc * k, k, k, acc);
+                    for (int32_t i = 0; i < 4; i++)
+                    {
+                        out[oc + i] = int32_bias
+                            ? arm_nn_finish_s16_b32(acc[i], bias32, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                                                    act_min, act_max)
+                            : arm_nn_finish_s16(acc[i], bias64, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                                                act_min, act_max);
+                    }
+                }
+    #else
+                for (; oc <= out_c - 2; oc += 2)
+                {
+                    int64_t acc[2];
+                    arm_nn_dot2_s16_s8_dsp(src, filter_data + (int64_t)oc * k, k, k, acc);
+                    for (int32_t i = 0; i < 2; i++)
+                    {
+                        out[oc + i] = int32_bias
+                            ? arm_nn_finish_s16_b32(acc[i], bias32, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                                                    act_min, act_max)
+                            : arm_nn_finish_s16(acc[i], bias64, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                                                act_min, act_max);
+                    }
+                }
+    #endif
+                for (; oc < out_c; oc++)
+                {
+    #if defined(ARM_MATH_MVEI)
+                    const int64_t acc = arm_nn_dot1_s16_s8_mve(src, filter_data + (int64_t)oc * k, k);
+    #else
+                    const int64_t acc = arm_nn_dot1_s16_s8_dsp(src, filter_data + (int64_t)oc * k, k);
+    #endif
+                    out[oc] = int32_bias
+                        ? arm_nn_finish_s16_b32(acc, bias32, oc, mult[oc], shift[oc], out_offset, act_min, act_max)
+                        : arm_nn_finish_s16(acc, bias64, oc, mult[oc], shift[oc], out_offset, act_min, act_max);
+                }
+            }
+        }
+    }
+}
+#endif
 
 arm_cmsis_nn_status arm_convolve_s16(const cmsis_nn_context *ctx,
                                      const cmsis_nn_conv_params *conv_params,
@@ -42,6 +143,20 @@ arm_cmsis_nn_status arm_convolve_s16(const cmsis_nn_context *ctx,
     const int32_t in_offset = conv_params->input_offset;
     const void *bias = bias_data != NULL ? bias_data->data : NULL;
     const bool int32_bias = bias_data != NULL && bias_data->is_int32_bias;
+
+#if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
+    if (in_offset == 0 && groups == 1)
+    {
+        const bool direct = k_h == 1 && k_w == 1 && conv_params->padding.h == 0 && conv_params->padding.w == 0;
+        const int32_t col_bytes = in_c * k_h * k_w * (int32_t)sizeof(int16_t);
+        if (direct || (ctx != NULL && ctx->buf != NULL && ctx->size >= col_bytes))
+        {
+            conv_s16_columns(conv_params, quant_params, input_dims, input_data, filter_dims, filter_data, bias_data,
+                             output_dims, output_data, direct ? NULL : (int16_t *)ctx->buf);
+            return ARM_CMSIS_NN_SUCCESS;
+        }
+    }
+#endif
 
     for (int32_t b = 0; b < input_dims->n; b++)
     {
@@ -124,16 +239,25 @@ arm_cmsis_nn_status arm_convolve_wrapper_s16(const cmsis_nn_context *ctx,
                             bias_dims, bias_data, output_dims, output_data);
 }
 
-/* Scratch sizes: byoc's kernels need none; the sizes reserve an int16 im2col buffer of two
- * columns (DSP / Helium) so that a plan also fits an im2col-based library. */
+/* Scratch sizes (Arm's CMSIS-NN values for A16W8): int16 im2col columns of C_IN * KH * KW values,
+ * four rounded up to 8 values on Helium, two elsewhere. byoc's kernels use one column. */
+static int32_t conv_s16_size_mve(const cmsis_nn_dims *input_dims, const cmsis_nn_dims *filter_dims)
+{
+    const int32_t col = input_dims->c * filter_dims->h * filter_dims->w;
+    return 4 * (int32_t)sizeof(int16_t) * ((col + 7) / 8 * 8);
+}
+
+static int32_t conv_s16_size_dsp(const cmsis_nn_dims *input_dims, const cmsis_nn_dims *filter_dims)
+{
+    return 2 * (int32_t)sizeof(int16_t) * input_dims->c * filter_dims->h * filter_dims->w;
+}
+
 int32_t arm_convolve_s16_get_buffer_size(const cmsis_nn_dims *input_dims, const cmsis_nn_dims *filter_dims)
 {
-#if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
-    return 2 * input_dims->c * filter_dims->w * filter_dims->h * (int32_t)sizeof(int16_t);
+#if defined(ARM_MATH_MVEI)
+    return conv_s16_size_mve(input_dims, filter_dims);
 #else
-    (void)input_dims;
-    (void)filter_dims;
-    return 0;
+    return conv_s16_size_dsp(input_dims, filter_dims);
 #endif
 }
 
@@ -142,15 +266,9 @@ int32_t arm_convolve_wrapper_s16_get_buffer_size(const cmsis_nn_conv_params *con
                                                  const cmsis_nn_dims *filter_dims,
                                                  const cmsis_nn_dims *output_dims)
 {
-#if defined(ARM_MATH_MVEI)
-    return arm_convolve_wrapper_s16_get_buffer_size_mve(conv_params, input_dims, filter_dims, output_dims);
-#elif defined(ARM_MATH_DSP)
-    return arm_convolve_wrapper_s16_get_buffer_size_dsp(conv_params, input_dims, filter_dims, output_dims);
-#else
     (void)conv_params;
     (void)output_dims;
     return arm_convolve_s16_get_buffer_size(input_dims, filter_dims);
-#endif
 }
 
 int32_t arm_convolve_wrapper_s16_get_buffer_size_mve(const cmsis_nn_conv_params *conv_params,
@@ -160,7 +278,7 @@ int32_t arm_convolve_wrapper_s16_get_buffer_size_mve(const cmsis_nn_conv_params 
 {
     (void)conv_params;
     (void)output_dims;
-    return 2 * input_dims->c * filter_dims->w * filter_dims->h * (int32_t)sizeof(int16_t);
+    return conv_s16_size_mve(input_dims, filter_dims);
 }
 
 int32_t arm_convolve_wrapper_s16_get_buffer_size_dsp(const cmsis_nn_conv_params *conv_params,
@@ -170,5 +288,5 @@ int32_t arm_convolve_wrapper_s16_get_buffer_size_dsp(const cmsis_nn_conv_params 
 {
     (void)conv_params;
     (void)output_dims;
-    return 2 * input_dims->c * filter_dims->w * filter_dims->h * (int32_t)sizeof(int16_t);
+    return conv_s16_size_dsp(input_dims, filter_dims);
 }

@@ -4,7 +4,7 @@
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  *
- * A case is a little-endian blob of int32 words written by tests/test_cmsis_nn_kernels.py:
+ * A case is a little-endian blob of int32 words written by kernels_c/test/cmsis_nn_testlib.py:
  *   [0] magic CASE_MAGIC  [1] op  [2] total bytes  [3] output bytes  [4..35] params[32]
  *   then sections: int32 byte length + data padded to 4 bytes, in the op's order
  *   (see run_case), optionally followed by the expected output as a last section.
@@ -35,6 +35,16 @@ enum
     OP_ADD = 7,
     OP_MUL = 8,
     OP_SIZES = 9,
+    /* int16 activations (A16W8) */
+    OP_CONV_S16 = 10,
+    OP_DW_S16 = 11,
+    OP_FC_S16 = 12,
+    OP_AVGPOOL_S16 = 13,
+    OP_MAXPOOL_S16 = 14,
+    OP_SOFTMAX_S16 = 15,
+    OP_ADD_S16 = 16,
+    OP_MUL_S16 = 17,
+    OP_SIZES_S16 = 18,
 };
 
 /* Status codes of run_case beyond the kernel's own (negative) ones. */
@@ -390,6 +400,232 @@ static inline int32_t run_case(const uint8_t *blob, int8_t *out, uint8_t *scratc
         guard_fill(scratch);
         break;
     }
+    case OP_CONV_S16: {
+        /* params as OP_CONV, plus [22] = bias is int32 (cmsis_nn_bias_data.is_int32_bias) */
+        const int16_t *in = case_section(&r, &len);
+        const int8_t *w = case_section(&r, &len);
+        const void *bias = case_section(&r, &len);
+        int32_t *mult = (int32_t *)(uintptr_t)case_section(&r, &len);
+        int32_t *shift = (int32_t *)(uintptr_t)case_section(&r, &len);
+        cmsis_nn_dims in_dims = {p[0], p[1], p[2], p[3]};
+        cmsis_nn_dims f_dims = {p[4], p[5], p[6], p[7]};
+        cmsis_nn_dims b_dims = {1, 1, 1, p[4]};
+        cmsis_nn_dims o_dims = {p[0], p[8], p[9], p[4]};
+        cmsis_nn_conv_params cp;
+        cp.stride.h = p[10];
+        cp.stride.w = p[11];
+        cp.padding.h = p[12];
+        cp.padding.w = p[13];
+        cp.dilation.h = p[14];
+        cp.dilation.w = p[15];
+        cp.input_offset = p[16];
+        cp.output_offset = p[17];
+        cp.activation.min = p[18];
+        cp.activation.max = p[19];
+        cmsis_nn_per_channel_quant_params q = {mult, shift};
+        const cmsis_nn_bias_data bd = {p[20] ? bias : NULL, p[22] != 0};
+        bs = p[21] == 0 ? arm_convolve_wrapper_s16_get_buffer_size(&cp, &in_dims, &f_dims, &o_dims)
+                        : arm_convolve_s16_get_buffer_size(&in_dims, &f_dims);
+        if (bs + CASE_GUARD > scratch_cap)
+        {
+            return CASE_SCRATCH_TOO_SMALL;
+        }
+        ctx.buf = bs > 0 ? scratch : NULL;
+        ctx.size = bs;
+        guard_fill(scratch + bs);
+        CASE_TIMER_START();
+        if (p[21] == 0)
+        {
+            status = arm_convolve_wrapper_s16(&ctx, &cp, &q, &in_dims, in, &f_dims, w, &b_dims, &bd, &o_dims,
+                                              (int16_t *)(void *)out);
+        }
+        else
+        {
+            status = arm_convolve_s16(&ctx, &cp, &q, &in_dims, in, &f_dims, w, &b_dims, &bd, &o_dims,
+                                      (int16_t *)(void *)out);
+        }
+        CASE_TIMER_STOP();
+        break;
+    }
+    case OP_DW_S16: {
+        /* params as OP_DW */
+        const int16_t *in = case_section(&r, &len);
+        const int8_t *w = case_section(&r, &len);
+        const int64_t *bias = case_section(&r, &len);
+        int32_t *mult = (int32_t *)(uintptr_t)case_section(&r, &len);
+        int32_t *shift = (int32_t *)(uintptr_t)case_section(&r, &len);
+        cmsis_nn_dims in_dims = {p[0], p[1], p[2], p[3]};
+        cmsis_nn_dims f_dims = {1, p[5], p[6], p[3] * p[4]};
+        cmsis_nn_dims b_dims = {1, 1, 1, p[3] * p[4]};
+        cmsis_nn_dims o_dims = {p[0], p[7], p[8], p[3] * p[4]};
+        cmsis_nn_dw_conv_params dp;
+        dp.ch_mult = p[4];
+        dp.stride.h = p[9];
+        dp.stride.w = p[10];
+        dp.padding.h = p[11];
+        dp.padding.w = p[12];
+        dp.dilation.h = p[13];
+        dp.dilation.w = p[14];
+        dp.input_offset = p[15];
+        dp.output_offset = p[16];
+        dp.activation.min = p[17];
+        dp.activation.max = p[18];
+        cmsis_nn_per_channel_quant_params q = {mult, shift};
+        bs = p[20] == 0 ? arm_depthwise_conv_wrapper_s16_get_buffer_size(&dp, &in_dims, &f_dims, &o_dims) : 0;
+        if (bs + CASE_GUARD > scratch_cap)
+        {
+            return CASE_SCRATCH_TOO_SMALL;
+        }
+        ctx.buf = bs > 0 ? scratch : NULL;
+        ctx.size = bs;
+        guard_fill(scratch + bs);
+        CASE_TIMER_START();
+        if (p[20] == 0)
+        {
+            status = arm_depthwise_conv_wrapper_s16(&ctx, &dp, &q, &in_dims, in, &f_dims, w, &b_dims,
+                                                    p[19] ? bias : NULL, &o_dims, (int16_t *)(void *)out);
+        }
+        else
+        {
+            status = arm_depthwise_conv_s16(&ctx, &dp, &q, &in_dims, in, &f_dims, w, &b_dims, p[19] ? bias : NULL,
+                                            &o_dims, (int16_t *)(void *)out);
+        }
+        CASE_TIMER_STOP();
+        break;
+    }
+    case OP_FC_S16: {
+        /* params: batches, depth, units, input / filter / output offset, act min / max, has bias */
+        const int16_t *in = case_section(&r, &len);
+        const int8_t *w = case_section(&r, &len);
+        const int64_t *bias = case_section(&r, &len);
+        int32_t *mult = (int32_t *)(uintptr_t)case_section(&r, &len);
+        int32_t *shift = (int32_t *)(uintptr_t)case_section(&r, &len);
+        const int32_t batches = p[0], depth = p[1], out_c = p[2];
+        cmsis_nn_dims in_dims = {batches, 1, 1, depth};
+        cmsis_nn_dims f_dims = {depth, 1, 1, out_c};
+        cmsis_nn_dims b_dims = {1, 1, 1, out_c};
+        cmsis_nn_dims o_dims = {batches, 1, 1, out_c};
+        cmsis_nn_fc_params fp;
+        fp.input_offset = p[3];
+        fp.filter_offset = p[4];
+        fp.output_offset = p[5];
+        fp.activation.min = p[6];
+        fp.activation.max = p[7];
+        cmsis_nn_per_tensor_quant_params q = {mult[0], shift[0]};
+        bs = arm_fully_connected_s16_get_buffer_size(&f_dims);
+        if (bs + CASE_GUARD > scratch_cap)
+        {
+            return CASE_SCRATCH_TOO_SMALL;
+        }
+        ctx.buf = bs > 0 ? scratch : NULL;
+        ctx.size = bs;
+        guard_fill(scratch + bs);
+        CASE_TIMER_START();
+        status = arm_fully_connected_s16(&ctx, &fp, &q, &in_dims, in, &f_dims, w, &b_dims, p[8] ? bias : NULL,
+                                         &o_dims, (int16_t *)(void *)out);
+        CASE_TIMER_STOP();
+        break;
+    }
+    case OP_AVGPOOL_S16:
+    case OP_MAXPOOL_S16: {
+        const int16_t *in = case_section(&r, &len);
+        cmsis_nn_dims in_dims = {p[0], p[1], p[2], p[3]};
+        cmsis_nn_dims o_dims = {p[0], p[4], p[5], p[3]};
+        cmsis_nn_dims f_dims = {1, p[6], p[7], 1};
+        cmsis_nn_pool_params pp;
+        pp.stride.h = p[8];
+        pp.stride.w = p[9];
+        pp.padding.h = p[10];
+        pp.padding.w = p[11];
+        pp.activation.min = p[12];
+        pp.activation.max = p[13];
+        bs = r.op == OP_AVGPOOL_S16 ? arm_avgpool_s16_get_buffer_size(o_dims.w, in_dims.c) : 0;
+        if (bs + CASE_GUARD > scratch_cap)
+        {
+            return CASE_SCRATCH_TOO_SMALL;
+        }
+        ctx.buf = bs > 0 ? scratch : NULL;
+        ctx.size = bs;
+        guard_fill(scratch + bs);
+        CASE_TIMER_START();
+        if (r.op == OP_AVGPOOL_S16)
+        {
+            status = arm_avgpool_s16(&ctx, &pp, &in_dims, in, &f_dims, &o_dims, (int16_t *)(void *)out);
+        }
+        else
+        {
+            status = arm_max_pool_s16(&ctx, &pp, &in_dims, in, &f_dims, &o_dims, (int16_t *)(void *)out);
+        }
+        CASE_TIMER_STOP();
+        break;
+    }
+    case OP_SOFTMAX_S16: {
+        const int16_t *in = case_section(&r, &len);
+        const int16_t *exp_lut = case_section(&r, &len);
+        const int16_t *recip_lut = case_section(&r, &len);
+        const cmsis_nn_softmax_lut_s16 luts = {exp_lut, recip_lut};
+        guard_fill(scratch);
+        CASE_TIMER_START();
+        status = arm_softmax_s16(in, p[0], p[1], p[2], p[3], &luts, (int16_t *)(void *)out);
+        CASE_TIMER_STOP();
+        break;
+    }
+    case OP_ADD_S16: {
+        const int16_t *a = case_section(&r, &len);
+        const int16_t *b = case_section(&r, &len);
+        guard_fill(scratch);
+        CASE_TIMER_START();
+        status = arm_elementwise_add_s16(a, b, p[1], p[2], p[3], p[4], p[5], p[6], p[7], (int16_t *)(void *)out, p[8],
+                                         p[9], p[10], p[11], p[12], p[0]);
+        CASE_TIMER_STOP();
+        break;
+    }
+    case OP_MUL_S16: {
+        const int16_t *a = case_section(&r, &len);
+        const int16_t *b = case_section(&r, &len);
+        guard_fill(scratch);
+        CASE_TIMER_START();
+        status = arm_elementwise_mul_s16(a, b, p[1], p[2], (int16_t *)(void *)out, p[3], p[4], p[5], p[6], p[7], p[0]);
+        CASE_TIMER_STOP();
+        break;
+    }
+    case OP_SIZES_S16: {
+        /* The s16 size functions, same parameter layout as OP_SIZES. */
+        int32_t sizes[12];
+        cmsis_nn_dims in_dims = {p[0], p[1], p[2], p[3]};
+        cmsis_nn_dims cf_dims = {p[3] * p[4], p[5], p[6], p[3]};
+        cmsis_nn_dims df_dims = {1, p[5], p[6], p[3] * p[4]};
+        cmsis_nn_dims o_dims = {p[0], p[7], p[8], p[3] * p[4]};
+        cmsis_nn_conv_params cp;
+        cmsis_nn_dw_conv_params dp;
+        cp.stride.h = dp.stride.h = p[9];
+        cp.stride.w = dp.stride.w = p[10];
+        cp.padding.h = dp.padding.h = p[11];
+        cp.padding.w = dp.padding.w = p[12];
+        cp.dilation.h = dp.dilation.h = p[13];
+        cp.dilation.w = dp.dilation.w = p[14];
+        cp.input_offset = dp.input_offset = 0;
+        cp.output_offset = dp.output_offset = 0;
+        cp.activation.min = dp.activation.min = -32768;
+        cp.activation.max = dp.activation.max = 32767;
+        dp.ch_mult = p[4];
+        cmsis_nn_dims fc_dims = {p[3], 1, 1, p[4] * p[3]};
+        sizes[0] = arm_convolve_wrapper_s16_get_buffer_size_mve(&cp, &in_dims, &cf_dims, &o_dims);
+        sizes[1] = arm_convolve_wrapper_s16_get_buffer_size_dsp(&cp, &in_dims, &cf_dims, &o_dims);
+        sizes[2] = arm_convolve_wrapper_s16_get_buffer_size(&cp, &in_dims, &cf_dims, &o_dims);
+        sizes[3] = arm_depthwise_conv_wrapper_s16_get_buffer_size_mve(&dp, &in_dims, &df_dims, &o_dims);
+        sizes[4] = arm_depthwise_conv_wrapper_s16_get_buffer_size_dsp(&dp, &in_dims, &df_dims, &o_dims);
+        sizes[5] = arm_depthwise_conv_wrapper_s16_get_buffer_size(&dp, &in_dims, &df_dims, &o_dims);
+        sizes[6] = arm_fully_connected_s16_get_buffer_size_mve(&fc_dims);
+        sizes[7] = arm_fully_connected_s16_get_buffer_size_dsp(&fc_dims);
+        sizes[8] = arm_fully_connected_s16_get_buffer_size(&fc_dims);
+        sizes[9] = arm_avgpool_s16_get_buffer_size_mve(p[8], p[3]);
+        sizes[10] = arm_avgpool_s16_get_buffer_size_dsp(p[8], p[3]);
+        sizes[11] = arm_avgpool_s16_get_buffer_size(p[8], p[3]);
+        memcpy(out, sizes, sizeof(sizes));
+        guard_fill(scratch);
+        break;
+    }
     default:
         return CASE_BAD_BLOB;
     }
@@ -432,9 +668,19 @@ static inline int32_t case_sections(int32_t op)
     case OP_CONV:
     case OP_DW:
     case OP_FC:
+    case OP_CONV_S16:
+    case OP_DW_S16:
+    case OP_FC_S16:
         return 5;
+    case OP_SOFTMAX_S16:
+        return 3;
+    case OP_SIZES:
+    case OP_SIZES_S16:
+        return 0;
     case OP_ADD:
     case OP_MUL:
+    case OP_ADD_S16:
+    case OP_MUL_S16:
         return 2;
     default:
         return 1;
