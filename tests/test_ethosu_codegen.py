@@ -167,3 +167,20 @@ def test_mixed_model_bit_exact_on_qemu():
     res = byoc.validate(_mixed(), target=TARGET, backend="qemu", inputs=2, seed=0)
     assert res.status == "pass" and res.mismatches == 0
     assert res.npu_cycles > 0
+
+
+def test_int16_model_stays_on_the_cpu_with_reason(tmp_path):
+    """byoc's NPU path is int8: an int16 ("16x8") model under an ethos-u target runs on the
+    CMSIS-NN _s16 kernels, every operator says why, and it is bit-exact with TFLM."""
+    import numpy as np
+    lb = LayerBuilder(seed=5, dtype=np.int16)
+    x = lb.input((1, 8, 8, 4), scale=0.0002)
+    y = lb.max_pool2d(lb.conv2d(x, 8, 3, activation="RELU"), 2, 2)
+    lb.output(lb.softmax(lb.fully_connected(lb.reshape(y, (1, -1)), 10, per_channel=False)))
+    c = byoc.compile(lb.build(), target=TARGET, cpu="host", output_dir=tmp_path / "pkg")
+    assert not c.metadata.get("npu_regions")
+    ops = [(o["type"], o["backend"]) for o in c.metadata["operators"]]
+    assert ops == [("CONV_2D", "cmsis-nn"), ("MAX_POOL_2D", "cmsis-nn"), ("RESHAPE", "none"),
+                   ("FULLY_CONNECTED", "cmsis-nn"), ("SOFTMAX", "cmsis-nn")]
+    res = byoc.validate(lb.build(), target=TARGET, backend="host", inputs=2, seed=1)
+    assert res.status == "pass" and res.mismatches == 0

@@ -299,6 +299,9 @@ def _make_check(kind: str, qnn_check):
             desc = describe(op)
             reason = None if _internal_uses_only(ctx) else \
                 "an intermediate value is used outside the chain"
+            if "int16" in P.op_dtypes(op):
+                reason = ("int16 operators are not offloaded to the NPU (byoc's Ethos-U path "
+                          "is int8); CMSIS-NN or generic C computes them")
             if reason is None:
                 reason = vela_verdict(single_op_tflite(kind, op), session.options)
         except P.ExtractError as err:

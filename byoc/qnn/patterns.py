@@ -257,6 +257,14 @@ class QPad:
     kind: str = "PAD"
 
 
+def op_dtypes(op) -> set[str]:
+    """The dtypes of a dataclass's activation operands and output."""
+    tensors = [v for v in vars(op).values() if isinstance(v, QTensor)]
+    tensors += [t for v in vars(op).values() if isinstance(v, list)
+                for t in v if isinstance(t, QTensor)]
+    return {t.dtype for t in tensors}
+
+
 QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
        | QMean | QConcat | QRequantize | QQuantize | QPad)
 
