@@ -43,7 +43,7 @@ from tvm import te, tirx
 from . import patterns as P
 from . import quant_math as qm
 
-I8, I32, I64 = "int8", "int32", "int64"
+I8, I16, I32, I64 = "int8", "int16", "int32", "int64"
 
 
 def c32(v: int) -> tirx.PrimExpr:
@@ -148,6 +148,20 @@ def mbqm(L: Lets, x, multiplier, shift):
     xs = x * (c32(1) << left)
     # QuantizeMultiplier never yields INT32_MIN, so the per-channel products cannot saturate
     return rdbpot(L, srdhm(L, xs, multiplier, b_never_min=True), right)
+
+
+def mbqm64(L: Lets, x, reduced, total_shift):
+    """TFLite's int64 MultiplyByQuantizedMultiplier (16x8 accumulators), int32 result:
+    ``(x * reduced + 2^(total - 1)) >> total`` in int64 (see
+    :func:`quant_math.reduced_multiplier_s64`). Python ints are folded; per-channel values
+    are int32 PrimExprs."""
+    if isinstance(total_shift, (int, np.integer)):
+        t = int(total_shift)
+        r = (i64(x) * c64(reduced) + c64(1 << (t - 1))) >> c64(t)
+    else:
+        t = L("tsh", i64(total_shift))
+        r = (i64(x) * i64(reduced) + (c64(1) << (t - c64(1)))) >> t
+    return L("rq", i32(r))
 
 
 def saturating_shl(L: Lets, x, e: int):
@@ -266,14 +280,15 @@ def _finish(inputs: _Inputs, out: te.Tensor, schedule=None) -> Kernel:
     return Kernel(func, inputs.args, tuple(int(d) for d in out.shape), str(out.dtype))
 
 
-def _per_channel(inputs: _Inputs, mult: np.ndarray, shift: np.ndarray):
-    """Per-channel (multiplier, shift) as buffers, or folded ints when uniform."""
+def _per_channel(inputs: _Inputs, mult: np.ndarray, shift: np.ndarray,
+                 names: tuple[str, str] = ("multiplier", "shift")):
+    """Per-channel (multiplier, shift) as int32 buffers, or folded ints when uniform."""
     mult = np.asarray(mult, np.int32)
     shift = np.asarray(shift, np.int32)
     if np.all(mult == mult[0]) and np.all(shift == shift[0]):
         return (lambda ch: int(mult[0])), (lambda ch: int(shift[0]))
-    mb = inputs.const(mult, "multiplier")
-    sb = inputs.const(shift, "shift")
+    mb = inputs.const(mult, names[0])
+    sb = inputs.const(shift, names[1])
     return (lambda ch: mb[ch]), (lambda ch: sb[ch])
 
 
@@ -319,28 +334,82 @@ def _overreach(op, axis: int, size: int, dil) -> bool:
 # Convolutions and fully connected
 # ---------------------------------------------------------------------------------------
 
-def _requant_epilogue(acc, bias, mult, shift, out_zp, lo, hi):
+def _is16(op) -> bool:
+    return op.output.dtype == I16
+
+
+def _requantization(ins: _Inputs, op):
+    """The accumulator's requantization as ``f(acc, ch) -> int32`` (before the output zero
+    point): int32 MBQM with double rounding for int8, the int64 form for 16x8."""
+    if not _is16(op):
+        mult, shift = _per_channel(ins, op.multipliers, op.shifts)
+        return lambda L, a, ch: mbqm(L, a, mult(ch), shift(ch))
+    pairs = []
+    for m, s in zip(np.asarray(op.multipliers).reshape(-1), np.asarray(op.shifts).reshape(-1)):
+        try:
+            pairs.append(qm.reduced_multiplier_s64(m, s))
+        except ValueError as err:
+            raise P.ExtractError(f"{op.kind}: {err}") from None
+    red, tot = _per_channel(ins, np.asarray([p[0] for p in pairs]),
+                            np.asarray([p[1] for p in pairs]),
+                            names=("reduced_multiplier", "total_shift"))
+    return lambda L, a, ch: mbqm64(L, a, red(ch), tot(ch))
+
+
+def _bias_const(ins: _Inputs, op):
+    """Bias buffer: int32, or int64 for 16x8 (an int32 bias of a 16x8 model is kept int32)."""
+    if op.bias is None:
+        return None
+    b = np.asarray(op.bias)
+    dt = np.int64 if _is16(op) and b.dtype == np.int64 else np.int32
+    return ins.const(b.astype(dt), "bias")
+
+
+def _requant_epilogue(acc, bias, requant, out_zp, lo, hi, out_dtype):
     def f(*idx):
         ch = idx[-1]
         L = Lets()
         a = acc(*idx)
         if bias is not None:
-            a = a + bias[ch]
-        y = mbqm(L, L("acc", a), mult(ch), shift(ch)) + c32(out_zp)
-        return L.wrap(clamp(y, lo, hi).astype(I8))
+            a = a + (i64(bias[ch]) if dtype(a) == I64 else bias[ch])
+        y = requant(L, L("acc", a), ch)
+        if out_zp:
+            y = y + c32(out_zp)
+        return L.wrap(clamp(y, lo, hi).astype(out_dtype))
     return f
 
 
+def _product(op, x, w, zp):
+    """One multiply-accumulate term: int32 (x - zp) * w for int8, the int32 product widened
+    to int64 for 16x8 (zero point 0, as TFLite requires)."""
+    if _is16(op):
+        return i64(i32(x) * i32(w))
+    return (i32(x) - zp) * i32(w)
+
+
+def _zero(op):
+    return c64(0) if _is16(op) else c32(0)
+
+
+def _output_stage(op, acc, bias, requant, out_shape, level: int, ins: _Inputs) -> Kernel:
+    out = te.compute(out_shape, _requant_epilogue(
+        lambda *i: acc(*i), bias, requant, op.output.zero_point, op.act_min, op.act_max,
+        op.output.dtype), name="output")
+    return _finish(ins, out, _reverse_at("output", "acc", level))
+
+
 def conv2d(op: P.QConv2D) -> Kernel:
-    """CONV_2D: out[n,oh,ow,o] = requant(sum (x - zp_in) * w[o,kh,kw,c] + bias[o])."""
+    """CONV_2D: out[n,oh,ow,o] = requant(sum (x - zp_in) * w[o,kh,kw,c] + bias[o]).
+
+    int8: int32 accumulator; 16x8: int64 accumulator and bias, int64 requantization."""
     N, H, W, C = op.input.shape
     O, KH, KW, _ = op.weight.shape
     _, OH, OW, _ = op.output.shape
     ins = _Inputs()
     X = ins.operand(op.input, "input")
     Wt = ins.const(op.weight.astype(np.int8), "weight")
-    B = ins.const(op.bias.astype(np.int32), "bias") if op.bias is not None else None
-    mult, shift = _per_channel(ins, op.multipliers, op.shifts)
+    B = _bias_const(ins, op)
+    requant = _requantization(ins, op)
     kh, kw, c = te.reduce_axis((0, KH), "kh"), te.reduce_axis((0, KW), "kw"), \
         te.reduce_axis((0, C), "c")
     zp = c32(op.input.zero_point)
@@ -348,14 +417,11 @@ def conv2d(op: P.QConv2D) -> Kernel:
     def acc_f(n, oh, ow, o):
         ih, iw, checks = _window_checks(oh, ow, kh, kw, op, H, W, op.dilation)
         cond = _in_bounds(checks)
-        prod = (i32(X[n, ih, iw, c]) - zp) * i32(Wt[o, kh, kw, c])
-        return te.sum(_guarded(cond, prod, c32(0)), axis=[kh, kw, c])
+        prod = _product(op, X[n, ih, iw, c], Wt[o, kh, kw, c], zp)
+        return te.sum(_guarded(cond, prod, _zero(op)), axis=[kh, kw, c])
 
     acc = te.compute((N, OH, OW, O), acc_f, name="acc")
-    out = te.compute((N, OH, OW, O), _requant_epilogue(
-        lambda *i: acc(*i), B, mult, shift, op.output.zero_point, op.act_min, op.act_max),
-        name="output")
-    return _finish(ins, out, _reverse_at("output", "acc", 3))
+    return _output_stage(op, acc, B, requant, (N, OH, OW, O), 3, ins)
 
 
 def depthwise_conv2d(op: P.QDepthwise) -> Kernel:
@@ -367,22 +433,19 @@ def depthwise_conv2d(op: P.QDepthwise) -> Kernel:
     ins = _Inputs()
     X = ins.operand(op.input, "input")
     Wt = ins.const(op.weight.astype(np.int8), "weight")
-    B = ins.const(op.bias.astype(np.int32), "bias") if op.bias is not None else None
-    mult, shift = _per_channel(ins, op.multipliers, op.shifts)
+    B = _bias_const(ins, op)
+    requant = _requantization(ins, op)
     kh, kw = te.reduce_axis((0, KH), "kh"), te.reduce_axis((0, KW), "kw")
     zp = c32(op.input.zero_point)
 
     def acc_f(n, oh, ow, oc):
         ih, iw, checks = _window_checks(oh, ow, kh, kw, op, H, W, op.dilation)
         ic = oc if M == 1 else tirx.floordiv(oc, M)
-        prod = (i32(X[n, ih, iw, ic]) - zp) * i32(Wt[0, kh, kw, oc])
-        return te.sum(_guarded(_in_bounds(checks), prod, c32(0)), axis=[kh, kw])
+        prod = _product(op, X[n, ih, iw, ic], Wt[0, kh, kw, oc], zp)
+        return te.sum(_guarded(_in_bounds(checks), prod, _zero(op)), axis=[kh, kw])
 
     acc = te.compute((N, OH, OW, OC), acc_f, name="acc")
-    out = te.compute((N, OH, OW, OC), _requant_epilogue(
-        lambda *i: acc(*i), B, mult, shift, op.output.zero_point, op.act_min, op.act_max),
-        name="output")
-    return _finish(ins, out, _reverse_at("output", "acc", 3))
+    return _output_stage(op, acc, B, requant, (N, OH, OW, OC), 3, ins)
 
 
 def fully_connected(op: P.QFullyConnected) -> Kernel:
@@ -395,8 +458,8 @@ def fully_connected(op: P.QFullyConnected) -> Kernel:
     ins = _Inputs()
     X = ins.operand(op.input, "input")
     Wt = ins.const(op.weight.astype(np.int8), "weight")
-    B = ins.const(op.bias.astype(np.int32), "bias") if op.bias is not None else None
-    mult, shift = _per_channel(ins, op.multipliers, op.shifts)
+    B = _bias_const(ins, op)
+    requant = _requantization(ins, op)
     k = te.reduce_axis((0, K), "k")
     zp, wzp = c32(op.input.zero_point), c32(op.weight_zero_point)
 
@@ -404,13 +467,10 @@ def fully_connected(op: P.QFullyConnected) -> Kernel:
         w = i32(Wt[idx[-1], k])
         if op.weight_zero_point:
             w = w - wzp
-        return te.sum((i32(X[idx[:-1] + (k,)]) - zp) * w, axis=[k])
+        return te.sum(_product(op, X[idx[:-1] + (k,)], w, zp), axis=[k])
 
     acc = te.compute(out_shape, acc_f, name="acc")
-    out = te.compute(out_shape, _requant_epilogue(
-        lambda *i: acc(*i), B, mult, shift, op.output.zero_point, op.act_min, op.act_max),
-        name="output")
-    return _finish(ins, out, _reverse_at("output", "acc", len(out_shape) - 1))
+    return _output_stage(op, acc, B, requant, out_shape, len(out_shape) - 1, ins)
 
 
 # ---------------------------------------------------------------------------------------
@@ -448,14 +508,15 @@ def avg_pool2d(op: P.QAvgPool) -> Kernel:
         a = L("acc", acc[n, oh, ow, c])
         avg = tirx.Select(a > c32(0), tirx.truncdiv(a + half, count),
                           tirx.truncdiv(a - half, count))
-        return L.wrap(clamp(avg, op.act_min, op.act_max).astype(I8))
+        return L.wrap(clamp(avg, op.act_min, op.act_max).astype(op.output.dtype))
 
     out = te.compute((N, OH, OW, C), out_f, name="output")
     return _finish(ins, out, _reverse_at("output", "acc", 3))
 
 
 def max_pool2d(op: P.QMaxPool) -> Kernel:
-    """MAX_POOL_2D: max over the in-bounds window (init -128), then the activation clamp."""
+    """MAX_POOL_2D: max over the in-bounds window (init: the dtype's minimum), then the
+    activation clamp."""
     N, H, W, C = op.input.shape
     _, OH, OW, _ = op.output.shape
     KH, KW = op.pool_size
@@ -465,14 +526,16 @@ def max_pool2d(op: P.QMaxPool) -> Kernel:
 
     def acc_f(n, oh, ow, c):
         ih, iw, checks = _window_checks(oh, ow, kh, kw, op, H, W)
-        return te.max(_guarded(_in_bounds(checks), X[n, ih, iw, c], tirx.const(-128, I8)),
+        return te.max(_guarded(_in_bounds(checks), X[n, ih, iw, c], tirx.const(qmin, dt)),
                       axis=[kh, kw])
 
-    if op.act_min <= -128 and op.act_max >= 127:
+    dt = op.output.dtype
+    qmin, qmax = P.dtype_range(dt)
+    if op.act_min <= qmin and op.act_max >= qmax:
         return _finish(ins, te.compute((N, OH, OW, C), acc_f, name="output"))
     acc = te.compute((N, OH, OW, C), acc_f, name="acc")
     out = te.compute((N, OH, OW, C), lambda *i: clamp(i32(acc(*i)), op.act_min,
-                                                      op.act_max).astype(I8), name="output")
+                                                      op.act_max).astype(dt), name="output")
     return _finish(ins, out, _reverse_at("output", "acc", 3))
 
 
@@ -570,6 +633,8 @@ def softmax(op: P.QSoftmax) -> Kernel:
     Built directly as loop-level TIR rather than with TE (see :class:`Scratch`); every
     intermediate is a scalar local, and exp() is recomputed in the output pass like TFLM
     does, so the only state kept per row is max, sum, clz and reciprocal."""
+    if op.output.dtype == I16:
+        return softmax_s16(op)
     shape = tuple(op.input.shape)
     lead, D = shape[:-1], shape[-1]
     X = tirx.decl_buffer(shape, I8, "input")
@@ -622,6 +687,13 @@ def softmax(op: P.QSoftmax) -> Kernel:
     row += S.take()
     row.append(_loop("c", D, out_body))
 
+    func = _row_func([X, Y], row_vars, lead, row, S)
+    src = op.input.source if op.input.source is not None else op.input.data.astype(I8)
+    return Kernel(func, [src], shape, I8)
+
+
+def _row_func(params, row_vars, lead, row: list, S: Scratch) -> tirx.PrimFunc:
+    """PrimFunc of a row-wise loop nest: ``row`` statements inside loops over ``lead``."""
     body = tirx.SeqStmt(row)
     for d in reversed(range(len(lead))):
         body = tirx.For(row_vars[d], c32(0), c32(lead[d]), tirx.ForKind.SERIAL, body)
@@ -629,10 +701,83 @@ def softmax(op: P.QSoftmax) -> Kernel:
     # A root block around the loop nest, as TE-made functions have: some Relax passes
     # (e.g. the reshape-pattern analysis) expect a PrimFunc body to be a block.
     root = tvm.s_tir.SBlock([], [], [], "root", body)
-    func = tirx.PrimFunc([X, Y], tvm.s_tir.SBlockRealize([], True, root))
-    func = func.with_attrs({"tirx.noalias": True, "s_tir": True})
-    src = op.input.source if op.input.source is not None else op.input.data.astype(I8)
-    return Kernel(func, [src], shape, I8)
+    func = tirx.PrimFunc(params, tvm.s_tir.SBlockRealize([], True, root))
+    return func.with_attrs({"tirx.noalias": True, "s_tir": True})
+
+
+def _lut_lookup(S: Scratch, lut: tirx.Buffer, v):
+    """TFLite's interpolated int16 table lookup of an int16-range int32 ``v``: entry
+    ``256 + (v >> 7)`` plus ``(slope * (v & 127) + 64) >> 7``."""
+    idx = S("idx", (v >> c32(7)) + c32(256))
+    base = S("base", i32(tirx.BufferLoad(lut, [idx])))
+    slope = S("slope", i32(tirx.BufferLoad(lut, [idx + c32(1)])) - base)
+    return S("lut", base + ((slope * (v & c32(0x7F)) + c32(64)) >> c32(7)))
+
+
+def softmax_s16(op: P.QSoftmax) -> Kernel:
+    """SOFTMAX int16 -> int16 over the last axis (TFLM's table-based int16 algorithm).
+
+    Per row: max; per element the difference to the max is rescaled (MBQM with the
+    softmax's input multiplier) so that [-10, 0] spans [-65535, 0], recentred by +32767,
+    saturated to int16 and looked up in the exp table (Q0.15); the sum of those (Q16.15)
+    is normalised by its leading zeros into the 1/(1+x) table's input; each output is
+    ``exp * reciprocal`` rounded (int64) by ``31 - clz(sum)`` bits and clamped to
+    [0, 32767]. The two 513-entry int16 tables are constant arguments; exp is looked up
+    again in the output pass (TFLM keeps it in the output buffer) so that each output
+    element is written once."""
+    shape = tuple(op.input.shape)
+    lead, D = shape[:-1], shape[-1]
+    X = tirx.decl_buffer(shape, I16, "input")
+    exp_lut, recip_lut = qm.softmax_luts_s16()
+    EXP = tirx.decl_buffer(exp_lut.shape, I16, "exp_lut")
+    RECIP = tirx.decl_buffer(recip_lut.shape, I16, "recip_lut")
+    Y = tirx.decl_buffer(shape, I16, "output")
+    S = Scratch()
+    row_vars = [tirx.Var(f"i{d}", I32) for d in range(len(lead))]
+    rmax, rsum = S.buffer("row_max"), S.buffer("row_sum")
+
+    def exp_of(c):
+        diff = S("diff", i32(tirx.BufferLoad(X, row_vars + [c])) - _load(rmax))
+        if op.left_shift > 15:
+            # input_scale * beta >= 5: diff * 2^shift can leave int32. TFLM's int32
+            # arithmetic wraps there (measured), so do the same: multiply in int64 and
+            # truncate (a conversion, implementation-defined, not an overflow).
+            wrapped = S("xs", i32(i64(diff) * c64(1 << op.left_shift)))
+            scaled = srdhm(S, wrapped, c32(op.multiplier), op.multiplier != qm.INT32_MIN)
+        else:
+            scaled = mbqm(S, diff, op.multiplier, op.left_shift)
+        scaled = scaled + c32(qm.INT16_MAX)
+        sym = S("sym", clamp(scaled, qm.INT16_MIN, qm.INT16_MAX))
+        return _lut_lookup(S, EXP, sym)
+
+    def sum_body(c):
+        e = exp_of(c)
+        return S.take() + [_store(rsum, _load(rsum) + e)]
+
+    def out_body(c):
+        e = exp_of(c)
+        y = S("y", i32((i64(e) * i64(recip) + rounding) >> i64(rshift)))
+        return S.take() + [tirx.BufferStore(Y, clamp(y, 0, qm.INT16_MAX).astype(I16),
+                                            row_vars + [c])]
+
+    row = [_store(rmax, c32(qm.INT16_MIN)),
+           _loop("c", D, lambda c: [_store(rmax, tirx.max(_load(rmax),
+                                                          i32(tirx.BufferLoad(X, row_vars + [c]))))]),
+           _store(rsum, c32(0)),
+           _loop("c", D, sum_body)]
+    # the row sum is at least exp(0) ~ 32767, so clz <= 17 and every shift below is >= 13
+    clz = clz_positive(S, _load(rsum))
+    shifted = S("shifted", i32(((i64(_load(rsum)) << i64(clz - c32(1))) + c64(1 << 13))
+                               >> c64(14)))
+    sym = S("sym_sum", clamp(shifted - c32((1 << 15) + (1 << 16)), qm.INT16_MIN, qm.INT16_MAX))
+    recip = _lut_lookup(S, RECIP, sym)
+    rshift = S("rshift", c32(31) - clz)
+    rounding = S("rnd", c64(1) << i64(rshift - c32(1)))
+    row += S.take()
+    row.append(_loop("c", D, out_body))
+    func = _row_func([X, EXP, RECIP, Y], row_vars, lead, row, S)
+    src = op.input.source if op.input.source is not None else op.input.data.astype(I16)
+    return Kernel(func, [src, exp_lut, recip_lut], shape, I16)
 
 
 # ---------------------------------------------------------------------------------------
@@ -681,7 +826,8 @@ def add(op: P.QAdd) -> Kernel:
     def f(*idx):
         L = Lets()
         y = mbqm(L, L("sum", sa(*idx) + sb(*idx)), op.output_multiplier, op.output_shift)
-        return L.wrap(clamp(y + c32(op.output.zero_point), op.act_min, op.act_max).astype(I8))
+        return L.wrap(clamp(y + c32(op.output.zero_point), op.act_min,
+                            op.act_max).astype(op.output.dtype))
 
     out = te.compute(shape, f, name="output")
     return _finish(ins, out, _compute_at_innermost(["scaled2", "scaled1"]))
@@ -699,37 +845,42 @@ def mul(op: P.QMul) -> Kernel:
         a = i32(A[_broadcast_index(A.shape, idx)]) - c32(op.input1.zero_point)
         b = i32(B[_broadcast_index(B.shape, idx)]) - c32(op.input2.zero_point)
         y = mbqm(L, L("prod", a * b), op.output_multiplier, op.output_shift)
-        return L.wrap(clamp(y + c32(op.output.zero_point), op.act_min, op.act_max).astype(I8))
+        return L.wrap(clamp(y + c32(op.output.zero_point), op.act_min,
+                            op.act_max).astype(op.output.dtype))
 
     return _finish(ins, te.compute(shape, f, name="output"))
 
 
-def _requant_expr(L: Lets, x, in_zp: int, mult: int, shift: int, out_zp: int):
+def _requant_expr(L: Lets, x, in_zp: int, mult: int, shift: int, out_zp: int,
+                  out_dtype: str = I8):
     y = mbqm(L, L("v", i32(x) - c32(in_zp)), mult, shift) + c32(out_zp)
-    return clamp(y, -128, 127)
+    return clamp(y, *P.dtype_range(out_dtype))
 
 
 def requantize(op: P.QRequantize) -> Kernel:
-    """QUANTIZE int8 -> int8 (TFLM Requantize)."""
+    """QUANTIZE between integer types (int8/int16 -> int8/int16; TFLM Requantize):
+    MBQM(x - zp_in) + zp_out, saturated to the output type."""
     ins = _Inputs()
     X = ins.operand(op.input, "input")
+    dt = op.output.dtype
 
     def f(*idx):
         L = Lets()
         return L.wrap(_requant_expr(L, X[idx], op.input.zero_point, op.multiplier, op.shift,
-                                    op.output.zero_point).astype(I8))
+                                    op.output.zero_point, dt).astype(dt))
 
     return _finish(ins, te.compute(tuple(op.output.shape), f, name="output"))
 
 
 def quantize_float(op: P.QQuantize) -> Kernel:
-    """QUANTIZE float32 -> int8 exactly as TFLM: float32 x / scale, std::round (half away
-    from zero), + zero point, saturate. The only kernel with float arithmetic: its input
-    is a float tensor (a model's float input)."""
+    """QUANTIZE float32 -> int8/int16 exactly as TFLM: float32 x / scale, std::round (half
+    away from zero), + zero point, saturate. The only kernel with float arithmetic: its
+    input is a float tensor (a model's float input)."""
     ins = _Inputs()
     X = ins.operand(op.input, "input")
     scale = tirx.const(float(np.float32(op.output.scale)), "float32")
     f0 = tirx.const(0.0, "float32")
+    qmin, qmax = P.dtype_range(op.output.dtype)
 
     def f(*idx):
         L = Lets()
@@ -741,8 +892,9 @@ def quantize_float(op: P.QQuantize) -> Kernel:
                                         tirx.const(-1.0, "float32"), f0))
         # saturate in float before the cast (an out-of-range float->int cast is undefined)
         y = tirx.min(tirx.max(r + tirx.const(float(op.output.zero_point), "float32"),
-                              tirx.const(-128.0, "float32")), tirx.const(127.0, "float32"))
-        return L.wrap(y.astype(I8))
+                              tirx.const(float(qmin), "float32")),
+                     tirx.const(float(qmax), "float32"))
+        return L.wrap(y.astype(op.output.dtype))
 
     return _finish(ins, te.compute(tuple(op.output.shape), f, name="output"))
 
@@ -760,22 +912,30 @@ def concatenation(op: P.QConcat) -> Kernel:
         for i in reversed(range(len(Xs))):
             j = list(idx)
             j[ax] = idx[ax] - c32(int(offsets[i])) if offsets[i] else idx[ax]
+            if op.requant[i] is not None:
+                # A requantized input's value is a (hoisted) let, evaluated for every output
+                # element: keep its index inside the input so that the read is in bounds.
+                if offsets[i]:
+                    j[ax] = tirx.max(j[ax], c32(0))
+                if offsets[i + 1] < offsets[-1]:
+                    j[ax] = tirx.min(j[ax], c32(op.inputs[i].shape[ax] - 1))
             x = Xs[i][tuple(j)]
             if op.requant[i] is None:
                 v = i32(x)
             else:
                 m, s = op.requant[i]
-                v = _requant_expr(L, x, op.inputs[i].zero_point, m, s, op.output.zero_point)
+                v = _requant_expr(L, x, op.inputs[i].zero_point, m, s, op.output.zero_point,
+                                  op.output.dtype)
             v = clamp(v, op.act_min, op.act_max)
             val = v if val is None else tirx.if_then_else(idx[ax] < c32(int(offsets[i + 1])),
                                                           v, val)
-        return L.wrap(val.astype(I8))
+        return L.wrap(val.astype(op.output.dtype))
 
     return _finish(ins, te.compute(tuple(op.output.shape), f, name="output"))
 
 
 def pad(op: P.QPad) -> Kernel:
-    """PAD with a constant int8 value (TFLite: the zero point)."""
+    """PAD with a constant value (TFLite: the zero point)."""
     ins = _Inputs()
     X = ins.operand(op.input, "input")
     shape = tuple(op.output.shape)
@@ -784,7 +944,7 @@ def pad(op: P.QPad) -> Kernel:
         src = tuple(idx[d] - c32(b) if b else idx[d] for d, (b, _) in enumerate(op.paddings))
         checks = [(s, op.input.shape[d], op.paddings[d][0] > 0, op.paddings[d][1] > 0)
                   for d, s in enumerate(src)]
-        return _guarded(_in_bounds(checks), X[src], tirx.const(op.pad_value, I8))
+        return _guarded(_in_bounds(checks), X[src], tirx.const(op.pad_value, op.output.dtype))
 
     return _finish(ins, te.compute(shape, f, name="output"))
 
@@ -811,7 +971,7 @@ def mean(op: P.QMean) -> Kernel:
         L = Lets()
         a = L("acc", acc[idx] - c32(op.input.zero_point * op.count))
         y = mbqm(L, a, op.multiplier, op.shift) + c32(op.output.zero_point)
-        return L.wrap(clamp(y, -128, 127).astype(I8))
+        return L.wrap(clamp(y, *P.dtype_range(op.output.dtype)).astype(op.output.dtype))
 
     out = te.compute(out_shape, out_f, name="output")
     sched = _reverse_at("output", "acc", len(out_shape) - 1) if out_shape else None
@@ -835,8 +995,12 @@ BUILDERS = {
 }
 
 
-#: Kinds whose kernels handle int16 activations (TFLite "16x8"); the others are int8 only.
-INT16_KINDS: frozenset[str] = frozenset()
+#: Operators (dataclass ``kind``) whose kernels handle int16 activations (TFLite "16x8"),
+#: bit-exact with TFLM; the others are int8 only.
+INT16_KINDS: frozenset[str] = frozenset({
+    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
+    "SOFTMAX", "ADD", "MUL", "PAD", "QUANTIZE", "QUANTIZE_FLOAT", "CONCATENATION", "MEAN",
+})
 
 
 def _dtypes(op: P.QOp) -> set[str]:

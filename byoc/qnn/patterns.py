@@ -355,8 +355,8 @@ def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
         ("softmax", softmax, _check_softmax),
         ("add", _binary_patterns("relax.add"), _check_int_root),
         ("mul", _binary_patterns("relax.multiply"), _check_int_root),
-        ("mean", [_q(is_op("relax.mean")(_dq(wildcard())))], _check_int8_root),
-        ("concatenation", concat, _check_int8_root),
+        ("mean", [_q(is_op("relax.mean")(_dq(wildcard())))], _check_int_root),
+        ("concatenation", concat, _check_int_root),
         ("quantize", [_q(_dq(wildcard()))], _check_requantize),
         ("quantize_float", [_q(wildcard())], _check_float_quantize),
         ("pad", [is_op("relax.nn.pad")(wildcard())], _check_int_root),
@@ -427,7 +427,8 @@ def _check_softmax(ctx) -> bool:
 
 def _check_requantize(ctx) -> bool:
     dq = _find_call(ctx, "relax.dequantize")
-    return _check_int_root(ctx) and dq.args[0].ty.dtype == _root_dtype(ctx)
+    # int8/int16 in any combination (TFLM's QUANTIZE requantizes between them)
+    return _check_int_root(ctx) and dq.args[0].ty.dtype in INT_DTYPES
 
 
 def _check_float_quantize(ctx) -> bool:
@@ -784,6 +785,13 @@ def _extract_concat(chain: _Chain):
     xs = [chain.dequantized(chain.value(f)) for f in tup.fields]
     out = _out_tensor(chain.root, out_s, out_zp)
     rank = len(out.shape)
+    if out.dtype == "int16":
+        # TFLM and LiteRT concatenate int16 tensors as raw values, whatever their
+        # quantization (measured: no requantization, unlike int8's scaling path)
+        if any(x.dtype != "int16" for x in xs):
+            raise ExtractError("CONCATENATION of int16 with other types")
+        return QConcat(xs, out, int(cat.attrs.axis) % rank, [None] * len(xs),
+                       *_act_from_quantized_clip(clip, out))
     requant = []
     for x in xs:
         same = qm.f32(x.scale) == qm.f32(out_s) and x.zero_point == out_zp

@@ -382,3 +382,116 @@ def softmax_ref(x, params: dict, out_zp: int = -128) -> np.ndarray:
     out = rounding_divide_by_pot(_fx_mul(scale, exps), bits + 31 - 8) + out_zp
     out = np.clip(out, -128, 127)
     return np.where(valid, out, -128).astype(np.int8)
+
+
+# ---------------------------------------------------------------------------------------
+# int16 activations (TFLite "16x8"): 64-bit requantization and the SOFTMAX lookup tables
+# ---------------------------------------------------------------------------------------
+
+INT16_MIN = -(1 << 15)
+INT16_MAX = (1 << 15) - 1
+
+
+def reduced_multiplier_s64(multiplier: int, shift: int) -> tuple[int, int]:
+    """(reduced multiplier, total right shift) of TFLite's int64 ``MultiplyByQuantizedMultiplier``.
+
+    The Q0.31 multiplier is rounded to Q0.15 (``(m + 2^15) >> 16``, or 0x7FFF when that
+    would reach 2^15) and the shift becomes the right shift ``15 - shift`` applied after
+    the 64-bit product. Raises ValueError when that right shift is not in [1, 62]."""
+    m = int(multiplier)
+    reduced = (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
+    total = 15 - int(shift)
+    if not 1 <= total <= 62:
+        raise ValueError(f"int64 requantization shift {shift} out of range")
+    return reduced, total
+
+
+def multiply_by_quantized_multiplier_s64(x, multiplier, shift) -> np.ndarray:
+    """TFLite's int64 ``MultiplyByQuantizedMultiplier`` (16x8 accumulators): round-half-up
+    ``x * reduced >> total`` in int64, then truncated to int32. Per-channel arrays allowed."""
+    x = np.asarray(x, np.int64)
+    pairs = [reduced_multiplier_s64(m, s) for m, s in
+             zip(np.atleast_1d(multiplier).reshape(-1), np.atleast_1d(shift).reshape(-1))]
+    red = np.asarray([p[0] for p in pairs], np.int64)
+    tot = np.asarray([p[1] for p in pairs], np.int64)
+    if np.ndim(multiplier) == 0:
+        red, tot = red[0], tot[0]
+    r = (x * red + (np.int64(1) << (tot - 1))) >> tot
+    return wrap_int32(r)
+
+
+def lut_s16(func, input_min: float, input_max: float) -> np.ndarray:
+    """TFLite's 513-entry int16 lookup table of ``func`` on [input_min, input_max] (output
+    range [-1, 1] as Q0.15), computed like TFLite in float32.
+
+    Entry i samples ``func`` at ``input_min + i * step`` (step = range / 512) and is
+    corrected by half the error the linear interpolation makes at the segment's midpoint,
+    so that the interpolated lookup errs symmetrically; entry 512 is the plain sample at
+    ``input_max`` (used only for the slope of the last segment). Rounding is half away
+    from zero; entries saturate to the int16 range."""
+    f = np.float32
+    n = 512
+    lo, hi = f(input_min), f(input_max)
+    step = f((hi - lo) / f(n))
+    half_step = f(step / f(2))
+    q_one = f(32768.0)
+
+    def q(v) -> np.float32:
+        return f(tflite_round(f(v)))
+
+    def sat(v) -> int:
+        return int(min(max(f(v), f(INT16_MIN)), f(INT16_MAX)))
+
+    table = np.empty(n + 1, np.int16)
+    for i in range(n):
+        x0 = f(lo + f(f(i) * step))
+        x1 = f(lo + f(f(i + 1) * step))
+        y0 = q(f(f(func(x0)) * q_one))
+        y_mid = q(f(f(func(f(x0 + half_step))) * q_one))
+        y_interp = q(f(f(f(f(func(x1)) * q_one) + y0) / f(2)))
+        correction = q(f(f(y_interp - y_mid) / f(2)))
+        table[i] = sat(f(y0 - correction))
+    table[n] = sat(q(f(f(func(hi)) * q_one)))
+    return table
+
+
+_SOFTMAX_LUTS: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def softmax_luts_s16() -> tuple[np.ndarray, np.ndarray]:
+    """(exp table on [-10, 0], 1/(1+x) table on [0, 1]) of TFLite's int16 SOFTMAX, int16
+    Q0.15, 513 entries each (computed once; callers get copies)."""
+    global _SOFTMAX_LUTS
+    if _SOFTMAX_LUTS is None:
+        one = np.float32(1.0)
+        _SOFTMAX_LUTS = (lut_s16(lambda v: np.exp(np.float32(v)), -10.0, 0.0),
+                         lut_s16(lambda v: one / (one + np.float32(v)), 0.0, 1.0))
+    return _SOFTMAX_LUTS[0].copy(), _SOFTMAX_LUTS[1].copy()
+
+
+def lut_lookup_s16(value, table) -> np.ndarray:
+    """TFLite's interpolated int16 table lookup: entry ``256 + (v >> 7)`` plus the slope
+    times the low 7 bits, rounded (``+ 64 >> 7``)."""
+    v = np.asarray(value, np.int64)
+    t = np.asarray(table, np.int64)
+    idx = 256 + (v >> 7)
+    base = t[idx]
+    slope = t[idx + 1] - base
+    return base + ((slope * (v & 0x7F) + 64) >> 7)
+
+
+def softmax_s16_ref(x, multiplier: int, shift: int) -> np.ndarray:
+    """TFLM int16 SOFTMAX over the last axis (output scale 1/32768, zero point 0)."""
+    exp_lut, recip_lut = softmax_luts_s16()
+    x = np.asarray(x, np.int64)
+    diff = x - x.max(axis=-1, keepdims=True)
+    scaled = multiply_by_quantized_multiplier(diff, multiplier, shift) + INT16_MAX
+    e = lut_lookup_s16(np.clip(scaled, INT16_MIN, INT16_MAX), exp_lut)
+    total = e.sum(axis=-1, keepdims=True)
+    hpo = count_leading_zeros_u32(total)
+    shifted = ((total << (hpo - 1)) + (1 << 13)) >> 14
+    sym = np.clip(shifted - ((1 << 15) + (1 << 16)), INT16_MIN, INT16_MAX)
+    recip = lut_lookup_s16(sym, recip_lut)
+    rs = 31 - hpo
+    out = (e * recip + (np.int64(1) << (rs - 1))) >> rs
+    return np.clip(out, 0, INT16_MAX).astype(np.int16)
