@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Kernel benchmark of byoc's CMSIS-NN library (issue 4, cases C1..C11; C12: depthwise ch_mult 2).
+"""Kernel benchmark of byoc's CMSIS-NN library (issue 4, cases C1..C11; C12: depthwise ch_mult 2;
+S1..S3: int16-activation conv / depthwise / fully connected).
 
 Builds one Corstone-300 firmware per kernel path (Helium "mve", DSP "dsp", portable "c"; all
 run on QEMU mps3-an547's Cortex-M55 with the other extensions compiled out of the kernels),

@@ -598,6 +598,9 @@ BENCH_CASES = {
     "C10": ("add, 1x16x16x32", 0, 112_734),
     "C11": ("depthwise 3x3 SAME 1x25x5x64 + conv 1x1 64 -> 64", 584_000, 369_747),
     "C12": ("depthwise 3x3 stride 1 SAME, 1x6x6x16 ch_mult 2", 10_368, None),
+    "S1": ("conv s16 3x3 stride 1 SAME, 1x16x16x16 -> 16", 589_824, None),
+    "S2": ("depthwise s16 3x3 stride 1 SAME, 1x16x16x32", 73_728, None),
+    "S3": ("fully connected s16 256 -> 64", 16_384, None),
 }
 
 
@@ -619,6 +622,9 @@ def bench_cases() -> list[Case]:
         dw_case("C11.dw", 11, (1, 25, 5, 64), (3, 3), (1, 1), "SAME", **zp),
         conv_case("C11.conv", 12, (1, 25, 5, 64), 64, (1, 1), (1, 1), "SAME", **zp),
         dw_case("C12", 13, (1, 6, 6, 16), (3, 3), (1, 1), "SAME", ch_mult=2, **zp),
+        conv_s16_case("S1", 14, (1, 16, 16, 16), 16, (3, 3), (1, 1), "SAME"),
+        dw_s16_case("S2", 15, (1, 16, 16, 32), (3, 3), (1, 1), "SAME"),
+        fc_s16_case("S3", 16, 1, 256, 64),
     ]
     return cases
 
