@@ -121,7 +121,8 @@ function(byoc_add_firmware)
   endif()
   target_link_options(${ARG_TARGET} PRIVATE
     "-T${_ld}" -nostartfiles -Wl,--gc-sections
-    "-Wl,-Map=${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}.map" -Wl,--print-memory-usage)
+    # -Xlinker, not -Wl,: a comma in the build path would split -Wl's argument
+    "SHELL:-Xlinker -Map=${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}.map" -Wl,--print-memory-usage)
   # libm for model code using math functions; harmless otherwise.
   target_link_libraries(${ARG_TARGET} PRIVATE m)
 endfunction()

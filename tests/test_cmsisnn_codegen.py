@@ -578,18 +578,16 @@ def test_small_cnn_on_qemu_beats_generic_c(tmp_path):
 
 
 @pytest.mark.parametrize("cpu", ["cortex-m4", "cortex-m0plus"])
-def test_dsp_and_portable_packages_build_for_their_cores(cpu, tmp_path):
-    """Link check of the DSP (cortex-m4) and portable C (cortex-m0plus) kernel paths."""
+def test_dsp_and_portable_packages_run_bit_exact(cpu, tmp_path):
+    """The DSP (cortex-m4) and portable C (cortex-m0plus) kernel paths: those builds run on
+    the Corstone-300's Cortex-M55 (a superset of their instruction sets), bit-exact."""
     need_toolchain()
-    m = byoc.compile(small_cnn(), target=TARGET, cpu=cpu, output_dir=tmp_path / "pkg")
-    ins, outs = firmware.io_tensors(m)
-    samples = random_inputs(load_model(small_cnn()), 1, 0)
-    main_c = tmp_path / "main.c"
-    main_c.write_text(firmware.harness_source(m.prefix, ins, outs, samples))
-    elf = platform.build_firmware(m.output_dir, [main_c], tmp_path / "build", cpu=cpu)
-    assert elf.is_file()
-    sizes = firmware.model_sizes(elf.with_suffix(".map"), m.prefix)
-    assert sizes["code_bytes"] > 0
+    res = byoc.validate(small_cnn(), target=TARGET, backend="qemu", cpu=cpu, inputs=2, seed=0,
+                        work_dir=tmp_path / "work")
+    assert res.status == "pass" and res.mismatches == 0, res
+    assert res.cpu == cpu and res.code_bytes > 0 and res.instructions > 0
+    calls = metadata(res)["calls"]
+    assert sum(c["backend"] == "cmsis-nn" for c in calls) >= 10
 
 
 def test_cmsis_nn_path_links_another_tree_unchanged(tmp_path):
@@ -750,11 +748,11 @@ def _family_models_s16() -> dict[str, bytes]:
     return out
 
 
+@pytest.mark.parametrize("cpu", ["cortex-m55", "cortex-m4"])
 @pytest.mark.parametrize("name", ["conv", "dw", "pools_fc_elementwise"])
-def test_int16_families_bit_exact_on_qemu(name, tmp_path):
-    """The _s16 kernels' Helium path inside whole packages (the DSP and portable paths run
-    on QEMU in tests/test_cmsis_nn_s16.py)."""
-    cpu = "cortex-m55"
+def test_int16_families_bit_exact_on_qemu(name, cpu, tmp_path):
+    """The _s16 kernels' Helium (cortex-m55) and DSP (cortex-m4) paths inside whole packages,
+    on the Corstone-300."""
     need_toolchain()
     path = tmp_path / f"{name}16.tflite"
     path.write_bytes(_family_models_s16()[name])
