@@ -705,6 +705,9 @@ def test_int16_cases_on_host(name, tmp_path):
             assert all(b == "cmsis-nn" for b, _ in rows), (typ, rows)
     kernels = {op["reason"] for op in metadata(res)["operators"] if op["backend"] == "cmsis-nn"}
     assert kernels and all(k.endswith("_s16") for k in kernels if k.startswith("arm_")), kernels
+    if name.startswith("pad_"):
+        (backend, reason), = placements(res)["PAD"]
+        assert backend == "cmsis-nn" and "fused into the padding" in reason
 
 
 def test_int16_two_input_elementwise_on_host(tmp_path):
@@ -763,3 +766,48 @@ def test_int16_families_bit_exact_on_qemu(name, cpu, tmp_path):
     for typ, rows in placements(res).items():
         if typ in part.KERNELS_BY_TYPE:
             assert all(b == "cmsis-nn" for b, _ in rows), (typ, rows)
+
+
+def mixed_model_s16() -> bytes:
+    """int16 offloaded and generic operators: PAD fused into a conv, depthwise, pools, FC
+    (per-tensor) and softmax on the _s16 kernels; a broadcasting ADD, MEAN, CONCATENATION and
+    a per-channel FC on the generic int16 kernels."""
+    lb = LayerBuilder(seed=23, dtype=np.int16)
+    x = lb.input((1, 12, 11, 5), scale=S16_INPUT_SCALE, name="x")
+    y = lb.conv2d(lb.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)]), 12, 3, stride=2,
+                  padding="VALID", activation="RELU")                       # 6x6x12
+    z = lb.depthwise_conv2d(y, 3, activation="RELU6")
+    z = lb.add(z, lb.constant((1, 1, 1, 12), S16_INPUT_SCALE * 3, 0))        # broadcast
+    m = lb.mean(y, [1, 2], keep_dims=True)
+    cat = lb.concatenation([lb.conv2d(z, 8, 1), lb.conv2d(y, 8, 1)], axis=3)  # 6x6x16
+    p = lb.max_pool2d(cat, 2, 2)
+    q = lb.avg_pool2d(cat, 2, 2, activation="RELU")
+    f = lb.fully_connected(lb.reshape(p, (1, -1)), 16, activation="RELU", per_channel=False)
+    g = lb.fully_connected(lb.reshape(m, (1, 12)), 7)                       # per-channel
+    lb.output(lb.softmax(lb.fully_connected(f, 10, per_channel=False)))
+    lb.output(g)
+    lb.output(q)
+    return lb.build()
+
+
+def test_int16_mixed_model_bit_exact_on_qemu(tmp_path):
+    need_toolchain()
+    path = tmp_path / "mixed16.tflite"
+    path.write_bytes(mixed_model_s16())
+    res = byoc.validate(path, target=TARGET, backend="qemu", inputs=3, seed=2,
+                        work_dir=tmp_path / "work")
+    assert res.status == "pass" and res.mismatches == 0, res
+    ops = metadata(res)["operators"]
+    got = [(o["type"], o["backend"]) for o in ops]
+    assert got == [("PAD", "cmsis-nn"), ("CONV_2D", "cmsis-nn"), ("DEPTHWISE_CONV_2D", "cmsis-nn"),
+                   ("ADD", "generic"), ("MEAN", "generic"), ("CONV_2D", "cmsis-nn"),
+                   ("CONV_2D", "cmsis-nn"), ("CONCATENATION", "generic"),
+                   ("MAX_POOL_2D", "cmsis-nn"), ("AVERAGE_POOL_2D", "cmsis-nn"),
+                   ("RESHAPE", "none"), ("FULLY_CONNECTED", "cmsis-nn"), ("RESHAPE", "none"),
+                   ("FULLY_CONNECTED", "generic"), ("FULLY_CONNECTED", "cmsis-nn"),
+                   ("SOFTMAX", "cmsis-nn")], got
+    reasons = {o["type"]: o["reason"] for o in ops if o["backend"] == "generic"}
+    assert "broadcasting ADD" in reasons["ADD"] and "arm_elementwise_add_s16" in reasons["ADD"]
+    assert "per-channel int16 FULLY_CONNECTED" in reasons["FULLY_CONNECTED"]
+    assert all(o["reason"].endswith("_s16") for o in ops if o["backend"] == "cmsis-nn"
+               and o["type"] != "PAD")

@@ -90,7 +90,7 @@ def _pad_conv_patterns(depthwise: bool) -> list:
     if depthwise:
         w = is_op("relax.reshape")(w, wildcard()) | w
     conv = is_op("relax.nn.conv2d")(x, w)
-    with_bias = is_op("relax.add")(conv, P._dq(is_const()))
+    with_bias = is_op("relax.add")(conv, P._bias())
     out = []
     for body in (with_bias, conv):
         out += P._with_optional_clip(P._q(body))
