@@ -31,7 +31,7 @@ test-all: setup
 clean:
 	rm -rf build $(VENV)
 
-# Kernel benchmark: instructions of C1..C12 on QEMU for the mve/dsp/c paths -> build/bench/kernels.json
+# Kernel benchmark: instructions of C1..C12 and S1..S3 (int16) on QEMU for the mve/dsp/c paths -> build/bench/kernels.json
 bench-kernels: setup
 	$(PY) scripts/bench_kernels.py
 
