@@ -184,6 +184,41 @@ def test_float_input_quantized_to_int16(scale, tmp_path):
     assert calls[0].startswith("model_qquantize_")
 
 
+def _without_bias(lb) -> None:
+    lb.mb.operators[-1].inputs[2] = -1
+
+
+@pytest.mark.parametrize("layer", ["conv", "fc"])
+@pytest.mark.parametrize("bias", ["int32", "none"])
+def test_16x8_bias_variants(layer, bias, tmp_path):
+    """16x8 with an int32 bias accumulates in int32 with the int8 requantization (TFLM's
+    kernels are templated on the bias type); without a bias the int64 path is used."""
+    lb = LayerBuilder(seed=2, dtype=I16)
+    if bias == "int32":
+        lb.bias_dtype = np.int32
+    x = lb.input((1, 6, 5, 4))
+    y = lb.conv2d(x, 5, 3) if layer == "conv" else lb.fully_connected(
+        lb.reshape(x, (1, -1)), 6)
+    if bias == "none":
+        _without_bias(lb)
+    lb.output(y)
+    validate(tmp_path, f"{layer}_{bias}", lb.build())
+
+
+def test_16x8_depthwise_int32_bias_stays_float():
+    # TFLM reads a 16x8 depthwise bias as int64 whatever its type (garbage for int32); the
+    # chain is left to the float path. (Without a bias TFLM's int16 depthwise crashes.)
+    from byoc.frontend import from_tflite
+    from byoc.qnn.legalize import legalize_quantized
+    lb = LayerBuilder(seed=2, dtype=I16)
+    lb.bias_dtype = np.int32
+    lb.output(lb.depthwise_conv2d(lb.input((1, 6, 6, 4)), 3))
+    report: list = []
+    legalize_quantized(from_tflite(lb.build(), legalize=False), report=report)
+    assert report == [("skipped", "depthwise_conv2d: int16 DEPTHWISE_CONV_2D with an int32 "
+                                  "bias (TFLM reads int64)")]
+
+
 # ----------------------------------------------------------------------- a small network
 
 def int16_cnn(seed: int = 11) -> bytes:

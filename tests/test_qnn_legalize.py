@@ -530,6 +530,33 @@ def test_kernels_keep_one_accumulator():
     assert seen == set(limits)
 
 
+def test_int16_kernels_keep_one_accumulator():
+    """The 16x8 reductions keep one int64 accumulator (conv, depthwise, FC) or one int32
+    (pools, mean); int16 SOFTMAX and the elementwise kernels keep only scalars. (Bit
+    exactness of the int16 kernels: tests/test_int16_generic.py, against TFLM.)"""
+    lb = LayerBuilder(0, dtype=np.int16)
+    x = lb.input((1, 10, 10, 3))
+    y = lb.conv2d(x, 8, 3, activation="RELU")
+    y = lb.depthwise_conv2d(y, 3, depth_multiplier=2)
+    z = lb.avg_pool2d(y, 3, 2, "SAME")
+    w = lb.max_pool2d(y, 3, 2, "SAME", activation="RELU6")
+    z = lb.mul(lb.add(z, w), w)
+    f = lb.fully_connected(lb.reshape(lb.mean(z, [1, 2]), (1, -1)), 4)
+    lb.output(lb.softmax(f))
+    mod = legalized(lb.build())
+    limits = {"conv2d": 8, "depthwise_conv2d": 8, "avg_pool2d": 4, "max_pool2d": 2,
+              "add": 8, "mul": 0, "mean": 4, "fully_connected": 8, "softmax": 200}
+    seen = set()
+    for _, f in mod.functions.items():
+        if isinstance(f, tvm.tirx.PrimFunc) and f.attrs is not None and "byoc.kind" in f.attrs:
+            kind = str(f.attrs["byoc.kind"])
+            seen.add(kind)
+            assert "int16" in {str(p.ty.dtype) for p in f.params}, kind
+            assert kernels_te.scratch_bytes(f) <= limits[kind], (
+                kind, kernels_te.scratch_buffers(f))
+    assert seen == set(limits)
+
+
 def test_patterns_registered():
     P.register()
     from tvm.relax.backend.pattern_registry import get_patterns_with_prefix

@@ -1,14 +1,25 @@
 """Integer-only TIR kernels for the quantized operators (TFLM reference arithmetic).
 
 One builder per dataclass of :mod:`byoc.qnn.patterns`; each returns a :class:`Kernel`: a
-``tvm.tirx.PrimFunc`` (int8/int32 buffers, integer arithmetic only; the single exception
-is :func:`quantize_float`, whose input is a float tensor) plus the list of arguments the
+``tvm.tirx.PrimFunc`` (integer buffers, integer arithmetic only; the single exception is
+:func:`quantize_float`, whose input is a float tensor) plus the list of arguments the
 caller must pass (composite parameters and constants) in PrimFunc order; the output buffer
 is always the last PrimFunc parameter.
 
 Layouts: feature maps NHWC; conv weights OHWI; depthwise weights 1HWC; FC weights
 [units, depth]; per-channel multiplier/shift arrays int32 [channels] (shift positive =
 left), bias int32 [channels]. Uniform (per-tensor) multipliers are folded as immediates.
+
+int16 activations (TFLite "16x8", the kinds in :data:`INT16_KINDS`): same kernels with
+int16 feature maps and TFLM's int16 arithmetic. CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED
+accumulate ``int16 * int8`` products in int64, add an int64 bias and requantize with
+TFLite's int64 MultiplyByQuantizedMultiplier (multiplier rounded to Q0.15, one rounding
+right shift by ``15 - shift``; per-channel as int32 ``reduced_multiplier``/``total_shift``
+arrays); a 16x8 model with an int32 bias uses the int32 accumulator and the int8
+requantization instead, as TFLM does. ADD uses left shift 15; MUL, pools, PAD, QUANTIZE
+and MEAN are the int8 arithmetic in the int16 range; CONCATENATION of int16 copies raw
+values (TFLM does not requantize int16 inputs); SOFTMAX is TFLM's table-based int16
+algorithm (:func:`softmax_s16`; the two 513-entry int16 tables are constant arguments).
 
 Construction: ``tvm.te`` compute + ``te.create_prim_func`` + a short ``s_tir`` schedule,
 except SOFTMAX, which is written as loop-level TIR (see :class:`Scratch`). Per-element
@@ -20,10 +31,11 @@ Memory (checked by :func:`scratch_buffers` on the lowered TIR, and by the tests)
 plain loop nests for a microcontroller fallback path. Padding is an ``if_then_else`` on the
 input index inside the reduction (no padded copy). The requantization stage of every
 reduction is ``reverse_compute_at`` the accumulator's loop, so the only intermediate is one
-int32 accumulator (conv, depthwise, FC, average pool, mean: 4 bytes; max pool: 1 byte);
-ADD keeps its two rescaled inputs in one int32 each (8 bytes); MUL, requantize, concat, pad
-and float quantize need none; SOFTMAX keeps about 100 scalar locals (~400 bytes of
-registers/stack, no array).
+int32 accumulator (conv, depthwise, FC, average pool, mean: 4 bytes; 16x8 conv, depthwise
+and FC: one int64, 8 bytes; max pool: 1 or 2 bytes); ADD keeps its two rescaled inputs in
+one int32 each (8 bytes); MUL, requantize, concat, pad and float quantize need none; int8
+SOFTMAX keeps about 100 scalar locals (~400 bytes of registers/stack, no array), int16
+SOFTMAX about 40.
 
 Fixed point: ``SaturatingRoundingDoublingHighMul(a, b)`` is computed as
 ``min((int64(a) * b + 2^30) >> 31, INT32_MAX)``, which equals TFLite's nudge-and-truncate
@@ -338,10 +350,17 @@ def _is16(op) -> bool:
     return op.output.dtype == I16
 
 
+def _acc64(op) -> bool:
+    """16x8 with an int64 bias (or none): int64 accumulator and requantization. A 16x8
+    model with an int32 bias accumulates in int32 with the int8 requantization (TFLM's
+    kernels are templated on the bias type; measured)."""
+    return _is16(op) and (op.bias is None or np.asarray(op.bias).dtype == np.int64)
+
+
 def _requantization(ins: _Inputs, op):
     """The accumulator's requantization as ``f(acc, ch) -> int32`` (before the output zero
     point): int32 MBQM with double rounding for int8, the int64 form for 16x8."""
-    if not _is16(op):
+    if not _acc64(op):
         mult, shift = _per_channel(ins, op.multipliers, op.shifts)
         return lambda L, a, ch: mbqm(L, a, mult(ch), shift(ch))
     pairs = []
@@ -361,7 +380,7 @@ def _bias_const(ins: _Inputs, op):
     if op.bias is None:
         return None
     b = np.asarray(op.bias)
-    dt = np.int64 if _is16(op) and b.dtype == np.int64 else np.int32
+    dt = np.int64 if _acc64(op) else np.int32
     return ins.const(b.astype(dt), "bias")
 
 
@@ -382,13 +401,13 @@ def _requant_epilogue(acc, bias, requant, out_zp, lo, hi, out_dtype):
 def _product(op, x, w, zp):
     """One multiply-accumulate term: int32 (x - zp) * w for int8, the int32 product widened
     to int64 for 16x8 (zero point 0, as TFLite requires)."""
-    if _is16(op):
+    if _acc64(op):
         return i64(i32(x) * i32(w))
     return (i32(x) - zp) * i32(w)
 
 
 def _zero(op):
-    return c64(0) if _is16(op) else c32(0)
+    return c64(0) if _acc64(op) else c32(0)
 
 
 def _output_stage(op, acc, bias, requant, out_shape, level: int, ins: _Inputs) -> Kernel:
@@ -430,6 +449,10 @@ def depthwise_conv2d(op: P.QDepthwise) -> Kernel:
     _, KH, KW, OC = op.weight.shape
     _, OH, OW, _ = op.output.shape
     M = op.depth_multiplier
+    if _is16(op) and not _acc64(op):
+        # TFLM's 16x8 depthwise reads the bias as int64 whatever its type (an int32 bias
+        # gives garbage there, measured); leave such a model's chain in float
+        raise P.ExtractError("int16 DEPTHWISE_CONV_2D with an int32 bias (TFLM reads int64)")
     ins = _Inputs()
     X = ins.operand(op.input, "input")
     Wt = ins.const(op.weight.astype(np.int8), "weight")
@@ -737,7 +760,7 @@ def softmax_s16(op: P.QSoftmax) -> Kernel:
     rmax, rsum = S.buffer("row_max"), S.buffer("row_sum")
 
     def exp_of(c):
-        diff = S("diff", i32(tirx.BufferLoad(X, row_vars + [c])) - _load(rmax))
+        diff = S("diff", x_at(c) - _load(rmax))
         if op.left_shift > 15:
             # input_scale * beta >= 5: diff * 2^shift can leave int32. TFLM's int32
             # arithmetic wraps there (measured), so do the same: multiply in int64 and
@@ -760,9 +783,11 @@ def softmax_s16(op: P.QSoftmax) -> Kernel:
         return S.take() + [tirx.BufferStore(Y, clamp(y, 0, qm.INT16_MAX).astype(I16),
                                             row_vars + [c])]
 
+    def x_at(c):
+        return i32(tirx.BufferLoad(X, row_vars + [c]))
+
     row = [_store(rmax, c32(qm.INT16_MIN)),
-           _loop("c", D, lambda c: [_store(rmax, tirx.max(_load(rmax),
-                                                          i32(tirx.BufferLoad(X, row_vars + [c]))))]),
+           _loop("c", D, lambda c: [_store(rmax, tirx.max(_load(rmax), x_at(c)))]),
            _store(rsum, c32(0)),
            _loop("c", D, sum_body)]
     # the row sum is at least exp(0) ~ 32767, so clz <= 17 and every shift below is >= 13

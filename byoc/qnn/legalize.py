@@ -6,7 +6,8 @@
    composite functions, no codegen annotation);
 2. every call of a ``byoc.qnn.*`` composite function becomes ``R.call_tir`` of the
    matching TE kernel (:mod:`byoc.qnn.kernels_te`). Weights stay int8 constants, biases
-   and per-channel multipliers/shifts int32 constants, all passed as call arguments;
+   int32 (int64 for int16 "16x8" layers) and per-channel multipliers/shifts int32
+   constants, the int16 SOFTMAX tables int16 constants, all passed as call arguments;
 3. the composite functions are dropped.
 
 Each kernel PrimFunc is named ``q<kind>_<n>`` (``qconv2d_0``, ``qadd_1``...) and carries the

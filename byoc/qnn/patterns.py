@@ -214,7 +214,8 @@ class QMean:
 class QConcat:
     """CONCATENATION along ``axis`` (non-negative). ``requant[i]`` is None when input i has
     the output's quantization (plain copy), else ``(multiplier, shift)`` of an int8->int8
-    requantization (TFLM QUANTIZE arithmetic)."""
+    requantization (TFLM QUANTIZE arithmetic). int16 inputs are always copied (TFLM and
+    LiteRT ignore their quantization)."""
 
     inputs: list[QTensor]
     output: QTensor
@@ -227,7 +228,7 @@ class QConcat:
 
 @dataclass
 class QRequantize:
-    """QUANTIZE int8 -> int8 (requantization): MBQM(x - in_zp) + out_zp, saturated."""
+    """QUANTIZE between int8/int16 (requantization): MBQM(x - in_zp) + out_zp, saturated."""
 
     input: QTensor
     output: QTensor
@@ -238,7 +239,7 @@ class QRequantize:
 
 @dataclass
 class QQuantize:
-    """QUANTIZE float32 -> int8 (a model's float input): round_half_away(x / scale) + zp,
+    """QUANTIZE float32 -> int8/int16 (a model's float input): round_half_away(x / scale) + zp,
     saturated; the division is float32 like TFLM's AffineQuantize."""
 
     input: QTensor                     # float32; scale/zero_point unused
