@@ -173,6 +173,46 @@ ARM_NN_INLINE void arm_nn_expand_s8x4(const int32_t w, int32_t *even, int32_t *o
     *odd = (int32_t)__sxtb16(arm_nn_ror8((uint32_t)w));
 }
 
+/** SXTB16 of x rotated right by 8 in one instruction: (b1, b3) sign-extended to int16. */
+ARM_NN_INLINE int32_t arm_nn_sxtb16_ror8(const int32_t x)
+{
+    int32_t r;
+    __asm("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/** SXTAB16 of x rotated right by 8 in one instruction: (a.lo + b1, a.hi + b3). */
+ARM_NN_INLINE int32_t arm_nn_sxtab16_ror8(const int32_t a, const int32_t x)
+{
+    int32_t r;
+    __asm("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+    return r;
+}
+
+/** Both 16-bit lanes set to v. */
+ARM_NN_INLINE int32_t arm_nn_dup16(const int32_t v)
+{
+    return (int32_t)(((uint32_t)v << 16) | ((uint32_t)v & 0xFFFFu));
+}
+
+/*
+ * Assembly dot-product blocks of the DSP path (arm_nn_mat_mult_s8.c). Weights are int8 rows read
+ * a word (4 values) at a time and widened with SXTB16 into the lane order (w0, w2), (w1, w3);
+ * `groups` >= 1 is the number of such words; the accumulators are read and updated in place.
+ *
+ * arm_nn_dsp_dot2x2_c16: two int16 im2col columns interleaved per group of four values as
+ *   {col0 (x0, x2), col0 (x1, x3), col1 (x0, x2), col1 (x1, x3)} (16 bytes), against weight rows
+ *   w and w + w_stride: acc = {col0.w0, col0.w1, col1.w0, col1.w1}.
+ * arm_nn_dsp_dot1x4_s8: one int8 row x (offset `off2` = the offset in both 16-bit lanes added to
+ *   each value) against weight rows w, w + s, w2, w2 + s: acc = {x.w, x.(w+s), x.w2, x.(w2+s)}.
+ * arm_nn_dsp_dot2x2_s8: int8 rows x and x + s against weight rows w and w + s (no offsets):
+ *   acc = {x.w, x.(w+s), (x+s).w, (x+s).(w+s)}.
+ */
+void arm_nn_dsp_dot2x2_c16(const int16_t *cols, const int8_t *w, int32_t w_stride, int32_t groups, int32_t *acc);
+void arm_nn_dsp_dot1x4_s8(
+    const int8_t *x, const int8_t *w, int32_t s, int32_t groups, const int8_t *w2, int32_t off2, int32_t *acc);
+void arm_nn_dsp_dot2x2_s8(const int8_t *x, const int8_t *w, int32_t s, int32_t groups, int32_t *acc);
+
 #endif /* ARM_MATH_DSP */
 
 /* --------------------------------------------------------------------------------------------

@@ -517,9 +517,264 @@ ARM_NN_INLINE int8_t finish_dsp(const int32_t acc,
 }
 
 /*
- * DSP: two rows x two output channels per step, four values of k at a time. Inputs are widened
- * with the offset added (SXTAB16: (x0 + off, x2 + off), (x1 + off, x3 + off)) and the weights
- * with SXTB16 in the same lane order, so that SMLAD pairs match.
+ * The assembly blocks below are plain AAPCS functions (Thumb-2, DSP extension). Each group of
+ * four values: weights are loaded a word at a time and widened with SXTB16 / SXTB16 ROR #8 into
+ * (w0, w2) and (w1, w3); the other operand is in the same lane order; SMLAD adds both lane
+ * products to an accumulator.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* naked functions read their arguments in assembly */
+
+/* r0 = cols, r1 = w, r2 = w_stride, r3 = groups, [sp] = acc. 17 instructions per 16 MACs. */
+__attribute__((naked, noinline)) void
+arm_nn_dsp_dot2x2_c16(const int16_t *cols, const int8_t *w, int32_t w_stride, int32_t groups, int32_t *acc)
+{
+    __asm volatile("push    {r4-r11, lr}                 \n"
+                   "ldr     r12, [sp, #36]               \n"
+                   "ldm     r12, {r4-r7}                 \n" /* acc: c0.w0, c0.w1, c1.w0, c1.w1 */
+                   "1:                                   \n"
+                   "ldm     r0!, {r8-r11}                \n" /* c0 (x0,x2), c0 (x1,x3), c1 .., c1 .. */
+                   "ldr     r12, [r1, r2]                \n" /* second weight row */
+                   "sxtb16  lr, r12                      \n"
+                   "sxtb16  r12, r12, ror #8             \n"
+                   "smlad   r5, r8, lr, r5               \n"
+                   "smlad   r7, r10, lr, r7              \n"
+                   "smlad   r5, r9, r12, r5              \n"
+                   "smlad   r7, r11, r12, r7             \n"
+                   "ldr     r12, [r1], #4                \n" /* first weight row */
+                   "sxtb16  lr, r12                      \n"
+                   "sxtb16  r12, r12, ror #8             \n"
+                   "smlad   r4, r8, lr, r4               \n"
+                   "smlad   r6, r10, lr, r6              \n"
+                   "smlad   r4, r9, r12, r4              \n"
+                   "smlad   r6, r11, r12, r6             \n"
+                   "subs    r3, r3, #1                   \n"
+                   "bne     1b                           \n"
+                   "ldr     r12, [sp, #36]               \n"
+                   "stm     r12, {r4-r7}                 \n"
+                   "pop     {r4-r11, pc}                 \n");
+}
+
+/* r0 = x, r1 = w, r2 = s, r3 = groups, [sp] = w2, [sp, #4] = off2, [sp, #8] = acc.
+ * 25 instructions per 16 MACs. */
+__attribute__((naked, noinline)) void arm_nn_dsp_dot1x4_s8(
+    const int8_t *x, const int8_t *w, int32_t s, int32_t groups, const int8_t *w2, int32_t off2, int32_t *acc)
+{
+    __asm volatile("push    {r4-r11, lr}                 \n"
+                   "ldrd    r4, r5, [sp, #36]            \n" /* w2, off2 */
+                   "ldr     r12, [sp, #44]               \n"
+                   "ldm     r12, {r6-r9}                 \n"
+                   "1:                                   \n"
+                   "ldr     r10, [r0], #4                \n"
+                   "sxtab16 r11, r5, r10                 \n" /* (x0, x2) + offset */
+                   "sxtab16 r10, r5, r10, ror #8         \n" /* (x1, x3) + offset */
+                   "ldr     r12, [r1, r2]                \n"
+                   "sxtb16  lr, r12                      \n"
+                   "sxtb16  r12, r12, ror #8             \n"
+                   "smlad   r7, r11, lr, r7              \n"
+                   "smlad   r7, r10, r12, r7             \n"
+                   "ldr     r12, [r1], #4                \n"
+                   "sxtb16  lr, r12                      \n"
+                   "sxtb16  r12, r12, ror #8             \n"
+                   "smlad   r6, r11, lr, r6              \n"
+                   "smlad   r6, r10, r12, r6             \n"
+                   "ldr     r12, [r4, r2]                \n"
+                   "sxtb16  lr, r12                      \n"
+                   "sxtb16  r12, r12, ror #8             \n"
+                   "smlad   r9, r11, lr, r9              \n"
+                   "smlad   r9, r10, r12, r9             \n"
+                   "ldr     r12, [r4], #4                \n"
+                   "sxtb16  lr, r12                      \n"
+                   "sxtb16  r12, r12, ror #8             \n"
+                   "smlad   r8, r11, lr, r8              \n"
+                   "smlad   r8, r10, r12, r8             \n"
+                   "subs    r3, r3, #1                   \n"
+                   "bne     1b                           \n"
+                   "ldr     r12, [sp, #44]               \n"
+                   "stm     r12, {r6-r9}                 \n"
+                   "pop     {r4-r11, pc}                 \n");
+}
+
+/* r0 = x, r1 = w, r2 = s, r3 = groups, [sp] = acc. 22 instructions per 16 MACs. */
+__attribute__((naked, noinline)) void
+arm_nn_dsp_dot2x2_s8(const int8_t *x, const int8_t *w, int32_t s, int32_t groups, int32_t *acc)
+{
+    __asm volatile("push    {r4-r11, lr}                 \n"
+                   "ldr     r12, [sp, #36]               \n"
+                   "ldm     r12, {r4-r7}                 \n" /* x.w, x.w1, y.w, y.w1 */
+                   "1:                                   \n"
+                   "ldr     r9, [r0, r2]                 \n" /* second row */
+                   "ldr     r8, [r0], #4                 \n" /* first row */
+                   "sxtb16  r10, r8                      \n"
+                   "sxtb16  r8, r8, ror #8               \n"
+                   "sxtb16  r11, r9                      \n"
+                   "sxtb16  r9, r9, ror #8               \n"
+                   "ldr     r12, [r1, r2]                \n"
+                   "sxtb16  lr, r12                      \n"
+                   "sxtb16  r12, r12, ror #8             \n"
+                   "smlad   r5, r10, lr, r5              \n"
+                   "smlad   r7, r11, lr, r7              \n"
+                   "smlad   r5, r8, r12, r5              \n"
+                   "smlad   r7, r9, r12, r7              \n"
+                   "ldr     r12, [r1], #4                \n"
+                   "sxtb16  lr, r12                      \n"
+                   "sxtb16  r12, r12, ror #8             \n"
+                   "smlad   r4, r10, lr, r4              \n"
+                   "smlad   r6, r11, lr, r6              \n"
+                   "smlad   r4, r8, r12, r4              \n"
+                   "smlad   r6, r9, r12, r6              \n"
+                   "subs    r3, r3, #1                   \n"
+                   "bne     1b                           \n"
+                   "ldr     r12, [sp, #36]               \n"
+                   "stm     r12, {r4-r7}                 \n"
+                   "pop     {r4-r11, pc}                 \n");
+}
+#pragma GCC diagnostic pop
+
+/* Sum of n int8 values. */
+static int32_t sum_s8_dsp(const int8_t *p, const int32_t n)
+{
+    uint32_t u = 0;
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4)
+    {
+        /* x ^ 0x80 = x + 128 as an unsigned byte; USADA8 with 0 adds the four bytes. */
+        u = __usada8((uint32_t)arm_nn_read_s8x4(p + j) ^ 0x80808080u, 0u, u);
+    }
+    int32_t s = (int32_t)u - 128 * j;
+    for (; j < n; j++)
+    {
+        s += p[j];
+    }
+    return s;
+}
+
+/*
+ * Rows with the same stride as the weight rows (1x1 convolution, batched fully connected), at
+ * least two rows: per output channel pair the kernel sums bias + lhs_offset * sum(w) once, then
+ * two rows x two channels per block (arm_nn_dsp_dot2x2_s8) over all row pairs. `rows` and
+ * `n_ch` are even; an odd last channel or row is left to the caller.
+ */
+static void mat_mult_2x2_dsp(const int8_t *lhs,
+                             const int32_t rows,
+                             const int8_t *rhs,
+                             const int32_t n_ch,
+                             const int32_t k,
+                             const int32_t *bias,
+                             const int32_t *kernel_sum,
+                             const int32_t *mult,
+                             const int32_t *shift,
+                             const int32_t per_channel,
+                             const int32_t x_off,
+                             const int32_t dst_offset,
+                             const int32_t act_min,
+                             const int32_t act_max,
+                             int8_t *dst,
+                             const int32_t dst_stride)
+{
+    const int32_t groups = k >> 2;
+    const int32_t k4 = groups << 2;
+    for (int32_t o = 0; o < n_ch; o += 2)
+    {
+        const int8_t *w0 = rhs + o * k;
+        const int8_t *w1 = w0 + k;
+        int32_t b0, b1;
+        if (kernel_sum != NULL)
+        {
+            b0 = kernel_sum[o];
+            b1 = kernel_sum[o + 1];
+        }
+        else
+        {
+            b0 = (bias != NULL ? bias[o] : 0) + x_off * sum_s8_dsp(w0, k);
+            b1 = (bias != NULL ? bias[o + 1] : 0) + x_off * sum_s8_dsp(w1, k);
+        }
+        const int32_t m0 = mult[per_channel ? o : 0], s0 = shift[per_channel ? o : 0];
+        const int32_t m1 = mult[per_channel ? o + 1 : 0], s1 = shift[per_channel ? o + 1 : 0];
+        for (int32_t r = 0; r < rows; r += 2)
+        {
+            const int8_t *x = lhs + r * k;
+            int32_t acc[4] = {b0, b1, b0, b1};
+            arm_nn_dsp_dot2x2_s8(x, w0, k, groups, acc);
+            for (int32_t j = k4; j < k; j++)
+            {
+                acc[0] += x[j] * w0[j];
+                acc[1] += x[j] * w1[j];
+                acc[2] += x[k + j] * w0[j];
+                acc[3] += x[k + j] * w1[j];
+            }
+            int8_t *d = dst + r * dst_stride + o;
+            d[0] = finish_dsp(acc[0], m0, s0, dst_offset, act_min, act_max);
+            d[1] = finish_dsp(acc[1], m1, s1, dst_offset, act_min, act_max);
+            d[dst_stride] = finish_dsp(acc[2], m0, s0, dst_offset, act_min, act_max);
+            d[dst_stride + 1] = finish_dsp(acc[3], m1, s1, dst_offset, act_min, act_max);
+        }
+    }
+}
+
+/*
+ * One row x four output channels per block (arm_nn_dsp_dot1x4_s8, the input offset added while
+ * widening), for channels [o_begin, n_out). Fewer than four channels at the end repeat weight
+ * rows and store only the distinct results.
+ */
+static void mat_mult_row_dsp(const int8_t *x,
+                             const int8_t *rhs,
+                             const int32_t o_begin,
+                             const int32_t n_out,
+                             const int32_t k,
+                             const int32_t *bias,
+                             const int32_t *kernel_sum,
+                             const int32_t *mult,
+                             const int32_t *shift,
+                             const int32_t per_channel,
+                             const int32_t x_off,
+                             const int32_t dst_offset,
+                             const int32_t act_min,
+                             const int32_t act_max,
+                             int8_t *dst)
+{
+    /* Channel of each lane by the number of channels in the block (index n - 1). */
+    static const uint8_t lane_ch[4][4] = {{0, 0, 0, 0}, {0, 1, 0, 1}, {0, 1, 1, 2}, {0, 1, 2, 3}};
+    static const uint8_t lane_of[4][4] = {{0, 0, 0, 0}, {0, 1, 0, 0}, {0, 1, 3, 0}, {0, 1, 2, 3}};
+    const int32_t groups = k >> 2;
+    const int32_t k4 = groups << 2;
+    const int32_t off2 = arm_nn_dup16(x_off);
+    for (int32_t o = o_begin; o < n_out; o += 4)
+    {
+        const int32_t n = MIN(4, n_out - o);
+        const int8_t *w = rhs + o * k;
+        const int32_t s = n > 1 ? k : 0;
+        const int8_t *w2 = n == 4 ? w + 2 * k : (n == 3 ? w + k : w);
+        int32_t acc[4];
+        for (int32_t i = 0; i < 4; i++)
+        {
+            const int32_t c = o + lane_ch[n - 1][i];
+            acc[i] = kernel_sum != NULL ? kernel_sum[c] : (bias != NULL ? bias[c] : 0);
+        }
+        if (groups > 0)
+        {
+            arm_nn_dsp_dot1x4_s8(x, w, s, groups, w2, off2, acc);
+        }
+        for (int32_t i = 0; i < 4; i++)
+        {
+            const int8_t *wi = w + lane_ch[n - 1][i] * k;
+            for (int32_t j = k4; j < k; j++)
+            {
+                acc[i] += (x[j] + x_off) * wi[j];
+            }
+        }
+        for (int32_t c = 0; c < n; c++)
+        {
+            const int32_t q = per_channel ? o + c : 0;
+            dst[o + c] = finish_dsp(acc[lane_of[n - 1][c]], mult[q], shift[q], dst_offset, act_min, act_max);
+        }
+    }
+}
+
+/*
+ * DSP: rows with the weight-row stride (1x1 convolution, batched fully connected) two rows x two
+ * channels at a time with kernel sums; otherwise (and for an odd row or channel) a row at a time,
+ * four channels per block.
  */
 arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
                                        int32_t lhs_rows,
@@ -540,74 +795,34 @@ arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
                                        int8_t *dst,
                                        int32_t dst_stride)
 {
-    if (rhs_offset != 0 || kernel_sum != NULL)
+    if (rhs_offset != 0)
     {
         return mat_mult_ref(lhs, lhs_rows, lhs_stride, rhs, n_out, k, bias, kernel_sum, mult, shift, per_channel,
                             lhs_offset, rhs_offset, dst_offset, act_min, act_max, dst, dst_stride);
     }
-    const int32_t off2 = (int32_t)(((uint32_t)lhs_offset << 16) | ((uint32_t)lhs_offset & 0xFFFFu));
-    const int32_t k4 = k & ~3;
-    for (int32_t r = 0; r < lhs_rows; r += 2)
+    const int32_t x_off = kernel_sum != NULL ? 0 : lhs_offset;
+    int32_t r = 0;
+    int32_t pair_ch = 0;
+    if (lhs_stride == k && lhs_rows >= 2 && k >= 4 && n_out >= 2)
     {
-        const int two_rows = r + 1 < lhs_rows;
-        const int8_t *row0 = lhs + r * lhs_stride;
-        const int8_t *row1 = two_rows ? row0 + lhs_stride : row0;
-        int8_t *out0 = dst + r * dst_stride;
-        int8_t *out1 = out0 + dst_stride;
-        for (int32_t o = 0; o < n_out; o += 2)
+        pair_ch = n_out & ~1;
+        r = lhs_rows & ~1;
+        mat_mult_2x2_dsp(lhs, r, rhs, pair_ch, k, bias, kernel_sum, mult, shift, per_channel, x_off, dst_offset,
+                         act_min, act_max, dst, dst_stride);
+        if (pair_ch < n_out)
         {
-            const int two_ch = o + 1 < n_out;
-            const int8_t *w0 = rhs + o * k;
-            const int8_t *w1 = two_ch ? w0 + k : w0;
-            int32_t b0 = bias != NULL ? bias[o] : 0;
-            int32_t b1 = (bias != NULL && two_ch) ? bias[o + 1] : 0;
-            int32_t acc00 = b0, acc10 = b0, acc01 = b1, acc11 = b1; /* acc<row><channel> */
-            int32_t j = 0;
-            for (; j < k4; j += 4)
+            /* Odd last channel of the paired rows. */
+            for (int32_t i = 0; i < r; i++)
             {
-                int32_t wa, wb, xa, xb, ya, yb;
-                const uint32_t x = (uint32_t)arm_nn_read_s8x4(row0 + j);
-                const uint32_t y = (uint32_t)arm_nn_read_s8x4(row1 + j);
-                xa = (int32_t)__sxtab16((uint32_t)off2, x);
-                xb = (int32_t)__sxtab16((uint32_t)off2, arm_nn_ror8(x));
-                ya = (int32_t)__sxtab16((uint32_t)off2, y);
-                yb = (int32_t)__sxtab16((uint32_t)off2, arm_nn_ror8(y));
-                arm_nn_expand_s8x4(arm_nn_read_s8x4(w0 + j), &wa, &wb);
-                acc00 = __smlad(xa, wa, acc00);
-                acc00 = __smlad(xb, wb, acc00);
-                acc10 = __smlad(ya, wa, acc10);
-                acc10 = __smlad(yb, wb, acc10);
-                arm_nn_expand_s8x4(arm_nn_read_s8x4(w1 + j), &wa, &wb);
-                acc01 = __smlad(xa, wa, acc01);
-                acc01 = __smlad(xb, wb, acc01);
-                acc11 = __smlad(ya, wa, acc11);
-                acc11 = __smlad(yb, wb, acc11);
-            }
-            for (; j < k; j++)
-            {
-                const int32_t x = row0[j] + lhs_offset;
-                const int32_t y = row1[j] + lhs_offset;
-                acc00 += x * w0[j];
-                acc10 += y * w0[j];
-                acc01 += x * w1[j];
-                acc11 += y * w1[j];
-            }
-            const int32_t q0 = per_channel ? o : 0;
-            const int32_t q1 = per_channel ? o + 1 : 0;
-            out0[o] = finish_dsp(acc00, mult[q0], shift[q0], dst_offset, act_min, act_max);
-            if (two_ch)
-            {
-                out0[o + 1] = finish_dsp(acc01, mult[q1], shift[q1], dst_offset, act_min, act_max);
-            }
-            if (two_rows)
-            {
-                out1[o] = finish_dsp(acc10, mult[q0], shift[q0], dst_offset, act_min, act_max);
-                if (two_ch)
-                {
-                    out1[o + 1] = finish_dsp(acc11, mult[q1], shift[q1], dst_offset, act_min, act_max);
-                }
+                mat_mult_row_dsp(lhs + i * lhs_stride, rhs, pair_ch, n_out, k, bias, kernel_sum, mult, shift,
+                                 per_channel, x_off, dst_offset, act_min, act_max, dst + i * dst_stride);
             }
         }
+    }
+    for (; r < lhs_rows; r++)
+    {
+        mat_mult_row_dsp(lhs + r * lhs_stride, rhs, 0, n_out, k, bias, kernel_sum, mult, shift, per_channel, x_off,
+                         dst_offset, act_min, act_max, dst + r * dst_stride);
     }
     return ARM_CMSIS_NN_SUCCESS;
 }
