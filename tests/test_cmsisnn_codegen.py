@@ -213,8 +213,9 @@ def test_two_input_elementwise_on_host(tmp_path):
 ACTS = [None, "RELU", "RELU6", "RELU_N1_TO_1"]
 
 
-def random_case(seed: int):
-    """A random single-operator case (shape, fn) from one of the offloaded families."""
+def random_case(seed: int, int16: bool = False):
+    """A random single-operator case (shape, fn) from one of the offloaded families (for an
+    int16 model with ``int16``: per-tensor FC, zero-point-0 constants)."""
     rng = np.random.default_rng(seed)
     family = ["conv", "dw", "fc", "avg", "max", "softmax", "add", "mul"][seed % 8]
     act = ACTS[int(rng.integers(len(ACTS)))]
@@ -244,7 +245,7 @@ def random_case(seed: int):
         depth = int(rng.choice([1, 3, 8, 15, 16, 17, 64, 100, 256]))
         batch = int(rng.choice([1, 1, 2, 3]))
         units = int(rng.choice([1, 4, 7, 16, 33]))
-        pc = bool(rng.random() < 0.5)
+        pc = bool(rng.random() < 0.5) and not int16
         return (batch, depth), lambda lb, x: lb.fully_connected(x, units, act, per_channel=pc)
     if family == "softmax":
         shape = (int(rng.choice([1, 2, 3])), int(rng.choice([1, 2, 7, 16, 31, 100, 257])))
@@ -252,6 +253,8 @@ def random_case(seed: int):
         return shape, lambda lb, x: lb.softmax(x, beta=beta)
     shape = (1, int(rng.integers(1, 6)), int(rng.integers(1, 9)), int(rng.integers(1, 20)))
     scale, zp = float(rng.uniform(0.01, 0.2)), int(rng.integers(-128, 128))
+    if int16:
+        scale, zp = scale / 256, 0
     op = LayerBuilder.add if family == "add" else LayerBuilder.mul
     return shape, lambda lb, x: op(lb, x, lb.constant(shape, scale, zp), activation=act)
 
@@ -267,6 +270,16 @@ def test_random_sweep_on_host(seed, tmp_path):
     rng = np.random.default_rng(seed + 7)
     buf = build(shape, fn, seed=seed, zero_point=int(rng.integers(-128, 128)))
     res = validate_host(buf, tmp_path, f"r{seed}", seed=seed)
+    for typ, rows in placements(res).items():
+        if typ in part.KERNELS_BY_TYPE:
+            assert all(b == "cmsis-nn" for b, _ in rows), (typ, rows)
+
+
+@pytest.mark.parametrize("seed", [pytest.param(s, marks=slow if s >= DEFAULT_SWEEP // 2 else ())
+                                  for s in range(FULL_SWEEP_CASES // 2)])
+def test_random_sweep_int16_on_host(seed, tmp_path):
+    shape, fn = random_case(5000 + seed, int16=True)
+    res = validate_host(build16(shape, fn, seed=seed), tmp_path, f"r16_{seed}", seed=seed)
     for typ, rows in placements(res).items():
         if typ in part.KERNELS_BY_TYPE:
             assert all(b == "cmsis-nn" for b, _ in rows), (typ, rows)

@@ -126,13 +126,18 @@ def per_operator(operators: list[tuple], calls: list[Entry],
     for index, typ, *rest in operators:
         key = "PAD" if typ == "PADV2" else typ
         shape = tuple(rest[0]) if rest and rest[0] is not None else None
-        queue = queues.get(key) or []
-        pick = None
-        for i, e in enumerate(queue):
-            # a PAD fused into a convolution has the convolution's output shape
-            fused_pad = key == "PAD" and e.backend == CMSIS
-            if shape is None or fused_pad or not e.shape or e.shape == shape:
-                pick = i
+        pick = queue = None
+        # A one-channel DEPTHWISE_CONV_2D is imported as (and computed by) a plain
+        # convolution: its call may be in the CONV_2D queue.
+        for k in [key] + (["CONV_2D"] if key == "DEPTHWISE_CONV_2D" else []):
+            queue = queues.get(k) or []
+            for i, e in enumerate(queue):
+                # a PAD fused into a convolution has the convolution's output shape
+                fused_pad = key == "PAD" and e.backend == CMSIS
+                if (shape is None and k == key) or fused_pad or not e.shape or e.shape == shape:
+                    pick = i
+                    break
+            if pick is not None:
                 break
         if pick is not None:
             e = queue.pop(pick)
