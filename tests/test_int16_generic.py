@@ -311,7 +311,7 @@ def _random_model(seed: int) -> bytes:
     h, w = (int(v) for v in rng.integers(3, 14, size=2))
     c = int(rng.integers(1, 9))
     x = lb.input((1, h, w, c), scale=float(rng.choice([0.0005, 0.002, 0.05])))
-    kind = seed % 5
+    kind = seed % 6
     act = rng.choice([None, "RELU", "RELU6", "RELU_N1_TO_1"])
     k = int(rng.integers(1, min(h, w, 7) + 1))
     stride = int(rng.integers(1, 4))
@@ -329,11 +329,20 @@ def _random_model(seed: int) -> bytes:
     elif kind == 3:
         pool = lb.avg_pool2d if rng.integers(0, 2) else lb.max_pool2d
         y = pool(x, k, stride, padding=padding, activation=act)
-    else:
+    elif kind == 4:
         other = lb.constant((1, 1, w, c) if rng.integers(0, 2) else (c,),
                             float(rng.uniform(0.001, 0.1)), 0)
         y = (lb.add if rng.integers(0, 2) else lb.mul)(x, other, activation=act)
         y = lb.softmax(lb.reshape(y, (h, -1)), beta=float(rng.choice([1.0, 0.5])))
+    else:
+        pads = [(0, 0)] + [tuple(int(v) for v in rng.integers(0, 3, size=2))
+                           for _ in range(3)]
+        y = lb.pad(x, pads)
+        y = quantize(lb, y, float(rng.uniform(0.5, 2.0)) * x.scale)
+        y = lb.concatenation([y, lb.conv2d(y, int(rng.integers(1, 4)), 1)], axis=3)
+        axes = [a for a in (1, 2, 3) if rng.integers(0, 2)] or [1]
+        y = lb.mean(y, axes, keep_dims=bool(rng.integers(0, 2)),
+                    out_scale=float(rng.uniform(0.5, 2.0)) * y.scale)
     lb.output(y)
     return lb.build()
 
