@@ -165,11 +165,17 @@ static void cw_copy(col_writer *cw, const int8_t *src, int32_t n)
         cw_push_byte(cw, (uint8_t)*src++);
         n--;
     }
+    int32_t *d = cw->dst;
+    const uint32_t off2 = (uint32_t)cw->off2;
     for (; n >= 4; n -= 4)
     {
-        cw_emit(cw, (uint32_t)arm_nn_read_s8x4(src));
+        const uint32_t w = (uint32_t)arm_nn_read_s8x4(src);
+        d[0] = (int32_t)__sxtab16(off2, w);
+        d[1] = arm_nn_sxtab16_ror8((int32_t)off2, (int32_t)w);
+        d += 4;
         src += 4;
     }
+    cw->dst = d;
     while (n-- > 0)
     {
         cw_push_byte(cw, (uint8_t)*src++);
@@ -184,12 +190,14 @@ static void cw_pad(col_writer *cw, int32_t n)
         cw_push_byte(cw, (uint8_t)cw->zp4);
         n--;
     }
+    int32_t *d = cw->dst;
     for (; n >= 4; n -= 4)
     {
-        cw->dst[0] = 0;
-        cw->dst[1] = 0;
-        cw->dst += 4;
+        d[0] = 0;
+        d[1] = 0;
+        d += 4;
     }
+    cw->dst = d;
     while (n-- > 0)
     {
         cw_push_byte(cw, (uint8_t)cw->zp4);
@@ -325,19 +333,19 @@ static arm_cmsis_nn_status convolve_im2col(void *buf,
                     acc[2] += xb * wa;
                     acc[3] += xb * wb;
                 }
-                d0[o] = arm_nn_clamp_s8(arm_nn_requantize(acc[0], mult[o], shift[o]) + dst_offset, act_min, act_max);
+                d0[o] = arm_nn_clamp_s8(arm_nn_requantize_dsp(acc[0], mult[o], shift[o]) + dst_offset, act_min, act_max);
                 if (two_ch)
                 {
                     d0[o1] =
-                        arm_nn_clamp_s8(arm_nn_requantize(acc[1], mult[o1], shift[o1]) + dst_offset, act_min, act_max);
+                        arm_nn_clamp_s8(arm_nn_requantize_dsp(acc[1], mult[o1], shift[o1]) + dst_offset, act_min, act_max);
                 }
                 if (two_pix)
                 {
                     d1[o] =
-                        arm_nn_clamp_s8(arm_nn_requantize(acc[2], mult[o], shift[o]) + dst_offset, act_min, act_max);
+                        arm_nn_clamp_s8(arm_nn_requantize_dsp(acc[2], mult[o], shift[o]) + dst_offset, act_min, act_max);
                     if (two_ch)
                     {
-                        d1[o1] = arm_nn_clamp_s8(arm_nn_requantize(acc[3], mult[o1], shift[o1]) + dst_offset,
+                        d1[o1] = arm_nn_clamp_s8(arm_nn_requantize_dsp(acc[3], mult[o1], shift[o1]) + dst_offset,
                                                  act_min, act_max);
                     }
                 }

@@ -12,6 +12,12 @@
  */
 #include "arm_nnsupportfunctions.h"
 
+#if defined(ARM_MATH_DSP)
+    #define REQUANTIZE arm_nn_requantize_dsp
+#else
+    #define REQUANTIZE arm_nn_requantize
+#endif
+
 #if !defined(ARM_MATH_MVEI)
 
 void arm_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
@@ -73,10 +79,11 @@ void arm_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
                         {
 #if defined(ARM_MATH_DSP)
                             const uint32_t x = (uint32_t)arm_nn_read_s8x4(ip);
-                            int32_t wa, wb;
-                            arm_nn_expand_s8x4(arm_nn_read_s8x4(wp), &wa, &wb);
+                            const int32_t w = arm_nn_read_s8x4(wp);
+                            const int32_t wa = (int32_t)__sxtb16((uint32_t)w);
+                            const int32_t wb = arm_nn_sxtb16_ror8(w);
                             const int32_t xa = (int32_t)__sxtab16(off2, x);
-                            const int32_t xb = (int32_t)__sxtab16(off2, arm_nn_ror8(x));
+                            const int32_t xb = arm_nn_sxtab16_ror8((int32_t)off2, (int32_t)x);
                             a0 = __smlabb(xa, wa, a0);
                             a2 = __smlatt(xa, wa, a2);
                             a1 = __smlabb(xb, wb, a1);
@@ -91,13 +98,13 @@ void arm_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
                             wp += ch;
                         }
                     }
-                    output_data[c] = arm_nn_clamp_s8(arm_nn_requantize(a0, mult[c], shift[c]) + out_off, act_min, act_max);
+                    output_data[c] = arm_nn_clamp_s8(REQUANTIZE(a0, mult[c], shift[c]) + out_off, act_min, act_max);
                     output_data[c + 1] =
-                        arm_nn_clamp_s8(arm_nn_requantize(a1, mult[c + 1], shift[c + 1]) + out_off, act_min, act_max);
+                        arm_nn_clamp_s8(REQUANTIZE(a1, mult[c + 1], shift[c + 1]) + out_off, act_min, act_max);
                     output_data[c + 2] =
-                        arm_nn_clamp_s8(arm_nn_requantize(a2, mult[c + 2], shift[c + 2]) + out_off, act_min, act_max);
+                        arm_nn_clamp_s8(REQUANTIZE(a2, mult[c + 2], shift[c + 2]) + out_off, act_min, act_max);
                     output_data[c + 3] =
-                        arm_nn_clamp_s8(arm_nn_requantize(a3, mult[c + 3], shift[c + 3]) + out_off, act_min, act_max);
+                        arm_nn_clamp_s8(REQUANTIZE(a3, mult[c + 3], shift[c + 3]) + out_off, act_min, act_max);
                 }
                 for (; c < ch; c++)
                 {
@@ -113,7 +120,7 @@ void arm_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
                             wp += ch;
                         }
                     }
-                    output_data[c] = arm_nn_clamp_s8(arm_nn_requantize(acc, mult[c], shift[c]) + out_off, act_min, act_max);
+                    output_data[c] = arm_nn_clamp_s8(REQUANTIZE(acc, mult[c], shift[c]) + out_off, act_min, act_max);
                 }
                 output_data += ch;
             }

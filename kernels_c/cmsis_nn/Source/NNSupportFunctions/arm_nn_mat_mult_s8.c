@@ -513,7 +513,7 @@ ARM_NN_INLINE int8_t finish_dsp(const int32_t acc,
                                 const int32_t act_min,
                                 const int32_t act_max)
 {
-    return arm_nn_clamp_s8(arm_nn_requantize(acc, mult, shift) + dst_offset, act_min, act_max);
+    return arm_nn_clamp_s8(arm_nn_requantize_dsp(acc, mult, shift) + dst_offset, act_min, act_max);
 }
 
 /*
