@@ -544,8 +544,8 @@ def run_on_corstone(
     check_backend(backend)
     if compiled.cpu not in platform.RUNNABLE_CPUS:
         raise ByocError(f"the package was compiled for cpu '{compiled.cpu}'; the Corstone-300 "
-                        f"runs {', '.join(platform.RUNNABLE_CPUS)} (compile with --cpu "
-                        f"{platform.RUNNABLE_CPUS[0]})")
+                        f"runs firmware for {', '.join(platform.RUNNABLE_CPUS)} (compile with "
+                        "--cpu cortex-m55)")
     if not samples:
         raise ByocError("run_on_corstone needs at least one input sample")
     inputs, outputs = io_tensors(compiled)

@@ -228,7 +228,7 @@ def test_run_timeout_is_reported(tmp_path, capsys):
 def test_bad_run_arguments(tmp_path, capsys):
     model = build(*CASES["add"], seed=5)
     byoc.compile(model, cpu="cortex-m55", output_dir=tmp_path / "pkg")
-    byoc.compile(model, cpu="cortex-m4", output_dir=tmp_path / "pkg_m4")
+    byoc.compile(model, cpu="host", output_dir=tmp_path / "pkg_host")
     np.save(tmp_path / "f.npy", np.zeros((1, 5, 5, 4), np.float32))
     np.save(tmp_path / "x.npy", np.zeros((1, 5, 5, 4), np.int8))
     code, _, err = run_cli(capsys, "run", tmp_path / "pkg", "--input", tmp_path / "f.npy")
@@ -238,8 +238,8 @@ def test_bad_run_arguments(tmp_path, capsys):
     assert_one_line_error(code, err, "1 input")
     code, _, err = run_cli(capsys, "run", tmp_path / "pkg", "--input", tmp_path / "nope.npy")
     assert_one_line_error(code, err, "nope.npy")
-    code, _, err = run_cli(capsys, "run", tmp_path / "pkg_m4", "--input", tmp_path / "x.npy")
-    assert_one_line_error(code, err, "cortex-m4", "cortex-m55")
+    code, _, err = run_cli(capsys, "run", tmp_path / "pkg_host", "--input", tmp_path / "x.npy")
+    assert_one_line_error(code, err, "'host'", "cortex-m55")
     code, _, err = run_cli(capsys, "run", tmp_path / "missing", "--input", tmp_path / "x.npy")
     assert_one_line_error(code, err, "missing")
     path = tmp_path / "m.tflite"
