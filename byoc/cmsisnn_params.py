@@ -263,7 +263,7 @@ def avgpool_buffer_size(path: str, out_width: int, channels: int) -> int:
 
 INT16_MIN, INT16_MAX = -32768, 32767
 #: TFLite's ADD left shift for int16 operands (20 for int8).
-ADD_LEFT_SHIFT_S16 = 15
+ADD_LEFT_SHIFT_S16 = quant_math.ADD_LEFT_SHIFT_S16
 
 
 def conv_quant_s16(input_scale: float, weight_scales, output_scale: float,
@@ -282,14 +282,11 @@ def pool_activation_s16(activation: str | None, scale: float) -> tuple[int, int]
 def add_params_s16(scale1: float, scale2: float, out_scale: float,
                    activation: str | None = None) -> AddParams:
     """TFLite int16 ADD (general path, left shift 15, zero points 0)."""
-    f32 = quant_math.f32
-    s1, s2, so = f32(scale1), f32(scale2), f32(out_scale)
-    twice_max = 2.0 * max(s1, s2)
-    m1, sh1 = quant_math.quantize_multiplier(s1 / twice_max)
-    m2, sh2 = quant_math.quantize_multiplier(s2 / twice_max)
-    mo, sho = quant_math.quantize_multiplier(twice_max / ((1 << ADD_LEFT_SHIFT_S16) * so))
+    p = quant_math.add_params(scale1, scale2, out_scale, ADD_LEFT_SHIFT_S16)
     lo, hi = quant_math.activation_range(activation, out_scale, 0, INT16_MIN, INT16_MAX)
-    return AddParams(0, m1, sh1, 0, m2, sh2, ADD_LEFT_SHIFT_S16, 0, mo, sho, lo, hi)
+    return AddParams(0, p["in1_multiplier"], p["in1_shift"], 0, p["in2_multiplier"],
+                     p["in2_shift"], ADD_LEFT_SHIFT_S16, 0, p["out_multiplier"],
+                     p["out_shift"], lo, hi)
 
 
 def mul_params_s16(scale1: float, scale2: float, out_scale: float,
@@ -303,45 +300,13 @@ def mul_params_s16(scale1: float, scale2: float, out_scale: float,
 def softmax_params_s16(input_scale: float, beta: float = 1.0) -> tuple[int, int]:
     """(mult, shift) of ``arm_softmax_s16``: input_scale * beta / (10 / 65535) (the exp LUT
     covers [-10, 0] over the int16 range)."""
-    real = float(np.float32(input_scale)) * float(np.float32(beta)) / (10.0 / 65535.0)
-    return quant_math.quantize_multiplier(real)
-
-
-def _gen_lut_s16(func, input_min: float, input_max: float) -> np.ndarray:
-    """TFLite's 513-entry int16 LUT generation (float32 arithmetic, output range [-1, 1]):
-    each entry is the sampled value corrected by half the interpolation error at the
-    midpoint; the last entry only serves the slope of the last segment."""
-    f = np.float32
-    steps = 512
-    lo, hi = f(input_min), f(input_max)
-    step = f((hi - lo) / f(steps))
-    half = f(step / f(2))
-    scale = f(65536.0 / 2.0)
-    lut = np.zeros(steps + 1, np.int16)
-
-    def rnd(x):
-        return f(quant_math.tflite_round(f(x)))
-
-    for i in range(steps):
-        x = f(lo + f(f(i) * step))
-        val = f(func(x))
-        mid = f(func(f(x + half)))
-        nxt = f(func(f(lo + f(f(i + 1) * step))))
-        sample = rnd(f(val * scale))
-        interp = rnd(f(f(f(nxt * scale) + sample) / f(2)))
-        err = f(interp - rnd(f(mid * scale)))
-        bias = rnd(f(err / f(2)))
-        lut[i] = int(min(max(f(sample - bias), f(INT16_MIN)), f(INT16_MAX)))
-    lut[steps] = int(min(max(rnd(f(func(hi)) * scale), f(INT16_MIN)), f(INT16_MAX)))
-    return lut
+    return quant_math.softmax_s16_multiplier(input_scale, beta)
 
 
 def softmax_luts_s16() -> tuple[np.ndarray, np.ndarray]:
     """(exp_lut, one_by_one_lut) of ``cmsis_nn_softmax_lut_s16``, as TFLite computes them:
     exp(x) on [-10, 0] and 1 / (1 + x) on [0, 1], int16 Q0.15, 513 entries each."""
-    exp_lut = _gen_lut_s16(lambda v: np.exp(np.float32(v)), -10.0, 0.0)
-    recip_lut = _gen_lut_s16(lambda v: np.float32(1.0) / (np.float32(1.0) + np.float32(v)), 0.0, 1.0)
-    return exp_lut, recip_lut
+    return quant_math.softmax_luts_s16()
 
 
 # ---------------------------------------------------------------------------------------

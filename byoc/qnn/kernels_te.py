@@ -1028,16 +1028,9 @@ INT16_KINDS: frozenset[str] = frozenset({
 })
 
 
-def _dtypes(op: P.QOp) -> set[str]:
-    tensors = [v for v in vars(op).values() if isinstance(v, P.QTensor)]
-    tensors += [t for v in vars(op).values() if isinstance(v, list)
-                for t in v if isinstance(t, P.QTensor)]
-    return {t.dtype for t in tensors}
-
-
 def build(op: P.QOp) -> Kernel:
     """The TE kernel for a parameter dataclass."""
-    if "int16" in _dtypes(op) and op.kind not in INT16_KINDS:
+    if "int16" in P.op_dtypes(op) and op.kind not in INT16_KINDS:
         raise P.ExtractError(f"int16 {op.kind} has no integer kernel on the generic path")
     return BUILDERS[type(op)](op)
 
