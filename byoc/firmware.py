@@ -303,8 +303,11 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         "",
         "int main(void) {",
         "  byoc_platform_init();",
-        *([f"  if (ethosu_init(&byoc_npu, (void*){NPU_BASE_ADDRESS:#x}u, NULL, 0, 1, 1) != 0) {{",
-           "    return 1;", "  }", f"  {p}_set_npu(&byoc_npu);"] if npu else []),
+        # BYOC_NPU_BASE_ADDRESS / byoc_npu_attach: fvp/include/byoc_platform.h (the
+        # Corstone-300's Ethos-U55 registers and interrupt 56, for Arm's driver).
+        *(["  if (ethosu_init(&byoc_npu, (void*)BYOC_NPU_BASE_ADDRESS, NULL, 0, 1, 1) != 0) {",
+           "    return 1;", "  }", "  byoc_npu_attach(&byoc_npu);",
+           f"  {p}_set_npu(&byoc_npu);"] if npu else []),
         f"  struct {p}_inputs inputs;",
         f"  struct {p}_outputs outputs;",
         "  uint64_t max_instructions = 0u;",
@@ -419,8 +422,6 @@ _MAP_ENTRY = re.compile(r"^ (\.[^\s]+)?\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+
 
 #: Kernel libraries a package links (their code counts as the model's).
 KERNEL_LIBRARIES = ("cmsis-nn",)
-#: Ethos-U55 register base of the Corstone-300 (SSE-300) memory map.
-NPU_BASE_ADDRESS = 0x48102000
 
 
 def model_sizes(map_file: Path, prefix: str) -> dict[str, int]:

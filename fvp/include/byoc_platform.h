@@ -22,6 +22,7 @@
 #ifndef BYOC_PLATFORM_H
 #define BYOC_PLATFORM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -81,6 +82,37 @@ void byoc_result_begin(int passed);                     /* "BYOC_RESULT status=p
 void byoc_result_u64(const char* key, uint64_t value);  /* " key=value" */
 void byoc_result_str(const char* key, const char* value);
 void byoc_result_end(void);                             /* "\n" */
+
+/* --- Ethos-U55 NPU (Corstone-300) ------------------------------------------------------ */
+/* The SSE-300's Ethos-U55: external interrupt 56 (exception number 72, vector table entry
+ * 16 + 56; Arm's Corstone-300 device header calls it ETHOS_U55_IRQn) and its register block,
+ * Secure alias 0x58102000 (the firmware runs in Secure state, like the UART it prints on),
+ * non-secure alias 0x48102000. Pass BYOC_NPU_BASE_ADDRESS to ethosu_init(). */
+#define BYOC_NPU_IRQ 56u
+#define BYOC_NPU_BASE_ADDRESS 0x58102000u
+#define BYOC_NPU_BASE_ADDRESS_NS 0x48102000u
+
+struct ethosu_driver;
+/* Hands the NPU interrupt to `drv` (after ethosu_init): clears a stale pending state, sets
+ * priority 0, enables interrupt BYOC_NPU_IRQ in the NVIC and unmasks interrupts (PRIMASK).
+ * From then on the vector calls the driver's ethosu_irq_handler(drv) (a weak reference: Arm's
+ * ethos-u-core-driver defines it; byoc's functional model, synchronous, needs no interrupt).
+ * NULL detaches and disables the interrupt. */
+void byoc_npu_attach(struct ethosu_driver* drv);
+struct ethosu_driver* byoc_npu_attached(void);
+/* The interrupt's vector (startup.c). Without an attached driver it masks the interrupt. */
+void byoc_npu_irq_isr(void);
+/* Times the NPU interrupt vector ran since reset. */
+uint32_t byoc_npu_irq_count(void);
+
+/* --- data cache ------------------------------------------------------------------------ */
+/* Clean (write back) / invalidate the data cache over [p, p + bytes), the whole cache for
+ * p == NULL; no-ops when the core has no D-cache or it is disabled (CCR.DC = 0, the state
+ * this platform boots in). Invalidation writes back lines only partly inside the range.
+ * They back the Ethos-U driver's ethosu_flush_dcache / ethosu_invalidate_dcache hooks (weak
+ * in fvp/src/npu.c, so an application's own hooks take precedence). */
+void byoc_dcache_clean(const void* p, size_t bytes);
+void byoc_dcache_invalidate(void* p, size_t bytes);
 
 /* --- exit ---------------------------------------------------------------------------- */
 /* Prints "BYOC_EXIT code=<code>" and stops the simulator with that exit status

@@ -36,8 +36,9 @@ void UsageFault_Handler(void);
 void SecureFault_Handler(void);
 void Default_Handler(void);
 
-/* Interrupts are never enabled; every external vector still points at a handler that
- * reports instead of jumping to address 0. */
+/* External interrupts: only the Ethos-U55's (BYOC_NPU_IRQ, enabled by byoc_npu_attach) has a
+ * handler; every other vector points at one that reports an unexpected exception instead of
+ * jumping to address 0. */
 #ifndef BYOC_NUM_IRQS
 #define BYOC_NUM_IRQS 96
 #endif
@@ -61,7 +62,9 @@ __attribute__((section(".vectors"), used)) const vector_entry byoc_vectors[16 + 
     [12] = {.handler = Default_Handler}, /* DebugMonitor */
     [14] = {.handler = Default_Handler}, /* PendSV */
     [15] = {.handler = Default_Handler}, /* SysTick */
-    [16 ... 16 + BYOC_NUM_IRQS - 1] = {.handler = Default_Handler},
+    [16 ... 16 + BYOC_NPU_IRQ - 1] = {.handler = Default_Handler},
+    [16 + BYOC_NPU_IRQ] = {.handler = byoc_npu_irq_isr}, /* Ethos-U55 (fvp/src/npu.c) */
+    [16 + BYOC_NPU_IRQ + 1 ... 16 + BYOC_NUM_IRQS - 1] = {.handler = Default_Handler},
 };
 
 /* -nostartfiles drops crti/crtn, whose _init/_fini __libc_init_array still calls. */
