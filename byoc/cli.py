@@ -25,6 +25,9 @@ def _add_compile_args(p: argparse.ArgumentParser, cpu_default: str | None = "cor
     p.add_argument("--cpu", default=cpu_default,
                    help="cortex-m0plus/m3/m4/m7/m33/m55/m85 or host"
                         + ("" if cpu_default else " (default: cortex-m55 for qemu/fvp, host for host)"))
+    p.add_argument("--allow-float", action="store_true",
+                   help="compile quantized operators that have no integer kernel with float "
+                        "arithmetic (default: refuse the model, naming the operator)")
     _add_vela_args(p)
 
 
@@ -137,7 +140,7 @@ def _cmd_compile(args) -> int:
     from .compiler import compile as byoc_compile
     res = byoc_compile(args.model, target=args.target, cpu=args.cpu, output_dir=args.output,
                        prefix=args.prefix, force=args.force, plot_memory=args.plot_memory,
-                       vela=_vela(args))
+                       vela=_vela(args), allow_float=args.allow_float)
     mem = res.metadata["memory"]
     print(f"wrote {res.output_dir}")
     print(f"  operator calls: {len(res.calls)}  arena: {mem['arena_bytes']} bytes "
@@ -154,18 +157,42 @@ def _cmd_info(args) -> int:
     if args.target is not None:
         from .compiler import placement
         rows = placement(model, args.target, args.cpu, vela=_vela(args))
+    floats, check_error = _float_computations(model, args)
     if args.json:
         summary = model.summary()
         if rows is not None:
             summary["placement"] = {"target": args.target, "cpu": args.cpu, "operators": rows}
+        summary["float_operators"] = floats
+        if check_error:
+            summary["compile_check_error"] = check_error
         print(json.dumps(summary, indent=2))
     else:
         print(format_info(model))
+        if check_error:
+            print(f"Cannot be compiled: {check_error}")
+        elif floats:
+            print(f"Computed in float ({len(floats)} operator(s); compile refuses them "
+                  "without --allow-float):")
+            for f in floats:
+                print(f"  {f['index'] if f['index'] is not None else '?':>3}  {f['type']:<18} "
+                      f"{f['reason']}")
         if rows is not None:
             from .cmsisnn.placement import OperatorPlacement, format_table
             print()
             print(format_table([OperatorPlacement(**r) for r in rows], args.target))
     return 0
+
+
+def _float_computations(model, args) -> tuple[list[dict], str | None]:
+    """The float check for ``info`` (the --target given, else ``c``): the operators compile
+    would refuse, or the error that stops the model before (import, Vela...)."""
+    if model.is_float():
+        return [], None
+    from .compiler import float_computations
+    try:
+        return float_computations(model, args.target or "c", args.cpu, vela=_vela(args)), None
+    except ByocError as exc:
+        return [], str(exc)
 
 
 def _cmd_validate(args) -> int:
@@ -174,7 +201,7 @@ def _cmd_validate(args) -> int:
                    seed=args.seed, cpu=args.cpu, litert=args.litert, work_dir=args.work_dir,
                    tolerance=args.tolerance, profile=args.profile, timeout_s=args.timeout,
                    arena_region=args.arena_region, memory=dict(args.memory) or None,
-                   vela=_vela(args))
+                   vela=_vela(args), allow_float=args.allow_float)
     if args.json:
         print(json.dumps(res.to_json()))
     else:

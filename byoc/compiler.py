@@ -20,7 +20,7 @@ import tvm
 
 from . import __version__, progress
 from .aot import AOTProgram, IOTensor, assemble
-from .errors import ByocError
+from .errors import ByocError, UnsupportedOperatorError
 from .frontend import from_tflite
 from .generic import emit_generic_functions, lower_generic, primfuncs
 from .qnn.legalize import legalize_quantized
@@ -215,6 +215,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     force: bool = False,
     plot_memory: bool = False,
     vela: dict | None = None,
+    allow_float: bool = False,
 ) -> CompiledModel:
     """Compile a model to a standalone C package.
 
@@ -226,6 +227,9 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     ``vela`` (with an ``ethos-u55-*`` target): Vela options ``system_config``,
     ``memory_mode`` (defaults of Vela's Arm/vela.ini: Ethos_U55_High_End_Embedded,
     Shared_Sram), ``optimise`` ("Performance" or "Size"), ``config`` (path of a vela.ini).
+    ``allow_float``: compile quantized operators that no integer kernel computes with float
+    arithmetic (dequantize -> float op -> quantize) instead of refusing the model
+    (``byoc.qnn.float_check``; the metadata lists them under ``float_operators``).
     """
     start = time.monotonic()
     targets = parse_target(target)
@@ -260,6 +264,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     parts = partition_and_legalize(mod, targets, cpu, prefix,
                                    legalize=tfl is not None or "cmsis-nn" in targets,
                                    vela=vela)
+    floats = _float_check(parts, tfl, allow_float)
     progress.note("lowering the generic operators to TIR and C")
     lowered = lower_generic(parts.mod)
     functions = emit_generic_functions(lowered, prefix)
@@ -321,6 +326,8 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         "partitions": partitions,
         "npu_regions": regions_json,
         "calls": calls,
+        "allow_float": allow_float,
+        "float_operators": [f.to_json() for f in floats],
         "memory": memory,
         "versions": _versions(),
         "compile_seconds": round(time.monotonic() - start, 3),
@@ -336,6 +343,31 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     return CompiledModel(dest.absolute(), prefix, target, cpu, metadata, program)
 
 
+def _float_check(parts: Partitioned, tfl: "TFLiteModel | None", allow_float: bool) -> list:
+    """The float computations left after legalization; refuses them unless allowed (a Relax
+    input is not checked: its operators cannot be named)."""
+    if tfl is None:
+        return []
+    from .qnn.float_check import find_float_computations, refusal
+    found = find_float_computations(parts.mod, tfl, parts.qnn_report)
+    if found and not allow_float:
+        label = str(tfl.path) if tfl.path else "model"
+        raise UnsupportedOperatorError(refusal(found, label))
+    return found
+
+
+def float_computations(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "c",
+                       cpu: str = "cortex-m55", vela: dict | None = None) -> list[dict]:
+    """The quantized operators ``byoc.compile`` would compute in float for ``target``
+    (and refuse without ``allow_float``): ``[{"index", "type", "reason", "relax_ops"}]``."""
+    from .qnn.float_check import find_float_computations
+    targets = parse_target(target)
+    tfl = model if isinstance(model, TFLiteModel) else load_model(model)
+    parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu, "model",
+                                   vela=vela)
+    return [f.to_json() for f in find_float_computations(parts.mod, tfl, parts.qnn_report)]
+
+
 def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "cmsis-nn,c",
               cpu: str = "cortex-m55", vela: dict | None = None) -> list[dict]:
     """Where each TFLite operator of ``model`` goes for ``target`` and why, without
@@ -347,15 +379,13 @@ def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "c
         raise ByocError(f"unknown --cpu '{cpu}'; choose one of {', '.join(CPUS)}")
     tfl = model if isinstance(model, TFLiteModel) else load_model(model)
     ops = [(op.index, op.type, _out_shape(tfl, op)) for op in tfl.operators]
-    parts = None
     if "cmsis-nn" not in targets:
         rows = [pl.OperatorPlacement(i, t, "none", "view of its input (no code)")
                 if t in pl.VIEW_TYPES else
                 pl.OperatorPlacement(i, t, pl.GENERIC, "generic C (no kernel library in --target)")
                 for i, t, _ in ops]
-        if any(t in NPU_TARGETS for t in targets):
-            parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu,
-                                           "model", vela=vela)
+        parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu,
+                                       "model", vela=vela)
     else:
         parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu, "model",
                                        vela=vela)
@@ -368,6 +398,13 @@ def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "c
         for r, n in zip(out, npu):
             if n.get("backend") == "ethos-u":
                 r["backend"], r["reason"] = "ethos-u", n["reason"]
+    from .qnn.float_check import find_float_computations
+    floats = {f.index: f for f in find_float_computations(parts.mod, tfl, parts.qnn_report)}
+    for r in out:
+        f = floats.get(r["index"])
+        if f is not None:
+            r["backend"] = pl.GENERIC
+            r["reason"] = f"computed in float: {f.reason} (refused without --allow-float)"
     return out
 
 

@@ -92,6 +92,78 @@ class _FrontendFixes:
         return out
 
 
+#: Source name of the spans that tie the Relax calls of one TFLite operator to its index.
+OPERATOR_SPAN_SOURCE = "tflite_operator"
+
+
+def _with_span(e: relax.Expr, span: tvm.ir.Span) -> relax.Expr:
+    if isinstance(e, relax.Call):
+        return relax.Call(e.op, e.args, e.attrs, e.ty_args, span, ret_ty=e.ty)
+    return e
+
+
+def tag_operators(mod: tvm.IRModule, markers: list[tuple[int, list]]) -> tvm.IRModule:
+    """Give every call in ``main`` a span naming the TFLite operator it was converted from
+    (line ``index + 1``, source :data:`OPERATOR_SPAN_SOURCE`). ``markers``: per converted
+    operator, in model order, its index and the variables its conversion returned; the
+    converter emits each operator's bindings in order, so the bindings up to an operator's
+    last returned variable (after the previous operator's) are that operator's. Spans
+    survive partitioning and legalization, so later stages (the float check) can name the
+    operator a leftover call belongs to (:func:`operator_index`)."""
+    main = mod["main"]
+    body = main.body
+    if not isinstance(body, relax.SeqExpr) or not body.blocks:
+        return mod
+    position: dict[int, int] = {}
+    flat = [(bi, b) for bi, block in enumerate(body.blocks) for b in block.bindings]
+    for pos, (_, b) in enumerate(flat):
+        position[b.var.__hash__()] = pos
+    owner = [None] * len(flat)
+    last = -1
+    for index, outs in markers:
+        ends = [position.get(v.__hash__(), -1) for v in outs]
+        end = max(ends, default=-1)
+        if end <= last:
+            continue
+        for pos in range(last + 1, end + 1):
+            owner[pos] = index
+        last = end
+    blocks = []
+    for bi, block in enumerate(body.blocks):
+        bindings = []
+        for pos, (bj, b) in enumerate(flat):
+            if bj != bi:
+                continue
+            if owner[pos] is not None and isinstance(b, relax.VarBinding):
+                line = owner[pos] + 1
+                span = tvm.ir.Span(tvm.ir.SourceName(OPERATOR_SPAN_SOURCE), line, line, 0, 0)
+                b = relax.VarBinding(b.var, _with_span(b.value, span))
+            bindings.append(b)
+        blocks.append(relax.DataflowBlock(bindings) if isinstance(block, relax.DataflowBlock)
+                      else relax.BindingBlock(bindings))
+    new_main = relax.Function(main.params, relax.SeqExpr(blocks, body.body), main.ret_ty,
+                              main.is_pure, main.attrs)
+    mod = mod.shallow_copy() if hasattr(mod, "shallow_copy") else mod
+    mod["main"] = new_main
+    return mod
+
+
+def _returned_vars(ret) -> list:
+    if isinstance(ret, relax.Var):
+        return [ret]
+    if isinstance(ret, relax.Tuple):
+        return [f for f in ret.fields if isinstance(f, relax.Var)]
+    return []
+
+
+def operator_index(expr: relax.Expr) -> int | None:
+    """The TFLite operator index :func:`tag_operator` recorded on ``expr`` (None: unknown)."""
+    span = getattr(expr, "span", None)
+    if span is None or str(span.source_name.name) != OPERATOR_SPAN_SOURCE:
+        return None
+    return int(span.line) - 1
+
+
 class _StaticReshape:
     """RESHAPE whose target shape is computed in the graph (the SHAPE -> STRIDED_SLICE ->
     PACK chain the TFLite converter writes around a dynamic batch) crashes the converter.
@@ -154,6 +226,10 @@ class _CheckedConverter(_StaticReshape, _FrontendFixes, tflite_frontend.Operator
                 if ret is None:
                     continue
                 ret = self.bb.normalize(ret)
+                if isinstance(ret, relax.Call):
+                    # bind it now, so that this operator's bindings end here (tag_operators)
+                    ret = self.bb.emit(ret)
+                self.op_markers.append((idx, _returned_vars(ret)))
             except (UnsupportedOperatorError, ModelError):
                 raise
             except Exception as exc:  # TVM raises many types; all mean "cannot import"
@@ -232,7 +308,8 @@ def from_tflite(model: "TFLiteModel | str | os.PathLike | bytes", legalize: bool
         raise ModelError(f"{label}: tensor '{t.name}' has a dynamic shape {list(t.shape_signature)}; "
                          "only static shapes can be compiled")
     converter = type("_Converter", (_CheckedConverter,),
-                     {"model_label": label, "op_types": [op.type for op in model.operators]})
+                     {"model_label": label, "op_types": [op.type for op in model.operators],
+                      "op_markers": []})
     error: ModelError | None = None
     try:
         with _unique_tensor_names(model):
@@ -240,6 +317,7 @@ def from_tflite(model: "TFLiteModel | str | os.PathLike | bytes", legalize: bool
             converter(model.model, model.model.Subgraphs(0), tflite_frontend.ExprTable(),
                       relax.BlockBuilder()).check_unsupported_ops()
             mod = tflite_frontend.from_tflite(model.model, op_converter=converter)
+            mod = tag_operators(mod, converter.op_markers)
     except ModelError as exc:
         error = exc
     except Exception as exc:

@@ -118,6 +118,7 @@ def validate(
     memory: dict[str, int] | None = None,
     sanitize: bool = False,
     vela: dict | None = None,
+    allow_float: bool = False,
 ) -> ValidationResult:
     """Compile ``model`` for ``target``, run it on ``backend`` with ``inputs`` random
     samples and compare every output element with TFLM. ``tolerance`` is the largest
@@ -129,7 +130,8 @@ def validate(
     ``arena_region`` and ``memory`` are passed to ``byoc.firmware.run_on_corstone``);
     "host" builds and runs the package on this machine with gcc (``sanitize`` adds
     AddressSanitizer and UndefinedBehaviorSanitizer: any out-of-bounds access or undefined
-    behaviour in the generated code makes the run fail)."""
+    behaviour in the generated code makes the run fail). ``allow_float``: see
+    ``byoc.compile``."""
     if backend not in BACKENDS:
         raise ByocError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
     if inputs < 1:
@@ -152,7 +154,7 @@ def validate(
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="byoc_validate_"))
     work.mkdir(parents=True, exist_ok=True)
     compiled = compiler.compile(tfl, target=target, cpu=cpu, output_dir=work / "package",
-                                force=True, vela=vela)
+                                force=True, vela=vela, allow_float=allow_float)
     samples = random_inputs(tfl, inputs, seed)
     program = compiled.program
     activation_bytes = sum(t.nbytes for t in tfl.tensors if not t.is_constant)
