@@ -48,7 +48,7 @@ TFLITE_TYPES = {
     "fully_connected": "FULLY_CONNECTED", "avg_pool2d": "AVERAGE_POOL_2D",
     "max_pool2d": "MAX_POOL_2D", "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL",
     "mean": "MEAN", "concatenation": "CONCATENATION", "quantize": "QUANTIZE",
-    "quantize_float": "QUANTIZE", "pad": "PAD",
+    "quantize_float": "QUANTIZE", "pad": "PAD", "logistic": "LOGISTIC", "tanh": "TANH",
 }
 KERNELS_BY_TYPE = {TFLITE_TYPES[k]: v for k, v in KERNELS.items()}
 #: int16-activation ("16x8") kernels; the per-channel fully connected kernel is int8 only.

@@ -578,13 +578,14 @@ def _exp_interval(L: Lets, a):
     return L("e", c + srdhm(L, c, x + poly, False))
 
 
-def _exp_on_negative(L: Lets, a):
-    """exp(a) for a <= 0 given in Q5.26; result Q0.31."""
-    ib = qm.SOFTMAX_SCALED_DIFF_INT_BITS
+def _exp_on_negative(L: Lets, a, ib: int = qm.SOFTMAX_SCALED_DIFF_INT_BITS):
+    """exp(a) for a <= 0 given with ``ib`` integer bits (Q5.26 by default, 4 or 5 only:
+    gemmlowp's clamp for ib > 5 is not implemented); result Q0.31."""
+    assert ib in (4, 5)
     frac = 31 - ib
     quarter = 1 << (frac - 2)
     a_mod = L("amod", (a & c32(quarter - 1)) - c32(quarter))
-    result = _exp_interval(L, a_mod * c32(1 << ib))  # exact: |a_mod| <= 2^24
+    result = _exp_interval(L, a_mod * c32(1 << ib))  # exact: |a_mod| * 2^ib <= 2^29
     remainder = L("rem", a_mod - a)
     for exponent, mult in qm.EXP_BARREL:
         if ib > exponent:
@@ -592,6 +593,19 @@ def _exp_on_negative(L: Lets, a):
             result = L("r", tirx.Select((remainder & bit) != c32(0),
                                         srdhm(L, result, c32(mult), True), result))
     return tirx.Select(a == c32(0), c32(qm.INT32_MAX), result)
+
+
+def _newton_half_reciprocal(S, a):
+    """gemmlowp's Newton-Raphson division for ``a`` in [0, 1] (Q0.31, a >= 0): returns
+    x ~ 1 / ((1 + a) / 2) in Q2.29 after three iterations (``1/(1+a)`` is x / 2)."""
+    # RoundingHalfSum(a, One) with One = INT32_MAX and a >= 0: (a + 2^31) >> 1
+    half_den = S("hd", i32((i64(a) + c64(1 << 31)) >> c64(1)))
+    x = S("nr", c32(qm.FORTY_EIGHT_17THS_Q2)
+          + srdhm(S, half_den, c32(qm.NEG_THIRTY_TWO_17THS_Q2), True))
+    for _ in range(3):
+        one_minus = S("om", c32(1 << 29) - srdhm(S, half_den, x))
+        x = S("nr", x + saturating_shl(S, srdhm(S, x, one_minus), 2))
+    return x
 
 
 def _scaled_diff(L: Lets, diff, op: P.QSoftmax):
@@ -699,13 +713,7 @@ def softmax(op: P.QSoftmax) -> Kernel:
     clz = clz_positive(S, _load(rsum))
     # (sum << clz) - 2^31: the sum's mantissa minus one, x in [0, 1) as Q0.31
     a = S("xm1", i32((i64(_load(rsum)) << i64(clz)) - c64(1 << 31)))
-    half_den = S("hd", i32((i64(a) + c64(1 << 31)) >> c64(1)))  # RoundingHalfSum(a, 1)
-    x = S("nr", c32(qm.FORTY_EIGHT_17THS_Q2)
-          + srdhm(S, half_den, c32(qm.NEG_THIRTY_TWO_17THS_Q2), True))
-    for _ in range(3):
-        one_minus = S("om", c32(1 << 29) - srdhm(S, half_den, x))
-        x = S("nr", x + saturating_shl(S, srdhm(S, x, one_minus), 2))
-    recip = saturating_shl(S, x, 1)
+    recip = saturating_shl(S, _newton_half_reciprocal(S, a), 1)
     expo = S("expo", c32(qm.SOFTMAX_ACCUM_INT_BITS + 31 - 8) - clz)
     row += S.take()
     row.append(_loop("c", D, out_body))
@@ -803,6 +811,75 @@ def softmax_s16(op: P.QSoftmax) -> Kernel:
     func = _row_func([X, EXP, RECIP, Y], row_vars, lead, row, S)
     src = op.input.source if op.input.source is not None else op.input.data.astype(I16)
     return Kernel(func, [src, exp_lut, recip_lut], shape, I16)
+
+
+# ---------------------------------------------------------------------------------------
+# Pointwise fixed-point functions: LOGISTIC, TANH
+# ---------------------------------------------------------------------------------------
+
+def _pointwise(op, fn, in_dtype: str = I8) -> Kernel:
+    """An elementwise kernel built as loop-level TIR (like softmax: the gemmlowp chains are
+    too deep for TVM's simplifier as one expression): ``fn(S, x)`` maps the int32 value of
+    one input element to the int32 output value (already in the output's range)."""
+    shape = tuple(op.input.shape)
+    out_dtype = op.output.dtype
+    X = tirx.decl_buffer(shape, in_dtype, "input")
+    Y = tirx.decl_buffer(shape, out_dtype, "output")
+    S = Scratch()
+    idx = [tirx.Var(f"i{d}", I32) for d in range(len(shape))]
+    y = fn(S, S("x", i32(tirx.BufferLoad(X, idx))))
+    body = S.take() + [tirx.BufferStore(Y, y.astype(out_dtype), idx)]
+    func = _row_func([X, Y], idx, shape, body, S)
+    src = op.input.source if op.input.source is not None else op.input.data.astype(in_dtype)
+    return Kernel(func, [src], shape, out_dtype)
+
+
+def _sigmoid_input(S, x, op: P.QLogistic):
+    """(saturation select, Q4.27 input) of TFLM's int8 LOGISTIC/TANH: beyond the radius the
+    output saturates; inside, MBQM(x - zp). The value is clamped into the radius first so
+    that the left shift cannot overflow for the saturated elements (computed, not used)."""
+    r = op.range_radius
+    d = S("d", x - c32(op.input.zero_point))
+    inside = S("din", tirx.min(tirx.max(d, c32(1 - r)), c32(r - 1)))
+    q4 = S("q4", mbqm(S, inside, op.multiplier, op.left_shift))
+
+    def saturate(value):
+        return tirx.Select(d <= c32(-r), c32(-128), tirx.Select(d >= c32(r), c32(127), value))
+    return saturate, q4
+
+
+def logistic(op: P.QLogistic) -> Kernel:
+    """LOGISTIC int8 (TFLM reference_integer_ops::Logistic): gemmlowp logistic of the Q4.27
+    input, 1 / (1 + exp(-|a|)) by Newton-Raphson (one minus it for a < 0, 1/2 at 0), then
+    RoundingDivideByPOT(., 23) - 128 clamped to int8."""
+    def fn(S, x):
+        saturate, q4 = _sigmoid_input(S, x, op)
+        pos = S("pos", tirx.Select(q4 > c32(0), c32(1), c32(0)))
+        neg_abs = S("nabs", tirx.Select(pos != c32(0), c32(0) - q4, q4))
+        e = S("e", _exp_on_negative(S, neg_abs, qm.SIGMOID_INPUT_INT_BITS))
+        r_pos = saturating_shl(S, _newton_half_reciprocal(S, e), 1)
+        res = tirx.Select(q4 == c32(0), c32(1 << 30),
+                          tirx.Select(pos != c32(0), r_pos, c32(qm.INT32_MAX) - r_pos))
+        y = rdbpot(S, S("res", res), 31 - 8) + c32(-128)
+        return saturate(clamp(y, -128, 127))
+    return _pointwise(op, fn)
+
+
+def tanh(op: P.QTanh) -> Kernel:
+    """TANH int8 (TFLM reference_integer_ops::Tanh): gemmlowp tanh of the Q4.27 input,
+    (1 - exp(-2|a|)) / (1 + exp(-2|a|)) by Newton-Raphson (exp on the same raw value read
+    as Q5.26), negated for a < 0, 0 at 0; RoundingDivideByPOT(., 24) clamped to int8."""
+    def fn(S, x):
+        saturate, q4 = _sigmoid_input(S, x, op)
+        neg = S("neg", tirx.Select(q4 < c32(0), c32(1), c32(0)))
+        n = S("n", tirx.Select(neg != c32(0), q4, c32(0) - q4))
+        e = S("e", _exp_on_negative(S, n, qm.SIGMOID_INPUT_INT_BITS + 1))
+        t = saturating_shl(S, S("xm1", _newton_half_reciprocal(S, e) - c32(1 << 29)), 2)
+        res = tirx.Select(q4 == c32(0), c32(0),
+                          tirx.Select(neg != c32(0), c32(0) - t, t))
+        y = rdbpot(S, S("res", res), 31 - 7)
+        return saturate(clamp(y, -128, 127))
+    return _pointwise(op, fn)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1017,6 +1094,8 @@ BUILDERS = {
     P.QRequantize: requantize,
     P.QQuantize: quantize_float,
     P.QPad: pad,
+    P.QLogistic: logistic,
+    P.QTanh: tanh,
 }
 
 

@@ -42,6 +42,8 @@ _KERNEL_NAMES = {
     "quantize": "qrequantize",
     "quantize_float": "qquantize",
     "pad": "qpad",
+    "logistic": "qlogistic",
+    "tanh": "qtanh",
 }
 
 

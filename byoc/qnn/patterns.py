@@ -258,6 +258,28 @@ class QPad:
     kind: str = "PAD"
 
 
+@dataclass
+class QLogistic:
+    """LOGISTIC int8 -> int8 (output scale 1/256, zero point -128), TFLM's integer kernel:
+    ``x - zp`` beyond +-``range_radius`` saturates, else MBQM(x - zp, multiplier,
+    left_shift) is a Q4.27 value whose gemmlowp logistic (Q0.31) is rounded to 1/256."""
+
+    input: QTensor
+    output: QTensor
+    multiplier: int
+    left_shift: int                    # positive = left
+    range_radius: int
+    kind: str = "LOGISTIC"
+
+
+@dataclass
+class QTanh(QLogistic):
+    """TANH int8 -> int8 (output scale 1/128, zero point 0): as LOGISTIC with gemmlowp's
+    tanh, rounded to 1/128."""
+
+    kind: str = "TANH"
+
+
 def op_dtypes(op) -> set[str]:
     """The dtypes of a dataclass's activation operands and output."""
     tensors = [v for v in vars(op).values() if isinstance(v, QTensor)]
@@ -267,7 +289,7 @@ def op_dtypes(op) -> set[str]:
 
 
 QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
-       | QMean | QConcat | QRequantize | QQuantize | QPad)
+       | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh)
 
 
 # ---------------------------------------------------------------------------------------
@@ -358,6 +380,8 @@ def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
         ("mul", _binary_patterns("relax.multiply"), _check_int_root),
         ("mean", [_q(is_op("relax.mean")(_dq(wildcard())))], _check_int_root),
         ("concatenation", concat, _check_int_root),
+        ("logistic", [_q(is_op("relax.sigmoid")(_dq(wildcard())))], _check_int_root),
+        ("tanh", [_q(is_op("relax.tanh")(_dq(wildcard())))], _check_int_root),
         ("quantize", [_q(_dq(wildcard()))], _check_requantize),
         ("quantize_float", [_q(wildcard())], _check_float_quantize),
         ("pad", [is_op("relax.nn.pad")(wildcard())], _check_int_root),
@@ -831,6 +855,27 @@ def _extract_pad(chain: _Chain):
     return QPad(x, _out_tensor(pad, 1.0, 0), paddings, int(value))
 
 
+def _extract_sigmoid_like(chain: _Chain, tanh: bool):
+    """LOGISTIC / TANH: TFLM's int8 kernels fix the output quantization."""
+    q = chain.root
+    out_s, out_zp = _quantize_params(q)
+    x = chain.dequantized(chain.arg(chain.arg(q)))
+    out = _out_tensor(q, out_s, out_zp)
+    name = "TANH" if tanh else "LOGISTIC"
+    if x.dtype != "int8" or out.dtype != "int8":
+        raise ExtractError(f"{x.dtype} {name} has no integer kernel on the generic path"
+                           if x.dtype == out.dtype else f"{name} from {x.dtype} to {out.dtype}")
+    want = (1.0 / 128.0, 0) if tanh else (1.0 / 256.0, -128)
+    if (qm.f32(out_s), out_zp) != want:
+        raise ExtractError(f"int8 {name} output must have scale 1/{round(1 / want[0])}, "
+                           f"zero point {want[1]} (TFLM)")
+    try:
+        m, s, r = qm.sigmoid_input_params(x.scale)
+    except ValueError as err:
+        raise ExtractError(f"{name}: {err}") from None
+    return (QTanh if tanh else QLogistic)(x, out, m, s, r)
+
+
 _EXTRACTORS: dict[str, Callable[[_Chain], QOp]] = {
     "conv2d": lambda c: _extract_conv(c, False),
     "depthwise_conv2d": lambda c: _extract_conv(c, True),
@@ -845,6 +890,8 @@ _EXTRACTORS: dict[str, Callable[[_Chain], QOp]] = {
     "quantize": _extract_requantize,
     "quantize_float": _extract_float_quantize,
     "pad": _extract_pad,
+    "logistic": lambda c: _extract_sigmoid_like(c, False),
+    "tanh": lambda c: _extract_sigmoid_like(c, True),
 }
 
 
@@ -914,4 +961,6 @@ FRONTEND_CHAINS = {
     "PAD": "nn.pad on int8 with pad_value = zero point (quantized PAD is rejected by the "
            "stock frontend's allow-list; byoc.frontend allows it)",
     "RESHAPE": "reshape on int8 (left to LegalizeOps)",
+    "LOGISTIC": "dequantize -> sigmoid -> quantize",
+    "TANH": "dequantize -> tanh -> quantize",
 }

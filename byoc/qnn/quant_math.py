@@ -495,3 +495,27 @@ def softmax_s16_ref(x, multiplier: int, shift: int) -> np.ndarray:
     rs = 31 - hpo
     out = (e * recip + (np.int64(1) << (rs - 1))) >> rs
     return np.clip(out, 0, INT16_MAX).astype(np.int16)
+
+
+# ---------------------------------------------------------------------------------------
+# LOGISTIC / TANH (int8): gemmlowp fixed point on a Q4.27 input
+# ---------------------------------------------------------------------------------------
+
+#: Integer bits of the fixed-point input of TFLM's int8 LOGISTIC and TANH.
+SIGMOID_INPUT_INT_BITS = 4
+
+
+def sigmoid_input_params(input_scale: float) -> tuple[int, int, int]:
+    """TFLM's int8 LOGISTIC/TANH preparation: ``(input_multiplier, input_left_shift,
+    input_range_radius)`` for an input of ``input_scale``. The real multiplier
+    ``scale * 2^27`` is split with frexp (mantissa rounded half away to Q0.31); inputs whose
+    magnitude (minus the zero point) reaches the radius saturate the output.
+    Raises ValueError when the shift is not in [0, 30] (scale outside about [4e-9, 8])."""
+    ib = SIGMOID_INPUT_INT_BITS
+    real = f32(input_scale) * float(1 << (31 - ib))
+    mantissa, exponent = math.frexp(real)
+    multiplier = int(tflite_round(mantissa * float(1 << 31)))
+    if not 0 <= exponent <= 30 or multiplier >= 1 << 31:
+        raise ValueError(f"input scale {input_scale} out of the supported range")
+    radius = math.floor(1.0 * ((1 << ib) - 1) * float(1 << (31 - ib)) / float(1 << exponent))
+    return multiplier, exponent, radius
