@@ -14,6 +14,10 @@ Storage rules:
 * Every other intermediate tensor, and every kernel scratch area, is placed in the arena by
   ``memory_plan.plan_arena`` according to its lifetime.
 * An output that is also a model input, a constant or another output is copied at the end.
+* State (a stateful model's resource variables, ``byoc.tflite.state``) lives in the caller's
+  state buffer: the operators read a variable in place; its new value is written in place
+  by the producing operator when every read of the old value comes before it, otherwise it
+  is copied into the state buffer at the end of the run (after the model outputs).
 * An NPU region's arena IO tensor lives inside the region's scratch area at Vela's offset
   (``CParam.scratch_offset``) when it can: that scratch area is then planned as a whole
   during its call and as those tensors' bytes while they are alive (``Buffer.pieces``), and
@@ -23,12 +27,14 @@ Storage rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import tvm
 from tvm import relax
 
 from .codegen.tir_to_c import CFunction, c_type
+from .naming import c_comment
 from .errors import ByocError
 from .generic import VIEW_OPS
 from .memory_plan import ALIGNMENT, ArenaPlan, Buffer, align, plan_arena
@@ -61,6 +67,7 @@ class Storage:
     index: int = -1
     const_value: np.ndarray | None = None
     qualifier: str = "BYOC_CONST"      # the C macro declaring a constant (section, alignment)
+    offset: int = 0                    # 'state': byte offset in the state buffer
 
 
 @dataclass
@@ -88,10 +95,17 @@ class AOTProgram:
     constants: list[Storage]
     plan: ArenaPlan
     functions: list[CFunction]
+    state: Any = None                  # byoc.tflite.state.StateSpec of a stateful model
+    state_copies: list[Copy] = field(default_factory=list)   # end-of-run state updates
 
     @property
     def constant_bytes(self) -> int:
         return sum(c.nbytes for c in self.constants)
+
+    @property
+    def state_bytes(self) -> int:
+        """Bytes of the caller's state buffer (0 for a stateless model)."""
+        return self.state.size if self.state is not None else 0
 
 
 def _tensor_type(ty) -> tuple[tuple[int, ...], str]:
@@ -110,20 +124,30 @@ def _nbytes(shape, dtype) -> int:
 
 def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IOTensor],
              outputs: list[IOTensor], prefix: str,
-             labels: dict[str, str] | None = None) -> AOTProgram:
+             labels: dict[str, str] | None = None, state: Any = None) -> AOTProgram:
     """Turn the lowered ``main`` into an AOTProgram with a planned arena.
 
     ``functions`` maps callee names (PrimFunc global names of ``call_tir``, symbols of
     ``call_dps_packed``) to their C functions; ``labels`` optionally maps callee names to a
     human-readable operator description. Constants a C function owns
-    (``CFunction.constants``) join the model's constants.
+    (``CFunction.constants``) join the model's constants. ``state`` (a
+    ``byoc.tflite.state.StateSpec``): ``main`` takes the variables ``state.reads`` after
+    ``inputs`` and returns the new values of ``state.writes`` after ``outputs``.
     """
     main = mod["main"]
-    if len(main.params) != len(inputs):
-        raise ByocError(f"AOT: main has {len(main.params)} inputs, the model {len(inputs)}")
+    reads = list(state.reads) if state is not None else []
+    if len(main.params) != len(inputs) + len(reads):
+        raise ByocError(f"AOT: main has {len(main.params)} inputs, the model "
+                        f"{len(inputs) + len(reads)}")
     storage: dict[int, Storage] = {}      # relax var -> storage root
     for i, (param, io) in enumerate(zip(main.params, inputs)):
         storage[hash(param)] = Storage("input", io.c_name, io.dtype, io.nbytes, index=i)
+    read_storage: dict[int, Storage] = {}  # variable -> storage of its value at the start
+    for param, k in zip(main.params[len(inputs):], reads):
+        v = state.variables[k]
+        read_storage[k] = storage[hash(param)] = Storage("state", f"state_{k}", v.dtype,
+                                                         v.nbytes, index=k, offset=v.offset)
+    last_read: dict[int, int] = {}         # variable -> last call reading its old value
 
     consts: dict[int, Storage] = {}
 
@@ -176,6 +200,8 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
                 out_st.append(st)
             for st in in_st:
                 touch(st, step)
+                if st.kind == "state":
+                    last_read[st.index] = step
             func = functions[callee]
             scratch = (Buffer(f"scratch{step}", func.scratch_bytes, step, step, kind="scratch")
                        if func.scratch_bytes else None)
@@ -204,8 +230,12 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
     result = body.body
     result_st = storage_of(result)
     out_roots = result_st.parts if result_st.kind == "tuple" else [result_st]  # type: ignore
-    if len(out_roots) != len(outputs):
-        raise ByocError(f"AOT: main returns {len(out_roots)} tensors, the model has {len(outputs)}")
+    writes = list(state.writes) if state is not None else []
+    if len(out_roots) != len(outputs) + len(writes):
+        raise ByocError(f"AOT: main returns {len(out_roots)} tensors, the model has "
+                        f"{len(outputs) + len(writes)}")
+    state_roots = out_roots[len(outputs):]
+    out_roots = out_roots[:len(outputs)]
 
     # Outputs: the producing operator writes straight into the caller's buffer when the
     # tensor is an arena tensor claimed by no other output; otherwise copy at the end.
@@ -220,6 +250,12 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
         else:
             copies.append(Copy(out_st, root))
             touch(root, len(calls))
+            if root.kind == "state":
+                last_read[root.index] = len(calls)
+    state_copies = _state_updates(writes, state_roots, state, read_storage, last_read,
+                                  arena_tensors, claimed)
+    for cp in state_copies:
+        touch(cp.src, len(calls))
 
     for name, buf in arena_tensors.items():
         buf.last = max(uses.get(name, buf.first), buf.first)
@@ -236,7 +272,47 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
                 constants.append(Storage("const", name, str(arr.dtype), arr.nbytes,
                                          const_value=arr,
                                          qualifier=qualifier[0] if qualifier else "BYOC_CONST"))
-    return AOTProgram(prefix, inputs, outputs, calls, copies, constants, plan, funcs)
+    if state is not None:
+        constants += _state_initialisers(state, prefix)
+    return AOTProgram(prefix, inputs, outputs, calls, copies, constants, plan, funcs,
+                      state, state_copies)
+
+
+def _state_updates(writes: list[int], roots: list[Storage], state: Any,
+                   read_storage: dict[int, Storage], last_read: dict[int, int],
+                   arena_tensors: dict[str, Buffer], claimed: set[str]) -> list[Copy]:
+    """Connect each variable's new value to its place in the state buffer: an arena tensor
+    born after the last read of the variable's old value becomes that place (its producer
+    writes the state in place); anything else is copied at the end (returned)."""
+    copies = []
+    for k, root in zip(writes, roots):
+        v = state.variables[k]
+        dst = Storage("state", f"state_{k}", v.dtype, v.nbytes, index=k, offset=v.offset)
+        if root is read_storage.get(k):
+            continue                      # the variable keeps its value
+        if any(root is st for j, st in read_storage.items() if j != k):
+            raise ByocError(f"variable '{v.name}' is assigned the value another variable had "
+                            "at the start of the step; not supported")
+        if root.kind == "arena" and root.name not in claimed and \
+                arena_tensors[root.name].first > last_read.get(k, -1):
+            claimed.add(root.name)
+            del arena_tensors[root.name]
+            root.kind, root.name, root.index, root.offset = "state", dst.name, k, v.offset
+            continue
+        copies.append(Copy(dst, root))
+    return copies
+
+
+def _state_initialisers(state: Any, prefix: str) -> list[Storage]:
+    """Constants holding the initial values of the variables that are not one repeated
+    byte (those are set with memset)."""
+    out = []
+    for k, v in enumerate(state.variables):
+        raw = np.ascontiguousarray(v.initial).reshape(-1)
+        if len(set(raw.view(np.uint8).tolist())) > 1:
+            out.append(Storage("const", f"{prefix}_state_init_{k}", str(raw.dtype), raw.nbytes,
+                               const_value=raw))
+    return out
 
 
 def _region_io_members(calls: list[OpCall], arena_tensors: dict[str, Buffer],
@@ -355,22 +431,40 @@ def _pointer(st: Storage, plan: ArenaPlan, const_ok: bool) -> str:
         return f"({ty}*)outputs->{st.name}"
     if st.kind == "const":
         return st.name
+    if st.kind == "state":
+        return f"({ty}*)(void*)(state + {st.offset})"
     return f"({ty}*)(void*)(arena + {plan.offset_of(st.name)})"
 
 
+def run_signature(program: AOTProgram) -> str:
+    """The C prototype of ``<prefix>_run`` (stateful models take the state buffer too)."""
+    p = program.prefix
+    extra = ", void* state_buffer" if program.state is not None else ""
+    return (f"int32_t {p}_run(const struct {p}_inputs* inputs, struct {p}_outputs* outputs, "
+            f"void* workspace{extra})")
+
+
 def emit_run_source(program: AOTProgram) -> str:
-    """C source of ``int32_t <prefix>_run(inputs, outputs, workspace)``."""
+    """C source of ``int32_t <prefix>_run(inputs, outputs, workspace[, state_buffer])`` and,
+    for a stateful model, of ``<prefix>_init`` / ``<prefix>_reset``."""
     p = program.prefix
     P = p.upper()
-    lines = [
-        f"int32_t {p}_run(const struct {p}_inputs* inputs, struct {p}_outputs* outputs, void* workspace) {{",
-        "  if (inputs == NULL || outputs == NULL || workspace == NULL) {",
+    stateful = program.state is not None
+    lines = _state_init_source(program) if stateful else []
+    lines += [
+        f"{run_signature(program)} {{",
+        "  if (inputs == NULL || outputs == NULL || workspace == NULL"
+        + (" || state_buffer == NULL) {" if stateful else ") {"),
         f"    return {P}_ERROR_NULL_ARGUMENT;",
         "  }",
         f"  if (((uintptr_t)workspace % {P}_WORKSPACE_ALIGNMENT) != 0u) {{",
         f"    return {P}_ERROR_WORKSPACE_ALIGNMENT;",
         "  }",
     ]
+    if stateful:
+        lines += [f"  if (((uintptr_t)state_buffer % {P}_STATE_ALIGNMENT) != 0u) {{",
+                  f"    return {P}_ERROR_STATE_ALIGNMENT;", "  }",
+                  "  uint8_t* state = (uint8_t*)state_buffer;"]
     if program.plan.size:
         lines.append("  uint8_t* arena = (uint8_t*)workspace;")
     if program.calls:
@@ -393,10 +487,47 @@ def emit_run_source(program: AOTProgram) -> str:
     for cp in program.copies:
         src = _pointer(cp.src, program.plan, True)
         lines.append(f"  memcpy(outputs->{cp.dst.name}, {src}, {cp.dst.nbytes}u);")
+    for cp in program.state_copies:
+        src = _pointer(cp.src, program.plan, True)
+        lines.append(f"  memcpy(state + {cp.dst.offset}, {src}, {cp.dst.nbytes}u);"
+                     f" /* {c_comment(program.state.variables[cp.dst.index].name)} */")
+    if stateful and not any(st.kind == "state" for c in program.calls for st in c.args) \
+            and not program.state_copies:
+        lines.append("  (void)state;")
     if not program.plan.size:
         lines.append("  (void)workspace;")
     lines += [f"  return {P}_OK;", "}", ""]
     return "\n".join(lines)
+
+
+def _state_init_source(program: AOTProgram) -> list[str]:
+    """``<prefix>_init(state)``: every variable takes its initial value (the constants the
+    model's CALL_ONCE initialiser assigns); ``<prefix>_reset`` does the same."""
+    p, P = program.prefix, program.prefix.upper()
+    consts = {st.name for st in program.constants}
+    lines = [
+        f"int32_t {p}_init(void* state_buffer) {{",
+        "  if (state_buffer == NULL) {",
+        f"    return {P}_ERROR_NULL_ARGUMENT;",
+        "  }",
+        f"  if (((uintptr_t)state_buffer % {P}_STATE_ALIGNMENT) != 0u) {{",
+        f"    return {P}_ERROR_STATE_ALIGNMENT;",
+        "  }",
+        "  uint8_t* state = (uint8_t*)state_buffer;",
+        f"  memset(state, 0, {P}_STATE_SIZE);",
+    ]
+    for k, v in enumerate(program.state.variables):
+        name = f"{p}_state_init_{k}"
+        comment = f" /* {c_comment(v.name)} */"
+        if name in consts:
+            lines.append(f"  memcpy(state + {v.offset}, {name}, {v.nbytes}u);{comment}")
+        else:
+            byte = int(np.ascontiguousarray(v.initial).reshape(-1).view(np.uint8)[0])
+            lines.append(f"  memset(state + {v.offset}, {byte:#04x}, {v.nbytes}u);{comment}")
+    lines += [f"  return {P}_OK;", "}", "",
+              f"int32_t {p}_reset(void* state_buffer) {{",
+              f"  return {p}_init(state_buffer);", "}", ""]
+    return lines
 
 
 def emit_constants_source(program: AOTProgram) -> str:

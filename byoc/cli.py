@@ -2,8 +2,8 @@
 
     byoc compile model.tflite --target c --cpu cortex-m55 -o out/
     byoc info model.tflite [--json] [--target cmsis-nn,c [--cpu cortex-m55]]
-    byoc validate model.tflite --target c [--backend qemu|fvp|host] [--inputs N] [--profile] [--json]
-    byoc run PACKAGE_DIR --input x.npy [--input ...] [--output y.npy ...] [--backend qemu|fvp]
+    byoc validate model.tflite --target c [--backend qemu|fvp|host] [--inputs N | --steps N] [--profile] [--json]
+    byoc run PACKAGE_DIR --input x.npy [--input ...] [--output y.npy ...] [--steps N] [--backend qemu|fvp]
 
 Exit codes: 0 success (validate: bit-exact), 1 validate mismatch, 2 any error. Errors are
 one line on stderr; ``--debug`` shows the Python traceback instead.
@@ -113,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to run: qemu (Corstone-300 on QEMU, default), fvp (Arm's "
                         "Corstone-300 FVP), host (gcc on this machine)")
     v.add_argument("--inputs", type=int, default=3, help="number of random input samples")
+    v.add_argument("--steps", type=int, default=None, metavar="N",
+                   help="a stream of N consecutive random frames (replaces --inputs); a "
+                        "stateful model runs them through one state and TFLM through one "
+                        "interpreter, every step compared, then reset and the first steps again")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--litert", action="store_true", help="also compare with LiteRT's reference kernels")
     v.add_argument("--tolerance", type=float, default=None,
@@ -130,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--expected", action="append", default=[], metavar="Y.npy",
                    help="compare output k with this array on the target (once per output)")
     r.add_argument("--backend", default="qemu", choices=("qemu", "fvp"))
+    r.add_argument("--steps", type=int, default=None, metavar="N",
+                   help="each --input/--expected .npy holds N frames stacked along a new first "
+                        "axis, run in order (a stateful model: one stream through one state); "
+                        "--output files get the N outputs stacked the same way")
     r.add_argument("--work-dir", help="keep the firmware build here")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     _add_corstone_args(r)
@@ -201,7 +209,7 @@ def _cmd_validate(args) -> int:
                    seed=args.seed, cpu=args.cpu, litert=args.litert, work_dir=args.work_dir,
                    tolerance=args.tolerance, profile=args.profile, timeout_s=args.timeout,
                    arena_region=args.arena_region, memory=dict(args.memory) or None,
-                   vela=_vela(args), allow_float=args.allow_float)
+                   vela=_vela(args), allow_float=args.allow_float, steps=args.steps)
     if args.json:
         print(json.dumps(res.to_json()))
     else:
@@ -217,14 +225,21 @@ def format_validation(res) -> str:
     """The human-readable report of a ValidationResult."""
     verdict = "PASS" if res.status == "pass" else "FAIL"
     where = res.backend if res.backend == "host" else f"Corstone-300 ({res.backend}, {res.cpu})"
-    lines = [f"{verdict}: {res.mismatches} mismatching output elements over {res.samples} "
-             f"inputs (max |diff| {res.max_abs_diff}) vs TFLM; target {res.target}, on {where}"]
+    what = f"{res.samples} inputs"
+    if getattr(res, "state_bytes", 0):
+        what = (f"a stream of {res.samples} steps through one state, then {res.reset_steps} "
+                "after reset")
+    elif getattr(res, "steps", None):
+        what = f"{res.samples} steps"
+    lines = [f"{verdict}: {res.mismatches} mismatching output elements over {what} "
+             f"(max |diff| {res.max_abs_diff}) vs TFLM; target {res.target}, on {where}"]
     if res.instructions is not None:
         unit = "cycles (DWT)" if res.counter == "dwt_cycles" else "instructions"
         note = " (profiled build: includes hook overhead)" if res.profile is not None else ""
         lines.append(f"  {unit}: {res.instructions:,} per inference{note}")
     lines.append(f"  arena {res.arena_bytes} bytes (lower bound {res.arena_lower_bound_bytes}), "
-                 f"constants {res.constant_bytes} bytes")
+                 f"constants {res.constant_bytes} bytes"
+                 + (f", state {res.state_bytes} bytes" if getattr(res, "state_bytes", 0) else ""))
     if res.code_bytes is not None:
         lines.append(f"  in the ELF: model code {res.code_bytes} bytes, model read-only data "
                      f"{res.rodata_bytes} bytes")
@@ -266,28 +281,31 @@ def _cmd_run(args) -> int:
             raise ByocError(f"the model has {len(outputs)} output(s) "
                             f"({', '.join(io.tflite_name for io in outputs)}); give {flag} once "
                             f"per output, got {len(given)}")
-    sample = []
-    for path, io in zip(args.input, inputs):
-        arr = _load_npy(path, f"input '{io.tflite_name}'")
-        if arr.dtype != np.dtype(io.dtype) or arr.size != int(np.prod(io.shape)):
-            raise ByocError(f"{path}: input '{io.tflite_name}' must be {io.dtype} {list(io.shape)}, "
-                            f"the file holds {arr.dtype} {list(arr.shape)}")
-        sample.append(arr.reshape(io.shape))
+    steps = 1 if args.steps is None else args.steps
+    if steps < 1:
+        raise ByocError("--steps must be at least 1")
+
+    def frames(path: str, io, what: str) -> list:
+        arr = _load_npy(path, f"{what} '{io.tflite_name}'")
+        want = f"{steps} x " if args.steps is not None else ""
+        if arr.dtype != np.dtype(io.dtype) or arr.size != steps * int(np.prod(io.shape)):
+            raise ByocError(f"{path}: {what} '{io.tflite_name}' must be {io.dtype} "
+                            f"{want}{list(io.shape)}, the file holds {arr.dtype} {list(arr.shape)}")
+        return list(arr.reshape((steps, *io.shape)))
+
+    per_input = [frames(path, io, "input") for path, io in zip(args.input, inputs)]
+    samples = [[x[s] for x in per_input] for s in range(steps)]
     expected = None
     if args.expected:
-        expected = [[]]
-        for path, io in zip(args.expected, outputs):
-            arr = _load_npy(path, f"expected '{io.tflite_name}'")
-            if arr.dtype != np.dtype(io.dtype) or arr.size != int(np.prod(io.shape)):
-                raise ByocError(f"{path}: output '{io.tflite_name}' is {io.dtype} "
-                                f"{list(io.shape)}, the file holds {arr.dtype} {list(arr.shape)}")
-            expected[0].append(arr.reshape(io.shape))
-    run = run_on_corstone(compiled, [sample], expected, backend=args.backend,
+        per_output = [frames(path, io, "output") for path, io in zip(args.expected, outputs)]
+        expected = [[y[s] for y in per_output] for s in range(steps)]
+    run = run_on_corstone(compiled, samples, expected, backend=args.backend,
                           profile=args.profile, work_dir=args.work_dir, timeout_s=args.timeout,
                           arena_region=args.arena_region, memory=dict(args.memory) or None)
     assert run.outputs is not None
-    for path, arr in zip(args.output, run.outputs[0]):
-        np.save(path, arr)
+    for k, path in enumerate(args.output):
+        np.save(path, run.outputs[0][k] if args.steps is None
+                else np.stack([o[k] for o in run.outputs]))
     if args.json:
         print(json.dumps({
             "status": run.status, "mismatches": run.mismatches, "backend": run.backend,

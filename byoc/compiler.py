@@ -62,6 +62,15 @@ class CompiledModel:
         return self.metadata["memory"]["constant_bytes"]
 
     @property
+    def state_bytes(self) -> int:
+        """Bytes of the state buffer of a stateful model (0 when stateless)."""
+        return self.metadata["memory"].get("state_bytes", 0)
+
+    @property
+    def is_stateful(self) -> bool:
+        return bool(self.metadata.get("state"))
+
+    @property
     def calls(self) -> list[dict]:
         return self.metadata["calls"]
 
@@ -109,6 +118,8 @@ def _versions() -> dict:
 
 
 def _io_from_tflite(model: TFLiteModel) -> tuple[list[IOTensor], list[IOTensor]]:
+    """The model's own inputs and outputs (a stateful model's variables are not among
+    them: they are its state)."""
     infos = list(model.inputs) + list(model.outputs)
     names = unique_identifiers([t.name for t in infos])
     ios = [IOTensor(n, t.name, tuple(t.shape), t.dtype, list(t.scale), list(t.zero_point))
@@ -278,7 +289,8 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     for symbol, r in parts.npu_regions.items():
         functions[symbol] = r.function
         labels[symbol] = r.label
-    program = assemble(lowered, functions, inputs, outputs, prefix, labels)
+    program = assemble(lowered, functions, inputs, outputs, prefix, labels,
+                       state=tfl.state if tfl is not None else None)
 
     calls = [{"index": c.index, "function": c.func.name, "label": c.label, "backend": "generic",
               "scratch_bytes": c.func.scratch_bytes} for c in program.calls]
@@ -314,6 +326,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         extra["header_extra"] = ethosu_codegen.header_lines(prefix)
     memory = program.plan.to_json()
     memory["constant_bytes"] = program.constant_bytes
+    memory["state_bytes"] = program.state_bytes
     metadata = {
         "npu_cycles": npu_cycles,
         "prefix": prefix,
@@ -325,6 +338,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         "operators": operators,
         "partitions": partitions,
         "npu_regions": regions_json,
+        "state": program.state.to_json() if program.state is not None else None,
         "calls": calls,
         "allow_float": allow_float,
         "float_operators": [f.to_json() for f in floats],

@@ -183,10 +183,14 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
                    samples: list[list[np.ndarray]],
                    expected: list[list[np.ndarray]] | None = None,
                    print_outputs: bool = True, tolerance: float = 0.0,
-                   npu: bool = False) -> str:
+                   npu: bool = False, stateful: bool = False,
+                   reset_before: int | None = None) -> str:
     """C source of the Corstone-300 harness for one model and its test data (``npu``: the
     model has Ethos-U regions; the harness initialises the driver at the Corstone-300's NPU
-    address and hands it to the model with ``<prefix>_set_npu``)."""
+    address and hands it to the model with ``<prefix>_set_npu``). ``stateful``: the
+    samples are consecutive steps of one stream through one state buffer
+    (``<prefix>_init`` before the first, ``<prefix>_reset`` before sample
+    ``reset_before`` when given)."""
     p, P = prefix, prefix.upper()
     n = len(samples)
     lines = [
@@ -204,6 +208,9 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         f"#define ARENA_SIZE (({P}_WORKSPACE_SIZE) > 0u ? ({P}_WORKSPACE_SIZE) : 16u)",
         "",
         "static uint8_t byoc_arena[ARENA_SIZE] BYOC_ARENA_ATTR;",
+        *([f"static uint8_t byoc_state[{P}_STATE_SIZE] "
+           "__attribute__((section(\".bss.byoc_arena.outputs\"), aligned(16)));"]
+          if stateful else []),
     ]
     for k, io in enumerate(outputs):
         ct = _c_type(io.dtype, f"output '{io.tflite_name}'")
@@ -316,7 +323,12 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
     ]
     for k, io in enumerate(outputs):
         lines.append(f"  outputs.{io.c_name} = byoc_out{k};")
+    if stateful:
+        lines += [f"  if ({p}_init(byoc_state) != 0) {{", "    return 1;", "  }"]
     lines.append("  for (uint32_t s = 0; s < NUM_SAMPLES; ++s) {")
+    if stateful and reset_before is not None:
+        lines += [f"    if (s == {int(reset_before)}u && {p}_reset(byoc_state) != 0) {{",
+                  "      return 1;", "    }"]
     for i, io in enumerate(inputs):
         lines.append(f"    inputs.{io.c_name} = &byoc_in{i}[s * {_elements(io)}u];")
     for k in range(len(outputs)):
@@ -324,7 +336,7 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         lines.append(f"    memset(byoc_out{k}, 0x5a, sizeof(byoc_out{k}));")
     lines += [
         "    byoc_counter_start();",
-        f"    int32_t rc = {p}_run(&inputs, &outputs, byoc_arena);",
+        f"    int32_t rc = {p}_run(&inputs, &outputs, byoc_arena{', byoc_state' if stateful else ''});",
         "    uint64_t instructions = byoc_counter_stop();",
         "#ifdef BYOC_PROFILE",
         "    if (s == 0u) {",
@@ -523,6 +535,7 @@ def run_on_corstone(
     arena_region: str = "SRAM2",
     constants_region: str = "auto",
     memory: dict[str, int] | None = None,
+    reset_before: int | None = None,
 ) -> FirmwareRun:
     """Build a firmware for ``compiled`` with ``samples`` embedded and run it.
 
@@ -539,6 +552,8 @@ def run_on_corstone(
         read_outputs: print the outputs and return them in ``FirmwareRun.outputs``.
         arena_region, constants_region, memory: placement and memory-map overrides, see
             ``byoc.platform.corstone300.build_firmware``.
+        reset_before: a stateful model runs the samples as one stream (one state buffer,
+            ``<prefix>_init`` first); ``<prefix>_reset`` is called before this sample.
 
     Raises ``ByocError`` (platform errors are ``ByocError`` subclasses) with one line.
     """
@@ -562,7 +577,9 @@ def run_on_corstone(
     harness.write_text(harness_source(compiled.prefix, inputs, outputs, samples, expected,
                                       print_outputs=read_outputs, tolerance=tolerance,
                                       npu=(Path(compiled.output_dir) / "ethosu" / "include"
-                                           / "ethosu_driver.h").is_file()))
+                                           / "ethosu_driver.h").is_file(),
+                                      stateful=bool(compiled.metadata.get("state")),
+                                      reset_before=reset_before))
     try:
         elf = platform.build_firmware(compiled.output_dir, [harness], work / "build",
                                       cpu=compiled.cpu, profile=profile,

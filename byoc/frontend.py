@@ -187,9 +187,9 @@ class _CheckedConverter(_StaticReshape, _FrontendFixes, tflite_frontend.Operator
     op_types: list[str] = []
     # The converter handles these on quantized tensors correctly, but its up-front
     # allow-list forgets them: PAD/PADV2 pad with the zero point; SHAPE only reads the
-    # (static) shape.
+    # (static) shape; the slices and splits copy raw values (as TFLM's kernels do).
     _SUPPORTED_QUANTIZED_OPS = tflite_frontend.OperatorConverter._SUPPORTED_QUANTIZED_OPS | \
-        frozenset({"PAD", "PADV2", "SHAPE"})
+        frozenset({"PAD", "PADV2", "SHAPE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V"})
 
     def check_unsupported_ops(self):
         for idx in range(self.subgraph.OperatorsLength()):

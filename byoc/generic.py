@@ -42,14 +42,32 @@ def emit_generic_functions(mod: tvm.IRModule, prefix: str,
     """Print every PrimFunc of ``mod`` as ``int32_t <prefix>_<name>(...)``.
 
     ``num_outputs`` gives, per PrimFunc name, how many trailing parameters are outputs
-    (1 when absent).
+    (default: as ``main`` calls it, e.g. the parts of a SPLIT; 1 when not called).
     """
     out = {}
+    if num_outputs is None:
+        num_outputs = call_tir_output_counts(mod)
     for name, func in sorted(primfuncs(mod).items()):
-        n_out = (num_outputs or {}).get(name, 1)
+        n_out = num_outputs.get(name, 1)
         out[name] = emit_c_function(f"{prefix}_{name}", func, n_out,
                                     inplace=inplace_candidates(func, n_out))
     return out
+
+
+def call_tir_output_counts(mod: tvm.IRModule) -> dict[str, int]:
+    """{PrimFunc name: number of outputs} of every ``call_tir`` in ``main`` (a tuple
+    ``out_ty`` means several)."""
+    call_tir = tvm.ir.Op.get("relax.call_tir")
+    counts: dict[str, int] = {}
+    main = mod["main"]
+    for block in main.body.blocks:
+        for b in block.bindings:
+            v = b.value
+            if isinstance(v, relax.Call) and v.op.same_as(call_tir):
+                ty = b.var.ty
+                counts[v.args[0].name_hint] = (len(ty.fields) if isinstance(ty, relax.TupleType)
+                                               else 1)
+    return counts
 
 
 # byoc.qnn kernels that compute out[i] from in[i] (and broadcast operands) only.

@@ -29,18 +29,24 @@ WARNING_FLAGS = ["-Wall", "-Wextra", "-Werror"]
 
 
 def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
-                   npu: bool = False) -> str:
+                   npu: bool = False, stateful: bool = False) -> str:
     """C source of the host harness for a package with the given IO (``npu``: the package
-    has Ethos-U regions; the harness initialises a driver and hands it to the model)."""
+    has Ethos-U regions; the harness initialises a driver and hands it to the model).
+    ``stateful``: the samples are consecutive steps of one stream through one state
+    (``<prefix>_init`` first); an optional 4th argument is the sample before which
+    ``<prefix>_reset`` is called."""
     P = prefix.upper()
     lines = [
-        f"/* Host harness for {prefix}: {prefix}_harness <inputs.bin> <outputs.bin> <samples> */",
+        f"/* Host harness for {prefix}: {prefix}_harness <inputs.bin> <outputs.bin> <samples>"
+        + (" [reset_before] */" if stateful else " */"),
         "#include <stdio.h>",
         "#include <stdlib.h>",
         f"#include \"{prefix}.h\"",
         *(["#include \"ethosu_driver.h\"", "static struct ethosu_driver npu;"] if npu else []),
         "",
         f"static unsigned char workspace[{P}_WORKSPACE_SIZE + 16u] __attribute__((aligned(16)));",
+        *([f"static unsigned char state[{P}_STATE_SIZE + 16u] __attribute__((aligned(16)));"]
+          if stateful else []),
     ]
     for i, io in enumerate(inputs):
         lines.append(f"static {c_type(io.dtype)} in{i}[{max(1, io.nbytes // np.dtype(io.dtype).itemsize)}];")
@@ -49,7 +55,7 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
     lines += [
         "",
         "int main(int argc, char** argv) {",
-        "  if (argc != 4) { fprintf(stderr, \"usage: harness in out samples\\n\"); return 2; }",
+        f"  if (argc != 4{' && argc != 5' if stateful else ''}) {{ fprintf(stderr, \"usage: harness in out samples\\n\"); return 2; }}",
         "  FILE* fin = fopen(argv[1], \"rb\");",
         "  FILE* fout = fopen(argv[2], \"wb\");",
         "  long samples = strtol(argv[3], NULL, 10);",
@@ -65,11 +71,16 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         lines.append(f"  inputs.{io.c_name} = in{i};")
     for i, io in enumerate(outputs):
         lines.append(f"  outputs.{io.c_name} = out{i};")
+    if stateful:
+        lines += ["  long reset_before = argc == 5 ? strtol(argv[4], NULL, 10) : -1;",
+                  f"  if ({prefix}_init(state) != 0) {{ fprintf(stderr, \"init failed\\n\"); return 4; }}"]
     lines.append("  for (long s = 0; s < samples; ++s) {")
     for i, io in enumerate(inputs):
         lines.append(f"    if (fread(in{i}, 1, sizeof(in{i}), fin) != sizeof(in{i})) return 3;")
+    if stateful:
+        lines.append(f"    if (s == reset_before && {prefix}_reset(state) != 0) return 4;")
     lines += [
-        f"    int32_t status = {prefix}_run(&inputs, &outputs, workspace);",
+        f"    int32_t status = {prefix}_run(&inputs, &outputs, workspace{', state' if stateful else ''});",
         "    if (status != 0) { fprintf(stderr, \"run returned %d\\n\", (int)status); return 4; }",
     ]
     for i, io in enumerate(outputs):
@@ -146,7 +157,8 @@ def build_host(package_dir: Path, prefix: str, inputs: list[IOTensor], outputs: 
     harness = build_dir / f"{prefix}_harness.c"
     npu_dir = package_dir / "ethosu"
     npu = (npu_dir / "include" / "ethosu_driver.h").is_file()
-    harness.write_text(harness_source(prefix, inputs, outputs, npu))
+    stateful = _is_stateful(package_dir)
+    harness.write_text(harness_source(prefix, inputs, outputs, npu, stateful))
     exe = build_dir / f"{prefix}_harness"
     cc = find_host_cc()
     flags = [opt, *WARNING_FLAGS] + (SANITIZE_FLAGS if sanitize else [])
@@ -168,16 +180,28 @@ def build_host(package_dir: Path, prefix: str, inputs: list[IOTensor], outputs: 
     return exe
 
 
+def _is_stateful(package_dir: Path) -> bool:
+    import json
+    try:
+        return bool(json.loads((package_dir / "metadata.json").read_text()).get("state"))
+    except (OSError, ValueError):
+        return False
+
+
 def run_host(exe: Path, samples: list[list[np.ndarray]], outputs: list[IOTensor],
-             work_dir: Path, timeout_s: float = 300.0) -> list[list[np.ndarray]]:
-    """Run the harness on all samples; returns the outputs per sample."""
+             work_dir: Path, timeout_s: float = 300.0,
+             reset_before: int | None = None) -> list[list[np.ndarray]]:
+    """Run the harness on all samples; returns the outputs per sample. A stateful
+    package's harness runs them as one stream, calling ``<prefix>_reset`` before sample
+    ``reset_before`` when given."""
     fin, fout = work_dir / "inputs.bin", work_dir / "outputs.bin"
     with open(fin, "wb") as f:
         for sample in samples:
             for arr in sample:
                 f.write(np.ascontiguousarray(arr).tobytes())
     try:
-        proc = subprocess.run([str(exe), str(fin), str(fout), str(len(samples))],
+        reset = [] if reset_before is None else [str(reset_before)]
+        proc = subprocess.run([str(exe), str(fin), str(fout), str(len(samples)), *reset],
                               capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         raise ToolError(f"host run of {exe.name} timed out after {timeout_s:.0f} s") from None

@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .aot import AOTProgram, IOTensor, emit_constants_source, emit_run_source
+from .aot import AOTProgram, IOTensor, emit_constants_source, emit_run_source, run_signature
 from .codegen.tir_to_c import HELPER_SOURCE, c_type
 from .errors import OutputDirError
 from .naming import c_comment
@@ -90,7 +90,10 @@ def emit_header(program: AOTProgram, source_model: str, version: str, extra: str
         f"#define {P}_ERROR_NULL_ARGUMENT 1 /* inputs, outputs or workspace is NULL */",
         f"#define {P}_ERROR_WORKSPACE_ALIGNMENT 2 /* workspace not aligned to {P}_WORKSPACE_ALIGNMENT */",
         f"#define {P}_ERROR_OPERATOR 3 /* an operator (kernel, NPU driver) reported an error */",
+        *([f"#define {P}_ERROR_STATE_ALIGNMENT 4 /* state buffer not aligned to {P}_STATE_ALIGNMENT */"]
+          if program.state is not None else []),
         "",
+        *_state_header(program),
         f"#define {P}_NUM_INPUTS {len(program.inputs)}",
         f"#define {P}_NUM_OUTPUTS {len(program.outputs)}",
         "",
@@ -106,9 +109,14 @@ def emit_header(program: AOTProgram, source_model: str, version: str, extra: str
     lines += [
         "};",
         "",
-        f"/* Run the model once. Returns {P}_OK (0) or one of the {P}_ERROR_* codes. */",
-        f"int32_t {p}_run(const struct {p}_inputs* inputs, struct {p}_outputs* outputs, void* workspace);",
+        *([f"/* Run the model once. Returns {P}_OK (0) or one of the {P}_ERROR_* codes. */"]
+          if program.state is None else
+          [f"/* One step of the stream: reads the state, runs the model on this step's inputs,",
+           " * writes the new state. Returns {P}_OK (0) or one of the {P}_ERROR_* codes. */"
+           .replace("{P}", P)]),
+        f"{run_signature(program)};",
         "",
+        *_state_api(program),
         *([extra] if extra else []),
         "#ifdef __cplusplus",
         "}",
@@ -118,6 +126,41 @@ def emit_header(program: AOTProgram, source_model: str, version: str, extra: str
         "",
     ]
     return "\n".join(lines)
+
+
+def _state_header(program: AOTProgram) -> list[str]:
+    """Macros of the state buffer of a stateful model (none for a stateless one)."""
+    if program.state is None:
+        return []
+    p, P = program.prefix, program.prefix.upper()
+    lines = [
+        "/* Stateful (streaming) model: its resource variables live in a state buffer the caller",
+        f" * owns, separate from the workspace: {P}_STATE_SIZE bytes aligned to {P}_STATE_ALIGNMENT.",
+        f" * Call {p}_init(state) once, then {p}_run(..., state) once per step (frame);",
+        f" * {p}_reset(state) starts a new stream. One state buffer per stream. */",
+        f"#define {P}_STATE_SIZE {program.state_bytes}u /* bytes */",
+        f"#define {P}_STATE_ALIGNMENT 16u /* bytes */",
+        f"#define {P}_NUM_STATE_VARIABLES {len(program.state.variables)}",
+    ]
+    for k, v in enumerate(program.state.variables):
+        lines.append(f"/* state variable {k}: \"{c_comment(v.name)}\", {c_type(v.dtype)} "
+                     f"{list(v.shape)}, bytes {v.offset}..{v.offset + v.nbytes} */")
+    return lines + [""]
+
+
+def _state_api(program: AOTProgram) -> list[str]:
+    if program.state is None:
+        return []
+    p, P = program.prefix, program.prefix.upper()
+    return [
+        "/* Give every state variable its initial value (the model's CALL_ONCE initialiser).",
+        f" * Returns {P}_OK, {P}_ERROR_NULL_ARGUMENT or {P}_ERROR_STATE_ALIGNMENT. */",
+        f"int32_t {p}_init(void* state_buffer);",
+        "",
+        f"/* Start a new stream: the state returns to its values after {p}_init(). */",
+        f"int32_t {p}_reset(void* state_buffer);",
+        "",
+    ]
 
 
 def emit_internal_header(program: AOTProgram, extra_includes: list[str]) -> str:

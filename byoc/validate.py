@@ -66,6 +66,12 @@ class ValidationResult:
     profile: list[dict] | None = None
     # With an ethos-u55-* target: Vela's estimated NPU cycles (sum over the NPU regions).
     npu_cycles: int | None = None
+    # A stateful (streaming) model: its state buffer (bytes, beside the arena); ``samples``
+    # consecutive steps ran through one state, then ``reset_steps`` steps again after
+    # <prefix>_reset (compared with the stream's first steps; counted in ``mismatches``).
+    state_bytes: int = 0
+    steps: int | None = None
+    reset_steps: int = 0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -119,6 +125,7 @@ def validate(
     sanitize: bool = False,
     vela: dict | None = None,
     allow_float: bool = False,
+    steps: int | None = None,
 ) -> ValidationResult:
     """Compile ``model`` for ``target``, run it on ``backend`` with ``inputs`` random
     samples and compare every output element with TFLM. ``tolerance`` is the largest
@@ -131,11 +138,20 @@ def validate(
     "host" builds and runs the package on this machine with gcc (``sanitize`` adds
     AddressSanitizer and UndefinedBehaviorSanitizer: any out-of-bounds access or undefined
     behaviour in the generated code makes the run fail). ``allow_float``: see
-    ``byoc.compile``."""
+    ``byoc.compile``.
+
+    ``steps`` (default ``inputs``): a stream of that many consecutive random frames. A
+    stateful model runs them through one state (``<prefix>_init`` first) and TFLM through
+    one interpreter, every step compared; then ``<prefix>_reset`` and the first steps again
+    (``reset_steps``, compared with the stream's first outputs)."""
     if backend not in BACKENDS:
         raise ByocError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
     if inputs < 1:
         raise ByocError("--inputs must be at least 1")
+    if steps is not None:
+        if steps < 1:
+            raise ByocError("--steps must be at least 1")
+        inputs = steps
     on_corstone = backend in CORSTONE_BACKENDS
     if profile and not on_corstone:
         raise ByocError(f"--profile needs a Corstone-300 backend ({', '.join(CORSTONE_BACKENDS)}), "
@@ -161,13 +177,18 @@ def validate(
     progress.note(f"running TFLM on {inputs} input(s)")
     want = reference.run_tflm(tfl.data, samples, activation_bytes, len(tfl.outputs))
     details: list[str] = []
+    reset_steps, reset_before = 0, None
+    if tfl.is_stateful:
+        # after the stream: reset, then the first steps again must give the first outputs
+        reset_steps, reset_before = min(2, inputs), inputs
+        samples, want = samples + samples[:reset_steps], want + want[:reset_steps]
     run = None
     if on_corstone:
         progress.note(f"building the firmware and running it on Corstone-300 ({backend})")
         run = firmware.run_on_corstone(compiled, samples, want, backend=backend, profile=profile,
                                        work_dir=work / "firmware", timeout_s=timeout_s,
                                        tolerance=tolerance, arena_region=arena_region,
-                                       memory=memory)
+                                       memory=memory, reset_before=reset_before)
         got = run.outputs
         assert got is not None
         failed_runs = [(s, rc) for s, rc in enumerate(run.run_status) if rc != 0]
@@ -181,7 +202,7 @@ def validate(
         exe = host.build_host(compiled.output_dir, compiled.prefix, program.inputs,
                               program.outputs, work / "build", sanitize=sanitize,
                               opt="-O1" if sanitize else "-O2")
-        got = host.run_host(exe, samples, program.outputs, work)
+        got = host.run_host(exe, samples, program.outputs, work, reset_before=reset_before)
     mismatches, max_diff = compare_with_tolerance(got, want, tolerance)
     if run is not None and run.mismatches is not None and run.mismatches != mismatches:
         details.append(f"the firmware counted {run.mismatches} mismatching elements, the "
@@ -196,7 +217,8 @@ def validate(
         arena_lower_bound_bytes=compiled.arena_lower_bound_bytes,
         constant_bytes=compiled.constant_bytes, output_dir=str(compiled.output_dir),
         tolerance=tolerance, details=details, cpu=cpu,
-        npu_cycles=compiled.metadata.get("npu_cycles"))
+        npu_cycles=compiled.metadata.get("npu_cycles"), state_bytes=compiled.state_bytes,
+        steps=steps, reset_steps=reset_steps)
     if run is not None:
         result.instructions = run.instructions
         result.instructions_per_sample = run.instructions_per_sample
@@ -206,8 +228,8 @@ def validate(
         if profile:
             result.profile = run.profile_json()
     if litert:
-        second = reference.run_litert(tfl.data, samples)
-        result.litert_mismatches = compare(got, second)[0]
+        second = reference.run_litert(tfl.data, samples[:inputs])
+        result.litert_mismatches = compare(got[:inputs], second)[0]
     return result
 
 

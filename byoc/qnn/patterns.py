@@ -452,7 +452,11 @@ def _check_softmax(ctx) -> bool:
 
 def _check_requantize(ctx) -> bool:
     dq = _find_call(ctx, "relax.dequantize")
-    # int8/int16 in any combination (TFLM's QUANTIZE requantizes between them)
+    # int8/int16 in any combination (TFLM's QUANTIZE requantizes between them), and int8 ->
+    # uint8 (a streaming model's uint8 output; TFLM's Requantize, whose same-scale XOR 0x80
+    # fast path equals the general formula)
+    if _root_dtype(ctx) == "uint8":
+        return dq.args[0].ty.dtype == "int8"
     return _check_int_root(ctx) and dq.args[0].ty.dtype in INT_DTYPES
 
 

@@ -5,7 +5,9 @@ Two layers:
 * ``ModelBuilder`` - a low-level writer: tensors (with quantization and optional shape
   signature), buffers, operators (builtin or custom, with builtin options given as a
   dict of field names) and ``build()`` to bytes. General enough to write any subgraph
-  the compiler needs (test models, Vela input regions).
+  the compiler needs (test models, Vela input regions); ``add_subgraph()`` adds further
+  subgraphs (e.g. the initialiser a CALL_ONCE runs), and ``"resource"`` tensors carry
+  the handles of resource variables.
 * ``LayerBuilder`` - layer helpers on top that create int8, per-channel quantized layers
   with seeded random weights and realistic output quantization (CONV_2D,
   DEPTHWISE_CONV_2D, FULLY_CONNECTED, pools, SOFTMAX, ADD, MUL, RESHAPE, PAD,
@@ -81,9 +83,15 @@ class _Operator:
     custom_options: bytes | None
 
 
+#: ``add_tensor`` dtype of resource-variable handles (VAR_HANDLE outputs).
+RESOURCE = "resource"
+
+
 @dataclass
 class ModelBuilder:
-    """Low-level TFLite writer: one subgraph, any operators."""
+    """Low-level TFLite writer: any operators; the builder's own tensors, operators and IO
+    are subgraph 0, ``add_subgraph()`` returns builders of further subgraphs that share
+    its buffers and operator codes."""
 
     description: str = "byoc"
     tensors: list[_Tensor] = field(default_factory=list)
@@ -92,6 +100,16 @@ class ModelBuilder:
     opcodes: list[tuple[int, str | None]] = field(default_factory=list)
     inputs: list[int] = field(default_factory=list)
     outputs: list[int] = field(default_factory=list)
+    name: str = "main"
+    subgraphs: list["ModelBuilder"] = field(default_factory=list)  # subgraphs 1, 2...
+
+    def add_subgraph(self, name: str) -> "ModelBuilder":
+        """A new subgraph (index ``len(subgraphs) + 1``): add its tensors, operators and IO
+        on the returned builder; ``build()`` of this one writes them all."""
+        sub = ModelBuilder(description=self.description, buffers=self.buffers,
+                           opcodes=self.opcodes, name=name)
+        self.subgraphs.append(sub)
+        return sub
 
     def add_tensor(
         self,
@@ -102,7 +120,11 @@ class ModelBuilder:
         quant: Quant | None = None,
         shape_signature: Sequence[int] | None = None,
     ) -> int:
-        """Add a tensor (a constant when ``data`` is given); returns its index."""
+        """Add a tensor (a constant when ``data`` is given); returns its index. ``dtype``
+        ``RESOURCE`` makes a resource-variable handle (shape ``()``)."""
+        if isinstance(dtype, str) and dtype == RESOURCE:
+            self.tensors.append(_Tensor(name, (), RESOURCE, 0, None, None))
+            return len(self.tensors) - 1
         dtype = np.dtype(dtype)
         if dtype not in _NP_TO_TFL:
             raise ValueError(f"unsupported tensor dtype {dtype}")
@@ -135,7 +157,8 @@ class ModelBuilder:
         """Add an operator. ``op`` is a builtin name ("CONV_2D") or code, or "CUSTOM" with
         ``custom_code``. ``options_name`` is the builtin options table ("Conv2DOptions") and
         ``options`` maps its field names (as in the schema's Add<Field> functions, e.g.
-        "StrideW") to scalars. Optional inputs are given as -1."""
+        "StrideW") to scalars, strings or lists of ints (int32 vectors, e.g. "NewShape").
+        Optional inputs are given as -1."""
         code = getattr(tflite.BuiltinOperator, op) if isinstance(op, str) else int(op)
         idx = self._opcode_index(code, custom_code)
         self.operators.append(_Operator(idx, list(inputs), list(outputs), options_name,
@@ -150,12 +173,6 @@ class ModelBuilder:
         """Serialise to TFLite flatbuffer bytes (schema version 3)."""
         b = flatbuffers.Builder(1024)
 
-        def int_vector(start_fn, values: Sequence[int]) -> int:
-            start_fn(b, len(values))
-            for v in reversed(values):
-                b.PrependInt32(int(v))
-            return b.EndVector()
-
         buffer_offs = []
         for data in self.buffers:
             data_off = b.CreateNumpyVector(np.frombuffer(data, np.uint8)) if data else None
@@ -163,6 +180,15 @@ class ModelBuilder:
             if data_off is not None:
                 tflite.BufferAddData(b, data_off)
             buffer_offs.append(tflite.BufferEnd(b))
+        subgraph_offs = [sg._build_subgraph(b) for sg in [self, *self.subgraphs]]
+        return self._finish(b, buffer_offs, subgraph_offs)
+
+    def _build_subgraph(self, b: flatbuffers.Builder) -> int:
+        def int_vector(start_fn, values: Sequence[int]) -> int:
+            start_fn(b, len(values))
+            for v in reversed(values):
+                b.PrependInt32(int(v))
+            return b.EndVector()
 
         tensor_offs = []
         for t in self.tensors:
@@ -183,7 +209,8 @@ class ModelBuilder:
             tflite.TensorAddShape(b, shape_off)
             if sig_off is not None:
                 tflite.TensorAddShapeSignature(b, sig_off)
-            tflite.TensorAddType(b, _NP_TO_TFL[t.dtype])
+            tflite.TensorAddType(b, tflite.TensorType.RESOURCE if t.dtype == RESOURCE
+                                 else _NP_TO_TFL[t.dtype])
             tflite.TensorAddBuffer(b, t.buffer)
             tflite.TensorAddName(b, name_off)
             if q_off is not None:
@@ -197,8 +224,17 @@ class ModelBuilder:
             opt_off = None
             if op.options_name:
                 mod = importlib.import_module(f"tflite.{op.options_name}")
-                getattr(mod, f"{op.options_name}Start")(b)
+                # strings and vectors are written before the table that refers to them
+                values = {}
                 for key, value in op.options.items():
+                    if isinstance(value, str):
+                        value = b.CreateString(value)
+                    elif isinstance(value, (list, tuple)):
+                        value = int_vector(getattr(mod, f"{op.options_name}Start{key}Vector"),
+                                           value)
+                    values[key] = value
+                getattr(mod, f"{op.options_name}Start")(b)
+                for key, value in values.items():
                     getattr(mod, f"{op.options_name}Add{key}")(b, value)
                 opt_off = getattr(mod, f"{op.options_name}End")(b)
             custom_off = (b.CreateNumpyVector(np.frombuffer(op.custom_options, np.uint8))
@@ -215,25 +251,21 @@ class ModelBuilder:
                 tflite.OperatorAddCustomOptions(b, custom_off)
             op_offs.append(tflite.OperatorEnd(b))
 
-        def table_vector(start_fn, offs: list[int]) -> int:
-            start_fn(b, len(offs))
-            for o in reversed(offs):
-                b.PrependUOffsetTRelative(o)
-            return b.EndVector()
-
-        tensors_vec = table_vector(tflite.SubGraphStartTensorsVector, tensor_offs)
-        ops_vec = table_vector(tflite.SubGraphStartOperatorsVector, op_offs)
+        tensors_vec = _table_vector(b, tflite.SubGraphStartTensorsVector, tensor_offs)
+        ops_vec = _table_vector(b, tflite.SubGraphStartOperatorsVector, op_offs)
         in_vec = int_vector(tflite.SubGraphStartInputsVector, self.inputs)
         out_vec = int_vector(tflite.SubGraphStartOutputsVector, self.outputs)
-        sg_name = b.CreateString("main")
+        sg_name = b.CreateString(self.name)
         tflite.SubGraphStart(b)
         tflite.SubGraphAddTensors(b, tensors_vec)
         tflite.SubGraphAddInputs(b, in_vec)
         tflite.SubGraphAddOutputs(b, out_vec)
         tflite.SubGraphAddOperators(b, ops_vec)
         tflite.SubGraphAddName(b, sg_name)
-        subgraph = tflite.SubGraphEnd(b)
+        return tflite.SubGraphEnd(b)
 
+    def _finish(self, b: flatbuffers.Builder, buffer_offs: list[int],
+                subgraph_offs: list[int]) -> bytes:
         opcode_offs = []
         for code, custom in self.opcodes:
             custom_off = b.CreateString(custom) if custom is not None else None
@@ -245,9 +277,9 @@ class ModelBuilder:
                 tflite.OperatorCodeAddCustomCode(b, custom_off)
             opcode_offs.append(tflite.OperatorCodeEnd(b))
 
-        opcodes_vec = table_vector(tflite.ModelStartOperatorCodesVector, opcode_offs)
-        subgraphs_vec = table_vector(tflite.ModelStartSubgraphsVector, [subgraph])
-        buffers_vec = table_vector(tflite.ModelStartBuffersVector, buffer_offs)
+        opcodes_vec = _table_vector(b, tflite.ModelStartOperatorCodesVector, opcode_offs)
+        subgraphs_vec = _table_vector(b, tflite.ModelStartSubgraphsVector, subgraph_offs)
+        buffers_vec = _table_vector(b, tflite.ModelStartBuffersVector, buffer_offs)
         desc = b.CreateString(self.description)
         tflite.ModelStart(b)
         tflite.ModelAddVersion(b, 3)
@@ -257,6 +289,13 @@ class ModelBuilder:
         tflite.ModelAddBuffers(b, buffers_vec)
         b.Finish(tflite.ModelEnd(b), file_identifier=b"TFL3")
         return bytes(b.Output())
+
+
+def _table_vector(b: flatbuffers.Builder, start_fn, offs: list[int]) -> int:
+    start_fn(b, len(offs))
+    for o in reversed(offs):
+        b.PrependUOffsetTRelative(o)
+    return b.EndVector()
 
 
 # ---------------------------------------------------------------------------------------
@@ -567,3 +606,134 @@ class LayerBuilder:
         y = self._act(out_shape, out_scale, out_zp)
         self.mb.add_operator(name, [t.index for t in inputs], [y.index], options_name, options)
         return y
+
+    # -- streaming models: resource variables and the ops that move frames ---------------
+    def variable(self, shape: Sequence[int], scale: float = 0.05, zero_point: int = -128,
+                 init: np.ndarray | None = None, name: str | None = None) -> "Variable":
+        """A resource variable (persistent state) of ``shape`` with the given quantization,
+        initialised to ``init`` (default: the zero point) by an initialiser subgraph that a
+        CALL_ONCE at the start of the main subgraph runs, as the TFLite converter writes
+        stateful models."""
+        name = name or self._name("var")
+        if not self.mb.subgraphs:
+            self.mb.add_subgraph("init")
+            self.mb.operators.insert(0, _Operator(
+                self.mb._opcode_index(tflite.BuiltinOperator.CALL_ONCE, None), [], [],
+                "CallOnceOptions", {"InitSubgraphIndex": 1}, None))
+        init_sg = self.mb.subgraphs[0]
+        value = (np.full(shape, zero_point, self.dtype) if init is None
+                 else np.asarray(init, self.dtype).reshape(shape))
+        handle = init_sg.add_tensor(f"{name}_handle", (), RESOURCE)
+        init_sg.add_operator("VAR_HANDLE", [], [handle], "VarHandleOptions",
+                             {"SharedName": name})
+        vi = init_sg.add_tensor(f"{name}_init", shape, self.dtype, value,
+                                Quant.per_tensor(scale, zero_point))
+        init_sg.add_operator("ASSIGN_VARIABLE", [handle, vi], [])
+        return Variable(name, tuple(int(d) for d in shape), float(scale), int(zero_point))
+
+    def _handle(self, var: "Variable") -> int:
+        if var.handle is None:
+            var.handle = self.mb.add_tensor(f"{var.name}_handle", (), RESOURCE)
+            self.mb.add_operator("VAR_HANDLE", [], [var.handle], "VarHandleOptions",
+                                 {"SharedName": var.name})
+        return var.handle
+
+    def read_variable(self, var: "Variable") -> T:
+        """READ_VARIABLE: the variable's current value."""
+        h = self._handle(var)
+        y = self._act(var.shape, var.scale, var.zero_point)
+        self.mb.add_operator("READ_VARIABLE", [h], [y.index])
+        return y
+
+    def assign_variable(self, var: "Variable", value: T) -> None:
+        """ASSIGN_VARIABLE: the variable takes ``value`` (same shape and quantization)."""
+        if tuple(value.shape) != var.shape:
+            raise ValueError(f"variable {var.name} has shape {var.shape}, value {value.shape}")
+        self.mb.tensors[value.index].quant = Quant.per_tensor(var.scale, var.zero_point)
+        self.mb.add_operator("ASSIGN_VARIABLE", [self._handle(var), value.index], [])
+
+    def _int_operand(self, values: "Sequence[int] | int", base: str) -> int:
+        """A constant int32 operand (a scalar for an int, e.g. a SPLIT axis)."""
+        arr = np.asarray(values, np.int32)
+        return self.mb.add_tensor(self._name(base), arr.shape, np.int32, arr)
+
+    def strided_slice(self, x: T, begin: Sequence[int], end: Sequence[int],
+                      strides: Sequence[int] | None = None, begin_mask: int = 0,
+                      end_mask: int = 0, shrink_axis_mask: int = 0) -> T:
+        """STRIDED_SLICE with constant begin/end/strides (positive strides); the output
+        keeps the input's quantization (TFLite requires it)."""
+        strides = list(strides or [1] * len(begin))
+        shape = []
+        for d, (b, e, s) in enumerate(zip(begin, end, strides)):
+            n = x.shape[d]
+            b = 0 if begin_mask >> d & 1 else (b + n if b < 0 else b)
+            e = n if end_mask >> d & 1 else (e + n if e < 0 else e)
+            b, e = min(max(b, 0), n), min(max(e, 0), n)
+            if not shrink_axis_mask >> d & 1:
+                shape.append(max(0, (e - b + s - 1) // s))
+        y = self._act(shape, x.scale, x.zero_point, dtype=x.dtype)
+        self.mb.add_operator("STRIDED_SLICE", [x.index, self._int_operand(begin, "begin"),
+                                               self._int_operand(end, "end"),
+                                               self._int_operand(strides, "strides")],
+                             [y.index], "StridedSliceOptions",
+                             {"BeginMask": begin_mask, "EndMask": end_mask,
+                              "ShrinkAxisMask": shrink_axis_mask})
+        return y
+
+    def slice(self, x: T, begin: Sequence[int], size: Sequence[int]) -> T:
+        """SLICE (``size`` -1 = to the end)."""
+        shape = [x.shape[d] - b if s == -1 else s for d, (b, s) in enumerate(zip(begin, size))]
+        y = self._act(shape, x.scale, x.zero_point, dtype=x.dtype)
+        self.mb.add_operator("SLICE", [x.index, self._int_operand(begin, "begin"),
+                                       self._int_operand(size, "size")], [y.index],
+                             "SliceOptions", {})
+        return y
+
+    def split(self, x: T, num_splits: int, axis: int = -1) -> list[T]:
+        """SPLIT into ``num_splits`` equal parts along ``axis`` (the axis operand comes
+        first, as in TFLite)."""
+        ax = axis % len(x.shape)
+        part = list(x.shape)
+        part[ax] //= num_splits
+        ys = [self._act(part, x.scale, x.zero_point, dtype=x.dtype) for _ in range(num_splits)]
+        self.mb.add_operator("SPLIT", [self._int_operand(axis, "axis"), x.index],
+                             [y.index for y in ys], "SplitOptions", {"NumSplits": num_splits})
+        return ys
+
+    def split_v(self, x: T, sizes: Sequence[int], axis: int = -1) -> list[T]:
+        """SPLIT_V into parts of the given ``sizes`` along ``axis`` (one size may be -1)."""
+        ax = axis % len(x.shape)
+        sizes = list(sizes)
+        if -1 in sizes:
+            sizes[sizes.index(-1)] = x.shape[ax] - (sum(sizes) + 1)
+        ys = []
+        for n in sizes:
+            part = list(x.shape)
+            part[ax] = n
+            ys.append(self._act(part, x.scale, x.zero_point, dtype=x.dtype))
+        self.mb.add_operator("SPLIT_V", [x.index, self._int_operand(sizes, "sizes"),
+                                         self._int_operand(axis, "axis")],
+                             [y.index for y in ys], "SplitVOptions", {"NumSplits": len(sizes)})
+        return ys
+
+    def quantize(self, x: T, scale: float | None = None, zero_point: int | None = None,
+                 dtype=np.uint8) -> T:
+        """QUANTIZE (requantize) to ``dtype``: by default int8 -> uint8 with the same scale
+        and the zero point shifted by 128, as TFLite's uint8 model outputs."""
+        dtype = np.dtype(dtype)
+        if zero_point is None:
+            zero_point = x.zero_point + 128 if dtype == np.uint8 else x.zero_point
+        y = self._act(x.shape, x.scale if scale is None else scale, zero_point, dtype=dtype)
+        self.mb.add_operator("QUANTIZE", [x.index], [y.index])
+        return y
+
+
+@dataclass
+class Variable:
+    """Handle of a resource variable created by ``LayerBuilder.variable``."""
+
+    name: str
+    shape: tuple[int, ...]
+    scale: float
+    zero_point: int
+    handle: int | None = None    # its VAR_HANDLE tensor in the main subgraph, once used

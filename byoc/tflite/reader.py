@@ -206,13 +206,17 @@ class OperatorInfo:
 
 @dataclass
 class TFLiteModel:
-    """A loaded, validated single-subgraph TFLite model.
+    """A loaded, validated TFLite model (single subgraph; a stateful model is decoded in its
+    stateless form, see ``state``).
 
     Attributes:
         path: file it was loaded from (None when loaded from bytes).
         data: the raw file contents.
         model: the flatbuffer root (``tflite.Model``) over ``data`` for anything not
-            decoded here; safe to read because the file was verified.
+            decoded here; safe to read because the file was verified. For a stateful
+            model: the root of its stateless form (``byoc.tflite.state``), whose subgraph
+            also takes the variables' values as inputs (after ``inputs``) and returns their
+            new values as outputs (after ``outputs``).
         tensors: all tensors, indexed by tensor index.
         operators: all operators, in execution order.
         inputs: the subgraph's input tensors, in signature order.
@@ -220,6 +224,9 @@ class TFLiteModel:
         name: label used in messages (the path, or the ``name`` given to ``load_model``).
         description: the model's description string.
         version: flatbuffer schema version (always 3).
+        state: for a model with resource variables, their ``StateSpec`` (shapes,
+            initial values, offsets in the state buffer); None otherwise. ``tensors`` and
+            ``operators`` are then those of the stateless form (state operators removed).
     """
 
     path: Path | None
@@ -233,6 +240,13 @@ class TFLiteModel:
     description: str = ""
     version: int = SCHEMA_VERSION
     _buffer_data: list[bytes | memoryview] = field(default_factory=list, repr=False)
+    state: Any = None
+
+    @property
+    def is_stateful(self) -> bool:
+        """True for a model with resource variables (``state`` is their
+        ``byoc.tflite.state.StateSpec``)."""
+        return self.state is not None
 
     # -- queries --------------------------------------------------------------------------
     def activation_tensors(self) -> list[TensorInfo]:
@@ -561,9 +575,17 @@ def _decode(data: bytes, path: Path | None, label: str) -> TFLiteModel:
         raise ModelError(f"{label}: TFLite schema version {model.Version()} is not "
                          f"supported (expected {SCHEMA_VERSION})")
     n_sub = model.SubgraphsLength()
-    if n_sub != 1:
-        raise ModelError(f"{label}: model has {n_sub} subgraphs; only single-subgraph "
-                         f"models are supported")
+    if n_sub < 1:
+        raise ModelError(f"{label}: model has 0 subgraphs; expected a single-subgraph model")
+    from .state import is_stateful, split_stateful
+    if is_stateful(model):
+        # Resource variables (CALL_ONCE initialiser, VAR_HANDLE, READ/ASSIGN_VARIABLE):
+        # decode the stateless form, keep the original bytes for the reference runs.
+        stateless, state = split_stateful(model, _decode_buffers(model, data, label), label)
+        m = _decode(stateless, path, label)
+        m.data, m.state = data, state if state.variables else None
+        m.inputs, m.outputs = m.inputs[:state.num_inputs], m.outputs[:state.num_outputs]
+        return m
     sg = model.Subgraphs(0)
 
     buffers = _decode_buffers(model, data, label)
