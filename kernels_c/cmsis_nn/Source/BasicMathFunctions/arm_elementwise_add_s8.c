@@ -10,7 +10,7 @@
  * Offsets are negated input zero points; left_shift is 20 for int8. No scratch.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 arm_cmsis_nn_status arm_elementwise_add_s8(const int8_t *input_1_vect,
                                            const int8_t *input_2_vect,
@@ -38,21 +38,21 @@ arm_cmsis_nn_status arm_elementwise_add_s8(const int8_t *input_1_vect,
         const mve_pred16_t p = vctp32q((uint32_t)(block_size - i));
         int32x4_t a = vaddq_n_s32(vldrbq_z_s32(input_1_vect + i, p), input_1_offset);
         int32x4_t b = vaddq_n_s32(vldrbq_z_s32(input_2_vect + i, p), input_2_offset);
-        a = arm_nn_requantize_mve(vshlq_r_s32(a, left_shift), input_1_mult, input_1_shift);
-        b = arm_nn_requantize_mve(vshlq_r_s32(b, left_shift), input_2_mult, input_2_shift);
-        int32x4_t sum = arm_nn_requantize_mve(vaddq_s32(a, b), out_mult, out_shift);
+        a = byoc_nn_requantize_mve(vshlq_r_s32(a, left_shift), input_1_mult, input_1_shift);
+        b = byoc_nn_requantize_mve(vshlq_r_s32(b, left_shift), input_2_mult, input_2_shift);
+        int32x4_t sum = byoc_nn_requantize_mve(vaddq_s32(a, b), out_mult, out_shift);
         sum = vminq_s32(vmaxq_s32(vaddq_n_s32(sum, out_offset), act_min), act_max);
         vstrbq_p_s32(output + i, sum, p);
     }
 #else
     for (int32_t i = 0; i < block_size; i++)
     {
-        const int32_t a = arm_nn_requantize(arm_nn_shl_wrap(input_1_vect[i] + input_1_offset, left_shift),
+        const int32_t a = byoc_nn_requantize(byoc_nn_shl_wrap(input_1_vect[i] + input_1_offset, left_shift),
                                             input_1_mult, input_1_shift);
-        const int32_t b = arm_nn_requantize(arm_nn_shl_wrap(input_2_vect[i] + input_2_offset, left_shift),
+        const int32_t b = byoc_nn_requantize(byoc_nn_shl_wrap(input_2_vect[i] + input_2_offset, left_shift),
                                             input_2_mult, input_2_shift);
-        const int32_t sum = arm_nn_requantize(a + b, out_mult, out_shift) + out_offset;
-        output[i] = arm_nn_clamp_s8(sum, out_activation_min, out_activation_max);
+        const int32_t sum = byoc_nn_requantize(a + b, out_mult, out_shift) + out_offset;
+        output[i] = byoc_nn_clamp_s8(sum, out_activation_min, out_activation_max);
     }
 #endif
     return ARM_CMSIS_NN_SUCCESS;

@@ -9,7 +9,7 @@
  * Offsets are negated input zero points. No scratch.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 arm_cmsis_nn_status arm_elementwise_mul_s8(const int8_t *input_1_vect,
                                            const int8_t *input_2_vect,
@@ -32,7 +32,7 @@ arm_cmsis_nn_status arm_elementwise_mul_s8(const int8_t *input_1_vect,
         const mve_pred16_t p = vctp32q((uint32_t)(block_size - i));
         const int32x4_t a = vaddq_n_s32(vldrbq_z_s32(input_1_vect + i, p), input_1_offset);
         const int32x4_t b = vaddq_n_s32(vldrbq_z_s32(input_2_vect + i, p), input_2_offset);
-        int32x4_t res = arm_nn_requantize_mve(vmulq_s32(a, b), out_mult, out_shift);
+        int32x4_t res = byoc_nn_requantize_mve(vmulq_s32(a, b), out_mult, out_shift);
         res = vminq_s32(vmaxq_s32(vaddq_n_s32(res, out_offset), act_min), act_max);
         vstrbq_p_s32(output + i, res, p);
     }
@@ -40,8 +40,8 @@ arm_cmsis_nn_status arm_elementwise_mul_s8(const int8_t *input_1_vect,
     for (int32_t i = 0; i < block_size; i++)
     {
         const int32_t prod = (input_1_vect[i] + input_1_offset) * (input_2_vect[i] + input_2_offset);
-        const int32_t res = arm_nn_requantize(prod, out_mult, out_shift) + out_offset;
-        output[i] = arm_nn_clamp_s8(res, out_activation_min, out_activation_max);
+        const int32_t res = byoc_nn_requantize(prod, out_mult, out_shift) + out_offset;
+        output[i] = byoc_nn_clamp_s8(res, out_activation_min, out_activation_max);
     }
 #endif
     return ARM_CMSIS_NN_SUCCESS;

@@ -7,7 +7,7 @@
  * int16, MUL with one output multiplier), on int16 data.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 arm_cmsis_nn_status arm_elementwise_add_s16(const int16_t *input_1_vect,
                                             const int16_t *input_2_vect,
@@ -28,11 +28,11 @@ arm_cmsis_nn_status arm_elementwise_add_s16(const int16_t *input_1_vect,
 {
     for (int32_t i = 0; i < block_size; i++)
     {
-        const int32_t a = arm_nn_shl_wrap(input_1_vect[i] + input_1_offset, left_shift);
-        const int32_t b = arm_nn_shl_wrap(input_2_vect[i] + input_2_offset, left_shift);
-        const int32_t sum = arm_nn_requantize(a, input_1_mult, input_1_shift) +
-            arm_nn_requantize(b, input_2_mult, input_2_shift);
-        int32_t res = arm_nn_requantize(sum, out_mult, out_shift) + out_offset;
+        const int32_t a = byoc_nn_shl_wrap(input_1_vect[i] + input_1_offset, left_shift);
+        const int32_t b = byoc_nn_shl_wrap(input_2_vect[i] + input_2_offset, left_shift);
+        const int32_t sum = byoc_nn_requantize(a, input_1_mult, input_1_shift) +
+            byoc_nn_requantize(b, input_2_mult, input_2_shift);
+        int32_t res = byoc_nn_requantize(sum, out_mult, out_shift) + out_offset;
         res = MAX(res, out_activation_min);
         res = MIN(res, out_activation_max);
         output[i] = (int16_t)res;
@@ -56,7 +56,7 @@ arm_cmsis_nn_status arm_elementwise_mul_s16(const int16_t *input_1_vect,
     {
         const int32_t a = input_1_vect[i] + input_1_offset;
         const int32_t b = input_2_vect[i] + input_2_offset;
-        int32_t res = arm_nn_requantize(a * b, out_mult, out_shift) + out_offset;
+        int32_t res = byoc_nn_requantize(a * b, out_mult, out_shift) + out_offset;
         res = MAX(res, out_activation_min);
         res = MIN(res, out_activation_max);
         output[i] = (int16_t)res;

@@ -10,7 +10,7 @@
  * outputs that overlap the padding (Helium); other paths use no scratch.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 #if defined(ARM_MATH_MVEI)
 
@@ -60,7 +60,7 @@ static arm_cmsis_nn_status convolve_1_x_n_mve(int8_t *window,
                 {
                     rows[i] = rows[0];
                 }
-                arm_nn_mat_mult_4rows_s8_mve(rows, pending, filter_data, out_c, k, bias_data,
+                byoc_nn_mat_mult_4rows_s8_mve(rows, pending, filter_data, out_c, k, bias_data,
                                              quant_params->multiplier, quant_params->shift, 1,
                                              conv_params->input_offset, conv_params->output_offset,
                                              conv_params->activation.min, conv_params->activation.max,
@@ -72,11 +72,11 @@ static arm_cmsis_nn_status convolve_1_x_n_mve(int8_t *window,
                 const int32_t left = MIN(MAX(0, -x0), k_w);
                 const int32_t right = MIN(MAX(0, x0 + k_w - in_w), k_w - left);
                 const int32_t mid = k_w - left - right;
-                arm_nn_fill_s8_mve(window, zp, left * in_c);
-                arm_nn_copy_s8_mve(window + left * in_c, in + (x0 + left) * in_c, mid * in_c);
-                arm_nn_fill_s8_mve(window + (left + mid) * in_c, zp, right * in_c);
+                byoc_nn_fill_s8_mve(window, zp, left * in_c);
+                byoc_nn_copy_s8_mve(window + left * in_c, in + (x0 + left) * in_c, mid * in_c);
+                byoc_nn_fill_s8_mve(window + (left + mid) * in_c, zp, right * in_c);
                 const int8_t *one[4] = {window, window, window, window};
-                arm_nn_mat_mult_4rows_s8_mve(one, 1, filter_data, out_c, k, bias_data, quant_params->multiplier,
+                byoc_nn_mat_mult_4rows_s8_mve(one, 1, filter_data, out_c, k, bias_data, quant_params->multiplier,
                                              quant_params->shift, 1, conv_params->input_offset,
                                              conv_params->output_offset, conv_params->activation.min,
                                              conv_params->activation.max, out + ox * out_c, out_c);
@@ -120,6 +120,6 @@ arm_cmsis_nn_status arm_convolve_1_x_n_s8(const cmsis_nn_context *ctx,
                                bias_dims, bias_data, NULL, output_dims, output_data);
     }
 #endif
-    return arm_nn_convolve_s8_ref(conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
+    return byoc_nn_convolve_s8_ref(conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
                                   bias_data, output_dims, output_data);
 }

@@ -8,7 +8,7 @@
  * No scratch buffer (ctx may be NULL).
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 arm_cmsis_nn_status arm_convolve_1x1_s8(const cmsis_nn_context *ctx,
                                         const cmsis_nn_conv_params *conv_params,
@@ -37,7 +37,7 @@ arm_cmsis_nn_status arm_convolve_1x1_s8(const cmsis_nn_context *ctx,
         {
             const int8_t *row = input_data + ((b * input_dims->h + oy * conv_params->stride.h) * input_dims->w) * in_c;
             int8_t *out = output_data + ((b * output_dims->h + oy) * output_dims->w) * out_c;
-            arm_cmsis_nn_status status = arm_nn_mat_mult_s8(
+            arm_cmsis_nn_status status = byoc_nn_mat_mult_s8(
                 row, output_dims->w, conv_params->stride.w * in_c, filter_data, out_c, in_c, bias_data, NULL,
                 quant_params->multiplier, quant_params->shift, 1, conv_params->input_offset, 0,
                 conv_params->output_offset, conv_params->activation.min, conv_params->activation.max, out, out_c);

@@ -4,10 +4,10 @@
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  *
  * The input pixels [N*H*W, C_IN] multiply the filter [C_OUT, C_IN]: one matrix product
- * (arm_nn_mat_mult_s8). No scratch buffer (ctx may be NULL).
+ * (byoc_nn_mat_mult_s8). No scratch buffer (ctx may be NULL).
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 arm_cmsis_nn_status arm_convolve_1x1_s8_fast(const cmsis_nn_context *ctx,
                                              const cmsis_nn_conv_params *conv_params,
@@ -30,7 +30,7 @@ arm_cmsis_nn_status arm_convolve_1x1_s8_fast(const cmsis_nn_context *ctx,
         return ARM_CMSIS_NN_ARG_ERROR;
     }
     const int32_t rows = input_dims->n * input_dims->h * input_dims->w;
-    return arm_nn_mat_mult_s8(input_data, rows, input_dims->c, filter_data, output_dims->c, input_dims->c,
+    return byoc_nn_mat_mult_s8(input_data, rows, input_dims->c, filter_data, output_dims->c, input_dims->c,
                               bias_data, NULL, quant_params->multiplier, quant_params->shift, 1,
                               conv_params->input_offset, 0, conv_params->output_offset,
                               conv_params->activation.min, conv_params->activation.max, output_data,

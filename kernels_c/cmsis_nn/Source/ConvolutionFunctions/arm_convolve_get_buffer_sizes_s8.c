@@ -12,7 +12,7 @@
  *   1x1 without padding/dilation: nothing.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 static int32_t round_up(const int32_t x, const int32_t m)
 {

@@ -15,7 +15,7 @@
  * portable one, so results are bit-identical. Other configurations use the portable loop.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions_s16.h"
+#include "Internal/byoc_nn_support_s16.h"
 
 #if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
 static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
@@ -59,7 +59,7 @@ static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
                 }
                 else
                 {
-                    arm_nn_im2col_s16(in, in_h, in_w, in_c, k_h, k_w, y0, x0, conv_params->dilation.h,
+                    byoc_nn_im2col_s16(in, in_h, in_w, in_c, k_h, k_w, y0, x0, conv_params->dilation.h,
                                       conv_params->dilation.w, col);
                     src = col;
                 }
@@ -69,13 +69,13 @@ static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
                 for (; oc <= out_c - 4; oc += 4)
                 {
                     int64_t acc[4];
-                    arm_nn_dot4_s16_s8_mve(src, filter_data + (int64_t)oc * k, k, k, acc);
+                    byoc_nn_dot4_s16_s8_mve(src, filter_data + (int64_t)oc * k, k, k, acc);
                     for (int32_t i = 0; i < 4; i++)
                     {
                         out[oc + i] = int32_bias
-                            ? arm_nn_finish_s16_b32(acc[i], bias32, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                            ? byoc_nn_finish_s16_b32(acc[i], bias32, oc + i, mult[oc + i], shift[oc + i], out_offset,
                                                     act_min, act_max)
-                            : arm_nn_finish_s16(acc[i], bias64, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                            : byoc_nn_finish_s16(acc[i], bias64, oc + i, mult[oc + i], shift[oc + i], out_offset,
                                                 act_min, act_max);
                     }
                 }
@@ -83,13 +83,13 @@ static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
                 for (; oc <= out_c - 2; oc += 2)
                 {
                     int64_t acc[2];
-                    arm_nn_dot2_s16_s8_dsp(src, filter_data + (int64_t)oc * k, k, k, acc);
+                    byoc_nn_dot2_s16_s8_dsp(src, filter_data + (int64_t)oc * k, k, k, acc);
                     for (int32_t i = 0; i < 2; i++)
                     {
                         out[oc + i] = int32_bias
-                            ? arm_nn_finish_s16_b32(acc[i], bias32, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                            ? byoc_nn_finish_s16_b32(acc[i], bias32, oc + i, mult[oc + i], shift[oc + i], out_offset,
                                                     act_min, act_max)
-                            : arm_nn_finish_s16(acc[i], bias64, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                            : byoc_nn_finish_s16(acc[i], bias64, oc + i, mult[oc + i], shift[oc + i], out_offset,
                                                 act_min, act_max);
                     }
                 }
@@ -97,13 +97,13 @@ static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
                 for (; oc < out_c; oc++)
                 {
     #if defined(ARM_MATH_MVEI)
-                    const int64_t acc = arm_nn_dot1_s16_s8_mve(src, filter_data + (int64_t)oc * k, k);
+                    const int64_t acc = byoc_nn_dot1_s16_s8_mve(src, filter_data + (int64_t)oc * k, k);
     #else
-                    const int64_t acc = arm_nn_dot1_s16_s8_dsp(src, filter_data + (int64_t)oc * k, k);
+                    const int64_t acc = byoc_nn_dot1_s16_s8_dsp(src, filter_data + (int64_t)oc * k, k);
     #endif
                     out[oc] = int32_bias
-                        ? arm_nn_finish_s16_b32(acc, bias32, oc, mult[oc], shift[oc], out_offset, act_min, act_max)
-                        : arm_nn_finish_s16(acc, bias64, oc, mult[oc], shift[oc], out_offset, act_min, act_max);
+                        ? byoc_nn_finish_s16_b32(acc, bias32, oc, mult[oc], shift[oc], out_offset, act_min, act_max)
+                        : byoc_nn_finish_s16(acc, bias64, oc, mult[oc], shift[oc], out_offset, act_min, act_max);
                 }
             }
         }
@@ -202,7 +202,7 @@ arm_cmsis_nn_status arm_convolve_s16(const cmsis_nn_context *ctx,
                         {
                             acc32 += ((const int32_t *)bias)[oc];
                         }
-                        res = arm_nn_requantize(acc32, quant_params->multiplier[oc], quant_params->shift[oc]);
+                        res = byoc_nn_requantize(acc32, quant_params->multiplier[oc], quant_params->shift[oc]);
                     }
                     else
                     {
@@ -210,7 +210,7 @@ arm_cmsis_nn_status arm_convolve_s16(const cmsis_nn_context *ctx,
                         {
                             acc += ((const int64_t *)bias)[oc];
                         }
-                        res = arm_nn_requantize_s64(acc, quant_params->multiplier[oc], quant_params->shift[oc]);
+                        res = byoc_nn_requantize_s64(acc, quant_params->multiplier[oc], quant_params->shift[oc]);
                     }
                     res += out_offset;
                     res = MAX(res, act_min);

@@ -13,7 +13,7 @@
  * Grouped convolutions use the reference loop on every path.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 #if defined(ARM_MATH_MVEI)
 
@@ -39,16 +39,16 @@ static void im2col_mve(int8_t *col,
         const int32_t iy = y0 + ky * p->dilation.h;
         if (iy < 0 || iy >= in_h)
         {
-            arm_nn_fill_s8_mve(col, zp, row_bytes);
+            byoc_nn_fill_s8_mve(col, zp, row_bytes);
         }
         else if (p->dilation.w == 1)
         {
             const int32_t left = MIN(MAX(0, -x0), k_w);
             const int32_t right = MIN(MAX(0, x0 + k_w - in_w), k_w - left);
             const int32_t mid = k_w - left - right;
-            arm_nn_fill_s8_mve(col, zp, left * in_c);
-            arm_nn_copy_s8_mve(col + left * in_c, in + (iy * in_w + x0 + left) * in_c, mid * in_c);
-            arm_nn_fill_s8_mve(col + (left + mid) * in_c, zp, right * in_c);
+            byoc_nn_fill_s8_mve(col, zp, left * in_c);
+            byoc_nn_copy_s8_mve(col + left * in_c, in + (iy * in_w + x0 + left) * in_c, mid * in_c);
+            byoc_nn_fill_s8_mve(col + (left + mid) * in_c, zp, right * in_c);
         }
         else
         {
@@ -57,11 +57,11 @@ static void im2col_mve(int8_t *col,
                 const int32_t ix = x0 + kx * p->dilation.w;
                 if (ix < 0 || ix >= in_w)
                 {
-                    arm_nn_fill_s8_mve(col + kx * in_c, zp, in_c);
+                    byoc_nn_fill_s8_mve(col + kx * in_c, zp, in_c);
                 }
                 else
                 {
-                    arm_nn_copy_s8_mve(col + kx * in_c, in + (iy * in_w + ix) * in_c, in_c);
+                    byoc_nn_copy_s8_mve(col + kx * in_c, in + (iy * in_w + ix) * in_c, in_c);
                 }
             }
         }
@@ -111,7 +111,7 @@ static arm_cmsis_nn_status convolve_mve(void *buf,
                 }
                 rows[i] = cols + (i < n ? i : 0) * col_stride;
             }
-            arm_nn_mat_mult_4rows_s8_mve(rows, n, filter_data, out_c, col_len, bias_data, quant_params->multiplier,
+            byoc_nn_mat_mult_4rows_s8_mve(rows, n, filter_data, out_c, col_len, bias_data, quant_params->multiplier,
                                          quant_params->shift, 1, conv_params->input_offset,
                                          conv_params->output_offset, conv_params->activation.min,
                                          conv_params->activation.max, out + pix * out_c, out_c);
@@ -124,7 +124,7 @@ static arm_cmsis_nn_status convolve_mve(void *buf,
 
 /*
  * DSP: im2col into int16 with the input offset added, two output pixels at a time, in the layout
- * of arm_nn_dsp_dot2x2_c16: per group of four column values 16 bytes, {col0 (x0, x2),
+ * of byoc_nn_dsp_dot2x2_c16: per group of four column values 16 bytes, {col0 (x0, x2),
  * col0 (x1, x3), col1 (x0, x2), col1 (x1, x3)} (4 * roundup(C_IN*KH*KW, 4) bytes for both
  * columns: the scratch size). Padding positions hold 0 (the zero point plus the offset). A
  * column is written as a byte stream: whole words of the input are widened directly, bytes that
@@ -142,7 +142,7 @@ typedef struct
 ARM_NN_INLINE void cw_emit(col_writer *cw, const uint32_t w)
 {
     cw->dst[0] = (int32_t)__sxtab16((uint32_t)cw->off2, w);
-    cw->dst[1] = arm_nn_sxtab16_ror8(cw->off2, (int32_t)w);
+    cw->dst[1] = byoc_nn_sxtab16_ror8(cw->off2, (int32_t)w);
     cw->dst += 4;
 }
 
@@ -169,9 +169,9 @@ static void cw_copy(col_writer *cw, const int8_t *src, int32_t n)
     const uint32_t off2 = (uint32_t)cw->off2;
     for (; n >= 4; n -= 4)
     {
-        const uint32_t w = (uint32_t)arm_nn_read_s8x4(src);
+        const uint32_t w = (uint32_t)byoc_nn_read_s8x4(src);
         d[0] = (int32_t)__sxtab16(off2, w);
-        d[1] = arm_nn_sxtab16_ror8((int32_t)off2, (int32_t)w);
+        d[1] = byoc_nn_sxtab16_ror8((int32_t)off2, (int32_t)w);
         d += 4;
         src += 4;
     }
@@ -221,7 +221,7 @@ static void im2col_dsp(int32_t *cols,
     cw.dst = cols + 2 * c;
     cw.pend = 0;
     cw.nb = 0;
-    cw.off2 = arm_nn_dup16(p->input_offset);
+    cw.off2 = byoc_nn_dup16(p->input_offset);
     cw.zp4 = 0x01010101u * (uint8_t)(int8_t)(-p->input_offset);
     const int32_t y0 = oy * p->stride.h - p->padding.h;
     const int32_t x0 = ox * p->stride.w - p->padding.w;
@@ -264,7 +264,7 @@ static void im2col_dsp(int32_t *cols,
 }
 
 /* Two output pixels per step: their im2col columns, then two channels at a time
- * (arm_nn_dsp_dot2x2_c16) with the last k % 4 values in C. */
+ * (byoc_nn_dsp_dot2x2_c16) with the last k % 4 values in C. */
 static arm_cmsis_nn_status convolve_im2col(void *buf,
                                            const cmsis_nn_conv_params *conv_params,
                                            const cmsis_nn_per_channel_quant_params *quant_params,
@@ -320,7 +320,7 @@ static arm_cmsis_nn_status convolve_im2col(void *buf,
                 int32_t acc[4] = {b0, b1, b0, b1};
                 if (groups > 0)
                 {
-                    arm_nn_dsp_dot2x2_c16((const int16_t *)cols, w0, two_ch ? k : 0, groups, acc);
+                    byoc_nn_dsp_dot2x2_c16((const int16_t *)cols, w0, two_ch ? k : 0, groups, acc);
                 }
                 for (int32_t j = k4; j < k; j++)
                 {
@@ -333,19 +333,19 @@ static arm_cmsis_nn_status convolve_im2col(void *buf,
                     acc[2] += xb * wa;
                     acc[3] += xb * wb;
                 }
-                d0[o] = arm_nn_clamp_s8(arm_nn_requantize_dsp(acc[0], mult[o], shift[o]) + dst_offset, act_min, act_max);
+                d0[o] = byoc_nn_clamp_s8(byoc_nn_requantize_dsp(acc[0], mult[o], shift[o]) + dst_offset, act_min, act_max);
                 if (two_ch)
                 {
                     d0[o1] =
-                        arm_nn_clamp_s8(arm_nn_requantize_dsp(acc[1], mult[o1], shift[o1]) + dst_offset, act_min, act_max);
+                        byoc_nn_clamp_s8(byoc_nn_requantize_dsp(acc[1], mult[o1], shift[o1]) + dst_offset, act_min, act_max);
                 }
                 if (two_pix)
                 {
                     d1[o] =
-                        arm_nn_clamp_s8(arm_nn_requantize_dsp(acc[2], mult[o], shift[o]) + dst_offset, act_min, act_max);
+                        byoc_nn_clamp_s8(byoc_nn_requantize_dsp(acc[2], mult[o], shift[o]) + dst_offset, act_min, act_max);
                     if (two_ch)
                     {
-                        d1[o1] = arm_nn_clamp_s8(arm_nn_requantize_dsp(acc[3], mult[o1], shift[o1]) + dst_offset,
+                        d1[o1] = byoc_nn_clamp_s8(byoc_nn_requantize_dsp(acc[3], mult[o1], shift[o1]) + dst_offset,
                                                  act_min, act_max);
                     }
                 }
@@ -427,7 +427,7 @@ static arm_cmsis_nn_status convolve_im2col(void *buf,
                 im2col(cols + i * col_stride, in, conv_params, in_h, in_w, in_c, filter_dims->h, filter_dims->w, oy,
                        pix + i - oy * out_w);
             }
-            arm_nn_mat_mult_s8(cols, n, col_stride, filter_data, out_c, col_len, bias_data, NULL,
+            byoc_nn_mat_mult_s8(cols, n, col_stride, filter_data, out_c, col_len, bias_data, NULL,
                                quant_params->multiplier, quant_params->shift, 1, conv_params->input_offset, 0,
                                conv_params->output_offset, conv_params->activation.min, conv_params->activation.max,
                                out + pix * out_c, out_c);
@@ -469,6 +469,6 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
                                bias_data, output_dims, output_data);
     }
 #endif
-    return arm_nn_convolve_s8_ref(conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
+    return byoc_nn_convolve_s8_ref(conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
                                   bias_data, output_dims, output_data);
 }

@@ -13,7 +13,7 @@
  *   C:      0.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 #define DW_MVE_CH_BLOCK 124
 

@@ -15,7 +15,7 @@
  * No scratch memory is used (the size functions answer Arm's values for plan compatibility).
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions_s16.h"
+#include "Internal/byoc_nn_support_s16.h"
 
 #if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
 static void dw_s16_m1(const cmsis_nn_dw_conv_params *dw_conv_params,
@@ -91,7 +91,7 @@ static void dw_s16_m1(const cmsis_nn_dw_conv_params *dw_conv_params,
                     for (int32_t i = 0; i < n; i++)
                     {
                         const int32_t lane = (i >> 1) + ((i & 1) << 2);
-                        out[c + i] = arm_nn_finish_s16(sums[lane], bias_data, c + i, mult[c + i], shift[c + i],
+                        out[c + i] = byoc_nn_finish_s16(sums[lane], bias_data, c + i, mult[c + i], shift[c + i],
                                                        out_offset, act_min, act_max);
                     }
                 }
@@ -107,22 +107,22 @@ static void dw_s16_m1(const cmsis_nn_dw_conv_params *dw_conv_params,
                         for (int32_t kx = kx_lo; kx < kx_hi; kx++)
                         {
                             const int16_t *src = row + (int64_t)(x0 + kx * dil_w) * ch;
-                            const int32_t x01 = arm_nn_read_s16x2(src);
-                            const int32_t x23 = arm_nn_read_s16x2(src + 2);
+                            const int32_t x01 = byoc_nn_read_s16x2(src);
+                            const int32_t x23 = byoc_nn_read_s16x2(src + 2);
                             int32_t w02, w13;
-                            arm_nn_expand_s8x4(arm_nn_read_s8x4(wrow + kx * ch), &w02, &w13);
+                            byoc_nn_expand_s8x4(byoc_nn_read_s8x4(wrow + kx * ch), &w02, &w13);
                             a0 = __smlabb(x01, w02, a0);
                             a1 = __smlatb(x01, w13, a1);
                             a2 = __smlabt(x23, w02, a2);
                             a3 = __smlatt(x23, w13, a3);
                         }
                     }
-                    out[c] = arm_nn_finish_s16(a0, bias_data, c, mult[c], shift[c], out_offset, act_min, act_max);
-                    out[c + 1] = arm_nn_finish_s16(a1, bias_data, c + 1, mult[c + 1], shift[c + 1], out_offset,
+                    out[c] = byoc_nn_finish_s16(a0, bias_data, c, mult[c], shift[c], out_offset, act_min, act_max);
+                    out[c + 1] = byoc_nn_finish_s16(a1, bias_data, c + 1, mult[c + 1], shift[c + 1], out_offset,
                                                    act_min, act_max);
-                    out[c + 2] = arm_nn_finish_s16(a2, bias_data, c + 2, mult[c + 2], shift[c + 2], out_offset,
+                    out[c + 2] = byoc_nn_finish_s16(a2, bias_data, c + 2, mult[c + 2], shift[c + 2], out_offset,
                                                    act_min, act_max);
-                    out[c + 3] = arm_nn_finish_s16(a3, bias_data, c + 3, mult[c + 3], shift[c + 3], out_offset,
+                    out[c + 3] = byoc_nn_finish_s16(a3, bias_data, c + 3, mult[c + 3], shift[c + 3], out_offset,
                                                    act_min, act_max);
                 }
                 for (; c < ch; c++)
@@ -136,7 +136,7 @@ static void dw_s16_m1(const cmsis_nn_dw_conv_params *dw_conv_params,
                                 filter_data[(ky * k_w + kx) * ch + c];
                         }
                     }
-                    out[c] = arm_nn_finish_s16(a, bias_data, c, mult[c], shift[c], out_offset, act_min, act_max);
+                    out[c] = byoc_nn_finish_s16(a, bias_data, c, mult[c], shift[c], out_offset, act_min, act_max);
                 }
     #endif
             }
@@ -215,7 +215,7 @@ arm_cmsis_nn_status arm_depthwise_conv_s16(const cmsis_nn_context *ctx,
                     {
                         acc += bias_data[oc];
                     }
-                    int32_t res = arm_nn_requantize_s64(acc, quant_params->multiplier[oc], quant_params->shift[oc]);
+                    int32_t res = byoc_nn_requantize_s64(acc, quant_params->multiplier[oc], quant_params->shift[oc]);
                     res += out_offset;
                     res = MAX(res, act_min);
                     res = MIN(res, act_max);

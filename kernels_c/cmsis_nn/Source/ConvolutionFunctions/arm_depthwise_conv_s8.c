@@ -8,7 +8,7 @@
  * output channel c_in * ch_mult + m reads input channel c_in. No scratch buffer.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 arm_cmsis_nn_status arm_depthwise_conv_s8(const cmsis_nn_context *ctx,
                                           const cmsis_nn_dw_conv_params *dw_conv_params,
@@ -27,24 +27,24 @@ arm_cmsis_nn_status arm_depthwise_conv_s8(const cmsis_nn_context *ctx,
 #if defined(ARM_MATH_MVEI)
     if (dw_conv_params->ch_mult == 1 && output_dims->c == input_dims->c)
     {
-        arm_nn_depthwise_conv_s8_mve(dw_conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
+        byoc_nn_depthwise_conv_s8_mve(dw_conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
                                      bias_data, output_dims, output_data);
         return ARM_CMSIS_NN_SUCCESS;
     }
 #else
     if (dw_conv_params->ch_mult == 1 && output_dims->c == input_dims->c)
     {
-        arm_nn_depthwise_conv_s8_generic(dw_conv_params, quant_params, input_dims, input_data, filter_dims,
+        byoc_nn_depthwise_conv_s8_generic(dw_conv_params, quant_params, input_dims, input_data, filter_dims,
                                          filter_data, bias_data, output_dims, output_data);
         return ARM_CMSIS_NN_SUCCESS;
     }
 #endif
     if (dw_conv_params->ch_mult > 1 && output_dims->c == input_dims->c * dw_conv_params->ch_mult)
     {
-        arm_nn_depthwise_conv_s8_mult(dw_conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
+        byoc_nn_depthwise_conv_s8_mult(dw_conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
                                       bias_data, output_dims, output_data);
         return ARM_CMSIS_NN_SUCCESS;
     }
-    return arm_nn_depthwise_conv_s8_ref(dw_conv_params, quant_params, input_dims, input_data, filter_dims,
+    return byoc_nn_depthwise_conv_s8_ref(dw_conv_params, quant_params, input_dims, input_data, filter_dims,
                                         filter_data, bias_data, output_dims, output_data);
 }

@@ -8,7 +8,7 @@
  * reports Arm's size for compatibility.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 arm_cmsis_nn_status arm_depthwise_conv_s8_opt(const cmsis_nn_context *ctx,
                                               const cmsis_nn_dw_conv_params *dw_conv_params,
@@ -32,18 +32,18 @@ arm_cmsis_nn_status arm_depthwise_conv_s8_opt(const cmsis_nn_context *ctx,
 #if defined(ARM_MATH_MVEI)
     if (dw_conv_params->ch_mult == 1 && output_dims->c == input_dims->c)
     {
-        arm_nn_depthwise_conv_s8_mve(dw_conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
+        byoc_nn_depthwise_conv_s8_mve(dw_conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
                                      bias_data, output_dims, output_data);
         return ARM_CMSIS_NN_SUCCESS;
     }
 #else
     if (dw_conv_params->ch_mult == 1 && output_dims->c == input_dims->c)
     {
-        arm_nn_depthwise_conv_s8_generic(dw_conv_params, quant_params, input_dims, input_data, filter_dims,
+        byoc_nn_depthwise_conv_s8_generic(dw_conv_params, quant_params, input_dims, input_data, filter_dims,
                                          filter_data, bias_data, output_dims, output_data);
         return ARM_CMSIS_NN_SUCCESS;
     }
 #endif
-    return arm_nn_depthwise_conv_s8_ref(dw_conv_params, quant_params, input_dims, input_data, filter_dims,
+    return byoc_nn_depthwise_conv_s8_ref(dw_conv_params, quant_params, input_dims, input_data, filter_dims,
                                         filter_data, bias_data, output_dims, output_data);
 }

@@ -9,7 +9,7 @@
  * by VLDRB.S16) or two (SMLALD on SXTB16 weight pairs and regrouped int16 input pairs).
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions_s16.h"
+#include "Internal/byoc_nn_support_s16.h"
 
 arm_cmsis_nn_status arm_fully_connected_s16(const cmsis_nn_context *ctx,
                                             const cmsis_nn_fc_params *fc_params,
@@ -46,29 +46,29 @@ arm_cmsis_nn_status arm_fully_connected_s16(const cmsis_nn_context *ctx,
             for (; o <= out_c - 4; o += 4)
             {
                 int64_t acc[4];
-                arm_nn_dot4_s16_s8_mve(in, filter_data + (int64_t)o * depth, depth, depth, acc);
+                byoc_nn_dot4_s16_s8_mve(in, filter_data + (int64_t)o * depth, depth, depth, acc);
                 for (int32_t i = 0; i < 4; i++)
                 {
-                    out[o + i] = arm_nn_finish_s16(acc[i], bias_data, o + i, mult, shift, out_offset, act_min, act_max);
+                    out[o + i] = byoc_nn_finish_s16(acc[i], bias_data, o + i, mult, shift, out_offset, act_min, act_max);
                 }
             }
             for (; o < out_c; o++)
             {
-                const int64_t acc = arm_nn_dot1_s16_s8_mve(in, filter_data + (int64_t)o * depth, depth);
-                out[o] = arm_nn_finish_s16(acc, bias_data, o, mult, shift, out_offset, act_min, act_max);
+                const int64_t acc = byoc_nn_dot1_s16_s8_mve(in, filter_data + (int64_t)o * depth, depth);
+                out[o] = byoc_nn_finish_s16(acc, bias_data, o, mult, shift, out_offset, act_min, act_max);
             }
     #else
             for (; o <= out_c - 2; o += 2)
             {
                 int64_t acc[2];
-                arm_nn_dot2_s16_s8_dsp(in, filter_data + (int64_t)o * depth, depth, depth, acc);
-                out[o] = arm_nn_finish_s16(acc[0], bias_data, o, mult, shift, out_offset, act_min, act_max);
-                out[o + 1] = arm_nn_finish_s16(acc[1], bias_data, o + 1, mult, shift, out_offset, act_min, act_max);
+                byoc_nn_dot2_s16_s8_dsp(in, filter_data + (int64_t)o * depth, depth, depth, acc);
+                out[o] = byoc_nn_finish_s16(acc[0], bias_data, o, mult, shift, out_offset, act_min, act_max);
+                out[o + 1] = byoc_nn_finish_s16(acc[1], bias_data, o + 1, mult, shift, out_offset, act_min, act_max);
             }
             for (; o < out_c; o++)
             {
-                const int64_t acc = arm_nn_dot1_s16_s8_dsp(in, filter_data + (int64_t)o * depth, depth);
-                out[o] = arm_nn_finish_s16(acc, bias_data, o, mult, shift, out_offset, act_min, act_max);
+                const int64_t acc = byoc_nn_dot1_s16_s8_dsp(in, filter_data + (int64_t)o * depth, depth);
+                out[o] = byoc_nn_finish_s16(acc, bias_data, o, mult, shift, out_offset, act_min, act_max);
             }
     #endif
         }
@@ -91,7 +91,7 @@ arm_cmsis_nn_status arm_fully_connected_s16(const cmsis_nn_context *ctx,
             {
                 acc += bias_data[o];
             }
-            int32_t res = arm_nn_requantize_s64(acc, quant_params->multiplier, quant_params->shift);
+            int32_t res = byoc_nn_requantize_s64(acc, quant_params->multiplier, quant_params->shift);
             res += out_offset;
             res = MAX(res, act_min);
             res = MIN(res, act_max);

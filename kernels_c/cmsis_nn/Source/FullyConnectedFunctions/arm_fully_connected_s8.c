@@ -13,7 +13,7 @@
  * otherwise; other builds ignore ctx.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 static arm_cmsis_nn_status fully_connected(const cmsis_nn_context *ctx,
                                            const cmsis_nn_fc_params *fc_params,
@@ -39,7 +39,7 @@ static arm_cmsis_nn_status fully_connected(const cmsis_nn_context *ctx,
 #else
     (void)ctx;
 #endif
-    return arm_nn_mat_mult_s8(input_data, input_dims->n, depth, filter_data, out_c, depth, bias_data, kernel_sum,
+    return byoc_nn_mat_mult_s8(input_data, input_dims->n, depth, filter_data, out_c, depth, bias_data, kernel_sum,
                               mult, shift, per_channel, fc_params->input_offset, fc_params->filter_offset,
                               fc_params->output_offset, fc_params->activation.min, fc_params->activation.max,
                               output_data, out_c);

@@ -11,7 +11,7 @@
  * per-channel int32 sums when it is not NULL; the other builds use none.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 #if defined(ARM_MATH_MVEI)
 
@@ -183,10 +183,10 @@ arm_cmsis_nn_status arm_avgpool_s8(const cmsis_nn_context *ctx,
                             p += ch;
                         }
                     }
-                    output_data[c] = arm_nn_clamp_s8(count > 0 ? rounded_average(s0, count) : 0, act_min, act_max);
-                    output_data[c + 1] = arm_nn_clamp_s8(count > 0 ? rounded_average(s1, count) : 0, act_min, act_max);
-                    output_data[c + 2] = arm_nn_clamp_s8(count > 0 ? rounded_average(s2, count) : 0, act_min, act_max);
-                    output_data[c + 3] = arm_nn_clamp_s8(count > 0 ? rounded_average(s3, count) : 0, act_min, act_max);
+                    output_data[c] = byoc_nn_clamp_s8(count > 0 ? rounded_average(s0, count) : 0, act_min, act_max);
+                    output_data[c + 1] = byoc_nn_clamp_s8(count > 0 ? rounded_average(s1, count) : 0, act_min, act_max);
+                    output_data[c + 2] = byoc_nn_clamp_s8(count > 0 ? rounded_average(s2, count) : 0, act_min, act_max);
+                    output_data[c + 3] = byoc_nn_clamp_s8(count > 0 ? rounded_average(s3, count) : 0, act_min, act_max);
                 }
                 for (; c < ch; c++)
                 {
@@ -200,7 +200,7 @@ arm_cmsis_nn_status arm_avgpool_s8(const cmsis_nn_context *ctx,
                             p += ch;
                         }
                     }
-                    output_data[c] = arm_nn_clamp_s8(count > 0 ? rounded_average(sum, count) : 0, act_min, act_max);
+                    output_data[c] = byoc_nn_clamp_s8(count > 0 ? rounded_average(sum, count) : 0, act_min, act_max);
                 }
                 output_data += ch;
             }

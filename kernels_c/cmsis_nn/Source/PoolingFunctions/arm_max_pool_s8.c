@@ -8,7 +8,7 @@
  * No scratch buffer.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 #if defined(ARM_MATH_MVEI)
 
@@ -119,10 +119,10 @@ arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
                             p += ch;
                         }
                     }
-                    output_data[c] = arm_nn_clamp_s8(m0, act_min, act_max);
-                    output_data[c + 1] = arm_nn_clamp_s8(m1, act_min, act_max);
-                    output_data[c + 2] = arm_nn_clamp_s8(m2, act_min, act_max);
-                    output_data[c + 3] = arm_nn_clamp_s8(m3, act_min, act_max);
+                    output_data[c] = byoc_nn_clamp_s8(m0, act_min, act_max);
+                    output_data[c + 1] = byoc_nn_clamp_s8(m1, act_min, act_max);
+                    output_data[c + 2] = byoc_nn_clamp_s8(m2, act_min, act_max);
+                    output_data[c + 3] = byoc_nn_clamp_s8(m3, act_min, act_max);
                 }
                 for (; c < ch; c++)
                 {
@@ -136,7 +136,7 @@ arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
                             p += ch;
                         }
                     }
-                    output_data[c] = arm_nn_clamp_s8(m, act_min, act_max);
+                    output_data[c] = byoc_nn_clamp_s8(m, act_min, act_max);
                 }
                 output_data += ch;
             }

@@ -7,7 +7,7 @@
  * by the number of those positions, rounding half away from zero (TFLite).
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 static arm_cmsis_nn_status pool_s16(const cmsis_nn_pool_params *pool_params,
                                     const cmsis_nn_dims *input_dims,

@@ -10,7 +10,7 @@
  * low 7 bits rounded half up.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 static int16_t lut_s16(const int16_t *lut, const int32_t value)
 {
@@ -65,7 +65,7 @@ arm_cmsis_nn_status arm_softmax_s16(const int16_t *input,
         int32_t sum = 0;
         for (int32_t i = 0; i < row_size; i++)
         {
-            int32_t d = arm_nn_requantize(in[i] - max, mult, shift) + 32767;
+            int32_t d = byoc_nn_requantize(in[i] - max, mult, shift) + 32767;
             d = MAX(d, -32768);
             d = MIN(d, 32767);
             sum += lut_s16(exp_lut, d);
@@ -80,7 +80,7 @@ arm_cmsis_nn_status arm_softmax_s16(const int16_t *input,
         const int64_t round = (int64_t)1 << (right_shift - 1);
         for (int32_t i = 0; i < row_size; i++)
         {
-            int32_t d = arm_nn_requantize(in[i] - max, mult, shift) + 32767;
+            int32_t d = byoc_nn_requantize(in[i] - max, mult, shift) + 32767;
             d = MAX(d, -32768);
             d = MIN(d, 32767);
             const int32_t e = lut_s16(exp_lut, d);

@@ -13,7 +13,7 @@
  * Output quantization is TFLite's fixed one: scale 1/256, zero point -128. No scratch.
  */
 #include "arm_nnfunctions.h"
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 #define ACCUM_BITS 12
 
@@ -21,13 +21,13 @@
 static int32_t exp_on_interval(const int32_t a)
 {
     const int32_t x = a + (1 << 28); /* x = a + 1/8 */
-    const int32_t x2 = arm_nn_doubling_high_mult(x, x);
-    const int32_t x3 = arm_nn_doubling_high_mult(x2, x);
-    const int32_t x4 = arm_nn_doubling_high_mult(x2, x2);
-    const int32_t x4_over_4 = arm_nn_divide_by_power_of_two(x4, 2);
+    const int32_t x2 = byoc_nn_doubling_high_mult(x, x);
+    const int32_t x3 = byoc_nn_doubling_high_mult(x2, x);
+    const int32_t x4 = byoc_nn_doubling_high_mult(x2, x2);
+    const int32_t x4_over_4 = byoc_nn_divide_by_power_of_two(x4, 2);
     const int32_t poly =
-        arm_nn_divide_by_power_of_two(arm_nn_doubling_high_mult(x4_over_4 + x3, 715827883) + x2, 1);
-    return 1895147668 + arm_nn_doubling_high_mult(1895147668, x + poly); /* exp(-1/8) * (1 + x + ...) */
+        byoc_nn_divide_by_power_of_two(byoc_nn_doubling_high_mult(x4_over_4 + x3, 715827883) + x2, 1);
+    return 1895147668 + byoc_nn_doubling_high_mult(1895147668, x + poly); /* exp(-1/8) * (1 + x + ...) */
 }
 
 /* exp(a) for a <= 0 in Q5.26, result in Q0.31. */
@@ -36,13 +36,13 @@ static int32_t exp_on_negative_values(const int32_t a)
     static const int32_t barrel[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
     const int32_t quarter = 1 << 24;
     const int32_t a_mod = (a & (quarter - 1)) - quarter; /* in [-1/4, 0) */
-    int32_t result = exp_on_interval(arm_nn_sat_shl(a_mod, 5));
+    int32_t result = exp_on_interval(byoc_nn_sat_shl(a_mod, 5));
     const int32_t remainder = a_mod - a;
     for (int32_t i = 0; i < 7; i++)
     {
         if (remainder & (1 << (24 + i)))
         {
-            result = arm_nn_doubling_high_mult(result, barrel[i]);
+            result = byoc_nn_doubling_high_mult(result, barrel[i]);
         }
     }
     return a == 0 ? NN_Q31_MAX : result;
@@ -53,13 +53,13 @@ static int32_t one_over_one_plus_x(const int32_t a)
 {
     const int64_t sum = (int64_t)a + NN_Q31_MAX;
     const int32_t half_den = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
-    int32_t x = 1515870810 + arm_nn_doubling_high_mult(half_den, -1010580540); /* 48/17 - 32/17 d, Q2.29 */
+    int32_t x = 1515870810 + byoc_nn_doubling_high_mult(half_den, -1010580540); /* 48/17 - 32/17 d, Q2.29 */
     for (int32_t i = 0; i < 3; i++)
     {
-        const int32_t one_minus = (1 << 29) - arm_nn_doubling_high_mult(half_den, x);
-        x = x + arm_nn_sat_shl(arm_nn_doubling_high_mult(x, one_minus), 2);
+        const int32_t one_minus = (1 << 29) - byoc_nn_doubling_high_mult(half_den, x);
+        x = x + byoc_nn_sat_shl(byoc_nn_doubling_high_mult(x, one_minus), 2);
     }
-    return arm_nn_sat_shl(x, 1);
+    return byoc_nn_sat_shl(x, 1);
 }
 
 static int32_t count_leading_zeros(const uint32_t x)
@@ -76,8 +76,8 @@ static inline int32x4_t exp_on_interval_mve(const int32x4_t a)
     const int32x4_t x2 = vqrdmulhq_s32(x, x);
     const int32x4_t x3 = vqrdmulhq_s32(x2, x);
     const int32x4_t x4 = vqrdmulhq_s32(x2, x2);
-    const int32x4_t x4_over_4 = arm_nn_divide_by_power_of_two_mve(x4, 2);
-    const int32x4_t poly = arm_nn_divide_by_power_of_two_mve(
+    const int32x4_t x4_over_4 = byoc_nn_divide_by_power_of_two_mve(x4, 2);
+    const int32x4_t poly = byoc_nn_divide_by_power_of_two_mve(
         vaddq_s32(vqrdmulhq_n_s32(vaddq_s32(x4_over_4, x3), 715827883), x2), 1);
     return vaddq_n_s32(vqrdmulhq_n_s32(vaddq_s32(x, poly), 1895147668), 1895147668);
 }
@@ -125,7 +125,7 @@ static void softmax_row_mve(const int8_t *in,
         const int32x4_t diff = vsubq_n_s32(vldrbq_z_s32(in + i, p), max);
         const mve_pred16_t valid = vcmpgeq_m_n_s32(diff, diff_min, p);
         const int32x4_t e = exp_on_negative_values_mve(vqrdmulhq_n_s32(vshlq_r_s32(diff, shift), mult));
-        sum = vaddvaq_p_s32(sum, arm_nn_divide_by_power_of_two_mve(e, ACCUM_BITS), valid);
+        sum = vaddvaq_p_s32(sum, byoc_nn_divide_by_power_of_two_mve(e, ACCUM_BITS), valid);
     }
 
     const int32_t headroom = count_leading_zeros((uint32_t)sum);
@@ -138,7 +138,7 @@ static void softmax_row_mve(const int8_t *in,
         const int32x4_t diff = vsubq_n_s32(vldrbq_z_s32(in + i, p), max);
         const mve_pred16_t valid = vcmpgeq_n_s32(diff, diff_min);
         const int32x4_t e = exp_on_negative_values_mve(vqrdmulhq_n_s32(vshlq_r_s32(diff, shift), mult));
-        int32x4_t res = arm_nn_divide_by_power_of_two_mve(vqrdmulhq_n_s32(e, reciprocal), bits_over_unit + 23);
+        int32x4_t res = byoc_nn_divide_by_power_of_two_mve(vqrdmulhq_n_s32(e, reciprocal), bits_over_unit + 23);
         res = vminq_s32(vaddq_n_s32(res, NN_Q7_MIN), vdupq_n_s32(NN_Q7_MAX));
         res = vmaxq_s32(res, vdupq_n_s32(NN_Q7_MIN));
         res = vpselq_s32(res, vdupq_n_s32(NN_Q7_MIN), valid);
@@ -178,8 +178,8 @@ void arm_softmax_s8(const int8_t *input,
             const int32_t diff = in[i] - max;
             if (diff >= diff_min)
             {
-                const int32_t scaled = arm_nn_doubling_high_mult(diff * (1 << shift), mult);
-                sum += arm_nn_divide_by_power_of_two(exp_on_negative_values(scaled), ACCUM_BITS);
+                const int32_t scaled = byoc_nn_doubling_high_mult(diff * (1 << shift), mult);
+                sum += byoc_nn_divide_by_power_of_two(exp_on_negative_values(scaled), ACCUM_BITS);
             }
         }
         const int32_t headroom = count_leading_zeros((uint32_t)sum);
@@ -191,11 +191,11 @@ void arm_softmax_s8(const int8_t *input,
             const int32_t diff = in[i] - max;
             if (diff >= diff_min)
             {
-                const int32_t scaled = arm_nn_doubling_high_mult(diff * (1 << shift), mult);
+                const int32_t scaled = byoc_nn_doubling_high_mult(diff * (1 << shift), mult);
                 const int32_t e = exp_on_negative_values(scaled);
                 const int32_t res =
-                    arm_nn_divide_by_power_of_two(arm_nn_doubling_high_mult(reciprocal, e), bits_over_unit + 23);
-                out[i] = arm_nn_clamp_s8(res + NN_Q7_MIN, NN_Q7_MIN, NN_Q7_MAX);
+                    byoc_nn_divide_by_power_of_two(byoc_nn_doubling_high_mult(reciprocal, e), bits_over_unit + 23);
+                out[i] = byoc_nn_clamp_s8(res + NN_Q7_MIN, NN_Q7_MIN, NN_Q7_MAX);
             }
             else
             {

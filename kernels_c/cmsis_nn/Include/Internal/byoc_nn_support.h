@@ -1,5 +1,5 @@
 /*
- * arm_nnsupportfunctions.h - internal helpers shared by the kernels (not part of the API the
+ * Internal/byoc_nn_support.h - byoc-only helpers shared by the kernels (not part of the API the
  * generated code calls).
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
@@ -11,8 +11,8 @@
  * which equals floor((a*b + 2^30) / 2^31) (the Helium VQRDMULH result) for every input pair.
  * RoundingDivideByPOT rounds to nearest with ties away from zero.
  */
-#ifndef ARM_NNSUPPORTFUNCTIONS_H
-#define ARM_NNSUPPORTFUNCTIONS_H
+#ifndef BYOC_NN_SUPPORT_H
+#define BYOC_NN_SUPPORT_H
 
 #include "arm_nn_math_types.h"
 #include "arm_nn_types.h"
@@ -36,7 +36,7 @@ extern "C" {
  * ------------------------------------------------------------------------------------------ */
 
 /** Round-to-nearest a*b/2^31 (TFLite SaturatingRoundingDoublingHighMul). */
-ARM_NN_INLINE int32_t arm_nn_doubling_high_mult(const int32_t a, const int32_t b)
+ARM_NN_INLINE int32_t byoc_nn_doubling_high_mult(const int32_t a, const int32_t b)
 {
     if (a == NN_Q31_MIN && b == NN_Q31_MIN)
     {
@@ -47,7 +47,7 @@ ARM_NN_INLINE int32_t arm_nn_doubling_high_mult(const int32_t a, const int32_t b
 }
 
 /** x / 2^exponent rounded to nearest, ties away from zero (exponent in [0, 31]). */
-ARM_NN_INLINE int32_t arm_nn_divide_by_power_of_two(const int32_t x, const int32_t exponent)
+ARM_NN_INLINE int32_t byoc_nn_divide_by_power_of_two(const int32_t x, const int32_t exponent)
 {
     const int32_t mask = (int32_t)((1u << exponent) - 1u);
     const int32_t remainder = x & mask;
@@ -56,20 +56,20 @@ ARM_NN_INLINE int32_t arm_nn_divide_by_power_of_two(const int32_t x, const int32
 }
 
 /** x * 2^exponent with int32 wrap-around (TFLite's `x * (1 << shift)`). */
-ARM_NN_INLINE int32_t arm_nn_shl_wrap(const int32_t x, const int32_t exponent)
+ARM_NN_INLINE int32_t byoc_nn_shl_wrap(const int32_t x, const int32_t exponent)
 {
     return (int32_t)((uint32_t)x << exponent);
 }
 
 /** TFLite MultiplyByQuantizedMultiplier: requantize an int32 accumulator. */
-ARM_NN_INLINE int32_t arm_nn_requantize(const int32_t val, const int32_t multiplier, const int32_t shift)
+ARM_NN_INLINE int32_t byoc_nn_requantize(const int32_t val, const int32_t multiplier, const int32_t shift)
 {
-    return arm_nn_divide_by_power_of_two(
-        arm_nn_doubling_high_mult(arm_nn_shl_wrap(val, LEFT_SHIFT(shift)), multiplier), RIGHT_SHIFT(shift));
+    return byoc_nn_divide_by_power_of_two(
+        byoc_nn_doubling_high_mult(byoc_nn_shl_wrap(val, LEFT_SHIFT(shift)), multiplier), RIGHT_SHIFT(shift));
 }
 
 /** Saturating x * 2^exponent for 0 <= exponent < 31 (gemmlowp SaturatingRoundingMultiplyByPOT). */
-ARM_NN_INLINE int32_t arm_nn_sat_shl(const int32_t x, const int32_t exponent)
+ARM_NN_INLINE int32_t byoc_nn_sat_shl(const int32_t x, const int32_t exponent)
 {
     const int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1u);
     if (x > threshold)
@@ -80,10 +80,10 @@ ARM_NN_INLINE int32_t arm_nn_sat_shl(const int32_t x, const int32_t exponent)
     {
         return NN_Q31_MIN;
     }
-    return arm_nn_shl_wrap(x, exponent);
+    return byoc_nn_shl_wrap(x, exponent);
 }
 
-ARM_NN_INLINE int8_t arm_nn_clamp_s8(const int32_t x, const int32_t lo, const int32_t hi)
+ARM_NN_INLINE int8_t byoc_nn_clamp_s8(const int32_t x, const int32_t lo, const int32_t hi)
 {
     return (int8_t)(x < lo ? lo : (x > hi ? hi : x));
 }
@@ -94,7 +94,7 @@ ARM_NN_INLINE int8_t arm_nn_clamp_s8(const int32_t x, const int32_t lo, const in
 #if defined(ARM_MATH_MVEI)
 
 /** Requantize four accumulators that share one multiplier and shift. */
-ARM_NN_INLINE int32x4_t arm_nn_requantize_mve(int32x4_t val, const int32_t multiplier, const int32_t shift)
+ARM_NN_INLINE int32x4_t byoc_nn_requantize_mve(int32x4_t val, const int32_t multiplier, const int32_t shift)
 {
     if (shift > 0)
     {
@@ -112,7 +112,7 @@ ARM_NN_INLINE int32x4_t arm_nn_requantize_mve(int32x4_t val, const int32_t multi
 }
 
 /** Requantize four accumulators with per-lane multipliers and shifts. */
-ARM_NN_INLINE int32x4_t arm_nn_requantize_mve_32x4(int32x4_t val, const int32x4_t multiplier, const int32x4_t shift)
+ARM_NN_INLINE int32x4_t byoc_nn_requantize_mve_32x4(int32x4_t val, const int32x4_t multiplier, const int32x4_t shift)
 {
     const int32x4_t zero = vdupq_n_s32(0);
     const int32x4_t left = vmaxq_s32(shift, zero);
@@ -125,13 +125,13 @@ ARM_NN_INLINE int32x4_t arm_nn_requantize_mve_32x4(int32x4_t val, const int32x4_
 }
 
 /** Lane-wise SaturatingRoundingDoublingHighMul. */
-ARM_NN_INLINE int32x4_t arm_nn_doubling_high_mult_mve(const int32x4_t a, const int32x4_t b)
+ARM_NN_INLINE int32x4_t byoc_nn_doubling_high_mult_mve(const int32x4_t a, const int32x4_t b)
 {
     return vqrdmulhq_s32(a, b);
 }
 
 /** Lane-wise RoundingDivideByPOT by a constant exponent in [1, 31]. */
-ARM_NN_INLINE int32x4_t arm_nn_divide_by_power_of_two_mve(int32x4_t x, const int32_t exponent)
+ARM_NN_INLINE int32x4_t byoc_nn_divide_by_power_of_two_mve(int32x4_t x, const int32_t exponent)
 {
     x = vqaddq_s32(x, vshrq_n_s32(x, 31));
     return vrshlq_n_s32(x, -exponent);
@@ -145,7 +145,7 @@ ARM_NN_INLINE int32x4_t arm_nn_divide_by_power_of_two_mve(int32x4_t x, const int
 #if defined(ARM_MATH_DSP)
 
 /** Unaligned 32-bit load. */
-ARM_NN_INLINE int32_t arm_nn_read_s8x4(const int8_t *p)
+ARM_NN_INLINE int32_t byoc_nn_read_s8x4(const int8_t *p)
 {
     int32_t v;
     memcpy(&v, p, 4);
@@ -153,7 +153,7 @@ ARM_NN_INLINE int32_t arm_nn_read_s8x4(const int8_t *p)
 }
 
 /** Unaligned 32-bit load (two int16). */
-ARM_NN_INLINE int32_t arm_nn_read_s16x2(const int16_t *p)
+ARM_NN_INLINE int32_t byoc_nn_read_s16x2(const int16_t *p)
 {
     int32_t v;
     memcpy(&v, p, 4);
@@ -161,20 +161,20 @@ ARM_NN_INLINE int32_t arm_nn_read_s16x2(const int16_t *p)
 }
 
 /** Rotate right by 8 (GCC 12's arm_acle.h has no __ror). */
-ARM_NN_INLINE uint32_t arm_nn_ror8(const uint32_t x)
+ARM_NN_INLINE uint32_t byoc_nn_ror8(const uint32_t x)
 {
     return (x >> 8) | (x << 24);
 }
 
 /** Sign-extends four int8 in `w` to two int16 pairs: *even = (b0, b2), *odd = (b1, b3). */
-ARM_NN_INLINE void arm_nn_expand_s8x4(const int32_t w, int32_t *even, int32_t *odd)
+ARM_NN_INLINE void byoc_nn_expand_s8x4(const int32_t w, int32_t *even, int32_t *odd)
 {
     *even = (int32_t)__sxtb16((uint32_t)w);
-    *odd = (int32_t)__sxtb16(arm_nn_ror8((uint32_t)w));
+    *odd = (int32_t)__sxtb16(byoc_nn_ror8((uint32_t)w));
 }
 
 /** SXTB16 of x rotated right by 8 in one instruction: (b1, b3) sign-extended to int16. */
-ARM_NN_INLINE int32_t arm_nn_sxtb16_ror8(const int32_t x)
+ARM_NN_INLINE int32_t byoc_nn_sxtb16_ror8(const int32_t x)
 {
     int32_t r;
     __asm("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
@@ -182,7 +182,7 @@ ARM_NN_INLINE int32_t arm_nn_sxtb16_ror8(const int32_t x)
 }
 
 /** SXTAB16 of x rotated right by 8 in one instruction: (a.lo + b1, a.hi + b3). */
-ARM_NN_INLINE int32_t arm_nn_sxtab16_ror8(const int32_t a, const int32_t x)
+ARM_NN_INLINE int32_t byoc_nn_sxtab16_ror8(const int32_t a, const int32_t x)
 {
     int32_t r;
     __asm("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
@@ -190,16 +190,16 @@ ARM_NN_INLINE int32_t arm_nn_sxtab16_ror8(const int32_t a, const int32_t x)
 }
 
 /**
- * arm_nn_requantize (TFLite MultiplyByQuantizedMultiplier) in fewer instructions, same result
+ * byoc_nn_requantize (TFLite MultiplyByQuantizedMultiplier) in fewer instructions, same result
  * for every input: the high multiply is one SMLAL, and RoundingDivideByPOT(x, e) for e >= 1 is
  * ((y >> (e - 1)) + 1) >> 1 with y = x - 1 for negative x (saturating, so INT32_MIN stays, which
  * divides exactly): floor((x + 2^(e-1)) / 2^e) rounds ties up for x >= 0, and
  * floor((x - 1 + 2^(e-1)) / 2^e) rounds ties down for x < 0.
  */
-ARM_NN_INLINE int32_t arm_nn_requantize_dsp(const int32_t val, const int32_t multiplier, const int32_t shift)
+ARM_NN_INLINE int32_t byoc_nn_requantize_dsp(const int32_t val, const int32_t multiplier, const int32_t shift)
 {
-    const int32_t x = arm_nn_shl_wrap(val, LEFT_SHIFT(shift));
-    int32_t r = arm_nn_doubling_high_mult(x, multiplier);
+    const int32_t x = byoc_nn_shl_wrap(val, LEFT_SHIFT(shift));
+    int32_t r = byoc_nn_doubling_high_mult(x, multiplier);
     if (shift < 0)
     {
         const int32_t y = __qadd(r, r >> 31);
@@ -210,28 +210,28 @@ ARM_NN_INLINE int32_t arm_nn_requantize_dsp(const int32_t val, const int32_t mul
 }
 
 /** Both 16-bit lanes set to v. */
-ARM_NN_INLINE int32_t arm_nn_dup16(const int32_t v)
+ARM_NN_INLINE int32_t byoc_nn_dup16(const int32_t v)
 {
     return (int32_t)(((uint32_t)v << 16) | ((uint32_t)v & 0xFFFFu));
 }
 
 /*
- * Assembly dot-product blocks of the DSP path (arm_nn_mat_mult_s8.c). Weights are int8 rows read
+ * Assembly dot-product blocks of the DSP path (byoc_nn_mat_mult_s8.c). Weights are int8 rows read
  * a word (4 values) at a time and widened with SXTB16 into the lane order (w0, w2), (w1, w3);
  * `groups` >= 1 is the number of such words; the accumulators are read and updated in place.
  *
- * arm_nn_dsp_dot2x2_c16: two int16 im2col columns interleaved per group of four values as
+ * byoc_nn_dsp_dot2x2_c16: two int16 im2col columns interleaved per group of four values as
  *   {col0 (x0, x2), col0 (x1, x3), col1 (x0, x2), col1 (x1, x3)} (16 bytes), against weight rows
  *   w and w + w_stride: acc = {col0.w0, col0.w1, col1.w0, col1.w1}.
- * arm_nn_dsp_dot1x4_s8: one int8 row x (offset `off2` = the offset in both 16-bit lanes added to
+ * byoc_nn_dsp_dot1x4_s8: one int8 row x (offset `off2` = the offset in both 16-bit lanes added to
  *   each value) against weight rows w, w + s, w2, w2 + s: acc = {x.w, x.(w+s), x.w2, x.(w2+s)}.
- * arm_nn_dsp_dot2x2_s8: int8 rows x and x + s against weight rows w and w + s (no offsets):
+ * byoc_nn_dsp_dot2x2_s8: int8 rows x and x + s against weight rows w and w + s (no offsets):
  *   acc = {x.w, x.(w+s), (x+s).w, (x+s).(w+s)}.
  */
-void arm_nn_dsp_dot2x2_c16(const int16_t *cols, const int8_t *w, int32_t w_stride, int32_t groups, int32_t *acc);
-void arm_nn_dsp_dot1x4_s8(
+void byoc_nn_dsp_dot2x2_c16(const int16_t *cols, const int8_t *w, int32_t w_stride, int32_t groups, int32_t *acc);
+void byoc_nn_dsp_dot1x4_s8(
     const int8_t *x, const int8_t *w, int32_t s, int32_t groups, const int8_t *w2, int32_t off2, int32_t *acc);
-void arm_nn_dsp_dot2x2_s8(const int8_t *x, const int8_t *w, int32_t s, int32_t groups, int32_t *acc);
+void byoc_nn_dsp_dot2x2_s8(const int8_t *x, const int8_t *w, int32_t s, int32_t groups, int32_t *acc);
 
 #endif /* ARM_MATH_DSP */
 
@@ -243,7 +243,7 @@ void arm_nn_dsp_dot2x2_s8(const int8_t *x, const int8_t *w, int32_t s, int32_t g
  * Reference-order convolution for any configuration (groups, dilation, padding, batches);
  * no scratch buffer. Used by the portable path and as fallback of the optimised paths.
  */
-arm_cmsis_nn_status arm_nn_convolve_s8_ref(const cmsis_nn_conv_params *conv_params,
+arm_cmsis_nn_status byoc_nn_convolve_s8_ref(const cmsis_nn_conv_params *conv_params,
                                            const cmsis_nn_per_channel_quant_params *quant_params,
                                            const cmsis_nn_dims *input_dims,
                                            const int8_t *input_data,
@@ -257,7 +257,7 @@ arm_cmsis_nn_status arm_nn_convolve_s8_ref(const cmsis_nn_conv_params *conv_para
  * Reference-order depthwise convolution (any channel multiplier, dilation, padding, batches);
  * no scratch buffer.
  */
-arm_cmsis_nn_status arm_nn_depthwise_conv_s8_ref(const cmsis_nn_dw_conv_params *dw_conv_params,
+arm_cmsis_nn_status byoc_nn_depthwise_conv_s8_ref(const cmsis_nn_dw_conv_params *dw_conv_params,
                                                  const cmsis_nn_per_channel_quant_params *quant_params,
                                                  const cmsis_nn_dims *input_dims,
                                                  const int8_t *input_data,
@@ -276,7 +276,7 @@ arm_cmsis_nn_status arm_nn_depthwise_conv_s8_ref(const cmsis_nn_dw_conv_params *
  * `kernel_sum` (optional, n_out entries) holds bias[o] + lhs_offset * sum_j rhs[o][j]; when given,
  * `bias` is ignored. `rhs_offset` is added to every weight (FULLY_CONNECTED filter offset).
  */
-arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
+arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
                                        int32_t lhs_rows,
                                        int32_t lhs_stride,
                                        const int8_t *rhs,
@@ -297,9 +297,9 @@ arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
 
 /**
  * Depthwise convolution with channel multiplier > 1 (C_OUT = C_IN * ch_mult), every path: any
- * stride, padding, dilation, batch; no scratch memory (arm_nn_depthwise_conv_s8_mult.c).
+ * stride, padding, dilation, batch; no scratch memory (byoc_nn_depthwise_conv_s8_mult.c).
  */
-void arm_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *dw_conv_params,
+void byoc_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *dw_conv_params,
                                    const cmsis_nn_per_channel_quant_params *quant_params,
                                    const cmsis_nn_dims *input_dims,
                                    const int8_t *input_data,
@@ -312,9 +312,9 @@ void arm_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *dw_conv_params
 #if !defined(ARM_MATH_MVEI)
 /**
  * DSP / portable depthwise convolution with channel multiplier 1: any stride, padding, dilation,
- * batch; no scratch memory (arm_nn_depthwise_conv_s8_generic.c).
+ * batch; no scratch memory (byoc_nn_depthwise_conv_s8_generic.c).
  */
-void arm_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *dw_conv_params,
+void byoc_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *dw_conv_params,
                                       const cmsis_nn_per_channel_quant_params *quant_params,
                                       const cmsis_nn_dims *input_dims,
                                       const int8_t *input_data,
@@ -329,9 +329,9 @@ void arm_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *dw_conv_par
 /**
  * Helium: four rows (explicit pointers, may repeat) x all n_out weight rows, storing the first
  * nrows results to dst + r * dst_stride + o. Requantization, offsets and clamp as
- * arm_nn_mat_mult_s8 (no kernel sums, no rhs offset).
+ * byoc_nn_mat_mult_s8 (no kernel sums, no rhs offset).
  */
-void arm_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
+void byoc_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
                                   int32_t nrows,
                                   const int8_t *rhs,
                                   int32_t n_out,
@@ -349,9 +349,9 @@ void arm_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
 
 /**
  * Helium depthwise convolution with channel multiplier 1: any stride, padding, dilation, batch;
- * no scratch memory (arm_nn_depthwise_conv_s8_mve.c).
+ * no scratch memory (byoc_nn_depthwise_conv_s8_mve.c).
  */
-void arm_nn_depthwise_conv_s8_mve(const cmsis_nn_dw_conv_params *dw_conv_params,
+void byoc_nn_depthwise_conv_s8_mve(const cmsis_nn_dw_conv_params *dw_conv_params,
                                   const cmsis_nn_per_channel_quant_params *quant_params,
                                   const cmsis_nn_dims *input_dims,
                                   const int8_t *input_data,
@@ -367,7 +367,7 @@ void arm_nn_depthwise_conv_s8_mve(const cmsis_nn_dw_conv_params *dw_conv_params,
  */
 
 /** Helium: copy n bytes. */
-ARM_NN_INLINE void arm_nn_copy_s8_mve(int8_t *dst, const int8_t *src, int32_t n)
+ARM_NN_INLINE void byoc_nn_copy_s8_mve(int8_t *dst, const int8_t *src, int32_t n)
 {
     __asm volatile("   wlstp.8     lr, %[n], 2f        \n"
                    "1: vldrb.8     q0, [%[s]], #16     \n"
@@ -380,7 +380,7 @@ ARM_NN_INLINE void arm_nn_copy_s8_mve(int8_t *dst, const int8_t *src, int32_t n)
 }
 
 /** Helium: set n bytes to v. */
-ARM_NN_INLINE void arm_nn_fill_s8_mve(int8_t *dst, const int8_t v, int32_t n)
+ARM_NN_INLINE void byoc_nn_fill_s8_mve(int8_t *dst, const int8_t v, int32_t n)
 {
     __asm volatile("   vdup.8      q0, %[v]            \n"
                    "   wlstp.8     lr, %[n], 2f        \n"
@@ -396,7 +396,7 @@ ARM_NN_INLINE void arm_nn_fill_s8_mve(int8_t *dst, const int8_t v, int32_t n)
  * Helium: four dot products of one row x against four weight rows w0..w3 (k >= 1):
  *   acc[i] = sum_j x[j] * wi[j].
  */
-ARM_NN_INLINE void arm_nn_dot1x4_s8_mve(const int8_t *x,
+ARM_NN_INLINE void byoc_nn_dot1x4_s8_mve(const int8_t *x,
                                         const int8_t *w0,
                                         const int8_t *w1,
                                         const int8_t *w2,
@@ -427,7 +427,7 @@ ARM_NN_INLINE void arm_nn_dot1x4_s8_mve(const int8_t *x,
 }
 
 /** Helium: sum of k int8 values (k >= 1). */
-ARM_NN_INLINE int32_t arm_nn_sum_s8_mve(const int8_t *x, const int32_t k)
+ARM_NN_INLINE int32_t byoc_nn_sum_s8_mve(const int8_t *x, const int32_t k)
 {
     int32_t s = 0;
     __asm volatile("   dlstp.8     lr, %[k]            \n"
@@ -445,4 +445,4 @@ ARM_NN_INLINE int32_t arm_nn_sum_s8_mve(const int8_t *x, const int32_t k)
 }
 #endif
 
-#endif /* ARM_NNSUPPORTFUNCTIONS_H */
+#endif /* BYOC_NN_SUPPORT_H */

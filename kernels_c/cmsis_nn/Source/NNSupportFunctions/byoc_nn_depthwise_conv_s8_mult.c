@@ -1,5 +1,5 @@
 /*
- * arm_nn_depthwise_conv_s8_mult.c - depthwise convolution with channel multiplier > 1, all paths.
+ * byoc_nn_depthwise_conv_s8_mult.c - depthwise convolution with channel multiplier > 1, all paths.
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  *
@@ -20,7 +20,7 @@
  *         multiplied against the SXTB16-expanded weights (SMLABB / SMLATT).
  * C:      4 output channels, the input + offset computed once per input channel per tap.
  */
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 typedef struct
 {
@@ -46,7 +46,7 @@ static inline void dwm_cols(const cmsis_nn_dw_conv_params *p, int32_t in_w, int3
 
 #if defined(ARM_MATH_MVEI)
 
-void arm_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *p,
+void byoc_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *p,
                                    const cmsis_nn_per_channel_quant_params *quant_params,
                                    const cmsis_nn_dims *input_dims,
                                    const int8_t *input_data,
@@ -129,8 +129,8 @@ void arm_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *p,
                             }
                         }
                     }
-                    acc_e = arm_nn_requantize_mve_32x4(acc_e, mult_e, shift_e);
-                    acc_o = arm_nn_requantize_mve_32x4(acc_o, mult_o, shift_o);
+                    acc_e = byoc_nn_requantize_mve_32x4(acc_e, mult_e, shift_e);
+                    acc_o = byoc_nn_requantize_mve_32x4(acc_o, mult_o, shift_o);
                     acc_e = vaddq_n_s32(acc_e, out_off);
                     acc_o = vaddq_n_s32(acc_o, out_off);
                     acc_e = vminq_s32(vmaxq_s32(acc_e, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
@@ -149,10 +149,10 @@ void arm_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *p,
 
 static inline int8_t dwm_out(int32_t acc, int32_t m, int32_t s, int32_t off, int32_t lo, int32_t hi)
 {
-    return arm_nn_clamp_s8(arm_nn_requantize(acc, m, s) + off, lo, hi);
+    return byoc_nn_clamp_s8(byoc_nn_requantize(acc, m, s) + off, lo, hi);
 }
 
-void arm_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *p,
+void byoc_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *p,
                                    const cmsis_nn_per_channel_quant_params *quant_params,
                                    const cmsis_nn_dims *input_dims,
                                    const int8_t *input_data,
@@ -244,7 +244,7 @@ void arm_nn_depthwise_conv_s8_mult(const cmsis_nn_dw_conv_params *p,
                             }
                             const int32_t xx = (int32_t)__sxtab16(off2, xr);
                             int32_t wa, wb;
-                            arm_nn_expand_s8x4(arm_nn_read_s8x4(wp), &wa, &wb);
+                            byoc_nn_expand_s8x4(byoc_nn_read_s8x4(wp), &wa, &wb);
                             a0 = __smlabb(xx, wa, a0);
                             a2 = __smlatt(xx, wa, a2);
                             a1 = __smlabb(xx, wb, a1);

@@ -1,12 +1,12 @@
 /*
- * arm_nnsupportfunctions_s16.h - internal helpers of the int16-activation kernels.
+ * Internal/byoc_nn_support_s16.h - byoc-only helpers of the int16-activation kernels.
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  */
-#ifndef ARM_NNSUPPORTFUNCTIONS_S16_H
-#define ARM_NNSUPPORTFUNCTIONS_S16_H
+#ifndef BYOC_NN_SUPPORT_S16_H
+#define BYOC_NN_SUPPORT_S16_H
 
-#include "arm_nnsupportfunctions.h"
+#include "byoc_nn_support.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -17,7 +17,7 @@ extern "C" {
  * multiplier is rounded to 16 bits (saturating at 0x7FFF), then one rounding right shift by
  * 15 - shift (round half up).
  */
-ARM_NN_INLINE int32_t arm_nn_requantize_s64(const int64_t val, const int32_t multiplier, const int32_t shift)
+ARM_NN_INLINE int32_t byoc_nn_requantize_s64(const int64_t val, const int32_t multiplier, const int32_t shift)
 {
     const int64_t reduced = multiplier < 0x7FFF0000 ? (int64_t)((multiplier + (1 << 15)) >> 16) : 0x7FFF;
     const int32_t total_shift = 15 - shift;
@@ -26,7 +26,7 @@ ARM_NN_INLINE int32_t arm_nn_requantize_s64(const int64_t val, const int32_t mul
 }
 
 /** Bias add, requantization, output offset and clamp of one int64 accumulator (16x8 rule). */
-ARM_NN_INLINE int16_t arm_nn_finish_s16(const int64_t acc,
+ARM_NN_INLINE int16_t byoc_nn_finish_s16(const int64_t acc,
                                         const int64_t *bias,
                                         const int32_t ch,
                                         const int32_t multiplier,
@@ -36,14 +36,14 @@ ARM_NN_INLINE int16_t arm_nn_finish_s16(const int64_t acc,
                                         const int32_t act_max)
 {
     const int64_t sum = bias != NULL ? acc + bias[ch] : acc;
-    int32_t res = arm_nn_requantize_s64(sum, multiplier, shift) + out_offset;
+    int32_t res = byoc_nn_requantize_s64(sum, multiplier, shift) + out_offset;
     res = MAX(res, act_min);
     res = MIN(res, act_max);
     return (int16_t)res;
 }
 
 /** The same for TFLite's int32-bias rule: the accumulator wraps to 32 bits, double rounding. */
-ARM_NN_INLINE int16_t arm_nn_finish_s16_b32(const int64_t acc,
+ARM_NN_INLINE int16_t byoc_nn_finish_s16_b32(const int64_t acc,
                                             const int32_t *bias,
                                             const int32_t ch,
                                             const int32_t multiplier,
@@ -57,7 +57,7 @@ ARM_NN_INLINE int16_t arm_nn_finish_s16_b32(const int64_t acc,
     {
         sum += (uint32_t)bias[ch];
     }
-    int32_t res = arm_nn_requantize((int32_t)sum, multiplier, shift) + out_offset;
+    int32_t res = byoc_nn_requantize((int32_t)sum, multiplier, shift) + out_offset;
     res = MAX(res, act_min);
     res = MIN(res, act_max);
     return (int16_t)res;
@@ -68,7 +68,7 @@ ARM_NN_INLINE int16_t arm_nn_finish_s16_b32(const int64_t acc,
  * Four dot products of `k` int16 values `x` with four int8 rows w + i * w_stride (i = 0..3),
  * exact in 64 bits (VMLALDAVA on int8 weights widened by the load). Rows may be unaligned.
  */
-ARM_NN_INLINE void arm_nn_dot4_s16_s8_mve(const int16_t *x,
+ARM_NN_INLINE void byoc_nn_dot4_s16_s8_mve(const int16_t *x,
                                           const int8_t *w,
                                           const int32_t w_stride,
                                           const int32_t k,
@@ -104,7 +104,7 @@ ARM_NN_INLINE void arm_nn_dot4_s16_s8_mve(const int16_t *x,
 }
 
 /** One dot product of `k` int16 values with `k` int8 values, exact in 64 bits. */
-ARM_NN_INLINE int64_t arm_nn_dot1_s16_s8_mve(const int16_t *x, const int8_t *w, const int32_t k)
+ARM_NN_INLINE int64_t byoc_nn_dot1_s16_s8_mve(const int16_t *x, const int8_t *w, const int32_t k)
 {
     int64_t a = 0;
     int32_t j = 0;
@@ -127,7 +127,7 @@ ARM_NN_INLINE int64_t arm_nn_dot1_s16_s8_mve(const int16_t *x, const int8_t *w, 
  * bits: four values at a time, inputs regrouped into (x0, x2) / (x1, x3) pairs to match the
  * SXTB16 weight pairs, SMLALD.
  */
-ARM_NN_INLINE void arm_nn_dot2_s16_s8_dsp(const int16_t *x,
+ARM_NN_INLINE void byoc_nn_dot2_s16_s8_dsp(const int16_t *x,
                                           const int8_t *w,
                                           const int32_t w_stride,
                                           const int32_t k,
@@ -139,15 +139,15 @@ ARM_NN_INLINE void arm_nn_dot2_s16_s8_dsp(const int16_t *x,
     int32_t j = 0;
     for (; j <= k - 4; j += 4)
     {
-        const uint32_t x01 = (uint32_t)arm_nn_read_s16x2(x + j);
-        const uint32_t x23 = (uint32_t)arm_nn_read_s16x2(x + j + 2);
+        const uint32_t x01 = (uint32_t)byoc_nn_read_s16x2(x + j);
+        const uint32_t x23 = (uint32_t)byoc_nn_read_s16x2(x + j + 2);
         const int16x2_t x02 = (int16x2_t)((x01 & 0xFFFFu) | (x23 << 16));
         const int16x2_t x13 = (int16x2_t)((x23 & 0xFFFF0000u) | (x01 >> 16));
         int32_t e, o;
-        arm_nn_expand_s8x4(arm_nn_read_s8x4(w0 + j), &e, &o);
+        byoc_nn_expand_s8x4(byoc_nn_read_s8x4(w0 + j), &e, &o);
         a0 = __smlald(x02, (int16x2_t)e, a0);
         a0 = __smlald(x13, (int16x2_t)o, a0);
-        arm_nn_expand_s8x4(arm_nn_read_s8x4(w1 + j), &e, &o);
+        byoc_nn_expand_s8x4(byoc_nn_read_s8x4(w1 + j), &e, &o);
         a1 = __smlald(x02, (int16x2_t)e, a1);
         a1 = __smlald(x13, (int16x2_t)o, a1);
     }
@@ -161,18 +161,18 @@ ARM_NN_INLINE void arm_nn_dot2_s16_s8_dsp(const int16_t *x,
 }
 
 /** One dot product of `k` int16 values with `k` int8 values, exact in 64 bits (SMLALD). */
-ARM_NN_INLINE int64_t arm_nn_dot1_s16_s8_dsp(const int16_t *x, const int8_t *w, const int32_t k)
+ARM_NN_INLINE int64_t byoc_nn_dot1_s16_s8_dsp(const int16_t *x, const int8_t *w, const int32_t k)
 {
     int64_t a = 0;
     int32_t j = 0;
     for (; j <= k - 4; j += 4)
     {
-        const uint32_t x01 = (uint32_t)arm_nn_read_s16x2(x + j);
-        const uint32_t x23 = (uint32_t)arm_nn_read_s16x2(x + j + 2);
+        const uint32_t x01 = (uint32_t)byoc_nn_read_s16x2(x + j);
+        const uint32_t x23 = (uint32_t)byoc_nn_read_s16x2(x + j + 2);
         const int16x2_t x02 = (int16x2_t)((x01 & 0xFFFFu) | (x23 << 16));
         const int16x2_t x13 = (int16x2_t)((x23 & 0xFFFF0000u) | (x01 >> 16));
         int32_t e, o;
-        arm_nn_expand_s8x4(arm_nn_read_s8x4(w + j), &e, &o);
+        byoc_nn_expand_s8x4(byoc_nn_read_s8x4(w + j), &e, &o);
         a = __smlald(x02, (int16x2_t)e, a);
         a = __smlald(x13, (int16x2_t)o, a);
     }
@@ -188,7 +188,7 @@ ARM_NN_INLINE int64_t arm_nn_dot1_s16_s8_dsp(const int16_t *x, const int8_t *w, 
  * Fills `col` with the int16 im2col column of output position (oy, ox): KH * KW slices of C_IN
  * values (zeros outside the input). Used by the optimised s16 convolutions (input offset 0).
  */
-ARM_NN_INLINE void arm_nn_im2col_s16(const int16_t *in,
+ARM_NN_INLINE void byoc_nn_im2col_s16(const int16_t *in,
                                      const int32_t in_h,
                                      const int32_t in_w,
                                      const int32_t in_c,
@@ -224,4 +224,4 @@ ARM_NN_INLINE void arm_nn_im2col_s16(const int16_t *in,
 }
 #endif
 
-#endif /* ARM_NNSUPPORTFUNCTIONS_S16_H */
+#endif /* BYOC_NN_SUPPORT_S16_H */

@@ -1,5 +1,5 @@
 /*
- * arm_nn_mat_mult_s8.c - int8 rows x transposed int8 weights with requantization: the core of
+ * byoc_nn_mat_mult_s8.c - int8 rows x transposed int8 weights with requantization: the core of
  * 1x1 convolution, im2col convolution and fully connected layers.
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
@@ -12,7 +12,7 @@
  *   dst = clamp(requantize(acc, mult[o or 0], shift[o or 0]) + dst_offset, act_min, act_max)
  * Scratch memory: none. The Helium path reads lhs/rhs with tail predication (never past k).
  */
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 
 static arm_cmsis_nn_status mat_mult_ref(const int8_t *lhs,
@@ -93,19 +93,19 @@ static arm_cmsis_nn_status mat_mult_ref(const int8_t *lhs,
             }
             const int32_t q0 = per_channel ? o : 0;
             const int32_t q1 = per_channel ? o1 : 0;
-            out0[o] = arm_nn_clamp_s8(arm_nn_requantize(acc00, mult[q0], shift[q0]) + dst_offset, act_min, act_max);
+            out0[o] = byoc_nn_clamp_s8(byoc_nn_requantize(acc00, mult[q0], shift[q0]) + dst_offset, act_min, act_max);
             if (two_ch)
             {
                 out0[o1] =
-                    arm_nn_clamp_s8(arm_nn_requantize(acc01, mult[q1], shift[q1]) + dst_offset, act_min, act_max);
+                    byoc_nn_clamp_s8(byoc_nn_requantize(acc01, mult[q1], shift[q1]) + dst_offset, act_min, act_max);
             }
             if (two_rows)
             {
                 out1[o] =
-                    arm_nn_clamp_s8(arm_nn_requantize(acc10, mult[q0], shift[q0]) + dst_offset, act_min, act_max);
+                    byoc_nn_clamp_s8(byoc_nn_requantize(acc10, mult[q0], shift[q0]) + dst_offset, act_min, act_max);
                 if (two_ch)
                 {
-                    out1[o1] = arm_nn_clamp_s8(arm_nn_requantize(acc11, mult[q1], shift[q1]) + dst_offset, act_min,
+                    out1[o1] = byoc_nn_clamp_s8(byoc_nn_requantize(acc11, mult[q1], shift[q1]) + dst_offset, act_min,
                                                act_max);
                 }
             }
@@ -134,7 +134,7 @@ ARM_NN_INLINE void store_row_mve(int32x4_t acc,
                                  int8_t *dst,
                                  const mve_pred16_t p)
 {
-    acc = arm_nn_requantize_mve_32x4(acc, vm, vs);
+    acc = byoc_nn_requantize_mve_32x4(acc, vm, vs);
     acc = finish_mve(acc, dst_offset, act_min, act_max);
     vstrbq_p_s32(dst, acc, p);
 }
@@ -203,7 +203,7 @@ __attribute__((naked, noinline)) static void dot4_block(const int8_t *w,
  * row at a time with per-lane (per-channel) multipliers: the gather loads transpose the
  * [channel][row] results. Rows may repeat; only the first nrows are stored.
  */
-void arm_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
+void byoc_nn_mat_mult_4rows_s8_mve(const int8_t *const rows[4],
                                   const int32_t nrows,
                                   const int8_t *rhs,
                                   const int32_t n_out,
@@ -350,7 +350,7 @@ static void mat_mult_6rows_mve(const int8_t *lhs,
         const int32_t n_ch = MIN(KSUM_CHUNK, n_out - o0);
         for (int32_t c = 0; c < n_ch; c++)
         {
-            ksum[c] = (bias != NULL ? bias[o0 + c] : 0) + lhs_offset * arm_nn_sum_s8_mve(rhs + (o0 + c) * k, k);
+            ksum[c] = (bias != NULL ? bias[o0 + c] : 0) + lhs_offset * byoc_nn_sum_s8_mve(rhs + (o0 + c) * k, k);
         }
         for (int32_t r = 0; r < full_rows; r += 6)
         {
@@ -389,7 +389,7 @@ static void mat_mult_6rows_mve(const int8_t *lhs,
             {
                 rows[i] = lhs + (r + (i < n ? i : 0)) * lhs_stride;
             }
-            arm_nn_mat_mult_4rows_s8_mve(rows, n, rhs + o0 * k, n_ch, k, bias != NULL ? bias + o0 : NULL,
+            byoc_nn_mat_mult_4rows_s8_mve(rows, n, rhs + o0 * k, n_ch, k, bias != NULL ? bias + o0 : NULL,
                                          per_channel ? mult + o0 : mult, per_channel ? shift + o0 : shift,
                                          per_channel, lhs_offset, dst_offset, act_min, act_max,
                                          dst + r * dst_stride + o0, dst_stride);
@@ -436,15 +436,15 @@ static void mat_mult_row_mve(const int8_t *row,
         }
         else
         {
-            const int32_t sums[4] = {arm_nn_sum_s8_mve(w0, k), arm_nn_sum_s8_mve(w1, k), arm_nn_sum_s8_mve(w2, k),
-                                     arm_nn_sum_s8_mve(w3, k)};
+            const int32_t sums[4] = {byoc_nn_sum_s8_mve(w0, k), byoc_nn_sum_s8_mve(w1, k), byoc_nn_sum_s8_mve(w2, k),
+                                     byoc_nn_sum_s8_mve(w3, k)};
             base = vmulq_n_s32(vld1q_s32(sums), lhs_offset);
             if (bias != NULL)
             {
                 base = vaddq_s32(base, vldrwq_z_s32(bias + o, p));
             }
         }
-        arm_nn_dot1x4_s8_mve(row, w0, w1, w2, w3, k, dot);
+        byoc_nn_dot1x4_s8_mve(row, w0, w1, w2, w3, k, dot);
         if (per_channel)
         {
             vm = vldrwq_z_s32(mult + o, p);
@@ -454,7 +454,7 @@ static void mat_mult_row_mve(const int8_t *row,
     }
 }
 
-arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
+arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
                                        int32_t lhs_rows,
                                        int32_t lhs_stride,
                                        const int8_t *rhs,
@@ -491,7 +491,7 @@ arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
         {
             const int8_t *rows[4] = {lhs + r * lhs_stride, lhs + (r + 1) * lhs_stride, lhs + (r + 2) * lhs_stride,
                                      lhs + (r + 3) * lhs_stride};
-            arm_nn_mat_mult_4rows_s8_mve(rows, 4, rhs, n_out, k, bias, mult, shift, per_channel, lhs_offset,
+            byoc_nn_mat_mult_4rows_s8_mve(rows, 4, rhs, n_out, k, bias, mult, shift, per_channel, lhs_offset,
                                          dst_offset, act_min, act_max, dst + r * dst_stride, dst_stride);
         }
     }
@@ -513,7 +513,7 @@ ARM_NN_INLINE int8_t finish_dsp(const int32_t acc,
                                 const int32_t act_min,
                                 const int32_t act_max)
 {
-    return arm_nn_clamp_s8(arm_nn_requantize_dsp(acc, mult, shift) + dst_offset, act_min, act_max);
+    return byoc_nn_clamp_s8(byoc_nn_requantize_dsp(acc, mult, shift) + dst_offset, act_min, act_max);
 }
 
 /*
@@ -527,7 +527,7 @@ ARM_NN_INLINE int8_t finish_dsp(const int32_t acc,
 
 /* r0 = cols, r1 = w, r2 = w_stride, r3 = groups, [sp] = acc. 17 instructions per 16 MACs. */
 __attribute__((naked, noinline)) void
-arm_nn_dsp_dot2x2_c16(const int16_t *cols, const int8_t *w, int32_t w_stride, int32_t groups, int32_t *acc)
+byoc_nn_dsp_dot2x2_c16(const int16_t *cols, const int8_t *w, int32_t w_stride, int32_t groups, int32_t *acc)
 {
     __asm volatile("push    {r4-r11, lr}                 \n"
                    "ldr     r12, [sp, #36]               \n"
@@ -557,7 +557,7 @@ arm_nn_dsp_dot2x2_c16(const int16_t *cols, const int8_t *w, int32_t w_stride, in
 
 /* r0 = x, r1 = w, r2 = s, r3 = groups, [sp] = w2, [sp, #4] = off2, [sp, #8] = acc.
  * 25 instructions per 16 MACs. */
-__attribute__((naked, noinline)) void arm_nn_dsp_dot1x4_s8(
+__attribute__((naked, noinline)) void byoc_nn_dsp_dot1x4_s8(
     const int8_t *x, const int8_t *w, int32_t s, int32_t groups, const int8_t *w2, int32_t off2, int32_t *acc)
 {
     __asm volatile("push    {r4-r11, lr}                 \n"
@@ -597,7 +597,7 @@ __attribute__((naked, noinline)) void arm_nn_dsp_dot1x4_s8(
 
 /* r0 = x, r1 = w, r2 = s, r3 = groups, [sp] = acc. 22 instructions per 16 MACs. */
 __attribute__((naked, noinline)) void
-arm_nn_dsp_dot2x2_s8(const int8_t *x, const int8_t *w, int32_t s, int32_t groups, int32_t *acc)
+byoc_nn_dsp_dot2x2_s8(const int8_t *x, const int8_t *w, int32_t s, int32_t groups, int32_t *acc)
 {
     __asm volatile("push    {r4-r11, lr}                 \n"
                    "ldr     r12, [sp, #36]               \n"
@@ -639,7 +639,7 @@ static int32_t sum_s8_dsp(const int8_t *p, const int32_t n)
     for (; j + 4 <= n; j += 4)
     {
         /* x ^ 0x80 = x + 128 as an unsigned byte; USADA8 with 0 adds the four bytes. */
-        u = __usada8((uint32_t)arm_nn_read_s8x4(p + j) ^ 0x80808080u, 0u, u);
+        u = __usada8((uint32_t)byoc_nn_read_s8x4(p + j) ^ 0x80808080u, 0u, u);
     }
     int32_t s = (int32_t)u - 128 * j;
     for (; j < n; j++)
@@ -652,7 +652,7 @@ static int32_t sum_s8_dsp(const int8_t *p, const int32_t n)
 /*
  * Rows with the same stride as the weight rows (1x1 convolution, batched fully connected), at
  * least two rows: per output channel pair the kernel sums bias + lhs_offset * sum(w) once, then
- * two rows x two channels per block (arm_nn_dsp_dot2x2_s8) over all row pairs. `rows` and
+ * two rows x two channels per block (byoc_nn_dsp_dot2x2_s8) over all row pairs. `rows` and
  * `n_ch` are even; an odd last channel or row is left to the caller.
  */
 static void mat_mult_2x2_dsp(const int8_t *lhs,
@@ -695,7 +695,7 @@ static void mat_mult_2x2_dsp(const int8_t *lhs,
         {
             const int8_t *x = lhs + r * k;
             int32_t acc[4] = {b0, b1, b0, b1};
-            arm_nn_dsp_dot2x2_s8(x, w0, k, groups, acc);
+            byoc_nn_dsp_dot2x2_s8(x, w0, k, groups, acc);
             for (int32_t j = k4; j < k; j++)
             {
                 acc[0] += x[j] * w0[j];
@@ -713,7 +713,7 @@ static void mat_mult_2x2_dsp(const int8_t *lhs,
 }
 
 /*
- * One row x four output channels per block (arm_nn_dsp_dot1x4_s8, the input offset added while
+ * One row x four output channels per block (byoc_nn_dsp_dot1x4_s8, the input offset added while
  * widening), for channels [o_begin, n_out). Fewer than four channels at the end repeat weight
  * rows and store only the distinct results.
  */
@@ -738,7 +738,7 @@ static void mat_mult_row_dsp(const int8_t *x,
     static const uint8_t lane_of[4][4] = {{0, 0, 0, 0}, {0, 1, 0, 0}, {0, 1, 3, 0}, {0, 1, 2, 3}};
     const int32_t groups = k >> 2;
     const int32_t k4 = groups << 2;
-    const int32_t off2 = arm_nn_dup16(x_off);
+    const int32_t off2 = byoc_nn_dup16(x_off);
     for (int32_t o = o_begin; o < n_out; o += 4)
     {
         const int32_t n = MIN(4, n_out - o);
@@ -753,7 +753,7 @@ static void mat_mult_row_dsp(const int8_t *x,
         }
         if (groups > 0)
         {
-            arm_nn_dsp_dot1x4_s8(x, w, s, groups, w2, off2, acc);
+            byoc_nn_dsp_dot1x4_s8(x, w, s, groups, w2, off2, acc);
         }
         for (int32_t i = 0; i < 4; i++)
         {
@@ -776,7 +776,7 @@ static void mat_mult_row_dsp(const int8_t *x,
  * channels at a time with kernel sums; otherwise (and for an odd row or channel) a row at a time,
  * four channels per block.
  */
-arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
+arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
                                        int32_t lhs_rows,
                                        int32_t lhs_stride,
                                        const int8_t *rhs,
@@ -829,7 +829,7 @@ arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
 
 #else
 
-arm_cmsis_nn_status arm_nn_mat_mult_s8(const int8_t *lhs,
+arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
                                        int32_t lhs_rows,
                                        int32_t lhs_stride,
                                        const int8_t *rhs,

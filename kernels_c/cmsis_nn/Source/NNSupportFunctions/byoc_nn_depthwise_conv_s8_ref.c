@@ -1,5 +1,5 @@
 /*
- * arm_nn_depthwise_conv_s8_ref.c - depthwise convolution in TFLite reference order, no scratch.
+ * byoc_nn_depthwise_conv_s8_ref.c - depthwise convolution in TFLite reference order, no scratch.
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  *
@@ -10,9 +10,9 @@
  * The taps inside the input are found once per output pixel (skipping the padding equals padding
  * with the input zero point).
  */
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
-arm_cmsis_nn_status arm_nn_depthwise_conv_s8_ref(const cmsis_nn_dw_conv_params *dw_conv_params,
+arm_cmsis_nn_status byoc_nn_depthwise_conv_s8_ref(const cmsis_nn_dw_conv_params *dw_conv_params,
                                                  const cmsis_nn_per_channel_quant_params *quant_params,
                                                  const cmsis_nn_dims *input_dims,
                                                  const int8_t *input_data,
@@ -72,8 +72,8 @@ arm_cmsis_nn_status arm_nn_depthwise_conv_s8_ref(const cmsis_nn_dw_conv_params *
                             wp += out_c;
                         }
                     }
-                    acc = arm_nn_requantize(acc, quant_params->multiplier[oc], quant_params->shift[oc]) + out_offset;
-                    *output_data++ = arm_nn_clamp_s8(acc, act_min, act_max);
+                    acc = byoc_nn_requantize(acc, quant_params->multiplier[oc], quant_params->shift[oc]) + out_offset;
+                    *output_data++ = byoc_nn_clamp_s8(acc, act_min, act_max);
                 }
             }
         }

@@ -1,5 +1,5 @@
 /*
- * arm_nn_depthwise_conv_s8_mve.c - Helium depthwise convolution, channel multiplier 1.
+ * byoc_nn_depthwise_conv_s8_mve.c - Helium depthwise convolution, channel multiplier 1.
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  *
@@ -17,7 +17,7 @@
  * bias + input_offset * (sum of the weights) instead of adding the offset to every input. The accumulators are requantized per lane and narrowed back in channel order
  * (VMOVNB / VMOVNT) for 8-byte stores.
  */
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 #if defined(ARM_MATH_MVEI)
 
@@ -236,7 +236,7 @@ static inline void load8(const int32_t *src, const int32_t nc, int32x4_t dst[2])
     dst[1] = vldrwq_gather_shifted_offset_z_s32(src, vidupq_n_u32(1, 2), p_odd);
 }
 
-void arm_nn_depthwise_conv_s8_mve(const cmsis_nn_dw_conv_params *p,
+void byoc_nn_depthwise_conv_s8_mve(const cmsis_nn_dw_conv_params *p,
                                   const cmsis_nn_per_channel_quant_params *quant_params,
                                   const cmsis_nn_dims *input_dims,
                                   const int8_t *input_data,

@@ -1,5 +1,5 @@
 /*
- * arm_nn_convolve_s8_ref.c - convolution in TFLite reference order, no scratch memory.
+ * byoc_nn_convolve_s8_ref.c - convolution in TFLite reference order, no scratch memory.
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  *
@@ -11,9 +11,9 @@
  * Grouped convolution: group g = oc / (C_OUT / groups) reads input channels
  * [g * C_IN/groups, (g+1) * C_IN/groups).
  */
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
-arm_cmsis_nn_status arm_nn_convolve_s8_ref(const cmsis_nn_conv_params *conv_params,
+arm_cmsis_nn_status byoc_nn_convolve_s8_ref(const cmsis_nn_conv_params *conv_params,
                                            const cmsis_nn_per_channel_quant_params *quant_params,
                                            const cmsis_nn_dims *input_dims,
                                            const int8_t *input_data,
@@ -87,8 +87,8 @@ arm_cmsis_nn_status arm_nn_convolve_s8_ref(const cmsis_nn_conv_params *conv_para
                     {
                         acc += bias_data[oc];
                     }
-                    acc = arm_nn_requantize(acc, quant_params->multiplier[oc], quant_params->shift[oc]) + out_offset;
-                    *output_data++ = arm_nn_clamp_s8(acc, act_min, act_max);
+                    acc = byoc_nn_requantize(acc, quant_params->multiplier[oc], quant_params->shift[oc]) + out_offset;
+                    *output_data++ = byoc_nn_clamp_s8(acc, act_min, act_max);
                 }
             }
         }

@@ -1,5 +1,5 @@
 /*
- * arm_nn_depthwise_conv_s8_generic.c - DSP / portable depthwise convolution, channel multiplier 1.
+ * byoc_nn_depthwise_conv_s8_generic.c - DSP / portable depthwise convolution, channel multiplier 1.
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  *
@@ -10,17 +10,17 @@
  * DSP: one 32-bit load brings four inputs and four weights; SXTAB16 / SXTB16 widen them (the input
  * with the offset added) and SMLABB / SMLATT accumulate each channel. Portable C: plain MACs.
  */
-#include "arm_nnsupportfunctions.h"
+#include "Internal/byoc_nn_support.h"
 
 #if defined(ARM_MATH_DSP)
-    #define REQUANTIZE arm_nn_requantize_dsp
+    #define REQUANTIZE byoc_nn_requantize_dsp
 #else
-    #define REQUANTIZE arm_nn_requantize
+    #define REQUANTIZE byoc_nn_requantize
 #endif
 
 #if !defined(ARM_MATH_MVEI)
 
-void arm_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
+void byoc_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
                                       const cmsis_nn_per_channel_quant_params *quant_params,
                                       const cmsis_nn_dims *input_dims,
                                       const int8_t *input_data,
@@ -78,12 +78,12 @@ void arm_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
                         for (int32_t kx = kx0; kx < kx1; kx++)
                         {
 #if defined(ARM_MATH_DSP)
-                            const uint32_t x = (uint32_t)arm_nn_read_s8x4(ip);
-                            const int32_t w = arm_nn_read_s8x4(wp);
+                            const uint32_t x = (uint32_t)byoc_nn_read_s8x4(ip);
+                            const int32_t w = byoc_nn_read_s8x4(wp);
                             const int32_t wa = (int32_t)__sxtb16((uint32_t)w);
-                            const int32_t wb = arm_nn_sxtb16_ror8(w);
+                            const int32_t wb = byoc_nn_sxtb16_ror8(w);
                             const int32_t xa = (int32_t)__sxtab16(off2, x);
-                            const int32_t xb = arm_nn_sxtab16_ror8((int32_t)off2, (int32_t)x);
+                            const int32_t xb = byoc_nn_sxtab16_ror8((int32_t)off2, (int32_t)x);
                             a0 = __smlabb(xa, wa, a0);
                             a2 = __smlatt(xa, wa, a2);
                             a1 = __smlabb(xb, wb, a1);
@@ -98,13 +98,13 @@ void arm_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
                             wp += ch;
                         }
                     }
-                    output_data[c] = arm_nn_clamp_s8(REQUANTIZE(a0, mult[c], shift[c]) + out_off, act_min, act_max);
+                    output_data[c] = byoc_nn_clamp_s8(REQUANTIZE(a0, mult[c], shift[c]) + out_off, act_min, act_max);
                     output_data[c + 1] =
-                        arm_nn_clamp_s8(REQUANTIZE(a1, mult[c + 1], shift[c + 1]) + out_off, act_min, act_max);
+                        byoc_nn_clamp_s8(REQUANTIZE(a1, mult[c + 1], shift[c + 1]) + out_off, act_min, act_max);
                     output_data[c + 2] =
-                        arm_nn_clamp_s8(REQUANTIZE(a2, mult[c + 2], shift[c + 2]) + out_off, act_min, act_max);
+                        byoc_nn_clamp_s8(REQUANTIZE(a2, mult[c + 2], shift[c + 2]) + out_off, act_min, act_max);
                     output_data[c + 3] =
-                        arm_nn_clamp_s8(REQUANTIZE(a3, mult[c + 3], shift[c + 3]) + out_off, act_min, act_max);
+                        byoc_nn_clamp_s8(REQUANTIZE(a3, mult[c + 3], shift[c + 3]) + out_off, act_min, act_max);
                 }
                 for (; c < ch; c++)
                 {
@@ -120,7 +120,7 @@ void arm_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
                             wp += ch;
                         }
                     }
-                    output_data[c] = arm_nn_clamp_s8(REQUANTIZE(acc, mult[c], shift[c]) + out_off, act_min, act_max);
+                    output_data[c] = byoc_nn_clamp_s8(REQUANTIZE(acc, mult[c], shift[c]) + out_off, act_min, act_max);
                 }
                 output_data += ch;
             }
