@@ -365,6 +365,7 @@ class TFLiteModel:
             "is_float": self.is_float(),
             "precision": self.precision(),
             "dynamic_tensors": [t.index for t in self.dynamic_tensors()],
+            "state": self.state.to_json() if self.state is not None else None,
         }
 
 
@@ -950,6 +951,15 @@ def format_info(model: TFLiteModel) -> str:
             lines += _table([[f"#{t.index}", t.name or "-", _fmt_shape(t), t.dtype,
                               t.describe_quantization()] for t in ts])
 
+    if model.state is not None:
+        st = model.state
+        lines.append(f"State ({len(st.variables)} resource variables, {st.size:,} bytes; "
+                     f"initialised by subgraph {st.init_subgraph}'s CALL_ONCE):")
+        lines += _table([[str(k), v.name, f"[{', '.join(str(d) for d in v.shape)}]", v.dtype,
+                          f"offset {v.offset}", f"{v.nbytes} bytes"]
+                         for k, v in enumerate(st.variables)], right={0})
+        lines.append("  (operators below: the stateless form, without CALL_ONCE/VAR_HANDLE/"
+                     "READ_VARIABLE/ASSIGN_VARIABLE)")
     lines.append(f"Operators ({len(model.operators)}):")
     if model.operators:
         rows = [["idx", "type", "output", "MACs"]]

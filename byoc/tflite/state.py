@@ -160,7 +160,7 @@ class _Rewriter:
 
     def __init__(self, model: Any, buffers: list, label: str):
         self.model, self.buffers, self.label = model, buffers, label
-        self.mb = ModelBuilder(description="byoc: stateless form of a stateful model")
+        self.mb = ModelBuilder(description=(model.Description() or b"").decode("utf-8", "replace"))
         self.tensor_map: dict[int, int] = {}
 
     def tensor(self, sg: Any, t: int) -> int:
