@@ -33,6 +33,7 @@ import numpy as np
 import tvm
 from tvm import relax
 
+from . import fault_injection
 from .codegen.tir_to_c import CFunction, c_type
 from .naming import c_comment
 from .errors import ByocError
@@ -469,6 +470,7 @@ def emit_run_source(program: AOTProgram) -> str:
         lines.append("  uint8_t* arena = (uint8_t*)workspace;")
     if program.calls:
         lines.append("  int32_t status;")
+    fault = fault_injection.from_environment()   # None unless a test sets BYOC_TEST_FAULT
     for call in program.calls:
         args = []
         for st, param in zip(call.args, call.func.params):
@@ -484,6 +486,10 @@ def emit_run_source(program: AOTProgram) -> str:
             f"    return {P}_ERROR_OPERATOR;",
             "  }",
         ]
+        if fault is not None:
+            outs = [(_pointer(st, program.plan, False), st.nbytes)
+                    for st, param in zip(call.args, call.func.params) if param.is_output]
+            lines += fault.lines_after(call.label, call.func.name, outs)
     for cp in program.copies:
         src = _pointer(cp.src, program.plan, True)
         lines.append(f"  memcpy(outputs->{cp.dst.name}, {src}, {cp.dst.nbytes}u);")

@@ -4,6 +4,7 @@
     byoc info model.tflite [--json] [--target cmsis-nn,c [--cpu cortex-m55]]
     byoc validate model.tflite --target c [--backend qemu|fvp|host] [--inputs N | --steps N] [--profile] [--json]
     byoc run PACKAGE_DIR --input x.npy [--input ...] [--output y.npy ...] [--steps N] [--backend qemu|fvp]
+    byoc regress MODELS_OR_FOLDERS --target c,cmsis-nn,c --cpu cortex-m55,cortex-m4 [-j N] [--junit x.xml]
 
 Exit codes: 0 success (validate: bit-exact), 1 validate mismatch, 2 any error. Errors are
 one line on stderr; ``--debug`` shows the Python traceback instead.
@@ -141,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--work-dir", help="keep the firmware build here")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     _add_corstone_args(r)
+
+    from .regress.cli import add_parser as add_regress_parser
+    add_regress_parser(sub, _add_vela_args)
     return parser
 
 
@@ -327,12 +331,17 @@ def _cmd_run(args) -> int:
     return 0 if run.passed else 1
 
 
+def _cmd_regress(args) -> int:
+    from .regress.cli import command
+    return command(args, _vela(args))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     progress.enable(sys.stderr.isatty() if args.progress is None else args.progress)
     handler = {"compile": _cmd_compile, "info": _cmd_info, "validate": _cmd_validate,
-               "run": _cmd_run}[args.command]
+               "run": _cmd_run, "regress": _cmd_regress}[args.command]
     try:
         return handler(args)
     except ByocError as exc:

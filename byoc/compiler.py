@@ -18,7 +18,7 @@ from pathlib import Path
 
 import tvm
 
-from . import __version__, progress
+from . import __version__, fault_injection, progress
 from .aot import AOTProgram, IOTensor, assemble
 from .errors import ByocError, UnsupportedOperatorError
 from .frontend import from_tflite
@@ -346,6 +346,8 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         "versions": _versions(),
         "compile_seconds": round(time.monotonic() - start, 3),
     }
+    if fault_injection.from_environment() is not None:   # a test's deliberately wrong package
+        metadata["test_fault"] = os.environ[fault_injection.ENV]
     progress.note("writing the package")
     files = render(PackageSources(program, metadata, source_model=source_name, **extra),
                    __version__)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import numpy as np
 
 from .errors import ToolError
-
 
 
 def tflm_arena_size(activation_bytes: int) -> int:
@@ -36,6 +41,58 @@ def run_tflm(model_bytes: bytes, samples: list[list[np.ndarray]],
         interp.invoke()
         results.append([np.array(interp.get_output(i)) for i in range(n_out)])
     return results
+
+
+def run_tflm_tensors(model_bytes: bytes, samples: list[list[np.ndarray]],
+                     activation_bytes: int, tensors: list[int]) -> list[dict[int, np.ndarray]]:
+    """TFLM's value of each of ``tensors`` (tensor indices of the model's subgraph,
+    intermediate ones included) after running each sample: one {tensor: array} per
+    sample. Uses TFLM's ``kPreserveAllTensors`` mode (no arena reuse)."""
+    try:
+        from tflite_micro import runtime
+    except ImportError as exc:  # pragma: no cover - part of the test extras
+        raise ToolError("tflite-micro is not installed (run `make setup`)") from exc
+    try:
+        interp = runtime.Interpreter.from_bytes(
+            model_bytes, arena_size=tflm_arena_size(activation_bytes),
+            intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+    except RuntimeError as exc:
+        raise ToolError(f"TFLM could not load the model: {exc}") from None
+    results = []
+    for sample in samples:
+        for i, arr in enumerate(sample):
+            interp.set_input(arr, i)
+        interp.invoke()
+        results.append({t: np.array(interp.GetTensor(t, 0)["tensor_data"]) for t in tensors})
+    return results
+
+
+_TFLM_ARENA_PROBE = r"""
+import sys
+from tflite_micro import runtime
+data = open(sys.argv[1], "rb").read()
+interp = runtime.Interpreter.from_bytes(data, arena_size=int(sys.argv[2]))
+sys.stderr.flush()
+interp.print_allocations()
+"""
+
+
+def tflm_arena(model_bytes: bytes, activation_bytes: int, label: str = "model") -> dict[str, int]:
+    """TFLM's arena for the model, from ``print_allocations()`` (written to fd 2) in a child
+    process (a too-small arena or a bad model can crash TFLM): {"total", "head", "tail"}
+    in bytes. "head" holds the tensors (inputs and outputs included) and the kernels'
+    scratch buffers; "tail" is host-pointer-sized bookkeeping."""
+    with tempfile.TemporaryDirectory(prefix="byoc_tflm_arena_") as tmp:
+        path = Path(tmp) / "model.tflite"
+        path.write_bytes(model_bytes)
+        proc = subprocess.run([sys.executable, "-c", _TFLM_ARENA_PROBE, str(path),
+                               str(tflm_arena_size(activation_bytes))],
+                              capture_output=True, text=True, timeout=300)
+    found = dict(re.findall(r"Arena allocation (total|head|tail) (\d+) bytes", proc.stderr))
+    if proc.returncode != 0 or set(found) != {"total", "head", "tail"}:
+        tail = " ".join((proc.stderr or proc.stdout).split())[-300:]
+        raise ToolError(f"TFLM arena probe of {label} failed (exit {proc.returncode}): {tail}")
+    return {k: int(v) for k, v in found.items()}
 
 
 def run_litert(model_bytes: bytes, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:

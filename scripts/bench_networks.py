@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -54,16 +52,6 @@ NOT_AVAILABLE = "not available"
 #: Inputs per network and target unless --inputs says otherwise.
 DEFAULT_INPUTS = 5
 
-_TFLM_PROBE = r"""
-import sys
-from tflite_micro import runtime
-data = open(sys.argv[1], "rb").read()
-interp = runtime.Interpreter.from_bytes(data, arena_size=int(sys.argv[2]))
-sys.stderr.flush()
-interp.print_allocations()
-"""
-
-
 def progress(msg: str) -> None:
     print(msg, flush=True)
 
@@ -78,20 +66,11 @@ def target_unavailable(target: str) -> str | None:
 
 
 def tflm_arena(model_path: Path) -> dict[str, int]:
-    """TFLM's arena for the model, from ``print_allocations()`` (written to fd 2) in a child
-    process: {"total", "head", "tail"} in bytes. "head" holds the tensors (inputs and outputs
-    included) and the kernels' scratch buffers; "tail" is host-pointer-sized bookkeeping."""
-    from byoc.reference import tflm_arena_size
+    """TFLM's arena for the model (``byoc.reference.tflm_arena``): {"total", "head", "tail"}."""
+    from byoc.reference import tflm_arena as probe
     model = load_model(model_path)
-    arena = tflm_arena_size(sum(t.nbytes for t in model.tensors if not t.is_constant))
-    proc = subprocess.run([sys.executable, "-c", _TFLM_PROBE, str(model_path), str(arena)],
-                          capture_output=True, text=True, timeout=300)
-    found = dict(re.findall(r"Arena allocation (total|head|tail) (\d+) bytes", proc.stderr))
-    if proc.returncode != 0 or set(found) != {"total", "head", "tail"}:
-        tail = " ".join((proc.stderr or proc.stdout).split())[-300:]
-        raise ByocError(f"TFLM arena probe of {model_path.name} failed "
-                        f"(exit {proc.returncode}): {tail}")
-    return {k: int(v) for k, v in found.items()}
+    return probe(model.data, sum(t.nbytes for t in model.tensors if not t.is_constant),
+                 model_path.name)
 
 
 def _npu_cycles_from_metadata(meta: dict) -> int | None:
