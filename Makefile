@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: setup system demo test test-all clean bench bench-kernels
+.PHONY: setup system demo test test-all clean bench bench-kernels bench-streaming
 
 setup: system $(STAMP)
 
@@ -34,6 +34,11 @@ clean:
 # Kernel benchmark: instructions of C1..C12 and S1..S3 (int16) on QEMU for the mve/dsp/c paths -> build/bench/kernels.json
 bench-kernels: setup
 	$(PY) scripts/bench_kernels.py
+
+# Streaming benchmark: the wake-word models (stateful) on every target, 20-step streams on QEMU
+# -> build/bench/streaming.md (table), streaming.json
+bench-streaming: setup
+	$(PY) scripts/bench_streaming.py
 
 # Network benchmark: the MLPerf Tiny networks on every target, on QEMU against TFLM
 # -> build/bench/networks.md (table), networks.json (records), networks.png (chart)

@@ -202,8 +202,12 @@ def test_cli_validate_steps_json(tmp_path):
 # ------------------------------------------------------------------ real wake-word models
 
 def _tflm_arena_total(path: Path) -> int:
-    sys.path.insert(0, str(Path(__file__).parent.parent / "scripts"))
-    from bench_networks import tflm_arena
+    """TFLM's whole arena for the model (head + tail: its variables live in the tail)."""
+    try:
+        from byoc.reference import tflm_arena
+    except ImportError:
+        sys.path.insert(0, str(Path(__file__).parent.parent / "scripts"))
+        from bench_networks import tflm_arena
     return tflm_arena(path)["total"]
 
 
@@ -237,8 +241,9 @@ def test_wake_word_qemu_cmsis_vs_c(tmp_path):
 
 
 def test_wake_word_qemu_ethos_u(tmp_path):
+    """20 steps with the NPU regions run by byoc's functional Ethos-U55 model (~15 s)."""
     require_tools()
-    steps = 20 if FULL else 4
+    steps = 20
     r = byoc.validate(HEY_JARVIS, target="ethos-u55-256,cmsis-nn,c", backend="qemu",
                       steps=steps, work_dir=tmp_path)
     assert r.status == "pass", r.details
@@ -299,3 +304,43 @@ def test_cli_run_steps(tmp_path):
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert json.loads(proc.stdout)["mismatches"] == 0
     np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), np.stack([w[0] for w in want]))
+
+
+# ------------------------------------------------------------------ the frame-moving kernels
+
+def _slice_ops_model(seed: int) -> bytes:
+    """One random stateless model over the slicing operators (random begin/end/strides
+    with masks, shrink axes, SLICE, SPLIT, SPLIT_V, a requantizing uint8 QUANTIZE)."""
+    rng = np.random.default_rng(seed)
+    lb = LayerBuilder(seed=seed)
+    shape = [1, int(rng.integers(2, 7)), int(rng.integers(1, 4)), int(rng.integers(2, 9))]
+    x = lb.input(shape, scale=0.05, zero_point=int(rng.integers(-128, 0)))
+    begin = [0] + [int(rng.integers(-d, d)) for d in shape[1:]]
+    end = [1] + [int(rng.integers(-d + 1, d + 1)) or d for d in shape[1:]]
+    begin = [b if (b % d) < (e % d or d) else 0 for b, e, d in zip(begin, end, shape)]
+    strides = [1] + [int(rng.integers(1, 3)) for _ in shape[1:]]
+    masks = {"begin_mask": int(rng.integers(0, 16)), "end_mask": int(rng.integers(0, 16))}
+    outs = [lb.strided_slice(x, begin, end, strides, **masks)]
+    outs.append(lb.strided_slice(x, [0, 1, 0, 0], [1, 2, shape[2], shape[3]],
+                                 shrink_axis_mask=2))
+    b1 = int(rng.integers(0, shape[1]))
+    outs.append(lb.slice(x, [0, b1, 0, 0], [1, -1, shape[2], int(rng.integers(1, shape[3] + 1))]))
+    parts = shape[3] if shape[3] in (2, 3) else 2 if shape[3] % 2 == 0 else 1
+    outs += lb.split(x, parts, axis=-1)
+    cut = int(rng.integers(1, shape[1])) if shape[1] > 1 else 1
+    outs += lb.split_v(x, [cut, -1] if cut < shape[1] else [-1], axis=1)
+    outs.append(lb.quantize(x, scale=float(rng.uniform(0.02, 0.2)),
+                            zero_point=int(rng.integers(0, 256))))
+    for t in outs:
+        if all(d > 0 for d in t.shape):
+            lb.output(t)
+    return lb.build()
+
+
+@pytest.mark.parametrize("seed", range(40 if FULL else 6))
+def test_slice_ops_host(seed, tmp_path):
+    """STRIDED_SLICE / SLICE / SPLIT / SPLIT_V / int8 -> uint8 QUANTIZE bit-exact with TFLM
+    (host, sanitizers)."""
+    r = byoc.validate(_slice_ops_model(seed), target="c", backend="host", inputs=2,
+                      sanitize=True, work_dir=tmp_path)
+    assert r.status == "pass", r.details
