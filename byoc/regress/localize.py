@@ -54,8 +54,9 @@ class Divergence:
     def summary(self) -> str:
         diff = int(self.max_abs_diff) if float(self.max_abs_diff).is_integer() \
             else self.max_abs_diff
+        where = "generic C" if self.backend == "generic" else self.backend
         return (f"first diverging operator {self.operator_index} {self.operator_type} "
-                f"on {self.backend}" + (f" ({self.kernel})" if self.kernel else "") +
+                f"on {where}" + (f" ({self.kernel})" if self.kernel else "") +
                 f": {self.mismatches}/{self.elements} elements of '{self.tensor}' differ "
                 f"(max |diff| {diff}, sample {self.sample})")
 

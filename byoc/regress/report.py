@@ -204,16 +204,19 @@ def bar_chart(title: str, rows: list[tuple[str, list[float | None]]], series: li
             return (math.log10(v) - math.log10(low)) / (math.log10(high) - math.log10(low))
         return v / high if high else 0.0
 
-    label_w, plot_w, bar_h = 300, 520, 12
+    label_w = 12 + int(6.3 * max(len(label) for label, _ in rows))   # ~6.3 px per char
+    plot_w, bar_h = 520, 12
     group_h = bar_h * len(series) + 8
     height = 40 + group_h * len(rows) + 30
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 120}" '
            f'height="{height}" font-family="sans-serif" font-size="11">',
            f'<text x="4" y="16" font-size="14" font-weight="bold">{html.escape(title)}</text>']
+    x = label_w
     for k, name in enumerate(series):
-        out.append(f'<rect x="{label_w + 130 * k}" y="22" width="10" height="10" '
-                   f'fill="{_COLORS[k % len(_COLORS)]}"/><text x="{label_w + 14 + 130 * k}" '
+        out.append(f'<rect x="{x}" y="22" width="10" height="10" '
+                   f'fill="{_COLORS[k % len(_COLORS)]}"/><text x="{x + 14}" '
                    f'y="31">{html.escape(name)}</text>')
+        x += 30 + int(6.3 * len(name))
     y = 40
     for label, vs in rows:
         out.append(f'<text x="{label_w - 6}" y="{y + group_h / 2 + 3}" text-anchor="end">'
@@ -229,7 +232,7 @@ def bar_chart(title: str, rows: list[tuple[str, list[float | None]]], series: li
                            f'font-size="9">{v:,.0f}</text>')
         y += group_h
     ticks = ([10 ** e for e in range(int(math.log10(low)), int(math.log10(high)) + 1)]
-             if log else [high * f / 4 for f in range(5)])
+             if log else _linear_ticks(high))
     for t in ticks:
         x = label_w + plot_w * scale(t) if t else label_w
         out.append(f'<line x1="{x:.1f}" y1="38" x2="{x:.1f}" y2="{y}" stroke="#ccc"/>'
@@ -240,6 +243,18 @@ def bar_chart(title: str, rows: list[tuple[str, list[float | None]]], series: li
     return "\n".join(out)
 
 
+def _linear_ticks(high: float) -> list[float]:
+    """0 and round steps (1, 2 or 5 x 10^k) up to ``high``, about five of them."""
+    raw = high / 5
+    step = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    step *= next((m for m in (1, 2, 5, 10) if m * step >= raw), 10)
+    return [step * k for k in range(int(high // step) + 1)]
+
+
+def _label(model: str) -> str:
+    return re.sub(r"\.tflite$", "", model)
+
+
 def charts(results: dict) -> list[str]:
     """The page's three SVG charts (empty ones are left out)."""
     cases = [c for c in results["cases"] if c["status"] != "error"]
@@ -248,9 +263,9 @@ def charts(results: dict) -> list[str]:
     by = {(c["model"], c["target"], c["cpu"]): c for c in cases}
     unit = "DWT cycles" if any(c.get("counter") == "dwt_cycles" for c in cases) \
         else "instructions per inference"
-    instr = [(f"{m} {t}", [by.get((m, t, cpu), {}).get("instructions") for cpu in cpus])
-             for m, t in groups]
-    arena = [(f"{c['model']} {c['target']} {c['cpu']}",
+    instr = [(f"{_label(m)} {t}", [by.get((m, t, cpu), {}).get("instructions")
+                                    for cpu in cpus]) for m, t in groups]
+    arena = [(f"{_label(c['model'])} {c['target']} {c['cpu']}",
               [c.get("arena_bytes"), c.get("arena_lower_bound_bytes"), c.get("tflm_arena_bytes")])
              for c in cases]
     npu = {(c["model"], c["target"]): c.get("npu_cycles") for c in cases if c.get("npu_cycles")}
@@ -258,7 +273,7 @@ def charts(results: dict) -> list[str]:
            bar_chart("Arena vs lower bound vs TFLM", arena,
                      ["byoc arena", "lower bound (peak live)", "TFLM arena (head)"],
                      unit="bytes"),
-           bar_chart("NPU cycles (Vela estimate)", [(f"{m} {t}", [v]) for (m, t), v in
+           bar_chart("NPU cycles (Vela estimate)", [(f"{_label(m)} {t}", [v]) for (m, t), v in
                                                     npu.items()], ["NPU cycles"],
                      unit="cycles")]
     return [c for c in out if c]

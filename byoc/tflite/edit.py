@@ -41,13 +41,21 @@ def _pack(obj: Any, name: str) -> TFLiteModel:
     return load_model(bytes(builder.Output()), name=name)
 
 
+#: Operators of the resource-variable machinery of stateful models: their outputs are
+#: handles or state, not data a package could hand back.
+STATE_OPERATORS = ("VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE")
+_DATA_TYPES = ("int8", "uint8", "int16", "int32", "float32")
+
+
 def operator_outputs(model: TFLiteModel) -> list[int]:
-    """Every tensor an operator writes, in execution order, each once (model outputs
-    included)."""
+    """Every data tensor an operator of the main subgraph writes, in execution order, each
+    once (model outputs included; state-variable operators left out)."""
     seen: list[int] = []
     for op in model.operators:
+        if op.type in STATE_OPERATORS:
+            continue
         for t in op.outputs:
-            if t >= 0 and t not in seen:
+            if t >= 0 and t not in seen and model.tensors[t].dtype in _DATA_TYPES:
                 seen.append(t)
     return seen
 
