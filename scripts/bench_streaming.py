@@ -30,12 +30,10 @@ TARGETS = ("c", "cmsis-nn,c", "ethos-u55-256,cmsis-nn,c")
 
 
 def _tflm_arena(path: Path) -> dict[str, int]:
-    try:
-        from byoc.reference import tflm_arena
-    except ImportError:
-        sys.path.insert(0, str(ROOT / "scripts"))
-        from bench_networks import tflm_arena
-    return tflm_arena(path)
+    from byoc.reference import tflm_arena
+    from byoc.tflite.reader import load_model
+    m = load_model(path)
+    return tflm_arena(m.data, sum(t.nbytes for t in m.tensors if not t.is_constant), path.name)
 
 
 def measure(path: Path, target: str, steps: int) -> dict:

@@ -203,12 +203,9 @@ def test_cli_validate_steps_json(tmp_path):
 
 def _tflm_arena_total(path: Path) -> int:
     """TFLM's whole arena for the model (head + tail: its variables live in the tail)."""
-    try:
-        from byoc.reference import tflm_arena
-    except ImportError:
-        sys.path.insert(0, str(Path(__file__).parent.parent / "scripts"))
-        from bench_networks import tflm_arena
-    return tflm_arena(path)["total"]
+    m = load_model(path)
+    return reference.tflm_arena(m.data, sum(t.nbytes for t in m.tensors if not t.is_constant),
+                                path.name)["total"]
 
 
 # okay_nabu (SPLIT_V) joins in the full sweep
