@@ -286,6 +286,7 @@ def region_tflite(func: relax.Function) -> tuple[bytes, list[RegionOp]]:
         tensor[p] = w.tensor(shape, str(p.ty.dtype), None, name=p.name)
     local: dict = {}
     calls = []
+    alias_of: dict = {}      # var bound to another var (e.g. the region's result) -> that var
     for block in func.body.blocks:
         for b in block.bindings:
             v = b.value
@@ -300,10 +301,14 @@ def region_tflite(func: relax.Function) -> tuple[bytes, list[RegionOp]]:
             if isinstance(v, relax.Var) and v in tensor:
                 tensor[b.var] = tensor[v]
                 continue
+            if isinstance(v, relax.Var):   # an operator output bound again (resolved below)
+                alias_of[b.var] = alias_of.get(v, v)
+                continue
             raise ByocError(f"ethos-u codegen: unexpected binding {type(v).__name__} in region")
     # extract every chain and create its output tensor
     items = []
     for var, f, args in calls:
+        args = [alias_of.get(a, a) for a in args]
         kind = str(f.attrs["Composite"])[len(part.PREFIX):]
         try:
             op = part.extract(kind, P._Chain(f))
@@ -353,6 +358,9 @@ def region_tflite(func: relax.Function) -> tuple[bytes, list[RegionOp]]:
     body = func.body.body
     results = list(body.fields) if isinstance(body, relax.Tuple) else [body]
     outs = []
+    for var, target in alias_of.items():
+        if target in tensor:
+            tensor[var] = tensor[target]
     for r in results:
         if r not in tensor:
             raise ByocError("ethos-u codegen: region result is not an operator output")
