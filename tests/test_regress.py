@@ -36,8 +36,17 @@ def regress(*argv: str) -> int:
 
 
 def first_operator(path: Path, op_type: str, nth: int = 0) -> int:
-    """Index of the nth operator of ``op_type`` in the model file."""
-    return [op.index for op in load_model(path).operators if op.type == op_type][nth]
+    """Index of the nth operator of ``op_type`` in the model file's main subgraph, read
+    with the ``tflite`` schema package (file numbering, as TFLM and Netron show it)."""
+    import tflite
+    names = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
+    m = tflite.Model.GetRootAs(path.read_bytes(), 0)
+    sg = m.Subgraphs(0)
+    types = []
+    for i in range(sg.OperatorsLength()):
+        code = m.OperatorCodes(sg.Operators(i).OpcodeIndex())
+        types.append(names[max(code.BuiltinCode(), code.DeprecatedBuiltinCode())])
+    return [i for i, t in enumerate(types) if t == op_type][nth]
 
 
 # ----------------------------------------------------------------------------- matrix
@@ -253,6 +262,18 @@ def test_injected_fault_is_pinned_on_host(tmp_path, monkeypatch):
                       "generic", reproduces=False)
 
 
+def test_injected_fault_is_pinned_in_a_streaming_model(tmp_path, monkeypatch):
+    """A stateful model: operators are numbered as in the file (state operators included),
+    byoc and TFLM both stream the samples through one state."""
+    jarvis = MODELS / "streaming" / "hey_jarvis.tflite"
+    depthwise = first_operator(jarvis, "DEPTHWISE_CONV_2D")
+    monkeypatch.setenv("BYOC_TEST_FAULT", "cmsis_depthwise")
+    assert regress(str(jarvis), "--target", "cmsis-nn,c", "--backend", "host", "--inputs",
+                   "4", "--html", str(tmp_path / "r")) == 1
+    (case,) = json.loads((tmp_path / "r" / "results.json").read_text())["cases"]
+    _check_divergence(tmp_path / "r", case, depthwise, "DEPTHWISE_CONV_2D", "cmsis-nn")
+
+
 def test_injected_fault_is_pinned_on_qemu(tmp_path, monkeypatch):
     require_tools()
     depthwise = first_operator(KWS, "DEPTHWISE_CONV_2D")
@@ -268,3 +289,34 @@ def test_injected_fault_is_pinned_on_qemu(tmp_path, monkeypatch):
     failure = ET.parse(tmp_path / "j.xml").getroot().find(".//failure")
     assert failure is not None and f"operator {depthwise} DEPTHWISE_CONV_2D" in \
         failure.get("message")
+
+
+def test_a_crashing_worker_is_reported_with_its_signal(tmp_path):
+    """A native crash (here a real SIGSEGV sent to the worker mid-case) costs only that
+    case: the record names the signal, and a new worker runs the next case."""
+    import os
+    import signal
+    import threading
+
+    from byoc.regress.runner import Worker, WorkerLost, run_cases
+    case = Case(KWS.name, str(KWS), "c", "host", "host")
+    request = {"case": case.to_json(), "inputs": 1, "seed": 0, "timeout": None, "steps": None,
+               "vela": None, "work_dir": str(tmp_path / "w"), "reproducer_dir": None,
+               "cache_dir": None}
+    worker = Worker(tmp_path / "worker.log")
+    threading.Timer(1.0, os.kill, (worker.proc.pid, signal.SIGSEGV)).start()
+    with pytest.raises(WorkerLost, match=r"crashed \(signal 11 \(SIGSEGV\)\)"):
+        worker.ask(request, 120)
+    worker.close()
+    records = []
+    run_cases([request], 1, 120, tmp_path, lambda req, rec: records.append(rec))
+    assert [r["status"] for r in records] == ["pass"]
+
+
+def test_emulator_timeout_is_an_error_case(tmp_path):
+    require_tools()
+    assert regress(str(KWS), "--target", "c", "--timeout", "0.05", "--inputs", "1",
+                   "--html", str(tmp_path / "r")) == 2
+    (case,) = json.loads((tmp_path / "r" / "results.json").read_text())["cases"]
+    assert case["status"] == "error" and case["error_kind"] == "timeout", case
+    assert "--timeout" in case["message"]

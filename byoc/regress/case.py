@@ -108,12 +108,6 @@ def _localise(record: dict, model, res, request: dict, work: Path) -> None:
     """Fill ``record["divergence"]`` (or a note why there is none)."""
     from .localize import localise
     case = record
-    if model.is_stateful:
-        # byoc reads a stateful model as its stateless rewrite (state as IO): tensor
-        # indices differ from the file's, which the probe model is cut from.
-        record["localisation_error"] = ("not localised: mismatch localisation of stateful "
-                                        "(streaming) models is not implemented")
-        return
     samples = random_inputs(model, res.samples, res.seed)
     metadata = json.loads((Path(res.output_dir) / "metadata.json").read_text())
     repro = request.get("reproducer_dir")

@@ -24,7 +24,8 @@ import numpy as np
 
 from .. import compiler, firmware, host, reference
 from ..errors import ByocError
-from ..tflite.edit import operator_outputs, single_operator, with_outputs
+from ..tflite.edit import (FileOperator, FileTensor, file_graph, operator_outputs,
+                           single_operator, with_outputs)
 from ..tflite.reader import TFLiteModel, load_model
 from ..validate import compare_with_tolerance
 
@@ -77,19 +78,29 @@ def run_package(compiled: compiler.CompiledModel, samples: list[list[np.ndarray]
     return run.outputs
 
 
-def _placement(metadata: dict, index: int) -> tuple[str, str]:
+def _placement(model: TFLiteModel, metadata: dict, op: FileOperator,
+               tensors: list[FileTensor]) -> tuple[str, str]:
+    """(backend, kernel) of a file operator from the package metadata, whose operators are
+    numbered like ``model.operators`` (the stateless rewrite for a stateful model: matched
+    by type and output tensor name)."""
+    names = {tensors[t].name for t in op.outputs if t >= 0}
+    index = op.index
+    if model.is_stateful:
+        index = next((o.index for o in model.operators if o.type == op.type and
+                      {model.tensors[t].name for t in o.outputs if t >= 0} == names), -1)
     ops = metadata.get("operators") or []
-    op = ops[index] if index < len(ops) else {}
-    return op.get("backend") or "generic", op.get("reason") or ""
+    entry = ops[index] if 0 <= index < len(ops) else {}
+    return entry.get("backend") or "generic", entry.get("reason") or ""
 
 
-def first_divergence(model: TFLiteModel, got: list[dict[int, np.ndarray]],
-                     want: list[dict[int, np.ndarray]], tolerance: float) -> tuple | None:
+def first_divergence(ops: list[FileOperator], tensors: list[FileTensor],
+                     got: list[dict[int, np.ndarray]], want: list[dict[int, np.ndarray]],
+                     tolerance: float) -> tuple | None:
     """(operator, tensor, sample, mismatches, max diff) of the first operator in execution
     order with an output that differs (float tensors within ``tolerance``), or None."""
-    for op in model.operators:
+    for op in ops:
         for t in (t for t in op.outputs if t >= 0):
-            tol = tolerance if model.tensors[t].dtype.startswith("float") else 0.0
+            tol = tolerance if tensors[t].dtype.startswith("float") else 0.0
             for s, (g, w) in enumerate(zip(got, want)):
                 if t not in g or t not in w:
                     continue
@@ -106,57 +117,59 @@ def localise(model: TFLiteModel, target: str, cpu: str, backend: str,
              timeout_s: float | None = None, vela: dict | None = None) -> Divergence | None:
     """Find the first diverging operator of ``model`` compiled for ``target``/``cpu`` on
     ``backend`` (see the module docstring); ``metadata`` is the failing case's package
-    metadata (placement). None when the probe build matches TFLM on every tensor.
-    Writes the reproducer to ``reproducer_dir`` when given."""
-    tensors = operator_outputs(model)
-    probe = with_outputs(model, tensors)
+    metadata (placement). Operators and tensors are numbered as in the model file. None
+    when the probe build matches TFLM on every tensor. A stateful model's samples are the
+    consecutive steps of one stream, for byoc and TFLM alike. Writes the reproducer to
+    ``reproducer_dir`` when given."""
+    ops, tensors = file_graph(model.data)
+    wanted = operator_outputs(model.data)
+    probe_bytes, order = with_outputs(model.data, wanted)
+    probe = load_model(probe_bytes, name=f"{model.name} (intermediate tensors as outputs)")
     compiled = compiler.compile(probe, target=target, cpu=cpu, output_dir=work / "package",
                                 force=True, vela=vela)
     outputs = run_package(compiled, samples, backend, work, timeout_s)
-    order = [t.index for t in probe.outputs]
     got = [dict(zip(order, sample)) for sample in outputs]
     activation_bytes = sum(t.nbytes for t in model.tensors if not t.is_constant)
-    want = reference.run_tflm_tensors(model.data, samples, activation_bytes, tensors)
-    found = first_divergence(model, got, want, tolerance)
+    want = reference.run_tflm_tensors(model.data, samples, activation_bytes, wanted)
+    found = first_divergence(ops, tensors, got, want, tolerance)
     if found is None:
         return None
     op, t, s, bad, diff = found
-    backend_name, kernel = _placement(metadata, op.index)
-    div = Divergence(op.index, op.type, backend_name, kernel, model.tensors[t].name, t, s, bad,
+    backend_name, kernel = _placement(model, metadata, op, tensors)
+    div = Divergence(op.index, op.type, backend_name, kernel, tensors[t].name, t, s, bad,
                      int(np.asarray(got[s][t]).size), diff)
     if reproducer_dir is not None:
-        write_reproducer(model, div, got[s], want[s], target, cpu, backend, reproducer_dir,
-                         work / "reproducer", tolerance, timeout_s, vela)
+        write_reproducer(model, op, tensors, div, got[s], want[s], target, cpu, backend,
+                         reproducer_dir, work / "reproducer", tolerance, timeout_s, vela)
     return div
 
 
-def write_reproducer(model: TFLiteModel, div: Divergence, got: dict[int, np.ndarray],
-                     want: dict[int, np.ndarray], target: str, cpu: str, backend: str,
-                     dest: Path, work: Path, tolerance: float, timeout_s: float | None,
-                     vela: dict | None) -> None:
-    """The one-operator model of ``div`` with its inputs and outputs as .npy files in
+def write_reproducer(model: TFLiteModel, op: FileOperator, tensors: list[FileTensor],
+                     div: Divergence, got: dict[int, np.ndarray], want: dict[int, np.ndarray],
+                     target: str, cpu: str, backend: str, dest: Path, work: Path,
+                     tolerance: float, timeout_s: float | None, vela: dict | None) -> None:
+    """The one-operator model of ``op`` with its inputs and outputs as .npy files in
     ``dest``, then compiled and run alone to record whether it reproduces."""
-    one = single_operator(model, div.operator_index)
+    name = f"op{op.index}_{op.type.lower().replace(':', '_')}.tflite"
+    one = load_model(single_operator(model.data, op.index, model.name), name=name)
     dest.mkdir(parents=True, exist_ok=True)
-    op = model.operators[div.operator_index]
-    name = f"op{div.operator_index}_{op.type.lower().replace(':', '_')}.tflite"
     (dest / name).write_bytes(one.data)
-    originals = [t for t in op.inputs if t >= 0 and not model.tensors[t].is_constant]
-    originals = list(dict.fromkeys(originals))
-    sample = [np.asarray(want[t]).reshape(model.tensors[t].shape).astype(model.tensors[t].dtype)
+    originals = list(dict.fromkeys(t for t in op.inputs if t >= 0 and
+                                   not tensors[t].is_constant))
+    sample = [np.asarray(want[t]).reshape(tensors[t].shape).astype(tensors[t].dtype)
               for t in originals]
     for i, arr in enumerate(sample):
         np.save(dest / f"input_{i}.npy", arr)
     outs = [t for t in op.outputs if t >= 0]
     for k, t in enumerate(outs):
-        np.save(dest / f"expected_{k}.npy", np.asarray(want[t]).reshape(model.tensors[t].shape))
+        np.save(dest / f"expected_{k}.npy", np.asarray(want[t]).reshape(tensors[t].shape))
         np.save(dest / f"got_{k}.npy", np.asarray(got[t]))
     div.reproducer = str(dest)
     try:
         expected = reference.run_tflm(one.data, [sample],
                                       sum(t.nbytes for t in one.tensors if not t.is_constant),
                                       len(one.outputs))
-        compiled = compiler.compile(load_model(one.data, name=name), target=target, cpu=cpu,
+        compiled = compiler.compile(one, target=target, cpu=cpu,
                                     output_dir=work / "package", force=True, vela=vela)
         outputs = run_package(compiled, [sample], backend, work, timeout_s)
         bad, _ = compare_with_tolerance(outputs, expected, tolerance)
@@ -171,7 +184,7 @@ def write_reproducer(model: TFLiteModel, div: Divergence, got: dict[int, np.ndar
     run_backend = backend if backend != "host" else "qemu"
     run = f"byoc run pkg {inputs} {expect} --backend {run_backend}"
     (dest / "README.md").write_text("\n".join([
-        f"# Reproducer: operator {div.operator_index} {div.operator_type} of {model.name}",
+        f"# Reproducer: operator {op.index} {op.type} of {model.name}",
         "",
         f"{div.summary()}.",
         "",
