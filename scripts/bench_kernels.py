@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Kernel benchmark of byoc's CMSIS-NN library (issue 4, cases C1..C11; C12: depthwise ch_mult 2;
-S1..S3: int16-activation conv / depthwise / fully connected).
+S1..S3: int16-activation conv / depthwise / fully connected), side by side with Arm's CMSIS-NN.
 
 Builds one Corstone-300 firmware per kernel path (Helium "mve", DSP "dsp", portable "c"; all
 run on QEMU mps3-an547's Cortex-M55 with the other extensions compiled out of the kernels),
 runs every case once, checks each output against TFLite Micro (the firmware compares and
-reports mismatches), and prints instructions of the kernel call alone, instructions per MAC,
-and Arm CMSIS-NN v7's Helium figures beside ours. Writes ``build/bench/kernels.json`` as
-``{"C1": {"mve": N, "dsp": N, "c": N}, ...}``.
+reports mismatches), and prints instructions of the kernel call alone and instructions per MAC.
 
-Usage: scripts/bench_kernels.py [--paths mve,dsp,c] [--out build/bench/kernels.json]
+When ``BYOC_ARM_CMSIS_NN`` (or ``--arm``) names Arm's CMSIS-NN source tree, the same cases are
+also run in the same invocation against Arm's library built for the same path (same firmware,
+same flags, -DCMSIS_NN_PATH), and the table prints Arm's counts, byoc/Arm per case and the
+geometric mean of byoc/Arm per path. Arm's outputs are checked against TFLM too.
+
+Writes ``build/bench/kernels.json`` as ``{"C1": {"mve": N, "dsp": N, "c": N,
+"arm_mve": N, ...}, ...}`` (``arm_*`` only with Arm's tree).
+
+Usage: scripts/bench_kernels.py [--paths mve,dsp,c] [--cases C1,C2] [--arm DIR] [--out FILE]
 Exit status: 0 when every case of every path matched TFLM, 1 otherwise.
 """
 
@@ -17,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,8 +36,9 @@ sys.path.insert(0, str(REPO / "kernels_c" / "test"))
 import cmsis_nn_testlib as tl  # noqa: E402
 
 
-def measure(path: str, cases, build_root: Path) -> tuple[dict[str, int], list[str]]:
-    elf = tl.build_case_firmware(cases, build_root / path, path)
+def measure(path: str, cases, build_dir: Path, arm_tree: str | None) -> tuple[dict[str, int], list[str]]:
+    """Instructions per bench case (sub-cases such as C11.dw + C11.conv add up) and TFLM mismatches."""
+    elf = tl.build_case_firmware(cases, build_dir, path, cmsis_nn_path=arm_tree)
     rows, run = tl.run_case_firmware(elf, cases)
     if run.result.get("path") != path:
         raise RuntimeError(f"firmware for {path} reports path {run.result.get('path')}")
@@ -40,9 +49,50 @@ def measure(path: str, cases, build_root: Path) -> tuple[dict[str, int], list[st
     return counts, tl.firmware_failures(cases, rows)
 
 
+def geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def print_table(names: list[str], paths: list[str], table: dict[str, dict[str, int]], with_arm: bool) -> None:
+    cols = []
+    for p in paths:
+        cols += [(p, f"byoc {p}")] + ([(f"arm_{p}", f"Arm {p}"), (f"ratio_{p}", f"{p}/Arm")] if with_arm else [])
+    head = f"{'case':5} {'call':52} {'MACs':>8} " + " ".join(f"{title:>10}" for _, title in cols)
+    head += "  " + " ".join(f"{p + '/MAC':>8}" for p in paths)
+    print(head)
+    print("-" * len(head))
+    ratios: dict[str, list[float]] = {p: [] for p in paths}
+    for name in names:
+        desc, macs, _ = tl.BENCH_CASES[name]
+        row = table[name]
+        cells = []
+        for key, _ in cols:
+            if key.startswith("ratio_"):
+                p = key[len("ratio_"):]
+                r = row[p] / row[f"arm_{p}"]
+                ratios[p].append(r)
+                cells.append(f"{r:>10.2f}")
+            else:
+                cells.append(f"{row[key]:>10}")
+        line = f"{name:5} {desc:52} {macs or '-':>8} " + " ".join(cells)
+        line += "  " + " ".join(f"{row[p] / macs:>8.3f}" if macs else f"{'-':>8}" for p in paths)
+        print(line)
+    if with_arm:
+        print("geomean byoc/Arm: " + ", ".join(f"{p} {geomean(ratios[p]):.2f}" for p in paths)
+              + "; cases above Arm: " + (", ".join(f"{n} ({p})" for p in paths for n, r in
+                                                     zip(names, ratios[p]) if r > 1.0) or "none"))
+    print("(instructions of the kernel call on QEMU mps3-an547 -icount, GCC -O3; Arm = Arm's CMSIS-NN "
+          "built for the same path in this run)" if with_arm else
+          "(instructions of the kernel call on QEMU mps3-an547 -icount; set BYOC_ARM_CMSIS_NN to "
+          "measure Arm's CMSIS-NN beside them)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--paths", default="mve,dsp,c", help="kernel paths to measure (mve,dsp,c)")
+    ap.add_argument("--cases", default="", help="bench cases to run (e.g. C1,C6); default all")
+    ap.add_argument("--arm", default=os.environ.get("BYOC_ARM_CMSIS_NN", ""),
+                    help="Arm CMSIS-NN source tree to measure beside byoc (default $BYOC_ARM_CMSIS_NN)")
     ap.add_argument("--out", default=str(REPO / "build" / "bench" / "kernels.json"))
     ap.add_argument("--build-dir", default=str(REPO / "build" / "bench" / "firmware"))
     args = ap.parse_args(argv)
@@ -50,30 +100,25 @@ def main(argv: list[str] | None = None) -> int:
     for p in paths:
         if p not in tl.FIRMWARE_PATHS:
             ap.error(f"unknown path {p!r}; choose from {', '.join(tl.FIRMWARE_PATHS)}")
+    names = [n for n in args.cases.split(",") if n] or list(tl.BENCH_CASES)
+    for n in names:
+        if n not in tl.BENCH_CASES:
+            ap.error(f"unknown case {n!r}; choose from {', '.join(tl.BENCH_CASES)}")
+    arm_tree = args.arm or None
+    if arm_tree and not (Path(arm_tree) / "Include" / "arm_nnfunctions.h").is_file():
+        ap.error(f"{arm_tree}: not a CMSIS-NN tree (no Include/arm_nnfunctions.h)")
 
-    cases = tl.bench_cases()
+    cases = [c for c in tl.bench_cases() if c.name.split(".")[0] in names]
     build_root = Path(args.build_dir)
-    with ThreadPoolExecutor(max_workers=len(paths)) as pool:
-        results = dict(zip(paths, pool.map(lambda p: measure(p, cases, build_root), paths)))
+    jobs = [(p, None) for p in paths] + ([(p, arm_tree) for p in paths] if arm_tree else [])
+    with ThreadPoolExecutor(max_workers=min(len(jobs), tl.jobs())) as pool:
+        done = list(pool.map(lambda job: measure(job[0], cases, build_root / (
+            ("arm_" if job[1] else "") + job[0]), job[1]), jobs))
+    results = {(("arm_" if tree else "") + p): res for (p, tree), res in zip(jobs, done)}
 
-    failures = [f"{p}: {line}" for p, (_, bad) in results.items() for line in bad]
-    table = {name: {p: results[p][0][name] for p in paths} for name in tl.BENCH_CASES}
-
-    head = f"{'case':5} {'call':52} {'MACs':>8} {'Arm v7 mve':>11} " + " ".join(f"{p:>9}" for p in paths)
-    if "mve" in paths:
-        head += f" {'mve/Arm':>8}"
-    head += "  " + " ".join(f"{p + '/MAC':>8}" for p in paths)
-    print(head)
-    print("-" * len(head))
-    for name, (desc, macs, arm) in tl.BENCH_CASES.items():
-        line = f"{name:5} {desc:52} {macs or '-':>8} {arm or '-':>11} " + " ".join(
-            f"{table[name][p]:>9}" for p in paths)
-        if "mve" in paths:
-            line += f" {table[name]['mve'] / arm:>8.2f}" if arm else f" {'-':>8}"
-        line += "  " + " ".join(f"{table[name][p] / macs:>8.3f}" if macs else f"{'-':>8}" for p in paths)
-        print(line)
-    print("(instructions of the kernel call on QEMU mps3-an547 -icount; Arm v7 = Arm CMSIS-NN v7.0, "
-          "Helium build, GCC 12.2 -O3)")
+    failures = [f"{key}: {line}" for key, (_, bad) in results.items() for line in bad]
+    table = {name: {key: counts[name] for key, (counts, _) in results.items()} for name in names}
+    print_table(names, paths, table, arm_tree is not None)
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

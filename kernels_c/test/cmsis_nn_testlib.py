@@ -1099,8 +1099,11 @@ def write_case_data_source(cases: Sequence[Case], out_dir: Path) -> Path:
 
 
 def build_case_firmware(cases: Sequence[Case], build_dir: Path, path: str = "mve",
-                        icount_shift: int | None = None) -> Path:
-    """Firmware running ``cases`` with the kernels compiled for ``path`` (mve / dsp / c)."""
+                        icount_shift: int | None = None, cmsis_nn_path: Path | str | None = None) -> Path:
+    """Firmware running ``cases`` with the kernels compiled for ``path`` (mve / dsp / c).
+
+    ``cmsis_nn_path``: an Arm CMSIS-NN source tree to link instead of byoc's kernels (same path
+    flags; Arm's sources are compiled without -Werror)."""
     from byoc.platform import corstone300 as platform
 
     cpu, flags = FIRMWARE_PATHS[path]
@@ -1108,9 +1111,13 @@ def build_case_firmware(cases: Sequence[Case], build_dir: Path, path: str = "mve
     kwargs = {}
     if icount_shift is not None:
         kwargs["icount_shift"] = icount_shift
+    if cmsis_nn_path is None:
+        cmake_args = [f"-DCMSIS_NN_EXTRA_FLAGS=-Werror {flags}".strip()]
+    else:
+        cmake_args = [f"-DCMSIS_NN_PATH={cmsis_nn_path}", f"-DCMSIS_NN_EXTRA_FLAGS={flags}"]
     return platform.build_firmware(
         FW_PKG, [FW_MAIN, src], build_dir / "cmake", cpu=cpu, constants_region="DDR",
-        cmake_args=[f"-DCMSIS_NN_EXTRA_FLAGS=-Werror {flags}".strip()], **kwargs)
+        cmake_args=cmake_args, **kwargs)
 
 
 def run_case_firmware(elf: Path, cases: Sequence[Case], timeout_s: float = 300.0):
