@@ -295,6 +295,13 @@ arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
                                        int8_t *dst,
                                        int32_t dst_stride);
 
+#if !defined(ARM_MATH_MVEI) && !defined(ARM_MATH_DSP)
+/** Portable path: sums[o] = bias[o] (0 if bias is NULL) + lhs_offset * sum_j rhs[o][j], o < n_out
+ * (the `kernel_sum` argument of byoc_nn_mat_mult_s8). */
+void byoc_nn_kernel_sums_s8(const int8_t *rhs, int32_t n_out, int32_t k, const int32_t *bias, int32_t lhs_offset,
+                            int32_t *sums);
+#endif
+
 /**
  * Depthwise convolution with channel multiplier > 1 (C_OUT = C_IN * ch_mult), every path: any
  * stride, padding, dilation, batch; no scratch memory (byoc_nn_depthwise_conv_s8_mult.c).

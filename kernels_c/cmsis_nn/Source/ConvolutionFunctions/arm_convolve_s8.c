@@ -9,7 +9,7 @@
  *   Helium: four int8 im2col columns, each rounded up to 16 bytes; padding positions hold the
  *           input zero point (-input_offset) so that they contribute nothing.
  *   DSP:    two int16 im2col columns with the input offset already added.
- *   C:      unused.
+ *   C:      four int8 im2col columns (C_IN*KH*KW rounded up to 4), padding = input zero point.
  * Grouped convolutions use the reference loop on every path.
  */
 #include "arm_nnfunctions.h"
@@ -391,8 +391,12 @@ static void im2col(int8_t *col,
     }
 }
 
-/* DSP and portable C: im2col of two output pixels at a time (int8, the scratch buffer holds up to
- * four columns of C_IN*KH*KW rounded up to 4), then the two-row matrix product. */
+/* Portable C: im2col of four output pixels at a time (int8; the scratch buffer holds four columns
+ * of C_IN*KH*KW rounded up to 4), then the matrix product with the input offset folded into
+ * per-channel sums (bias + input_offset * sum of the filter row), computed once per block of up
+ * to CONV_CHUNK output channels on the stack. A padding position holds the input zero point,
+ * which contributes zero once the offset is folded in. */
+#define CONV_CHUNK 64
 static arm_cmsis_nn_status convolve_im2col(void *buf,
                                            const cmsis_nn_conv_params *conv_params,
                                            const cmsis_nn_per_channel_quant_params *quant_params,
@@ -413,24 +417,32 @@ static arm_cmsis_nn_status convolve_im2col(void *buf,
     const int32_t col_len = filter_dims->h * filter_dims->w * in_c;
     const int32_t col_stride = (col_len + 3) & ~3;
     int8_t *cols = (int8_t *)buf;
+    int32_t sums[CONV_CHUNK];
 
-    for (int32_t b = 0; b < input_dims->n; b++)
+    for (int32_t o = 0; o < out_c; o += CONV_CHUNK)
     {
-        const int8_t *in = input_data + b * in_h * in_w * in_c;
-        int8_t *out = output_data + b * n_pix * out_c;
-        for (int32_t pix = 0; pix < n_pix; pix += 2)
+        const int32_t n_ch = MIN(CONV_CHUNK, out_c - o);
+        const int8_t *w = filter_data + o * col_len;
+        byoc_nn_kernel_sums_s8(w, n_ch, col_len, bias_data != NULL ? bias_data + o : NULL,
+                               conv_params->input_offset, sums);
+        for (int32_t b = 0; b < input_dims->n; b++)
         {
-            const int32_t n = MIN(2, n_pix - pix);
-            for (int32_t i = 0; i < n; i++)
+            const int8_t *in = input_data + b * in_h * in_w * in_c;
+            int8_t *out = output_data + b * n_pix * out_c + o;
+            for (int32_t pix = 0; pix < n_pix; pix += 4)
             {
-                const int32_t oy = (pix + i) / out_w;
-                im2col(cols + i * col_stride, in, conv_params, in_h, in_w, in_c, filter_dims->h, filter_dims->w, oy,
-                       pix + i - oy * out_w);
+                const int32_t n = MIN(4, n_pix - pix);
+                for (int32_t i = 0; i < n; i++)
+                {
+                    const int32_t oy = (pix + i) / out_w;
+                    im2col(cols + i * col_stride, in, conv_params, in_h, in_w, in_c, filter_dims->h,
+                           filter_dims->w, oy, pix + i - oy * out_w);
+                }
+                byoc_nn_mat_mult_s8(cols, n, col_stride, w, n_ch, col_len, NULL, sums, quant_params->multiplier + o,
+                                    quant_params->shift + o, 1, conv_params->input_offset, 0,
+                                    conv_params->output_offset, conv_params->activation.min,
+                                    conv_params->activation.max, out + pix * out_c, out_c);
             }
-            byoc_nn_mat_mult_s8(cols, n, col_stride, filter_data, out_c, col_len, bias_data, NULL,
-                               quant_params->multiplier, quant_params->shift, 1, conv_params->input_offset, 0,
-                               conv_params->output_offset, conv_params->activation.min, conv_params->activation.max,
-                               out + pix * out_c, out_c);
         }
     }
     return ARM_CMSIS_NN_SUCCESS;

@@ -829,6 +829,236 @@ arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
 
 #else
 
+/*
+ * Portable C (Cortex-M0+/M3, any host). The input offset is folded into a per-channel base
+ * (bias + lhs_offset * sum_j w[o][j], computed once per block of up to PC_CHUNK channels, on the
+ * stack) when several rows share the weights, so the inner loops are one int8 load per operand
+ * and one multiply-accumulate per MAC, two rows x two channels per step, unrolled four times.
+ * A single row (fully connected) adds the offset to the input value once per step instead and
+ * runs one row x four channels. Every access is a byte access (no alignment requirement).
+ */
+#define PC_CHUNK 64
+
+/* Requantization constants of one channel, derived once per channel and reused for every row. */
+typedef struct
+{
+    int32_t mult;
+    int32_t left;  /* left shift before the multiply */
+    int32_t right; /* rounding right shift after it */
+    int32_t mask;  /* (1 << right) - 1 */
+    int32_t half;  /* mask >> 1 */
+} pc_quant;
+
+static inline pc_quant pc_quant_of(const int32_t m, const int32_t s)
+{
+    pc_quant q;
+    q.mult = m;
+    q.left = LEFT_SHIFT(s);
+    q.right = RIGHT_SHIFT(s);
+    q.mask = (int32_t)((1u << q.right) - 1u);
+    q.half = q.mask >> 1;
+    return q;
+}
+
+/* byoc_nn_requantize without branches (multiplier != INT32_MIN, checked by the caller) plus the
+ * output offset and the activation clamp. */
+static inline int8_t pc_out_q(const int32_t acc, const pc_quant q, const int32_t dst_offset, const int32_t act_min,
+                              const int32_t act_max)
+{
+    const int32_t x = (int32_t)((uint32_t)acc << q.left);
+    const int32_t t = (int32_t)(((int64_t)x * q.mult + ((int64_t)1 << 30)) >> 31);
+    int32_t r = (t >> q.right) + ((t & q.mask) > q.half - (t >> 31));
+    r += dst_offset;
+    r = r < act_min ? act_min : r;
+    r = r > act_max ? act_max : r;
+    return (int8_t)r;
+}
+
+static inline int8_t pc_out(const int32_t acc, const int32_t m, const int32_t s, const int32_t dst_offset,
+                            const int32_t act_min, const int32_t act_max)
+{
+    return pc_out_q(acc, pc_quant_of(m, s), dst_offset, act_min, act_max);
+}
+
+/* acc[0..3] += {a.w, a.v, b.w, b.v} over k values. */
+static inline void pc_dot_2x2(const int8_t *a, const int8_t *b, const int8_t *w, const int8_t *v, int32_t k,
+                              int32_t *acc)
+{
+    int32_t aw = acc[0], av = acc[1], bw = acc[2], bv = acc[3];
+    for (; k >= 4; k -= 4)
+    {
+        int32_t x, y, p, q;
+        x = a[0]; y = b[0]; p = w[0]; q = v[0];
+        aw += x * p; av += x * q; bw += y * p; bv += y * q;
+        x = a[1]; y = b[1]; p = w[1]; q = v[1];
+        aw += x * p; av += x * q; bw += y * p; bv += y * q;
+        x = a[2]; y = b[2]; p = w[2]; q = v[2];
+        aw += x * p; av += x * q; bw += y * p; bv += y * q;
+        x = a[3]; y = b[3]; p = w[3]; q = v[3];
+        aw += x * p; av += x * q; bw += y * p; bv += y * q;
+        a += 4; b += 4; w += 4; v += 4;
+    }
+    for (; k > 0; k--)
+    {
+        const int32_t x = *a++, y = *b++, p = *w++, q = *v++;
+        aw += x * p; av += x * q; bw += y * p; bv += y * q;
+    }
+    acc[0] = aw; acc[1] = av; acc[2] = bw; acc[3] = bv;
+}
+
+/* acc[c] += sum_j x[j] * w[c * k + j] for c < 4; x already holds the offset input values. */
+static inline void pc_dot_1x4(const int16_t *x, const int8_t *w, const int32_t k, int32_t *acc)
+{
+    const int8_t *w1 = w + k, *w2 = w1 + k, *w3 = w2 + k;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t j = k;
+    for (; j >= 4; j -= 4)
+    {
+        int32_t v = x[0];
+        a0 += v * w[0]; a1 += v * w1[0]; a2 += v * w2[0]; a3 += v * w3[0];
+        v = x[1];
+        a0 += v * w[1]; a1 += v * w1[1]; a2 += v * w2[1]; a3 += v * w3[1];
+        v = x[2];
+        a0 += v * w[2]; a1 += v * w1[2]; a2 += v * w2[2]; a3 += v * w3[2];
+        v = x[3];
+        a0 += v * w[3]; a1 += v * w1[3]; a2 += v * w2[3]; a3 += v * w3[3];
+        x += 4; w += 4; w1 += 4; w2 += 4; w3 += 4;
+    }
+    for (; j > 0; j--)
+    {
+        const int32_t v = *x++;
+        a0 += v * *w++; a1 += v * *w1++; a2 += v * *w2++; a3 += v * *w3++;
+    }
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+}
+
+static inline int32_t pc_dot_1x1(const int8_t *x, const int8_t *w, int32_t k, const int32_t off, int32_t acc)
+{
+    for (; k > 0; k--)
+    {
+        acc += (*x++ + off) * *w++;
+    }
+    return acc;
+}
+
+/* Input values of a single row with the offset added, on the stack: one load per step of the
+ * one-row kernel instead of a load and an add per channel block. Longer rows use the per-value
+ * add. */
+#define PC_ROW_MAX 512
+
+/* One row against n_out channels (no per-channel sums): base[o] if given, else bias[o] and the
+ * input offset `off` added to every input value. */
+static void pc_row(const int8_t *x, const int8_t *rhs, const int32_t n_out, const int32_t k, const int32_t *base,
+                   const int32_t *bias, const int32_t off, const int32_t *mult, const int32_t *shift,
+                   const int32_t per_channel, const int32_t dst_offset, const int32_t act_min, const int32_t act_max,
+                   int8_t *dst)
+{
+    int16_t xo[PC_ROW_MAX];
+    int32_t o = 0;
+    if (k <= PC_ROW_MAX)
+    {
+        for (int32_t j = 0; j < k; j++)
+        {
+            xo[j] = (int16_t)(x[j] + off);
+        }
+        for (; o + 4 <= n_out; o += 4)
+        {
+            int32_t acc[4];
+            for (int32_t c = 0; c < 4; c++)
+            {
+                acc[c] = base != NULL ? base[o + c] : (bias != NULL ? bias[o + c] : 0);
+            }
+            pc_dot_1x4(xo, rhs + o * k, k, acc);
+            for (int32_t c = 0; c < 4; c++)
+            {
+                const int32_t q = per_channel ? o + c : 0;
+                dst[o + c] = pc_out(acc[c], mult[q], shift[q], dst_offset, act_min, act_max);
+            }
+        }
+    }
+    for (; o < n_out; o++)
+    {
+        const int32_t b = base != NULL ? base[o] : (bias != NULL ? bias[o] : 0);
+        const int32_t q = per_channel ? o : 0;
+        dst[o] = pc_out(pc_dot_1x1(x, rhs + o * k, k, off, b), mult[q], shift[q], dst_offset, act_min, act_max);
+    }
+}
+
+void byoc_nn_kernel_sums_s8(const int8_t *rhs, const int32_t n_out, const int32_t k, const int32_t *bias,
+                            const int32_t lhs_offset, int32_t *sums)
+{
+    for (int32_t o = 0; o < n_out; o++)
+    {
+        const int8_t *w = rhs + o * k;
+        int32_t s = 0;
+        for (int32_t j = 0; j < k; j++)
+        {
+            s += w[j];
+        }
+        sums[o] = (bias != NULL ? bias[o] : 0) + lhs_offset * s;
+    }
+}
+
+/* Channels in pairs (outer, so their constants are derived once) x rows in pairs; base[] holds
+ * the whole per-channel constant. */
+static void pc_rows(const int8_t *lhs, const int32_t lhs_rows, const int32_t lhs_stride, const int8_t *rhs,
+                    const int32_t n_out, const int32_t k, const int32_t *base, const int32_t *mult,
+                    const int32_t *shift, const int32_t per_channel, const int32_t dst_offset, const int32_t act_min,
+                    const int32_t act_max, int8_t *dst, const int32_t dst_stride)
+{
+    const int32_t pairs = lhs_rows & ~1;
+    int32_t o = 0;
+    for (; o + 2 <= n_out; o += 2)
+    {
+        const pc_quant q0 = per_channel ? pc_quant_of(mult[o], shift[o]) : pc_quant_of(mult[0], shift[0]);
+        const pc_quant q1 = per_channel ? pc_quant_of(mult[o + 1], shift[o + 1]) : q0;
+        const int32_t b0 = base[o], b1 = base[o + 1];
+        const int8_t *w = rhs + o * k;
+        const int8_t *a = lhs;
+        int8_t *out = dst + o;
+        for (int32_t r = 0; r < pairs; r += 2)
+        {
+            int32_t acc[4] = {b0, b1, b0, b1};
+            pc_dot_2x2(a, a + lhs_stride, w, w + k, k, acc);
+            out[0] = pc_out_q(acc[0], q0, dst_offset, act_min, act_max);
+            out[1] = pc_out_q(acc[1], q1, dst_offset, act_min, act_max);
+            out[dst_stride] = pc_out_q(acc[2], q0, dst_offset, act_min, act_max);
+            out[dst_stride + 1] = pc_out_q(acc[3], q1, dst_offset, act_min, act_max);
+            a += 2 * lhs_stride;
+            out += 2 * dst_stride;
+        }
+    }
+    if (o < n_out)
+    {
+        const int32_t q = per_channel ? o : 0;
+        const pc_quant qo = pc_quant_of(mult[q], shift[q]);
+        for (int32_t r = 0; r < pairs; r++)
+        {
+            dst[r * dst_stride + o] =
+                pc_out_q(pc_dot_1x1(lhs + r * lhs_stride, rhs + o * k, k, 0, base[o]), qo, dst_offset, act_min, act_max);
+        }
+    }
+    if (pairs < lhs_rows)
+    {
+        pc_row(lhs + pairs * lhs_stride, rhs, n_out, k, base, NULL, 0, mult, shift, per_channel, dst_offset, act_min,
+               act_max, dst + pairs * dst_stride);
+    }
+}
+
+/* 1 when a multiplier is INT32_MIN (the saturating case of the doubling multiply, handled by the
+ * reference loop only; TFLite never produces it). */
+static int pc_has_min_mult(const int32_t *mult, const int32_t n)
+{
+    for (int32_t i = 0; i < n; i++)
+    {
+        if (mult[i] == NN_Q31_MIN)
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
                                        int32_t lhs_rows,
                                        int32_t lhs_stride,
@@ -848,8 +1078,36 @@ arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
                                        int8_t *dst,
                                        int32_t dst_stride)
 {
-    return mat_mult_ref(lhs, lhs_rows, lhs_stride, rhs, n_out, k, bias, kernel_sum, mult, shift, per_channel,
-                        lhs_offset, rhs_offset, dst_offset, act_min, act_max, dst, dst_stride);
+    if (rhs_offset != 0 || pc_has_min_mult(mult, per_channel ? n_out : 1))
+    {
+        return mat_mult_ref(lhs, lhs_rows, lhs_stride, rhs, n_out, k, bias, kernel_sum, mult, shift, per_channel,
+                            lhs_offset, rhs_offset, dst_offset, act_min, act_max, dst, dst_stride);
+    }
+    if (kernel_sum != NULL)
+    {
+        pc_rows(lhs, lhs_rows, lhs_stride, rhs, n_out, k, kernel_sum, mult, shift, per_channel, dst_offset, act_min,
+                act_max, dst, dst_stride);
+        return ARM_CMSIS_NN_SUCCESS;
+    }
+    if (lhs_rows < 3)
+    {
+        /* Too few rows to amortise the per-channel sums. */
+        for (int32_t r = 0; r < lhs_rows; r++)
+        {
+            pc_row(lhs + r * lhs_stride, rhs, n_out, k, NULL, bias, lhs_offset, mult, shift, per_channel,
+                   dst_offset, act_min, act_max, dst + r * dst_stride);
+        }
+        return ARM_CMSIS_NN_SUCCESS;
+    }
+    int32_t sums[PC_CHUNK];
+    for (int32_t o = 0; o < n_out; o += PC_CHUNK)
+    {
+        const int32_t n = MIN(PC_CHUNK, n_out - o);
+        byoc_nn_kernel_sums_s8(rhs + o * k, n, k, bias != NULL ? bias + o : NULL, lhs_offset, sums);
+        pc_rows(lhs, lhs_rows, lhs_stride, rhs + o * k, n, k, sums, per_channel ? mult + o : mult,
+                per_channel ? shift + o : shift, per_channel, dst_offset, act_min, act_max, dst + o, dst_stride);
+    }
+    return ARM_CMSIS_NN_SUCCESS;
 }
 
 #endif
