@@ -320,3 +320,21 @@ def test_emulator_timeout_is_an_error_case(tmp_path):
     (case,) = json.loads((tmp_path / "r" / "results.json").read_text())["cases"]
     assert case["status"] == "error" and case["error_kind"] == "timeout", case
     assert "--timeout" in case["message"]
+
+
+def test_progress_bar_on_a_terminal_and_in_a_log():
+    import io
+
+    from byoc.regress.runner import ProgressBar
+    records = [{"id": f"m__c__cpu{k}", "status": s, "seconds": 1.0}
+               for k, s in enumerate(("pass", "fail", "error"))]
+    tty, log = io.StringIO(), io.StringIO()
+    bars = ProgressBar(3, tty, tty=True), ProgressBar(3, log, tty=False)
+    for r in records:
+        for bar in bars:
+            bar.update(r)
+    assert tty.getvalue().count("\r[") == 3 and "3/3  2 failing" in tty.getvalue()
+    assert tty.getvalue().endswith("\n")
+    assert log.getvalue().splitlines() == ["[1/3] PASS  m__c__cpu0  1.0 s",
+                                           "[2/3] FAIL  m__c__cpu1  1.0 s",
+                                           "[3/3] ERROR m__c__cpu2  1.0 s"]

@@ -16,7 +16,6 @@ temporary directory, removed as each case ends, except with ``keep`` for failing
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile

@@ -13,7 +13,6 @@ import json
 import os
 import queue
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -190,7 +189,3 @@ def run_cases(requests: list[dict], jobs: int, case_timeout: float, log_dir: Pat
     finally:
         for t in threads:
             t.join(timeout=60)
-
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
