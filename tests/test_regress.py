@@ -127,6 +127,20 @@ def test_host_matrix_passes_and_reports(host_run):
     assert not list((out / "report").glob(".*tmp*")) and not (out / "report" / "cases").exists()
 
 
+def test_shard_runs_union_is_the_whole_run(host_run, tmp_path):
+    _, out = host_run
+    whole = json.loads((out / "report" / "results.json").read_text())["cases"]
+    parts = []
+    for i in (1, 2):
+        assert regress(str(KWS), str(AD), "--target", "c,cmsis-nn,c", "--backend", "host",
+                       "--shard", f"{i}/2", "--html", str(tmp_path / f"s{i}")) == 0
+        parts.append(json.loads((tmp_path / f"s{i}" / "results.json").read_text())["cases"])
+    assert len(parts[0]) == len(parts[1]) == 2
+    metrics = ("id", "status", "arena_bytes", "constant_bytes", "mismatches")
+    union = sorted((tuple(c[k] for k in metrics) for p in parts for c in p))
+    assert union == sorted(tuple(c[k] for k in metrics) for c in whole)
+
+
 def test_junit_matches_schema_and_cases(host_run):
     xmlschema = pytest.importorskip("xmlschema")
     _, out = host_run
