@@ -88,6 +88,57 @@ ARM_NN_INLINE int8_t byoc_nn_clamp_s8(const int32_t x, const int32_t lo, const i
     return (int8_t)(x < lo ? lo : (x > hi ? hi : x));
 }
 
+/** Requantization constants of one channel, derived once and reused for many outputs. */
+typedef struct
+{
+    int32_t mult;
+    int32_t left;  /* left shift before the multiply */
+    int32_t right; /* rounding right shift after it */
+    int32_t mask;  /* (1 << right) - 1 */
+    int32_t half;  /* mask >> 1 */
+} byoc_nn_quant;
+
+ARM_NN_INLINE byoc_nn_quant byoc_nn_quant_of(const int32_t multiplier, const int32_t shift)
+{
+    byoc_nn_quant q;
+    q.mult = multiplier;
+    q.left = LEFT_SHIFT(shift);
+    q.right = RIGHT_SHIFT(shift);
+    q.mask = (int32_t)((1u << q.right) - 1u);
+    q.half = q.mask >> 1;
+    return q;
+}
+
+/**
+ * byoc_nn_requantize without branches, plus the output offset and the activation clamp.
+ * Valid for multiplier != INT32_MIN (the saturating case of the doubling multiply, which TFLite's
+ * QuantizeMultiplier never produces; callers check and use byoc_nn_requantize otherwise).
+ */
+ARM_NN_INLINE int8_t byoc_nn_out_q(const int32_t acc, const byoc_nn_quant q, const int32_t dst_offset,
+                                   const int32_t act_min, const int32_t act_max)
+{
+    const int32_t x = (int32_t)((uint32_t)acc << q.left);
+    const int32_t t = (int32_t)(((int64_t)x * q.mult + ((int64_t)1 << 30)) >> 31);
+    int32_t r = (t >> q.right) + ((t & q.mask) > q.half - (t >> 31));
+    r += dst_offset;
+    r = r < act_min ? act_min : r;
+    r = r > act_max ? act_max : r;
+    return (int8_t)r;
+}
+
+/** 1 when one of the n multipliers is INT32_MIN (see byoc_nn_out_q). */
+ARM_NN_INLINE int byoc_nn_has_min_mult(const int32_t *mult, const int32_t n)
+{
+    for (int32_t i = 0; i < n; i++)
+    {
+        if (mult[i] == NN_Q31_MIN)
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* --------------------------------------------------------------------------------------------
  * Helium vector fixed point
  * ------------------------------------------------------------------------------------------ */

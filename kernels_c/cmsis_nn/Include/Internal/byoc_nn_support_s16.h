@@ -184,6 +184,74 @@ ARM_NN_INLINE int64_t byoc_nn_dot1_s16_s8_dsp(const int16_t *x, const int8_t *w,
 }
 #endif /* ARM_MATH_DSP && !ARM_MATH_MVEI */
 
+#if !defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
+/* Portable path: |x * w| <= 2^15 * 2^7, so up to BYOC_NN_S16_BLOCK products are summed exactly in
+ * 32 bits (single-word multiply-accumulates, cheap on Armv6-M too) before joining the 64-bit sum. */
+    #define BYOC_NN_S16_BLOCK 256
+
+/**
+ * Four dot products of `k` int16 values `x` with the int8 rows w + c * w_stride (c < 4), exact
+ * in 64 bits.
+ */
+ARM_NN_INLINE void byoc_nn_dot4_s16_s8_c(const int16_t *x,
+                                        const int8_t *w,
+                                        const int32_t w_stride,
+                                        const int32_t k,
+                                        int64_t *out)
+{
+    const int8_t *w0 = w, *w1 = w + w_stride, *w2 = w1 + w_stride, *w3 = w2 + w_stride;
+    int64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int32_t left = k;
+    while (left > 0)
+    {
+        int32_t n = MIN(left, BYOC_NN_S16_BLOCK);
+        left -= n;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (; n >= 4; n -= 4)
+        {
+            int32_t v = x[0];
+            a0 += v * w0[0]; a1 += v * w1[0]; a2 += v * w2[0]; a3 += v * w3[0];
+            v = x[1];
+            a0 += v * w0[1]; a1 += v * w1[1]; a2 += v * w2[1]; a3 += v * w3[1];
+            v = x[2];
+            a0 += v * w0[2]; a1 += v * w1[2]; a2 += v * w2[2]; a3 += v * w3[2];
+            v = x[3];
+            a0 += v * w0[3]; a1 += v * w1[3]; a2 += v * w2[3]; a3 += v * w3[3];
+            x += 4; w0 += 4; w1 += 4; w2 += 4; w3 += 4;
+        }
+        for (; n > 0; n--)
+        {
+            const int32_t v = *x++;
+            a0 += v * *w0++; a1 += v * *w1++; a2 += v * *w2++; a3 += v * *w3++;
+        }
+        s0 += a0; s1 += a1; s2 += a2; s3 += a3;
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
+/** One dot product of `k` int16 values with `k` int8 values, exact in 64 bits. */
+ARM_NN_INLINE int64_t byoc_nn_dot1_s16_s8_c(const int16_t *x, const int8_t *w, const int32_t k)
+{
+    int64_t s = 0;
+    int32_t left = k;
+    while (left > 0)
+    {
+        int32_t n = MIN(left, BYOC_NN_S16_BLOCK);
+        left -= n;
+        int32_t a = 0;
+        for (; n > 0; n--)
+        {
+            a += (int32_t)*x++ * *w++;
+        }
+        s += a;
+    }
+    return s;
+}
+#endif
+
 /**
  * Fills `col` with the int16 im2col column of output position (oy, ox): KH * KW slices of C_IN
  * values (zeros outside the input). Used by the optimised s16 convolutions (input offset 0).

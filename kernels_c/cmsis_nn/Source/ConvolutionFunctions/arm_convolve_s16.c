@@ -7,17 +7,17 @@
  * 64 bits (int64 bias) or in 32 bits (int32 bias, TFLite's int32 accumulator) and is requantized
  * with the matching TFLite rule. Grouped convolution (filter C < input C) is supported.
  *
- * Helium / DSP paths (input offset 0, no groups, scratch of *_get_buffer_size() bytes): per
+ * Column paths (every kernel path; input offset 0, no groups, scratch of *_get_buffer_size() bytes): per
  * output pixel an int16 im2col column of K = C_IN * KH * KW values (a 1x1 convolution without
  * padding reads the input directly), then dot products with the int8 filter rows accumulated
  * exactly in 64 bits: VMLALDAV on weights widened by VLDRB.S16, four output channels per column
- * (Helium); SMLALD on SXTB16 weight pairs, two channels per column (DSP). The accumulator is the
- * portable one, so results are bit-identical. Other configurations use the portable loop.
+ * (Helium); SMLALD on SXTB16 weight pairs, two channels per column (DSP); four channels per
+ * column with exact 32-bit partial sums of up to 256 products (portable C). The accumulator is
+ * the reference one, so results are bit-identical. Other configurations use the direct loop.
  */
 #include "arm_nnfunctions.h"
 #include "Internal/byoc_nn_support_s16.h"
 
-#if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
 static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
                              const cmsis_nn_per_channel_quant_params *quant_params,
                              const cmsis_nn_dims *input_dims,
@@ -79,7 +79,7 @@ static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
                                                 act_min, act_max);
                     }
                 }
-    #else
+    #elif defined(ARM_MATH_DSP)
                 for (; oc <= out_c - 2; oc += 2)
                 {
                     int64_t acc[2];
@@ -93,13 +93,29 @@ static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
                                                 act_min, act_max);
                     }
                 }
+    #else
+                for (; oc <= out_c - 4; oc += 4)
+                {
+                    int64_t acc[4];
+                    byoc_nn_dot4_s16_s8_c(src, filter_data + (int64_t)oc * k, k, k, acc);
+                    for (int32_t i = 0; i < 4; i++)
+                    {
+                        out[oc + i] = int32_bias
+                            ? byoc_nn_finish_s16_b32(acc[i], bias32, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                                                    act_min, act_max)
+                            : byoc_nn_finish_s16(acc[i], bias64, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                                                act_min, act_max);
+                    }
+                }
     #endif
                 for (; oc < out_c; oc++)
                 {
     #if defined(ARM_MATH_MVEI)
                     const int64_t acc = byoc_nn_dot1_s16_s8_mve(src, filter_data + (int64_t)oc * k, k);
-    #else
+    #elif defined(ARM_MATH_DSP)
                     const int64_t acc = byoc_nn_dot1_s16_s8_dsp(src, filter_data + (int64_t)oc * k, k);
+    #else
+                    const int64_t acc = byoc_nn_dot1_s16_s8_c(src, filter_data + (int64_t)oc * k, k);
     #endif
                     out[oc] = int32_bias
                         ? byoc_nn_finish_s16_b32(acc, bias32, oc, mult[oc], shift[oc], out_offset, act_min, act_max)
@@ -109,7 +125,6 @@ static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
         }
     }
 }
-#endif
 
 arm_cmsis_nn_status arm_convolve_s16(const cmsis_nn_context *ctx,
                                      const cmsis_nn_conv_params *conv_params,
@@ -144,7 +159,6 @@ arm_cmsis_nn_status arm_convolve_s16(const cmsis_nn_context *ctx,
     const void *bias = bias_data != NULL ? bias_data->data : NULL;
     const bool int32_bias = bias_data != NULL && bias_data->is_int32_bias;
 
-#if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
     if (in_offset == 0 && groups == 1)
     {
         const bool direct = k_h == 1 && k_w == 1 && conv_params->padding.h == 0 && conv_params->padding.w == 0;
@@ -156,7 +170,6 @@ arm_cmsis_nn_status arm_convolve_s16(const cmsis_nn_context *ctx,
             return ARM_CMSIS_NN_SUCCESS;
         }
     }
-#endif
 
     for (int32_t b = 0; b < input_dims->n; b++)
     {

@@ -6,7 +6,8 @@
  * Per-tensor quantization, 64-bit accumulation, int64 bias, TFLite's int64 requantization.
  * Helium / DSP paths (input and filter offsets 0, as TFLite's 16x8 quantization has): exact
  * 64-bit dot products, four output rows per pass over the input (VMLALDAV on weights widened
- * by VLDRB.S16) or two (SMLALD on SXTB16 weight pairs and regrouped int16 input pairs).
+ * by VLDRB.S16) or two (SMLALD on SXTB16 weight pairs and regrouped int16 input pairs), or
+ * four on the portable path (32-bit partial sums of up to 256 products, exact, added to 64 bits).
  */
 #include "arm_nnfunctions.h"
 #include "Internal/byoc_nn_support_s16.h"
@@ -33,7 +34,6 @@ arm_cmsis_nn_status arm_fully_connected_s16(const cmsis_nn_context *ctx,
     const int32_t out_offset = fc_params->output_offset;
     const int32_t act_min = fc_params->activation.min, act_max = fc_params->activation.max;
 
-#if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
     if (in_offset == 0 && w_offset == 0)
     {
         const int32_t mult = quant_params->multiplier, shift = quant_params->shift;
@@ -57,7 +57,7 @@ arm_cmsis_nn_status arm_fully_connected_s16(const cmsis_nn_context *ctx,
                 const int64_t acc = byoc_nn_dot1_s16_s8_mve(in, filter_data + (int64_t)o * depth, depth);
                 out[o] = byoc_nn_finish_s16(acc, bias_data, o, mult, shift, out_offset, act_min, act_max);
             }
-    #else
+    #elif defined(ARM_MATH_DSP)
             for (; o <= out_c - 2; o += 2)
             {
                 int64_t acc[2];
@@ -70,11 +70,25 @@ arm_cmsis_nn_status arm_fully_connected_s16(const cmsis_nn_context *ctx,
                 const int64_t acc = byoc_nn_dot1_s16_s8_dsp(in, filter_data + (int64_t)o * depth, depth);
                 out[o] = byoc_nn_finish_s16(acc, bias_data, o, mult, shift, out_offset, act_min, act_max);
             }
+    #else
+            for (; o <= out_c - 4; o += 4)
+            {
+                int64_t acc[4];
+                byoc_nn_dot4_s16_s8_c(in, filter_data + (int64_t)o * depth, depth, depth, acc);
+                for (int32_t i = 0; i < 4; i++)
+                {
+                    out[o + i] = byoc_nn_finish_s16(acc[i], bias_data, o + i, mult, shift, out_offset, act_min, act_max);
+                }
+            }
+            for (; o < out_c; o++)
+            {
+                const int64_t acc = byoc_nn_dot1_s16_s8_c(in, filter_data + (int64_t)o * depth, depth);
+                out[o] = byoc_nn_finish_s16(acc, bias_data, o, mult, shift, out_offset, act_min, act_max);
+            }
     #endif
         }
         return ARM_CMSIS_NN_SUCCESS;
     }
-#endif
 
     for (int32_t b = 0; b < batches; b++)
     {

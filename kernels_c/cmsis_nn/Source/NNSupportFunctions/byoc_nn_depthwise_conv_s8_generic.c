@@ -20,6 +20,222 @@
 
 #if !defined(ARM_MATH_MVEI)
 
+#if !defined(ARM_MATH_DSP)
+/*
+ * Portable C. Per block of up to DW_CHUNK channels the input offset is folded into a per-channel
+ * base (bias + input_offset * sum of the channel's KH x KW weights, on the stack), so an output
+ * whose window lies inside the input is one load per operand and one multiply-accumulate per
+ * tap, and two such horizontally adjacent outputs share each weight load (two pixels x two
+ * channels per step). Windows crossing the border add the offset to each input value and skip
+ * the taps outside (zero-point padding contributes nothing).
+ */
+    #define DW_CHUNK 64
+
+typedef struct
+{
+    const int8_t *in;     /* input of batch b */
+    const int8_t *w;      /* filter, channel c0 */
+    int32_t ch;           /* channels of the tensor (pixel stride) */
+    int32_t row_step;     /* input bytes from one filter row to the next */
+    int32_t tap_step;     /* input bytes from one filter column to the next */
+    int32_t k_h, k_w;
+    int32_t off, out_off, act_min, act_max;
+} dw_geom;
+
+/* Two interior outputs (input windows at a and a + pair_step), the block's n channels, two at a
+ * time (four accumulators keep everything in registers on Armv7-M/v8-M). */
+static void dw_pair(const dw_geom *g, const int8_t *a, const int32_t pair_step, const int32_t *base,
+                    const byoc_nn_quant *q, const int32_t n, int8_t *out0, int8_t *out1)
+{
+    const int32_t k_h = g->k_h, k_w = g->k_w, ch = g->ch, tap_step = g->tap_step, row_step = g->row_step;
+    const int32_t out_off = g->out_off, act_min = g->act_min, act_max = g->act_max;
+    int32_t c = 0;
+    for (; c + 2 <= n; c += 2)
+    {
+        int32_t a0 = base[c], a1 = base[c + 1];
+        int32_t b0 = a0, b1 = a1;
+        const int8_t *x = a + c;
+        const int8_t *wp = g->w + c;
+        for (int32_t ky = 0; ky < k_h; ky++)
+        {
+            const int8_t *xa = x;
+            const int8_t *xb = x + pair_step;
+            for (int32_t kx = 0; kx < k_w; kx++)
+            {
+                const int32_t v0 = wp[0], v1 = wp[1];
+                a0 += xa[0] * v0;
+                b0 += xb[0] * v0;
+                a1 += xa[1] * v1;
+                b1 += xb[1] * v1;
+                xa += tap_step;
+                xb += tap_step;
+                wp += ch;
+            }
+            x += row_step;
+        }
+        out0[c] = byoc_nn_out_q(a0, q[c], out_off, act_min, act_max);
+        out0[c + 1] = byoc_nn_out_q(a1, q[c + 1], out_off, act_min, act_max);
+        out1[c] = byoc_nn_out_q(b0, q[c], out_off, act_min, act_max);
+        out1[c + 1] = byoc_nn_out_q(b1, q[c + 1], out_off, act_min, act_max);
+    }
+    if (c < n)
+    {
+        int32_t acc0 = base[c], acc1 = base[c];
+        const int8_t *x = a + c;
+        const int8_t *wp = g->w + c;
+        for (int32_t ky = 0; ky < k_h; ky++)
+        {
+            const int8_t *xr = x;
+            for (int32_t kx = 0; kx < k_w; kx++)
+            {
+                acc0 += xr[0] * *wp;
+                acc1 += xr[pair_step] * *wp;
+                xr += tap_step;
+                wp += ch;
+            }
+            x += row_step;
+        }
+        out0[c] = byoc_nn_out_q(acc0, q[c], out_off, act_min, act_max);
+        out1[c] = byoc_nn_out_q(acc1, q[c], out_off, act_min, act_max);
+    }
+}
+
+/* One output over filter taps [ky0, ky1) x [kx0, kx1), four channels at a time; `offset` is added
+ * to each input value (0 with the folded base of an interior window, input_offset with the bias
+ * at a border). */
+static void dw_single(const dw_geom *g, const int8_t *a, const int32_t ky0, const int32_t ky1, const int32_t kx0,
+                      const int32_t kx1, const int32_t *base, const int32_t offset, const byoc_nn_quant *q,
+                      const int32_t n, int8_t *out)
+{
+    const int32_t k_w = g->k_w, ch = g->ch, tap_step = g->tap_step, row_step = g->row_step;
+    const int32_t out_off = g->out_off, act_min = g->act_min, act_max = g->act_max;
+    const int8_t *x0 = a + ky0 * row_step + kx0 * tap_step;
+    const int8_t *w0 = g->w + (ky0 * k_w + kx0) * ch;
+    int32_t c = 0;
+    for (; c + 4 <= n; c += 4)
+    {
+        int32_t s0 = base[c], s1 = base[c + 1], s2 = base[c + 2], s3 = base[c + 3];
+        const int8_t *x = x0 + c;
+        const int8_t *wr = w0 + c;
+        for (int32_t ky = ky0; ky < ky1; ky++)
+        {
+            const int8_t *xr = x;
+            const int8_t *wp = wr;
+            for (int32_t kx = kx0; kx < kx1; kx++)
+            {
+                s0 += (xr[0] + offset) * wp[0];
+                s1 += (xr[1] + offset) * wp[1];
+                s2 += (xr[2] + offset) * wp[2];
+                s3 += (xr[3] + offset) * wp[3];
+                xr += tap_step;
+                wp += ch;
+            }
+            x += row_step;
+            wr += k_w * ch;
+        }
+        out[c] = byoc_nn_out_q(s0, q[c], out_off, act_min, act_max);
+        out[c + 1] = byoc_nn_out_q(s1, q[c + 1], out_off, act_min, act_max);
+        out[c + 2] = byoc_nn_out_q(s2, q[c + 2], out_off, act_min, act_max);
+        out[c + 3] = byoc_nn_out_q(s3, q[c + 3], out_off, act_min, act_max);
+    }
+    for (; c < n; c++)
+    {
+        int32_t acc = base[c];
+        const int8_t *x = x0 + c;
+        const int8_t *wr = w0 + c;
+        for (int32_t ky = ky0; ky < ky1; ky++)
+        {
+            const int8_t *xr = x;
+            const int8_t *wp = wr;
+            for (int32_t kx = kx0; kx < kx1; kx++)
+            {
+                acc += (*xr + offset) * *wp;
+                xr += tap_step;
+                wp += ch;
+            }
+            x += row_step;
+            wr += k_w * ch;
+        }
+        out[c] = byoc_nn_out_q(acc, q[c], out_off, act_min, act_max);
+    }
+}
+
+static void dw_portable(const cmsis_nn_dw_conv_params *p,
+                        const cmsis_nn_per_channel_quant_params *quant_params,
+                        const cmsis_nn_dims *input_dims,
+                        const int8_t *input_data,
+                        const cmsis_nn_dims *filter_dims,
+                        const int8_t *filter_data,
+                        const int32_t *bias_data,
+                        const cmsis_nn_dims *output_dims,
+                        int8_t *output_data)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, ch = input_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t d_h = p->dilation.h, d_w = p->dilation.w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w;
+    const int32_t pair_step = p->stride.w * ch;
+    int32_t base[DW_CHUNK], bias[DW_CHUNK];
+    byoc_nn_quant q[DW_CHUNK];
+    dw_geom g = {NULL, NULL, ch, d_h * in_w * ch, d_w * ch, k_h, k_w, p->input_offset, p->output_offset,
+                 p->activation.min, p->activation.max};
+
+    for (int32_t c0 = 0; c0 < ch; c0 += DW_CHUNK)
+    {
+        const int32_t n = MIN(DW_CHUNK, ch - c0);
+        for (int32_t c = 0; c < n; c++)
+        {
+            int32_t sum = 0;
+            for (int32_t t = 0; t < k_h * k_w; t++)
+            {
+                sum += filter_data[t * ch + c0 + c];
+            }
+            bias[c] = bias_data != NULL ? bias_data[c0 + c] : 0;
+            base[c] = bias[c] + p->input_offset * sum;
+            q[c] = byoc_nn_quant_of(quant_params->multiplier[c0 + c], quant_params->shift[c0 + c]);
+        }
+        g.w = filter_data + c0;
+        for (int32_t b = 0; b < input_dims->n; b++)
+        {
+            g.in = input_data + b * in_h * in_w * ch;
+            int8_t *out_b = output_data + b * out_h * out_w * ch + c0;
+            for (int32_t oy = 0; oy < out_h; oy++)
+            {
+                const int32_t y0 = oy * p->stride.h - p->padding.h;
+                const int32_t ky0 = y0 < 0 ? (-y0 + d_h - 1) / d_h : 0;
+                const int32_t ky1 = in_h - y0 <= 0 ? 0 : MIN(k_h, (in_h - y0 + d_h - 1) / d_h);
+                const int rows_inside = ky0 == 0 && ky1 == k_h;
+                int8_t *out = out_b + oy * out_w * ch;
+                for (int32_t ox = 0; ox < out_w; ox++)
+                {
+                    const int32_t x0 = ox * p->stride.w - p->padding.w;
+                    const int32_t kx0 = x0 < 0 ? (-x0 + d_w - 1) / d_w : 0;
+                    const int32_t kx1 = in_w - x0 <= 0 ? 0 : MIN(k_w, (in_w - x0 + d_w - 1) / d_w);
+                    const int8_t *a = g.in + (y0 * in_w + x0) * ch + c0;
+                    if (rows_inside && kx0 == 0 && kx1 == k_w)
+                    {
+                        /* the next window is inside too when its last column is */
+                        if (ox + 1 < out_w && x0 + p->stride.w + (k_w - 1) * d_w < in_w)
+                        {
+                            dw_pair(&g, a, pair_step, base, q, n, out + ox * ch, out + (ox + 1) * ch);
+                            ox++;
+                        }
+                        else
+                        {
+                            dw_single(&g, a, 0, k_h, 0, k_w, base, 0, q, n, out + ox * ch);
+                        }
+                    }
+                    else
+                    {
+                        dw_single(&g, a, ky0, ky1, kx0, kx1, bias, p->input_offset, q, n, out + ox * ch);
+                    }
+                }
+            }
+        }
+    }
+}
+#endif
+
 void byoc_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
                                       const cmsis_nn_per_channel_quant_params *quant_params,
                                       const cmsis_nn_dims *input_dims,
@@ -43,6 +259,14 @@ void byoc_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
     const int32_t act_max = p->activation.max;
     const int32_t *mult = quant_params->multiplier;
     const int32_t *shift = quant_params->shift;
+#if !defined(ARM_MATH_DSP)
+    if (!byoc_nn_has_min_mult(mult, ch))
+    {
+        dw_portable(p, quant_params, input_dims, input_data, filter_dims, filter_data, bias_data, output_dims,
+                    output_data);
+        return;
+    }
+#endif
 #if defined(ARM_MATH_DSP)
     const uint32_t off2 = ((uint32_t)in_off << 16) | ((uint32_t)in_off & 0xFFFFu);
 #endif

@@ -839,45 +839,10 @@ arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
  */
 #define PC_CHUNK 64
 
-/* Requantization constants of one channel, derived once per channel and reused for every row. */
-typedef struct
-{
-    int32_t mult;
-    int32_t left;  /* left shift before the multiply */
-    int32_t right; /* rounding right shift after it */
-    int32_t mask;  /* (1 << right) - 1 */
-    int32_t half;  /* mask >> 1 */
-} pc_quant;
-
-static inline pc_quant pc_quant_of(const int32_t m, const int32_t s)
-{
-    pc_quant q;
-    q.mult = m;
-    q.left = LEFT_SHIFT(s);
-    q.right = RIGHT_SHIFT(s);
-    q.mask = (int32_t)((1u << q.right) - 1u);
-    q.half = q.mask >> 1;
-    return q;
-}
-
-/* byoc_nn_requantize without branches (multiplier != INT32_MIN, checked by the caller) plus the
- * output offset and the activation clamp. */
-static inline int8_t pc_out_q(const int32_t acc, const pc_quant q, const int32_t dst_offset, const int32_t act_min,
-                              const int32_t act_max)
-{
-    const int32_t x = (int32_t)((uint32_t)acc << q.left);
-    const int32_t t = (int32_t)(((int64_t)x * q.mult + ((int64_t)1 << 30)) >> 31);
-    int32_t r = (t >> q.right) + ((t & q.mask) > q.half - (t >> 31));
-    r += dst_offset;
-    r = r < act_min ? act_min : r;
-    r = r > act_max ? act_max : r;
-    return (int8_t)r;
-}
-
 static inline int8_t pc_out(const int32_t acc, const int32_t m, const int32_t s, const int32_t dst_offset,
                             const int32_t act_min, const int32_t act_max)
 {
-    return pc_out_q(acc, pc_quant_of(m, s), dst_offset, act_min, act_max);
+    return byoc_nn_out_q(acc, byoc_nn_quant_of(m, s), dst_offset, act_min, act_max);
 }
 
 /* acc[0..3] += {a.w, a.v, b.w, b.v} over k values. */
@@ -1010,8 +975,8 @@ static void pc_rows(const int8_t *lhs, const int32_t lhs_rows, const int32_t lhs
     int32_t o = 0;
     for (; o + 2 <= n_out; o += 2)
     {
-        const pc_quant q0 = per_channel ? pc_quant_of(mult[o], shift[o]) : pc_quant_of(mult[0], shift[0]);
-        const pc_quant q1 = per_channel ? pc_quant_of(mult[o + 1], shift[o + 1]) : q0;
+        const byoc_nn_quant q0 = per_channel ? byoc_nn_quant_of(mult[o], shift[o]) : byoc_nn_quant_of(mult[0], shift[0]);
+        const byoc_nn_quant q1 = per_channel ? byoc_nn_quant_of(mult[o + 1], shift[o + 1]) : q0;
         const int32_t b0 = base[o], b1 = base[o + 1];
         const int8_t *w = rhs + o * k;
         const int8_t *a = lhs;
@@ -1020,10 +985,10 @@ static void pc_rows(const int8_t *lhs, const int32_t lhs_rows, const int32_t lhs
         {
             int32_t acc[4] = {b0, b1, b0, b1};
             pc_dot_2x2(a, a + lhs_stride, w, w + k, k, acc);
-            out[0] = pc_out_q(acc[0], q0, dst_offset, act_min, act_max);
-            out[1] = pc_out_q(acc[1], q1, dst_offset, act_min, act_max);
-            out[dst_stride] = pc_out_q(acc[2], q0, dst_offset, act_min, act_max);
-            out[dst_stride + 1] = pc_out_q(acc[3], q1, dst_offset, act_min, act_max);
+            out[0] = byoc_nn_out_q(acc[0], q0, dst_offset, act_min, act_max);
+            out[1] = byoc_nn_out_q(acc[1], q1, dst_offset, act_min, act_max);
+            out[dst_stride] = byoc_nn_out_q(acc[2], q0, dst_offset, act_min, act_max);
+            out[dst_stride + 1] = byoc_nn_out_q(acc[3], q1, dst_offset, act_min, act_max);
             a += 2 * lhs_stride;
             out += 2 * dst_stride;
         }
@@ -1031,11 +996,11 @@ static void pc_rows(const int8_t *lhs, const int32_t lhs_rows, const int32_t lhs
     if (o < n_out)
     {
         const int32_t q = per_channel ? o : 0;
-        const pc_quant qo = pc_quant_of(mult[q], shift[q]);
+        const byoc_nn_quant qo = byoc_nn_quant_of(mult[q], shift[q]);
         for (int32_t r = 0; r < pairs; r++)
         {
             dst[r * dst_stride + o] =
-                pc_out_q(pc_dot_1x1(lhs + r * lhs_stride, rhs + o * k, k, 0, base[o]), qo, dst_offset, act_min, act_max);
+                byoc_nn_out_q(pc_dot_1x1(lhs + r * lhs_stride, rhs + o * k, k, 0, base[o]), qo, dst_offset, act_min, act_max);
         }
     }
     if (pairs < lhs_rows)
@@ -1043,20 +1008,6 @@ static void pc_rows(const int8_t *lhs, const int32_t lhs_rows, const int32_t lhs
         pc_row(lhs + pairs * lhs_stride, rhs, n_out, k, base, NULL, 0, mult, shift, per_channel, dst_offset, act_min,
                act_max, dst + pairs * dst_stride);
     }
-}
-
-/* 1 when a multiplier is INT32_MIN (the saturating case of the doubling multiply, handled by the
- * reference loop only; TFLite never produces it). */
-static int pc_has_min_mult(const int32_t *mult, const int32_t n)
-{
-    for (int32_t i = 0; i < n; i++)
-    {
-        if (mult[i] == NN_Q31_MIN)
-        {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
@@ -1078,7 +1029,7 @@ arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
                                        int8_t *dst,
                                        int32_t dst_stride)
 {
-    if (rhs_offset != 0 || pc_has_min_mult(mult, per_channel ? n_out : 1))
+    if (rhs_offset != 0 || byoc_nn_has_min_mult(mult, per_channel ? n_out : 1))
     {
         return mat_mult_ref(lhs, lhs_rows, lhs_stride, rhs, n_out, k, bias, kernel_sum, mult, shift, per_channel,
                             lhs_offset, rhs_offset, dst_offset, act_min, act_max, dst, dst_stride);
