@@ -5,6 +5,7 @@
     byoc validate model.tflite --target c [--backend qemu|fvp|host] [--inputs N | --steps N] [--profile] [--json]
     byoc run PACKAGE_DIR --input x.npy [--input ...] [--output y.npy ...] [--steps N] [--backend qemu|fvp]
     byoc regress MODELS_OR_FOLDERS --target c,cmsis-nn,c --cpu cortex-m55,cortex-m4 [-j N] [--junit x.xml]
+    byoc ops [--markdown]
 
 Exit codes: 0 success (validate: bit-exact), 1 validate mismatch, 2 any error. Errors are
 one line on stderr; ``--debug`` shows the Python traceback instead.
@@ -126,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true", help="print one JSON object")
     _add_corstone_args(v)
 
+    o = sub.add_parser("ops", help="the operators each target computes, per dtype")
+    o.add_argument("--markdown", action="store_true",
+                   help="print the markdown table README.md embeds")
+
     r = sub.add_parser("run", help="run a compiled package on the Corstone-300 with given inputs")
     r.add_argument("package", help="package directory written by `byoc compile`")
     r.add_argument("--input", action="append", required=True, metavar="X.npy",
@@ -205,6 +210,12 @@ def _float_computations(model, args) -> tuple[list[dict], str | None]:
         return float_computations(model, args.target or "c", args.cpu, vela=_vela(args)), None
     except ByocError as exc:
         return [], str(exc)
+
+
+def _cmd_ops(args) -> int:
+    from . import ops_table
+    print(ops_table.markdown() if args.markdown else ops_table.text(), end="")
+    return 0
 
 
 def _cmd_validate(args) -> int:
@@ -341,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     progress.enable(sys.stderr.isatty() if args.progress is None else args.progress)
     handler = {"compile": _cmd_compile, "info": _cmd_info, "validate": _cmd_validate,
-               "run": _cmd_run, "regress": _cmd_regress}[args.command]
+               "run": _cmd_run, "regress": _cmd_regress, "ops": _cmd_ops}[args.command]
     try:
         return handler(args)
     except ByocError as exc:

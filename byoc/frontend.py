@@ -145,7 +145,7 @@ def tag_operators(mod: tvm.IRModule, markers: list[tuple[int, list]]) -> tvm.IRM
                               main.is_pure, main.attrs)
     mod = mod.shallow_copy() if hasattr(mod, "shallow_copy") else mod
     mod["main"] = new_main
-    return mod
+    return relax.transform.Normalize()(mod)   # types of the rebuilt SeqExpr
 
 
 def _returned_vars(ret) -> list:
@@ -164,6 +164,75 @@ def operator_index(expr: relax.Expr) -> int | None:
     return int(span.line) - 1
 
 
+#: Data-movement operators on quantized tensors that TVM's converter imports as raw integer
+#: copies (TFLM copies raw values too), with the activation dtypes TFLM has them for.
+RAW_COPY_OPERATORS: dict[str, tuple[str, ...]] = {
+    "TRANSPOSE": ("int8", "int16"), "SQUEEZE": ("int8", "int16"),
+    "EXPAND_DIMS": ("int8", "int16"), "PACK": ("int8", "int16"), "GATHER": ("int8",),
+    "DEPTH_TO_SPACE": ("int8",), "SPACE_TO_DEPTH": ("int8",),
+}
+
+
+class _DataMovementFixes:
+    """Data-movement operators on quantized tensors (raw copies in TFLM, whatever the
+    quantization):
+    * EXPAND_DIMS calls ``relax.op.expand_dims`` with a stray third argument (crash);
+    * GATHER: indices computed at run time are not bounds-checked by the generated code
+      (``take(mode="fast")``), and TFLM rejects out-of-range ones; only constant, in-range
+      indices with batch_dims 0 are compiled;
+    * GATHER, DEPTH_TO_SPACE and SPACE_TO_DEPTH exist in TFLM for int8 only (no int16).
+    (A ValueError here becomes "operator N (TYPE) cannot be imported: ...".)"""
+
+    def convert_expand_dims(self, op):
+        inputs = self.get_input_tensors(op)
+        if len(inputs) != 2 or self.has_expr(inputs[1].tensor_idx):
+            raise ValueError("EXPAND_DIMS with a computed axis")
+        axis = int(np.asarray(self.get_tensor_value(inputs[1])).reshape(-1)[0])
+        rank = len(inputs[0].tensor.ShapeAsNumpy())
+        if not -rank - 1 <= axis <= rank:
+            raise ValueError(f"EXPAND_DIMS axis {axis} out of range")
+        return relax.op.expand_dims(self.get_tensor_expr(inputs[0]),
+                                    axis + rank + 1 if axis < 0 else axis)
+
+    def _int8_only(self, op, name: str) -> None:
+        t = self.get_input_tensors(op)[0]
+        dtype = self.get_tensor_type_str(t.tensor.Type())
+        if t.qnn_params is not None and dtype not in RAW_COPY_OPERATORS[name]:
+            raise ValueError(f"{dtype} {name}: TFLM has an int8 kernel only")
+
+    def convert_depth_to_space(self, op):
+        self._int8_only(op, "DEPTH_TO_SPACE")
+        return super().convert_depth_to_space(op)
+
+    def convert_space_to_depth(self, op):
+        self._int8_only(op, "SPACE_TO_DEPTH")
+        return super().convert_space_to_depth(op)
+
+    def convert_gather(self, op):
+        from tflite.GatherOptions import GatherOptions
+
+        self._int8_only(op, "GATHER")
+        inputs = self.get_input_tensors(op)
+        if len(inputs) == 2 and self.has_expr(inputs[1].tensor_idx):
+            raise ValueError(
+                "GATHER with indices computed at run time (only constant indices are "
+                "bounds-checked at compile time)")
+        opts = GatherOptions()
+        table = op.BuiltinOptions()
+        if table is not None:
+            opts.Init(table.Bytes, table.Pos)
+            if opts.BatchDims() != 0:
+                raise ValueError(f"GATHER with batch_dims {opts.BatchDims()}")
+        shape = [int(d) for d in self.get_tensor_shape(inputs[0])]
+        axis = opts.Axis() if table is not None else 0
+        axis = axis + len(shape) if axis < 0 else axis
+        indices = np.asarray(self.get_tensor_value(inputs[1]))
+        if not 0 <= axis < len(shape) or np.any(indices < 0) or np.any(indices >= shape[axis]):
+            raise ValueError(
+                f"GATHER indices out of range [0, {shape[axis] if 0 <= axis < len(shape) else 0})")
+        return super().convert_gather(op)
+
+
 class _StaticReshape:
     """RESHAPE whose target shape is computed in the graph (the SHAPE -> STRIDED_SLICE ->
     PACK chain the TFLite converter writes around a dynamic batch) crashes the converter.
@@ -179,7 +248,8 @@ class _StaticReshape:
         return super().convert_reshape(op)
 
 
-class _CheckedConverter(_StaticReshape, _FrontendFixes, tflite_frontend.OperatorConverter):
+class _CheckedConverter(_StaticReshape, _DataMovementFixes, _FrontendFixes,
+                        tflite_frontend.OperatorConverter):
     """TVM's operator converter with our fixes and errors that name the operator index
     and type."""
 
@@ -187,9 +257,11 @@ class _CheckedConverter(_StaticReshape, _FrontendFixes, tflite_frontend.Operator
     op_types: list[str] = []
     # The converter handles these on quantized tensors correctly, but its up-front
     # allow-list forgets them: PAD/PADV2 pad with the zero point; SHAPE only reads the
-    # (static) shape; the slices and splits copy raw values (as TFLM's kernels do).
+    # (static) shape; the slices and splits and the data-movement operators copy raw values
+    # (as TFLM's kernels do).
     _SUPPORTED_QUANTIZED_OPS = tflite_frontend.OperatorConverter._SUPPORTED_QUANTIZED_OPS | \
-        frozenset({"PAD", "PADV2", "SHAPE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V"})
+        frozenset({"PAD", "PADV2", "SHAPE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V"}) | \
+        frozenset(RAW_COPY_OPERATORS) | frozenset({"RESIZE_NEAREST_NEIGHBOR"})
 
     def check_unsupported_ops(self):
         for idx in range(self.subgraph.OperatorsLength()):

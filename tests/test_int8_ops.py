@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import byoc
-from byoc.tflite.builder import LayerBuilder
+from byoc.tflite.builder import ACTIVATIONS, LayerBuilder
 from toolchain import require_tools
 
 FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
@@ -52,10 +52,163 @@ def _tanh(rng):
     return fn
 
 
+def _unary(op: str, same_quant: bool = False, options=(None, None), int16: bool = True):
+    """A one-input operator on a random shape and quantization (int8, or int16 with zero
+    point 0 when ``int16``)."""
+    def gen(rng):
+        dt = np.int16 if int16 and rng.integers(0, 4) == 0 else np.int8
+        shape = _shape(rng)
+        s = _scale(rng, 0.005, 0.5)
+        zp = 0 if dt == np.int16 else int(rng.integers(-128, 128))
+        out = (s, zp) if same_quant else (_scale(rng, 0.005, 0.5),
+                                          0 if dt == np.int16 else int(rng.integers(-128, 128)))
+        opts = options(rng) if callable(options) else options
+
+        def fn(lb):
+            x = lb.input(shape, scale=s, zero_point=zp, dtype=dt)
+            lb.output(lb.op(op, [x], shape, *out, *opts, dtype=dt))
+        return fn
+    return gen
+
+
+def _binary(op: str, options=(None, None), int16: bool = True, zero_zp16: bool = False):
+    """A two-input operator with broadcasting and independent quantizations."""
+    def gen(rng):
+        dt = np.int16 if int16 and rng.integers(0, 4) == 0 else np.int8
+        shape = _shape(rng)
+        rank = len(shape)
+        bshape = tuple(d if rng.integers(0, 2) else 1 for d in shape)[int(rng.integers(0, rank)):]
+
+        def q():
+            zp = 0 if dt == np.int16 and zero_zp16 else int(rng.integers(-128, 128))
+            return _scale(rng, 0.005, 0.5), zp
+        qa, qb, qo = q(), q(), q()
+        opts = options(rng) if callable(options) else options
+
+        def fn(lb):
+            a = lb.input(shape, scale=qa[0], zero_point=qa[1], dtype=dt)
+            b = lb.input(bshape or (1,), scale=qb[0], zero_point=qb[1], dtype=dt)
+            lb.output(lb.op(op, [a, b], shape, *qo, *opts, dtype=dt))
+        return fn
+    return gen
+
+
+def _leaky_options(rng):
+    return "LeakyReluOptions", {"Alpha": float(rng.choice([0.2, 0.01, 0.1, 0.634,
+                                                              rng.uniform(0, 1)]))}
+
+
+def _activation_options(rng, name):
+    act = str(rng.choice(["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]))
+    return name, {"FusedActivationFunction": ACTIVATIONS[act]}
+
+
+def _i32(lb, values):
+    arr = np.asarray(values, np.int32)
+    return lb.mb.add_tensor(lb._name("const"), arr.shape, np.int32, arr)
+
+
+def _movement(op: str):
+    """A data-movement operator (raw copy in TFLM) on a random shape and dtype."""
+    int16 = op not in ("GATHER", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH")   # TFLM: int8 only
+
+    def gen(rng):
+        dt = np.int16 if int16 and rng.integers(0, 4) == 0 else np.int8
+        s = _scale(rng)
+        zp = 0 if dt == np.int16 else int(rng.integers(-128, 128))
+
+        def fn(lb):
+            def act(shape):
+                return lb._act(tuple(shape), s, zp, dtype=dt)
+            if op in ("DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
+                b = int(rng.integers(2, 4))
+                h, w = (int(v) for v in rng.integers(1, 4, size=2))
+                c = int(rng.integers(1, 4))
+                shape = (1, h, w, c * b * b) if op == "DEPTH_TO_SPACE" else (1, h * b, w * b, c)
+                out = (1, h * b, w * b, c) if op == "DEPTH_TO_SPACE" else (1, h, w, c * b * b)
+                x = lb.input(shape, scale=s, zero_point=zp, dtype=dt)
+                y = act(out)
+                opts = "DepthToSpaceOptions" if op == "DEPTH_TO_SPACE" else "SpaceToDepthOptions"
+                lb.mb.add_operator(op, [x.index], [y.index], opts, {"BlockSize": b})
+                lb.output(y)
+                return
+            shape = _shape(rng, 4, 6)
+            x = lb.input(shape, scale=s, zero_point=zp, dtype=dt)
+            rank = len(shape)
+            if op == "TRANSPOSE":
+                perm = [int(v) for v in rng.permutation(rank)]
+                y = act([shape[p] for p in perm])
+                lb.mb.add_operator(op, [x.index, _i32(lb, perm)], [y.index])
+            elif op == "EXPAND_DIMS":
+                axis = int(rng.integers(-rank - 1, rank + 1))
+                pos = axis + rank + 1 if axis < 0 else axis
+                y = act(shape[:pos] + (1,) + shape[pos:])
+                lb.mb.add_operator(op, [x.index, _i32(lb, [axis])], [y.index])
+            elif op == "SQUEEZE":
+                x2 = act(shape[:1] + (1,) + shape[1:])
+                lb.mb.add_operator("RESHAPE", [x.index, _i32(lb, x2.shape)], [x2.index],
+                                   "ReshapeOptions", {})
+                y = act(shape)
+                lb.mb.add_operator(op, [x2.index], [y.index], "SqueezeOptions",
+                                   {"SqueezeDims": [1]})
+            elif op == "PACK":
+                n = int(rng.integers(2, 4))
+                axis = int(rng.integers(0, rank + 1))
+                others = [lb.input(shape, scale=s, zero_point=zp, dtype=dt) for _ in range(n - 1)]
+                y = act(shape[:axis] + (n,) + shape[axis:])
+                lb.mb.add_operator(op, [x.index] + [o.index for o in others], [y.index],
+                                   "PackOptions", {"ValuesCount": n, "Axis": axis})
+            elif op == "GATHER":
+                axis = int(rng.integers(0, rank))
+                idx = rng.integers(0, shape[axis], size=int(rng.integers(1, 5)))
+                y = act(shape[:axis] + (len(idx),) + shape[axis + 1:])
+                lb.mb.add_operator(op, [x.index, _i32(lb, idx)], [y.index], "GatherOptions",
+                                   {"Axis": axis})
+            lb.output(y)
+        return fn
+    return gen
+
+
+def _resize(op: str):
+    """RESIZE_* with random sizes (up and down), align_corners / half_pixel_centers."""
+    def gen(rng):
+        # TFLM's RESIZE_BILINEAR is int8 only
+        int16 = op != "RESIZE_BILINEAR" and rng.integers(0, 4) == 0
+        dt = np.int16 if int16 else np.int8
+        s, zp = _scale(rng), int(rng.integers(-128, 128)) if dt == np.int8 else 0
+        n, h, w, c = 1, *(int(v) for v in rng.integers(1, 9, size=2)), int(rng.integers(1, 5))
+        oh, ow = (int(v) for v in rng.integers(1, 17, size=2))
+        mode = int(rng.integers(0, 3))      # 0: neither, 1: align_corners, 2: half pixel
+        opts = "ResizeBilinearOptions" if op == "RESIZE_BILINEAR" else \
+            "ResizeNearestNeighborOptions"
+
+        def fn(lb):
+            x = lb.input((n, h, w, c), scale=s, zero_point=zp, dtype=dt)
+            y = lb._act((n, oh, ow, c), s, zp, dtype=dt)
+            lb.mb.add_operator(op, [x.index, _i32(lb, [oh, ow])], [y.index], opts,
+                               {"AlignCorners": mode == 1, "HalfPixelCenters": mode == 2})
+            lb.output(y)
+        return fn
+    return gen
+
+
 #: operator -> case generator (rng -> model function for LayerBuilder)
 SWEEPS: dict[str, Callable] = {
     "LOGISTIC": _logistic,
     "TANH": _tanh,
+    "LEAKY_RELU": _unary("LEAKY_RELU", options=_leaky_options),
+    "RELU": _unary("RELU"),
+    "RELU6": _unary("RELU6"),
+    "HARD_SWISH": _unary("HARD_SWISH", int16=False),
+    "MAXIMUM": _binary("MAXIMUM"),
+    "MINIMUM": _binary("MINIMUM"),
+    "SUB": _binary("SUB", options=lambda rng: _activation_options(rng, "SubOptions")),
+    "ADD": _binary("ADD", options=lambda rng: _activation_options(rng, "AddOptions")),
+    "SQUARED_DIFFERENCE": _binary("SQUARED_DIFFERENCE", int16=False),
+    "RESIZE_NEAREST_NEIGHBOR": _resize("RESIZE_NEAREST_NEIGHBOR"),
+    "RESIZE_BILINEAR": _resize("RESIZE_BILINEAR"),
+    **{op: _movement(op) for op in ("TRANSPOSE", "EXPAND_DIMS", "SQUEEZE", "PACK", "GATHER",
+                                    "DEPTH_TO_SPACE", "SPACE_TO_DEPTH")},
 }
 
 
@@ -79,19 +232,106 @@ def test_random_sweep_bit_exact_on_host(op, case, tmp_path):
     assert res.status == "pass" and res.max_abs_diff == 0, (op, case, res)
 
 
+def _conv_leaky(lb, alpha=0.2):
+    x = lb.input((1, 8, 8, 16))
+    y = lb.conv2d(x, 16, 3)
+    lb.output(lb.op("LEAKY_RELU", [y], y.shape, y.scale, y.zero_point, "LeakyReluOptions",
+                    {"Alpha": alpha}))
+
+
+def _int16_add(lb):
+    a = lb.input((1, 4, 4, 8), scale=0.0128, zero_point=-64, dtype=np.int16)
+    b = lb.input((1, 4, 4, 8), scale=0.256, zero_point=33, dtype=np.int16)
+    lb.output(lb.op("ADD", [a, b], a.shape, 0.256, 0, "AddOptions", {}, dtype=np.int16))
+
+
+def _sub(lb, shape=(1, 2, 3, 4), then_logistic=False):
+    a = lb.input(shape, scale=0.04, zero_point=-5)
+    b = lb.input(shape, scale=0.07, zero_point=12)
+    y = lb.op("SUB", [a, b], shape, 0.09, 3, "SubOptions", {})
+    lb.output(lb.op("LOGISTIC", [y], shape, 1 / 256, -128) if then_logistic else y)
+
+
+def _hard_swish(lb, shape):
+    x = lb.input(shape, scale=0.03, zero_point=7)
+    lb.output(lb.op("HARD_SWISH", [x], shape, 0.02, -20))
+
+
+def _resize_case(lb, op, out_hw, align):
+    x = lb.input((1, 4, 7, 3), scale=0.06, zero_point=-9)
+    y = lb._act((1, *out_hw, 3), x.scale, x.zero_point)
+    opts = "ResizeBilinearOptions" if op == "RESIZE_BILINEAR" else "ResizeNearestNeighborOptions"
+    lb.mb.add_operator(op, [x.index, _i32(lb, out_hw)], [y.index], opts,
+                       {"AlignCorners": align, "HalfPixelCenters": False})
+    lb.output(y)
+
+
+#: the configurations issue 16 found wrong on the generic path (float fallbacks)
+ISSUE_CASES = {
+    "conv_leaky_relu_0.2": _conv_leaky,
+    "conv_leaky_relu_0.634": lambda lb: _conv_leaky(lb, 0.634),
+    "int16_add_nonzero_zero_points": _int16_add,
+    "sub_equal_shapes": _sub,
+    "sub_logistic": lambda lb: _sub(lb, (1, 8, 8, 4), True),
+    "hard_swish_1x5x5x3": lambda lb: _hard_swish(lb, (1, 5, 5, 3)),
+    "hard_swish_1x12x9x1": lambda lb: _hard_swish(lb, (1, 12, 9, 1)),
+    "resize_bilinear_8x14": lambda lb: _resize_case(lb, "RESIZE_BILINEAR", (8, 14), False),
+    "resize_bilinear_7x13_align": lambda lb: _resize_case(lb, "RESIZE_BILINEAR", (7, 13), True),
+    "resize_nearest_8x14": lambda lb: _resize_case(lb, "RESIZE_NEAREST_NEIGHBOR", (8, 14),
+                                                   False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ISSUE_CASES))
+def test_issue_cases_bit_exact_on_host(name, tmp_path):
+    res = byoc.validate(_build(ISSUE_CASES[name], 16), target="c", backend="host", inputs=3,
+                        seed=0, work_dir=tmp_path, sanitize=True)
+    assert res.status == "pass" and res.max_abs_diff == 0, res
+
+
 def _chain(lb):
     """Every operator of the sweep in one model (QEMU sample)."""
     x = lb.input((1, 6, 6, 8), scale=0.08, zero_point=-3)
     y = lb.conv2d(x, 8, 3)
     lg = lb.op("LOGISTIC", [y], y.shape, 1 / 256, -128)
     th = lb.op("TANH", [y], y.shape, 1 / 128, 0)
-    lb.output(lb.add(lg, th))
+    lr = lb.op("LEAKY_RELU", [y], y.shape, 0.05, -7, "LeakyReluOptions", {"Alpha": 0.2})
+    hs = lb.op("HARD_SWISH", [lr], y.shape, 0.04, -30)
+    r = lb.op("RELU", [hs], y.shape, 0.04, -128)
+    r6 = lb.op("RELU6", [r], y.shape, 0.04, -128)
+    mx = lb.op("MAXIMUM", [lg, th], y.shape, 1 / 128, 0)
+    mn = lb.op("MINIMUM", [mx, r6], y.shape, 1 / 128, 0)
+    sd = lb.op("SQUARED_DIFFERENCE", [mn, lg], y.shape, 0.01, -100)
+    lb.output(lb.op("SUB", [sd, r6], y.shape, 0.05, 2, "SubOptions", {}))
+
+
+def _movement_chain(lb):
+    """The resize and data-movement operators in one model (QEMU sample)."""
+    x = lb.input((1, 4, 6, 8), scale=0.08, zero_point=-3)
+    y = lb.conv2d(x, 8, 3)
+    r = lb._act((1, 7, 11, 8), y.scale, y.zero_point)
+    lb.mb.add_operator("RESIZE_BILINEAR", [y.index, _i32(lb, [7, 11])], [r.index],
+                       "ResizeBilinearOptions", {"HalfPixelCenters": True})
+    n = lb._act((1, 8, 12, 8), y.scale, y.zero_point)
+    lb.mb.add_operator("RESIZE_NEAREST_NEIGHBOR", [r.index, _i32(lb, [8, 12])], [n.index],
+                       "ResizeNearestNeighborOptions", {})
+    t = lb._act((1, 12, 8, 8), y.scale, y.zero_point)
+    lb.mb.add_operator("TRANSPOSE", [n.index, _i32(lb, [0, 2, 1, 3])], [t.index])
+    d = lb._act((1, 6, 4, 32), y.scale, y.zero_point)
+    lb.mb.add_operator("SPACE_TO_DEPTH", [t.index], [d.index], "SpaceToDepthOptions",
+                       {"BlockSize": 2})
+    g = lb._act((1, 6, 2, 32), y.scale, y.zero_point)
+    lb.mb.add_operator("GATHER", [d.index, _i32(lb, [3, 0])], [g.index], "GatherOptions",
+                       {"Axis": 2})
+    lb.output(g)
 
 
 @pytest.mark.parametrize("target", ["c", "cmsis-nn,c"])
-def test_operator_chain_bit_exact_on_qemu(target, tmp_path):
+@pytest.mark.parametrize("model", ["elementwise", "movement"])
+def test_operator_chain_bit_exact_on_qemu(model, target, tmp_path):
     require_tools()
-    res = byoc.validate(_build(_chain, 5), target=target, backend="qemu", inputs=2, seed=3,
+    fn = _chain if model == "elementwise" else _movement_chain
+    res = byoc.validate(_build(fn, 5), target=target, backend="qemu", inputs=2, seed=3,
                         work_dir=tmp_path)
     assert res.status == "pass" and res.max_abs_diff == 0, res
 

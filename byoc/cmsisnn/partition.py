@@ -49,6 +49,10 @@ TFLITE_TYPES = {
     "max_pool2d": "MAX_POOL_2D", "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL",
     "mean": "MEAN", "concatenation": "CONCATENATION", "quantize": "QUANTIZE",
     "quantize_float": "QUANTIZE", "pad": "PAD", "logistic": "LOGISTIC", "tanh": "TANH",
+    "squared_difference": "SQUARED_DIFFERENCE", "sub": "SUB", "maximum": "MAXIMUM",
+    "minimum": "MINIMUM", "hard_swish": "HARD_SWISH", "leaky_relu": "LEAKY_RELU",
+    "relu": "RELU", "relu6": "RELU6", "resize_bilinear": "RESIZE_BILINEAR",
+    "resize_nearest": "RESIZE_NEAREST_NEIGHBOR",
 }
 KERNELS_BY_TYPE = {TFLITE_TYPES[k]: v for k, v in KERNELS.items()}
 #: int16-activation ("16x8") kernels; the per-channel fully connected kernel is int8 only.

@@ -27,6 +27,10 @@ from ..tflite.reader import TFLiteModel
 #: TFLite operators whose float side is their definition (TFLM computes it in float too).
 FLOAT_BY_DEFINITION = frozenset({"DEQUANTIZE", "QUANTIZE"})
 _OPAQUE_CALLS = ("relax.call_tir", "relax.call_dps_packed")
+#: Why an operator has no integer kernel, when it is not just missing.
+NO_KERNEL_REASONS = {
+    "RELU_N1_TO_1": "TFLM has no RELU_N1_TO_1 kernel (no reference to be bit-exact with)",
+}
 
 
 @dataclass
@@ -113,7 +117,7 @@ def find_float_computations(mod: tvm.IRModule, model: TFLiteModel,
     for idx in sorted(by_index):
         typ = model.operators[idx].type
         pending = reasons.get(typ) or []
-        reason = pending.pop(0) if pending else "no integer kernel"
+        reason = pending.pop(0) if pending else NO_KERNEL_REASONS.get(typ, "no integer kernel")
         out.append(FloatComputation(idx, typ, reason, by_index[idx]))
     if loose and out == [] and not model.is_float():
         out.append(FloatComputation(None, "?", "not attributed to a TFLite operator", loose))

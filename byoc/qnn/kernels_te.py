@@ -901,7 +901,8 @@ def _compute_at_innermost(blocks: Sequence[str], consumer: str = "output"):
 
 
 def add(op: P.QAdd) -> Kernel:
-    """ADD: both inputs shifted left 20, rescaled, summed, rescaled to the output.
+    """ADD (and SUB, :class:`P.QSub`): both inputs shifted left 20 (int16: 15), rescaled,
+    summed (subtracted), rescaled to the output.
 
     The two rescaled inputs are separate stages computed at the output's innermost loop
     (one int32 each): keeping the three MultiplyByQuantizedMultiplier chains in separate
@@ -924,10 +925,12 @@ def add(op: P.QAdd) -> Kernel:
                     name="scaled1")
     sb = te.compute(shape, scaled(B, op.input2, op.input2_multiplier, op.input2_shift),
                     name="scaled2")
+    subtract = isinstance(op, P.QSub)
 
     def f(*idx):
         L = Lets()
-        y = mbqm(L, L("sum", sa(*idx) + sb(*idx)), op.output_multiplier, op.output_shift)
+        raw = sa(*idx) - sb(*idx) if subtract else sa(*idx) + sb(*idx)
+        y = mbqm(L, L("sum", raw), op.output_multiplier, op.output_shift)
         return L.wrap(clamp(y + c32(op.output.zero_point), op.act_min,
                             op.act_max).astype(op.output.dtype))
 
@@ -949,6 +952,168 @@ def mul(op: P.QMul) -> Kernel:
         y = mbqm(L, L("prod", a * b), op.output_multiplier, op.output_shift)
         return L.wrap(clamp(y + c32(op.output.zero_point), op.act_min,
                             op.act_max).astype(op.output.dtype))
+
+    return _finish(ins, te.compute(shape, f, name="output"))
+
+
+def _unary_te(op, f) -> Kernel:
+    """An elementwise TE kernel: ``f(L, x)`` maps an input element (int32) to the int32
+    output value in the output's range."""
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+
+    def g(*idx):
+        L = Lets()
+        return L.wrap(f(L, i32(X[idx])).astype(op.output.dtype))
+    return _finish(ins, te.compute(tuple(op.output.shape), g, name="output"))
+
+
+def leaky_relu(op: P.QLeakyRelu) -> Kernel:
+    """LEAKY_RELU (TFLM QuantizeLeakyRelu): MBQM of ``x - zp_in`` by the identity or the
+    alpha multiplier (by its sign), + zp_out, saturated to the output type."""
+    def f(L, x):
+        d = L("d", x - c32(op.input.zero_point))
+        pos = mbqm(L, d, op.identity_multiplier, op.identity_shift)
+        neg = mbqm(L, d, op.alpha_multiplier, op.alpha_shift)
+        y = tirx.Select(d >= c32(0), pos, neg) + c32(op.output.zero_point)
+        return clamp(y, *P.dtype_range(op.output.dtype))
+    return _unary_te(op, f)
+
+
+def relu(op: P.QRelu) -> Kernel:
+    """RELU (TFLM ReluQuantized): MBQM(x - zp_in) + zp_out clamped to [act_min, act_max]."""
+    def f(L, x):
+        y = mbqm(L, L("d", x - c32(op.input.zero_point)), op.multiplier, op.shift)
+        return clamp(y + c32(op.output.zero_point), op.act_min, op.act_max)
+    return _unary_te(op, f)
+
+
+def relu6(op: P.QRelu6) -> Kernel:
+    """RELU6 (TFLM Relu6Quantized): the raw value clamped to [lower, upper]."""
+    return _unary_te(op, lambda L, x: tirx.min(tirx.max(x, c32(op.lower)), c32(op.upper)))
+
+
+def _srdhm16(S, a, b):
+    """gemmlowp SaturatingRoundingDoublingHighMul on int16 values (held in int32): the
+    product plus a nudge of +-2^14, divided by 2^15 truncating toward zero."""
+    ab = S("ab", a * b)
+    n = S("abn", ab + tirx.Select(ab >= c32(0), c32(1 << 14), c32(1 - (1 << 14))))
+    q = tirx.Select(n >= c32(0), n >> c32(15), c32(0) - ((c32(0) - n) >> c32(15)))
+    both_min = tirx.And(a == c32(qm.INT16_MIN), b == c32(qm.INT16_MIN))
+    return S("hm16", tirx.Select(both_min, c32(qm.INT16_MAX), q))
+
+
+def _sat_shl16(S, x, amount: int):
+    """TFLite SaturatingLeftShift on an int16 value: x * 2^amount saturated to int16."""
+    return S("sl16", i32(tirx.min(tirx.max(i64(x) * c64(1 << amount), c64(qm.INT16_MIN)),
+                                  c64(qm.INT16_MAX))))
+
+
+def hard_swish(op: P.QHardSwish) -> Kernel:
+    """HARD_SWISH int8 (TFLM reference HardSwish): int16 fixed point. The input on the
+    "hires" scale (x - zp) * 2^7 is rescaled to the output's pre-shift scale and, with a
+    careful saturating shift, to the "reluish" value (3.0 = 2^15) in [-1, 1], which is
+    mapped to [0, 1] and multiplied (non-rounding doubling high mul) with the former; the
+    output exponent's rounding shift, the zero point (int16 arithmetic) and the int8
+    clamp follow."""
+    def fn(S, x):
+        hires = S("hires", (x - c32(op.input.zero_point)) * c32(1 << 7))
+        preshift = _srdhm16(S, hires, c32(op.output_fixedpoint))
+        rel = hires
+        if op.reluish_exponent > 0:
+            rel = _sat_shl16(S, rel, op.reluish_exponent - 1)
+        rel = _srdhm16(S, rel, c32(op.reluish_fixedpoint))
+        if op.reluish_exponent > 0:
+            rel = _sat_shl16(S, rel, 1)
+        if op.reluish_exponent < 0:
+            rel = rdbpot(S, rel, -op.reluish_exponent)
+        rel = S("rel01", (rel + c32(1 << 15)) >> c32(1))
+        # SaturatingDoublingHighMul: the product / 2^15 truncated toward zero (rel >= 0)
+        prod = S("p", rel * preshift)
+        y = tirx.Select(prod >= c32(0), prod >> c32(15), c32(0) - ((c32(0) - prod) >> c32(15)))
+        y = rdbpot(S, S("pre", y), -op.output_exponent)
+        # int16 addition of the zero point (wraps like TFLM's int16_t arithmetic)
+        y = S("y16", ((y + c32(op.output.zero_point) + c32(1 << 15)) & c32(0xFFFF))
+              - c32(1 << 15))
+        return clamp(y, -128, 127)
+    return _pointwise(op, fn)
+
+
+def min_max(op: P.QMinMax) -> Kernel:
+    """MAXIMUM / MINIMUM of the raw values with broadcasting (TFLM)."""
+    ins = _Inputs()
+    A = ins.operand(op.input1, "input1")
+    B = ins.operand(op.input2, "input2")
+    pick = tirx.max if op.maximum else tirx.min
+
+    def f(*idx):
+        return pick(A[_broadcast_index(A.shape, idx)], B[_broadcast_index(B.shape, idx)])
+    return _finish(ins, te.compute(tuple(op.output.shape), f, name="output"))
+
+
+def squared_difference(op: P.QSquaredDifference) -> Kernel:
+    """SQUARED_DIFFERENCE (TFLM): (rescaled(a) - rescaled(b))^2 rescaled to the output,
+    with broadcasting; the inputs are shifted left by 7 before their rescaling."""
+    ins = _Inputs()
+    A = ins.operand(op.input1, "input1")
+    B = ins.operand(op.input2, "input2")
+    shape = tuple(op.output.shape)
+
+    def scaled(T, t: P.QTensor, mult: int, shift: int):
+        def f(*idx):
+            L = Lets()
+            x = (i32(T[_broadcast_index(T.shape, idx)]) - c32(t.zero_point)) \
+                * c32(1 << op.left_shift)
+            return L.wrap(mbqm(L, L("x", x), mult, shift))
+        return f
+
+    sa = te.compute(shape, scaled(A, op.input1, op.input1_multiplier, op.input1_shift),
+                    name="scaled1")
+    sb = te.compute(shape, scaled(B, op.input2, op.input2_multiplier, op.input2_shift),
+                    name="scaled2")
+
+    def f(*idx):
+        L = Lets()
+        d = L("diff", sa(*idx) - sb(*idx))
+        y = mbqm(L, L("sq", d * d), op.output_multiplier, op.output_shift)
+        return L.wrap(clamp(y + c32(op.output.zero_point), op.act_min,
+                            op.act_max).astype(op.output.dtype))
+
+    out = te.compute(shape, f, name="output")
+    return _finish(ins, out, _compute_at_innermost(["scaled2", "scaled1"]))
+
+
+def resize(op: P.QResize) -> Kernel:
+    """RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR on raw values (TFLM). The source
+    rows/columns (and bilinear weights) are int32 constant tables computed at compile time.
+    Bilinear: the four taps weighted in 1/1024 per axis, summed in int64 (2^20 = 1) and
+    divided by 2^20 rounding half away from zero (TFLM's double-rounding form)."""
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    R0 = ins.const(np.asarray(op.rows, np.int32), "rows")
+    C0 = ins.const(np.asarray(op.cols, np.int32), "cols")
+    shape = tuple(op.output.shape)
+    if not op.bilinear:
+        return _finish(ins, te.compute(shape, lambda n, y, x, c: X[n, R0[y], C0[x], c],
+                                       name="output"))
+    R1 = ins.const(np.asarray(op.rows1, np.int32), "rows1")
+    C1 = ins.const(np.asarray(op.cols1, np.int32), "cols1")
+    RW = ins.const(np.asarray(op.row_weights, np.int32), "row_weights")
+    CW = ins.const(np.asarray(op.col_weights, np.int32), "col_weights")
+    one = c64(1 << 10)
+
+    def f(n, y, x, c):
+        L = Lets()
+        wy, wx = L("wy", i64(RW[y])), L("wx", i64(CW[x]))
+        acc = (i64(X[n, R0[y], C0[x], c]) * (one - wy) * (one - wx)
+               + i64(X[n, R1[y], C0[x], c]) * wy * (one - wx)
+               + i64(X[n, R0[y], C1[x], c]) * (one - wy) * wx
+               + i64(X[n, R1[y], C1[x], c]) * wy * wx)
+        v = L("v20", acc)
+        half = c64(1 << 19)
+        # (v + round) / 2^20 truncating, round = +-2^19 by the sign of v
+        q = tirx.Select(v > c64(0), (v + half) >> c64(20), c64(0) - ((half - v) >> c64(20)))
+        return L.wrap(i32(q).astype(op.output.dtype))
 
     return _finish(ins, te.compute(shape, f, name="output"))
 
@@ -1096,6 +1261,14 @@ BUILDERS = {
     P.QPad: pad,
     P.QLogistic: logistic,
     P.QTanh: tanh,
+    P.QSub: add,
+    P.QLeakyRelu: leaky_relu,
+    P.QRelu: relu,
+    P.QRelu6: relu6,
+    P.QHardSwish: hard_swish,
+    P.QMinMax: min_max,
+    P.QSquaredDifference: squared_difference,
+    P.QResize: resize,
 }
 
 
@@ -1104,6 +1277,7 @@ BUILDERS = {
 INT16_KINDS: frozenset[str] = frozenset({
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
     "SOFTMAX", "ADD", "MUL", "PAD", "QUANTIZE", "QUANTIZE_FLOAT", "CONCATENATION", "MEAN",
+    "SUB", "LEAKY_RELU", "RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR",
 })
 
 

@@ -182,6 +182,13 @@ class QAdd:
 
 
 @dataclass
+class QSub(QAdd):
+    """SUB: ADD's arithmetic with the rescaled second input subtracted (TFLM sub.cc)."""
+
+    kind: str = "SUB"
+
+
+@dataclass
 class QMul:
     """MUL with numpy broadcasting."""
 
@@ -280,6 +287,118 @@ class QTanh(QLogistic):
     kind: str = "TANH"
 
 
+@dataclass
+class QLeakyRelu:
+    """LEAKY_RELU (TFLM QuantizeLeakyRelu): ``x - zp_in`` >= 0 is rescaled by the identity
+    multiplier (in_scale / out_scale), negative values by the alpha multiplier
+    (in_scale * alpha / out_scale, float32 products like TFLM); + zp_out, saturated."""
+
+    input: QTensor
+    output: QTensor
+    alpha: float
+    identity_multiplier: int
+    identity_shift: int
+    alpha_multiplier: int
+    alpha_shift: int
+    kind: str = "LEAKY_RELU"
+
+
+@dataclass
+class QRelu:
+    """RELU (TFLM ReluQuantized): MBQM(x - zp_in, in_scale / out_scale) + zp_out clamped to
+    [max(qmin, zp_out), qmax]."""
+
+    input: QTensor
+    output: QTensor
+    multiplier: int
+    shift: int
+    act_min: int
+    act_max: int
+    kind: str = "RELU"
+
+
+@dataclass
+class QRelu6:
+    """RELU6 (TFLM Relu6Quantized): the raw input clamped to [zp_in, q(6.0)] in the INPUT's
+    quantization (TFLM ignores the output's)."""
+
+    input: QTensor
+    output: QTensor
+    lower: int
+    upper: int
+    kind: str = "RELU6"
+
+
+@dataclass
+class QHardSwish:
+    """HARD_SWISH int8 (TFLM reference HardSwish): int16 fixed point; the multipliers are
+    TFLite's QuantizeMultiplier results downscaled to Q0.15 (``*_fixedpoint``) with their
+    exponents (``output_exponent`` <= 0)."""
+
+    input: QTensor
+    output: QTensor
+    output_fixedpoint: int
+    output_exponent: int
+    reluish_fixedpoint: int
+    reluish_exponent: int
+    kind: str = "HARD_SWISH"
+
+
+@dataclass
+class QMinMax:
+    """MAXIMUM / MINIMUM with broadcasting: TFLM compares the raw quantized values (the
+    quantization of the operands is not looked at)."""
+
+    input1: QTensor
+    input2: QTensor
+    output: QTensor
+    maximum: bool
+    kind: str = "MAXIMUM"
+
+
+@dataclass
+class QSquaredDifference:
+    """SQUARED_DIFFERENCE (TFLM): inputs shifted left by 7 and rescaled like ADD's, their
+    difference squared, MBQM to the output."""
+
+    input1: QTensor
+    input2: QTensor
+    output: QTensor
+    left_shift: int
+    input1_multiplier: int
+    input1_shift: int
+    input2_multiplier: int
+    input2_shift: int
+    output_multiplier: int
+    output_shift: int
+    act_min: int
+    act_max: int
+    kind: str = "SQUARED_DIFFERENCE"
+
+
+@dataclass
+class QResize:
+    """RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR (NHWC) on raw values, as TFLM: the input's
+    quantization is not looked at. The source rows/columns of every output row/column are
+    computed at compile time the way TFLM does: nearest in float32 (``rows``/``cols``);
+    bilinear in TFLM's 10-bit fixed point (``rows``/``cols`` are the lower sources,
+    ``rows1``/``cols1`` the upper ones, ``row_weights``/``col_weights`` the upper weights
+    in 1/1024, which can be negative or above 1024 near a border with half-pixel centres)."""
+
+    input: QTensor
+    output: QTensor
+    bilinear: bool
+    align_corners: bool
+    half_pixel_centers: bool
+    rows: np.ndarray
+    cols: np.ndarray
+    rows1: np.ndarray | None = None
+    cols1: np.ndarray | None = None
+    row_weights: np.ndarray | None = None
+    col_weights: np.ndarray | None = None
+    kind: str = "RESIZE_NEAREST_NEIGHBOR"
+
+
 def op_dtypes(op) -> set[str]:
     """The dtypes of a dataclass's activation operands and output."""
     tensors = [v for v in vars(op).values() if isinstance(v, QTensor)]
@@ -289,7 +408,8 @@ def op_dtypes(op) -> set[str]:
 
 
 QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
-       | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh)
+       | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh | QLeakyRelu
+       | QRelu | QRelu6 | QHardSwish | QMinMax | QSquaredDifference | QSub | QResize)
 
 
 # ---------------------------------------------------------------------------------------
@@ -364,6 +484,8 @@ def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
     sm_in = _dq(wildcard())
     softmax = [_q(is_op("relax.nn.softmax")(is_op("relax.multiply")(sm_in, is_const()))),
                _q(is_op("relax.nn.softmax")(sm_in))]
+    sqd = is_op("relax.subtract")(_dq(wildcard()), _dq(wildcard()))
+    hs_in = _dq(wildcard())
     concat = []
     for n in range(MAX_CONCAT_INPUTS, 1, -1):
         concat += _with_optional_clip(
@@ -380,6 +502,21 @@ def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
         ("mul", _binary_patterns("relax.multiply"), _check_int_root),
         ("mean", [_q(is_op("relax.mean")(_dq(wildcard())))], _check_int_root),
         ("concatenation", concat, _check_int_root),
+        ("squared_difference", [_q(is_op("relax.multiply")(sqd, sqd))], _check_int_root),
+        ("sub", _binary_patterns("relax.subtract"), _check_int_root),
+        ("maximum", [_q(is_op("relax.maximum")(_dq(wildcard()), _dq(wildcard())))],
+         _check_int_root),
+        ("minimum", [_q(is_op("relax.minimum")(_dq(wildcard()), _dq(wildcard())))],
+         _check_int_root),
+        ("hard_swish", [_q(is_op("relax.divide")(is_op("relax.multiply")(hs_in, _clip(
+            is_op("relax.add")(hs_in, is_const()))), is_const()))], _check_int_root),
+        ("leaky_relu", [_q(is_op("relax.nn.leakyrelu")(_dq(wildcard())))], _check_int_root),
+        ("relu", [_q(is_op("relax.nn.relu")(_dq(wildcard())))], _check_int_root),
+        ("relu6", [_q(_clip(_dq(wildcard())))], _check_relu6),
+        ("resize_bilinear", [_q(is_op("relax.image.resize2d")(_dq(wildcard()), wildcard()))],
+         _check_resize),
+        ("resize_nearest", [is_op("relax.image.resize2d")(wildcard(), wildcard())],
+         _check_resize),
         ("logistic", [_q(is_op("relax.sigmoid")(_dq(wildcard())))], _check_int_root),
         ("tanh", [_q(is_op("relax.tanh")(_dq(wildcard())))], _check_int_root),
         ("quantize", [_q(_dq(wildcard()))], _check_requantize),
@@ -448,6 +585,17 @@ def _check_softmax(ctx) -> bool:
     sm = _find_call(ctx, "relax.nn.softmax")
     rank = len(sm.ty.shape)
     return _check_int_root(ctx) and int(sm.attrs.axis) in (-1, rank - 1)
+
+
+def _check_resize(ctx) -> bool:
+    r = _find_call(ctx, "relax.image.resize2d")
+    return _check_int_root(ctx) and r.attrs.layout == "NHWC"
+
+
+def _check_relu6(ctx) -> bool:
+    clip = _find_call(ctx, "relax.clip")
+    bounds = (float(clip.args[1].value), float(clip.args[2].value))
+    return _check_int_root(ctx) and bounds == (0.0, 6.0)
 
 
 def _check_requantize(ctx) -> bool:
@@ -781,8 +929,12 @@ def _extract_binary(chain: _Chain, mul: bool):
     out = _out_tensor(q, out_s, out_zp)
     if a.dtype != b.dtype:
         raise ExtractError(f"{'MUL' if mul else 'ADD'} of {a.dtype} and {b.dtype}")
-    _check_16x8(a, out, None, "MUL" if mul else "ADD")
-    _check_16x8(b, out, None, "MUL" if mul else "ADD")
+    if mul:
+        # int16 ADD (like SUB) takes any zero points: TFLM's general int16 path has offsets
+        _check_16x8(a, out, None, "MUL")
+        _check_16x8(b, out, None, "MUL")
+    elif a.dtype != out.dtype:
+        raise ExtractError(f"ADD of {a.dtype} to {out.dtype}")
     lo, hi = qm.activation_range(act, out_s, out_zp, *dtype_range(out.dtype))
     if mul:
         m, s = qm.mul_multiplier(a.scale, b.scale, out_s)
@@ -880,6 +1032,149 @@ def _extract_sigmoid_like(chain: _Chain, tanh: bool):
     return (QTanh if tanh else QLogistic)(x, out, m, s, r)
 
 
+def _unary(chain: _Chain) -> tuple[QTensor, QTensor, Any]:
+    """(input, output, the float op) of ``quantize(op(dequantize(x)))``."""
+    q = chain.root
+    out_s, out_zp = _quantize_params(q)
+    core = chain.arg(q)
+    x = chain.dequantized(chain.arg(core))
+    out = _out_tensor(q, out_s, out_zp)
+    if x.dtype != out.dtype:
+        raise ExtractError(f"{x.dtype} input and {out.dtype} output")
+    return x, out, core
+
+
+def _multiplier(real: float, what: str) -> tuple[int, int]:
+    m, s = qm.quantize_multiplier(real)
+    if not -31 <= s <= 30 or m < 0:
+        raise ExtractError(f"{what} multiplier {real} out of range")
+    return m, s
+
+
+def _extract_leaky_relu(chain: _Chain):
+    x, out, core = _unary(chain)
+    alpha = float(core.attrs.alpha)
+    f32 = np.float32
+    identity = float(f32(x.scale) / f32(out.scale))
+    scaled_alpha = float(f32(f32(x.scale) * f32(alpha)) / f32(out.scale))
+    if scaled_alpha < 0:
+        raise ExtractError(f"LEAKY_RELU with a negative alpha {alpha}")
+    mi, si = _multiplier(identity, "LEAKY_RELU identity")
+    ma, sa = _multiplier(scaled_alpha, "LEAKY_RELU alpha")
+    return QLeakyRelu(x, out, alpha, mi, si, ma, sa)
+
+
+def _extract_relu(chain: _Chain):
+    x, out, _ = _unary(chain)
+    m, s = _multiplier(qm.f32(x.scale) / qm.f32(out.scale), "RELU")
+    qmin, qmax = dtype_range(out.dtype)
+    # zp + roundf(0 / scale) = zp
+    return QRelu(x, out, m, s, max(qmin, out.zero_point), qmax)
+
+
+def _extract_relu6(chain: _Chain):
+    x, out, _ = _unary(chain)
+    qmin, qmax = dtype_range(x.dtype)
+    # FloatToQuantizedType(6.0f, scale, zp): float32 division, round half away from zero
+    six = int(qm.tflite_round(np.float32(6.0) / np.float32(x.scale))) + x.zero_point
+    return QRelu6(x, out, x.zero_point, min(max(six, qmin), qmax))
+
+
+def _extract_hard_swish(chain: _Chain):
+    q = chain.root
+    out_s, out_zp = _quantize_params(q)
+    mul = chain.arg(chain.arg(q))
+    x = chain.dequantized(chain.arg(mul, 0))
+    out = _out_tensor(q, out_s, out_zp)
+    if x.dtype != "int8" or out.dtype != "int8":
+        raise ExtractError(f"{x.dtype} HARD_SWISH has no integer kernel (TFLM: int8 only)")
+    f32 = np.float32
+    hires = f32(1.0 / 128.0) * f32(x.scale)
+    om, oe = qm.quantize_multiplier(float(hires / f32(out_s)))
+    rm, re = qm.quantize_multiplier(float(hires / f32(3.0 / 32768.0)))
+    if oe > 0:
+        raise ExtractError("HARD_SWISH output multiplier above 1 (TFLM refuses it)")
+    return QHardSwish(x, out, qm.downscale_multiplier_s16(om), oe,
+                      qm.downscale_multiplier_s16(rm), re)
+
+
+def _two_inputs(chain: _Chain, name: str):
+    q = chain.root
+    out_s, out_zp = _quantize_params(q)
+    act, core = _float_activation(chain, chain.arg(q))
+    a = chain.dequantized(chain.arg(core, 0))
+    b = chain.dequantized(chain.arg(core, 1))
+    out = _out_tensor(q, out_s, out_zp)
+    if not a.dtype == b.dtype == out.dtype:
+        raise ExtractError(f"{name} of {a.dtype} and {b.dtype} to {out.dtype}")
+    return a, b, out, act, core
+
+
+def _extract_min_max(chain: _Chain, maximum: bool):
+    name = "MAXIMUM" if maximum else "MINIMUM"
+    a, b, out, _, _ = _two_inputs(chain, name)
+    return QMinMax(a, b, out, maximum, name)
+
+
+def _extract_squared_difference(chain: _Chain):
+    q = chain.root
+    out_s, out_zp = _quantize_params(q)
+    sub = chain.arg(chain.arg(q), 0)
+    a = chain.dequantized(chain.arg(sub, 0))
+    b = chain.dequantized(chain.arg(sub, 1))
+    out = _out_tensor(q, out_s, out_zp)
+    if not a.dtype == b.dtype == out.dtype == "int8":
+        raise ExtractError(f"{out.dtype} SQUARED_DIFFERENCE has no integer kernel on the "
+                           "generic path")
+    p = qm.squared_difference_params(a.scale, b.scale, out_s)
+    return QSquaredDifference(a, b, out, p["left_shift"], p["in1_multiplier"], p["in1_shift"],
+                              p["in2_multiplier"], p["in2_shift"], p["out_multiplier"],
+                              p["out_shift"], *dtype_range(out.dtype))
+
+
+def _extract_sub(chain: _Chain):
+    a, b, out, act, _ = _two_inputs(chain, "SUB")
+    lo, hi = qm.activation_range(act, out.scale, out.zero_point, *dtype_range(out.dtype))
+    p = qm.add_params(a.scale, b.scale, out.scale,
+                      qm.ADD_LEFT_SHIFT_S16 if out.dtype == "int16" else qm.ADD_LEFT_SHIFT)
+    return QSub(a, b, out, p["left_shift"], p["in1_multiplier"], p["in1_shift"],
+                p["in2_multiplier"], p["in2_shift"], p["out_multiplier"], p["out_shift"], lo, hi)
+
+
+def _resize_mode(r) -> tuple[bool, bool]:
+    """(align_corners, half_pixel_centers) of the frontend's resize2d attributes."""
+    mode = str(r.attrs.coordinate_transformation_mode)
+    modes = {"align_corners": (True, False), "half_pixel": (False, True),
+             "asymmetric": (False, False)}
+    if mode not in modes:
+        raise ExtractError(f"resize coordinate transformation {mode}")
+    return modes[mode]
+
+
+def _extract_resize(chain: _Chain, bilinear: bool):
+    root = chain.root
+    if bilinear:
+        r = chain.arg(root)
+        x = chain.dequantized(chain.arg(r))
+        out = _out_tensor(root, *_quantize_params(root))
+    else:
+        r = root
+        x = chain.operand(chain.arg(r), 1.0, 0)
+        out = _out_tensor(r, 1.0, 0)
+    if x.dtype != out.dtype:
+        raise ExtractError(f"resize from {x.dtype} to {out.dtype}")
+    align, half = _resize_mode(r)
+    (_, ih, iw, _), (_, oh, ow, _) = x.shape, out.shape
+    kind = "RESIZE_BILINEAR" if bilinear else "RESIZE_NEAREST_NEIGHBOR"
+    if not bilinear:
+        rows = qm.resize_nearest_sources(ih, oh, align, half)
+        cols = qm.resize_nearest_sources(iw, ow, align, half)
+        return QResize(x, out, False, align, half, rows, cols, kind=kind)
+    r0, r1, rw = qm.resize_bilinear_sources(ih, oh, align, half)
+    c0, c1, cw = qm.resize_bilinear_sources(iw, ow, align, half)
+    return QResize(x, out, True, align, half, r0, c0, r1, c1, rw, cw, kind=kind)
+
+
 _EXTRACTORS: dict[str, Callable[[_Chain], QOp]] = {
     "conv2d": lambda c: _extract_conv(c, False),
     "depthwise_conv2d": lambda c: _extract_conv(c, True),
@@ -894,6 +1189,16 @@ _EXTRACTORS: dict[str, Callable[[_Chain], QOp]] = {
     "quantize": _extract_requantize,
     "quantize_float": _extract_float_quantize,
     "pad": _extract_pad,
+    "squared_difference": _extract_squared_difference,
+    "sub": _extract_sub,
+    "maximum": lambda c: _extract_min_max(c, True),
+    "minimum": lambda c: _extract_min_max(c, False),
+    "hard_swish": _extract_hard_swish,
+    "leaky_relu": _extract_leaky_relu,
+    "relu": _extract_relu,
+    "relu6": _extract_relu6,
+    "resize_bilinear": lambda c: _extract_resize(c, True),
+    "resize_nearest": lambda c: _extract_resize(c, False),
     "logistic": lambda c: _extract_sigmoid_like(c, False),
     "tanh": lambda c: _extract_sigmoid_like(c, True),
 }

@@ -519,3 +519,72 @@ def sigmoid_input_params(input_scale: float) -> tuple[int, int, int]:
         raise ValueError(f"input scale {input_scale} out of the supported range")
     radius = math.floor(1.0 * ((1 << ib) - 1) * float(1 << (31 - ib)) / float(1 << exponent))
     return multiplier, exponent, radius
+
+
+def downscale_multiplier_s16(multiplier: int) -> int:
+    """TFLite ``DownScaleInt32ToInt16Multiplier``: a Q0.31 multiplier rounded to Q0.15
+    (``(m + 2^15) >> 16``; 32767 when that would overflow)."""
+    if multiplier >= INT32_MAX - (1 << 15):
+        return INT16_MAX
+    return (int(multiplier) + (1 << 15)) >> 16
+
+
+#: SQUARED_DIFFERENCE shifts its int8 inputs left by 7 before rescaling them.
+SQUARED_DIFFERENCE_LEFT_SHIFT = 7
+
+
+def squared_difference_params(scale1: float, scale2: float, out_scale: float) -> dict:
+    """TFLM SQUARED_DIFFERENCE (int8) multipliers: inputs s_i / (2 max(s1, s2)); output
+    (2 max)^2 / (2^(2*7) * s_out); in double from the float32 scales."""
+    s1, s2, so = f32(scale1), f32(scale2), f32(out_scale)
+    shift = SQUARED_DIFFERENCE_LEFT_SHIFT
+    twice_max = 2.0 * max(s1, s2)
+    m1, sh1 = quantize_multiplier(s1 / twice_max)
+    m2, sh2 = quantize_multiplier(s2 / twice_max)
+    mo, sho = quantize_multiplier(twice_max * twice_max / ((1 << (2 * shift)) * so))
+    return dict(left_shift=shift, in1_multiplier=m1, in1_shift=sh1,
+                in2_multiplier=m2, in2_shift=sh2, out_multiplier=mo, out_shift=sho)
+
+
+# ---------------------------------------------------------------------------------------
+# RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR source coordinates (TFLM reference)
+# ---------------------------------------------------------------------------------------
+
+def resize_nearest_sources(in_size: int, out_size: int, align_corners: bool,
+                           half_pixel_centers: bool) -> np.ndarray:
+    """TFLM ``GetNearestNeighbor`` for every output coordinate (float32 arithmetic like
+    TFLM): int32 [out_size] source indices."""
+    f = np.float32
+    if align_corners and out_size > 1:
+        scale = f(in_size - 1) / f(out_size - 1)
+    else:
+        scale = f(in_size) / f(out_size)
+    offset = f(0.5) if half_pixel_centers else f(0.0)
+    out = np.empty(out_size, np.int32)
+    for i in range(out_size):
+        v = (f(i) + offset) * scale
+        src = int(tflite_round(v)) if align_corners else int(np.floor(v))
+        src = min(src, in_size - 1)
+        out[i] = max(0, src) if half_pixel_centers else src
+    return out
+
+
+def _trunc_div_int(a: int, b: int) -> int:
+    """C integer division (truncation toward zero) of Python ints, b > 0."""
+    return -((-a) // b) if a < 0 else a // b
+
+
+def resize_bilinear_sources(in_size: int, out_size: int, align_corners: bool,
+                            half_pixel_centers: bool):
+    """TFLM ``ResizeBilinearInteger`` per output coordinate: (lower source, upper source,
+    upper weight in 1/1024), each int32 [out_size]; the lower weight is 1024 - upper."""
+    scale = ((1 << 10) * in_size + out_size // 2) // out_size
+    if align_corners and out_size > 1:
+        scale = ((1 << 10) * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
+    lo, hi, w = (np.empty(out_size, np.int32) for _ in range(3))
+    for i in range(out_size):
+        v = i * scale + (scale // 2 - (1 << 9) if half_pixel_centers else 0)
+        lo[i] = max(_trunc_div_int(v, 1 << 10), 0)
+        hi[i] = min(_trunc_div_int(v + (1 << 10) - 1, 1 << 10), in_size - 1)
+        w[i] = v - (1 << 10) * int(lo[i])
+    return lo, hi, w

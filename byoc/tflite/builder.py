@@ -601,9 +601,11 @@ class LayerBuilder:
         return y
 
     def op(self, name: str, inputs: Sequence[T], out_shape: Sequence[int], out_scale: float,
-           out_zp: int, options_name: str | None = None, options: dict | None = None) -> T:
-        """Any other builtin with one quantized output (e.g. LOGISTIC, TANH, SUB)."""
-        y = self._act(out_shape, out_scale, out_zp)
+           out_zp: int, options_name: str | None = None, options: dict | None = None,
+           dtype=None) -> T:
+        """Any other builtin with one quantized output (e.g. LOGISTIC, TANH, SUB); the
+        output ``dtype`` defaults to the builder's."""
+        y = self._act(out_shape, out_scale, out_zp, dtype=dtype)
         self.mb.add_operator(name, [t.index for t in inputs], [y.index], options_name, options)
         return y
 
