@@ -145,7 +145,9 @@ def tag_operators(mod: tvm.IRModule, markers: list[tuple[int, list]]) -> tvm.IRM
                               main.is_pure, main.attrs)
     mod = mod.shallow_copy() if hasattr(mod, "shallow_copy") else mod
     mod["main"] = new_main
-    return relax.transform.Normalize()(mod)   # types of the rebuilt SeqExpr
+    # Normalize: types of the rebuilt SeqExpr; CanonicalizeBindings: the output alias
+    # (`gv = lv`) that binding each operator's result (convert_op_to_relax) leaves behind
+    return relax.transform.CanonicalizeBindings()(relax.transform.Normalize()(mod))
 
 
 def _returned_vars(ret) -> list:
