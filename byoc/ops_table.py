@@ -71,10 +71,17 @@ def operator_rows() -> list[Row]:
                 continue
             label = _DTYPE_LABELS.get(kind, {}).get(dtype, dtype)
             rows.append(Row(op, label, c, cm and f"`{cm}`", eu))
-    from .frontend import RAW_COPY_OPERATORS
+    from .frontend import RAW_COPY_OPERATORS, _CheckedConverter
+    from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter
     for op, dtypes in RAW_COPY_OPERATORS.items():
         for dtype in dtypes:
             rows.append(Row(op, dtype, "raw copy (TVM's integer lowering)", None, None))
+    # the other quantized operators byoc's frontend admits beyond TVM's own list and the
+    # ones above (slices and splits: raw copies of int8 tensors)
+    listed = {r.operator for r in rows} | {"PADV2", "SHAPE"}
+    for op in sorted(_CheckedConverter._SUPPORTED_QUANTIZED_OPS
+                     - OperatorConverter._SUPPORTED_QUANTIZED_OPS - listed):
+        rows.append(Row(op, "int8", "raw copy (TVM's integer lowering)", None, None))
     for op, dtype, c, cm, eu in _NON_KERNEL_ROWS:
         rows.append(Row(op, dtype, c, cm, "Vela" if eu in npu.TFLITE_TYPES else None))
     rows.sort(key=lambda r: (r.operator, "int16" in r.dtype, r.dtype))
