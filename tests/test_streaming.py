@@ -341,3 +341,16 @@ def test_slice_ops_host(seed, tmp_path):
     r = byoc.validate(_slice_ops_model(seed), target="c", backend="host", inputs=2,
                       sanitize=True, work_dir=tmp_path)
     assert r.status == "pass", r.details
+
+
+def test_ethos_u_placement(tmp_path):
+    """Under an NPU target Vela takes the strided slices of an operator's result (like plain
+    Vela on the whole model): hey_jarvis is one NPU region plus LOGISTIC on the CPU and the
+    output QUANTIZE; the state is CPU memory."""
+    c = byoc.compile(HEY_JARVIS, target="ethos-u55-256,cmsis-nn,c", output_dir=tmp_path / "p")
+    backends = [(x["label"].split()[0], x["backend"]) for x in c.calls]
+    assert backends == [("ETHOS-U", "ethos-u"), ("LOGISTIC", "generic"),
+                        ("ETHOS-U", "ethos-u")], backends
+    ops = {op["type"]: op["backend"] for op in c.metadata["operators"]
+           if op["type"] == "STRIDED_SLICE"}
+    assert ops == {"STRIDED_SLICE": "ethos-u"}

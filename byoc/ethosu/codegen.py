@@ -189,6 +189,11 @@ class RegionWriter:
             shape = self._const(np.asarray(op.output.shape, np.int32), None, "shape")
             mb.add_operator("RESHAPE", [self.operand(op.input, ins), shape], outs,
                             "ReshapeOptions", {})
+        elif kind == "strided_slice":
+            operands = [self._const(np.asarray(v, np.int32), None, name) for v, name in
+                        ((op.begin, "begin"), (op.end, "end"), (op.strides, "strides"))]
+            mb.add_operator("STRIDED_SLICE", [self.operand(op.input, ins), *operands], outs,
+                            "StridedSliceOptions", {})
         else:
             raise P.ExtractError(f"no TFLite writer for {kind}")
 

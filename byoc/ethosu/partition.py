@@ -3,7 +3,7 @@
 ``partition_for_ethosu(mod, accelerator)`` takes the frontend's (unlegalized) QDQ module:
 
 1. every byoc.qnn chain (conv, depthwise, fully connected, pools, softmax, add, mul, mean,
-   concatenation, int8 requantize, pad) and every int8 reshape is matched by a pattern
+   concatenation, int8 requantize, pad) and every int8 reshape and strided slice is matched by a pattern
    registered under ``ethosu.<kind>``;
 2. each candidate is checked **by Vela itself**: the chain is written back as a one-operator
    TFLite model (:func:`byoc.ethosu.codegen.single_op_tflite`, byoc's TFLite writer, the
@@ -43,13 +43,13 @@ CODEGEN = "ethos-u"
 KINDS = ("conv2d", "depthwise_conv2d", "fully_connected", "avg_pool2d", "max_pool2d",
          "softmax", "add", "mul", "mean", "concatenation", "quantize", "pad")
 #: kinds whose operands carry no quantization in the Relax graph (they keep their input's).
-TRANSPARENT = ("avg_pool2d", "max_pool2d", "pad", "reshape")
+TRANSPARENT = ("avg_pool2d", "max_pool2d", "pad", "reshape", "strided_slice")
 TFLITE_TYPES = {
     "conv2d": "CONV_2D", "depthwise_conv2d": "DEPTHWISE_CONV_2D",
     "fully_connected": "FULLY_CONNECTED", "avg_pool2d": "AVERAGE_POOL_2D",
     "max_pool2d": "MAX_POOL_2D", "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL",
     "mean": "MEAN", "concatenation": "CONCATENATION", "quantize": "QUANTIZE", "pad": "PAD",
-    "reshape": "RESHAPE",
+    "reshape": "RESHAPE", "strided_slice": "STRIDED_SLICE",
 }
 
 
@@ -60,6 +60,19 @@ class QReshape:
     input: "P.QTensor"
     output: "P.QTensor"
     kind: str = "RESHAPE"
+
+
+@dataclass
+class QStridedSlice:
+    """STRIDED_SLICE of an int8 tensor (quantization kept), constant full-rank begin/end
+    (TFLite semantics: negative counts from the end) and positive strides."""
+
+    input: "P.QTensor"
+    output: "P.QTensor"
+    begin: list[int]
+    end: list[int]
+    strides: list[int]
+    kind: str = "STRIDED_SLICE"
 
 
 @dataclass
@@ -114,6 +127,25 @@ def _check_reshape(ctx) -> bool:
     return str(r.ty.dtype) == "int8" and not _is_const(r.args[0]) and not same
 
 
+def _strided_slice_pattern():
+    return is_op("relax.strided_slice")(wildcard(), wildcard(), wildcard(), wildcard(),
+                                        wildcard())
+
+
+def _check_strided_slice(ctx) -> bool:
+    r = ctx.matched_expr
+    if not (str(r.ty.dtype) == "int8" and not _is_const(r.args[0])
+            and all(isinstance(a, relax.Tuple) for a in r.args[1:])):
+        return False
+    # Only a slice of an operator's result can join that operator's NPU region; a slice of
+    # a model input, a state variable or a SPLIT part (on the CPU) would be an NPU region
+    # of its own that only copies.
+    session = _SESSION
+    producer = session.producer(r.args[0]) if session is not None else None
+    return isinstance(producer, relax.Call) and isinstance(producer.op, tvm.ir.Op) \
+        and producer.op.name not in ("relax.split",)
+
+
 def _is_const(e) -> bool:
     return type(e).__name__ in ("GenericConst", "Constant")
 
@@ -128,6 +160,9 @@ def _pattern_table() -> list[tuple]:
             out.append((PREFIX + kind, item[1], {"root": item[1]}, _make_check(kind, qcheck)))
     p = _reshape_pattern()
     out.append((PREFIX + "reshape", p, {"root": p}, _make_check("reshape", _check_reshape)))
+    p = _strided_slice_pattern()
+    out.append((PREFIX + "strided_slice", p, {"root": p},
+                _make_check("strided_slice", _check_strided_slice)))
     return out
 
 
@@ -173,10 +208,36 @@ def _extract_reshape(chain) -> QReshape:
     return QReshape(x, P._out_tensor(r, 1.0, 0))
 
 
+def _extract_strided_slice(chain) -> QStridedSlice:
+    r = chain.root
+    x = chain.operand(chain.arg(r), 1.0, 0)
+
+    def ints(t) -> list[int]:
+        try:
+            return [int(f.value) for f in t.fields]
+        except (AttributeError, TypeError):
+            raise P.ExtractError("STRIDED_SLICE with non-constant bounds") from None
+
+    axes, b, e, st = (ints(a) for a in r.args[1:])
+    shape = list(x.shape)
+    begin, end, strides = [0] * len(shape), list(shape), [1] * len(shape)
+    for k, ax in enumerate(axes):
+        ax %= len(shape)
+        begin[ax], end[ax] = b[k], e[k]
+        strides[ax] = st[k] if k < len(st) else 1
+    if any(v <= 0 for v in strides):
+        raise P.ExtractError("STRIDED_SLICE with a non-positive stride")
+    # relax clamps like TFLite; spell out an end past the dimension as the dimension
+    end = [min(v, d) if v >= 0 else v for v, d in zip(end, shape)]
+    return QStridedSlice(x, P._out_tensor(r, 1.0, 0), begin, end, strides)
+
+
 def extract(kind: str, chain):
-    """The byoc.qnn dataclass (or :class:`QReshape`) of a chain."""
+    """The byoc.qnn dataclass (or :class:`QReshape`, :class:`QStridedSlice`) of a chain."""
     if kind == "reshape":
         return _extract_reshape(chain)
+    if kind == "strided_slice":
+        return _extract_strided_slice(chain)
     return P._EXTRACTORS[kind](chain)
 
 
@@ -198,6 +259,8 @@ def set_transparent_quant(kind: str, op, quant: "tuple[float, int] | None") -> N
 def describe(op) -> str:
     if isinstance(op, QReshape):
         return "RESHAPE " + "x".join(str(d) for d in op.output.shape)
+    if isinstance(op, QStridedSlice):
+        return "STRIDED_SLICE -> " + "x".join(str(d) for d in op.output.shape)
     return P.describe(op)
 
 
@@ -211,6 +274,14 @@ class _Session:
         self.quant = quant           # relax Var -> (scale, zero point) of the int8 value
         self.by_name = {v.name: q for v, q in quant.items()}
         self.decisions: list[Decision] = []
+        self.bindings: dict = {}     # relax Var of main -> its bound value
+
+    def producer(self, var):
+        value = self.bindings.get(var)
+        if value is None:
+            value = next((v for k, v in self.bindings.items()
+                          if k.name == getattr(var, "name", None)), None)
+        return value
 
     def lookup(self, var):
         q = self.quant.get(var)
@@ -251,7 +322,7 @@ def _quant_table(main: relax.Function) -> dict:
         for b in block.bindings:
             binds[b.var] = b.value
     keep = ("relax.nn.pad", "relax.nn.max_pool2d", "relax.reshape", "relax.clip",
-            "relax.nn.avg_pool2d", "relax.astype")
+            "relax.nn.avg_pool2d", "relax.astype", "relax.strided_slice")
 
     def params(call):
         s, z = call.args[1], call.args[2]
@@ -399,6 +470,8 @@ def partition_for_ethosu(mod: tvm.IRModule, accelerator: str = "ethos-u55-256", 
     from .vela import _import_vela  # noqa: F401 - availability
     _probe_options(options)
     session = _Session(options, _quant_table(mod["main"]))
+    session.bindings = {b.var: b.value for block in mod["main"].body.blocks
+                        for b in block.bindings}
     previous, _SESSION = _SESSION, session
     try:
         out = relax.transform.FuseOpsByPattern(_pattern_table(), bind_constants=True,
