@@ -302,7 +302,8 @@ def test_int16_kinds_cover_every_builder():
         "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
         "SOFTMAX", "ADD", "MUL", "PAD", "QUANTIZE", "QUANTIZE_FLOAT", "CONCATENATION", "MEAN",
         # elementwise kernels of tests/test_int8_ops.py (their sweeps draw int16 cases too)
-        "SUB", "LEAKY_RELU", "RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR"}
+        "SUB", "LEAKY_RELU", "RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR",
+        "SUM"}
 
 
 # ----------------------------------------------------------------------- random sweep

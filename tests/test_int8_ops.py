@@ -192,6 +192,33 @@ def _resize(op: str):
     return gen
 
 
+def _reduce(op: str):
+    """SUM / REDUCE_MAX over random axes, keep_dims varied (REDUCE_MAX keeps the input's
+    quantization, as TFLM requires)."""
+    def gen(rng):
+        # TFLM's REDUCE_MAX is int8 only
+        dt = np.int16 if op == "SUM" and rng.integers(0, 4) == 0 else np.int8
+        shape = _shape(rng, 4, 8)
+        rank = len(shape)
+        axes = sorted({int(a) for a in rng.integers(0, rank, size=int(rng.integers(1, rank + 1)))})
+        keep = bool(rng.integers(0, 2))
+        s = _scale(rng)
+        zp = 0 if dt == np.int16 else int(rng.integers(-128, 128))
+        out_q = (s, zp) if op == "REDUCE_MAX" else (
+            _scale(rng), 0 if dt == np.int16 else int(rng.integers(-128, 128)))
+        out = [1 if i in axes else d for i, d in enumerate(shape)] if keep else \
+            [d for i, d in enumerate(shape) if i not in axes]
+
+        def fn(lb):
+            x = lb.input(shape, scale=s, zero_point=zp, dtype=dt)
+            y = lb._act(tuple(out), *out_q, dtype=dt)
+            lb.mb.add_operator(op, [x.index, _i32(lb, axes)], [y.index], "ReducerOptions",
+                               {"KeepDims": keep})
+            lb.output(y)
+        return fn
+    return gen
+
+
 #: operator -> case generator (rng -> model function for LayerBuilder)
 SWEEPS: dict[str, Callable] = {
     "LOGISTIC": _logistic,
@@ -205,6 +232,8 @@ SWEEPS: dict[str, Callable] = {
     "SUB": _binary("SUB", options=lambda rng: _activation_options(rng, "SubOptions")),
     "ADD": _binary("ADD", options=lambda rng: _activation_options(rng, "AddOptions")),
     "SQUARED_DIFFERENCE": _binary("SQUARED_DIFFERENCE", int16=False),
+    "SUM": _reduce("SUM"),
+    "REDUCE_MAX": _reduce("REDUCE_MAX"),
     "RESIZE_NEAREST_NEIGHBOR": _resize("RESIZE_NEAREST_NEIGHBOR"),
     "RESIZE_BILINEAR": _resize("RESIZE_BILINEAR"),
     **{op: _movement(op) for op in ("TRANSPOSE", "EXPAND_DIMS", "SQUEEZE", "PACK", "GATHER",
@@ -266,6 +295,15 @@ def _resize_case(lb, op, out_hw, align):
     lb.output(y)
 
 
+def _sum_case(lb, shape, keep, relu):
+    x = lb.input(shape, scale=0.05, zero_point=-10)
+    out = shape[:3] + ((1,) if keep else ())
+    y = lb._act(out, 0.2, 4)
+    lb.mb.add_operator("SUM", [x.index, _i32(lb, [3])], [y.index], "ReducerOptions",
+                       {"KeepDims": keep})
+    lb.output(lb.op("RELU", [y], out, 0.2, -128) if relu else y)
+
+
 #: the configurations issue 16 found wrong on the generic path (float fallbacks)
 ISSUE_CASES = {
     "conv_leaky_relu_0.2": _conv_leaky,
@@ -275,6 +313,9 @@ ISSUE_CASES = {
     "sub_logistic": lambda lb: _sub(lb, (1, 8, 8, 4), True),
     "hard_swish_1x5x5x3": lambda lb: _hard_swish(lb, (1, 5, 5, 3)),
     "hard_swish_1x12x9x1": lambda lb: _hard_swish(lb, (1, 12, 9, 1)),
+    "sum_axis3_1x4x2x8_keep": lambda lb: _sum_case(lb, (1, 4, 2, 8), True, False),
+    "sum_axis3_1x4x2x8_relu": lambda lb: _sum_case(lb, (1, 4, 2, 8), False, True),
+    "sum_axis3_1x4x4x1_keep_relu": lambda lb: _sum_case(lb, (1, 4, 4, 1), True, True),
     "resize_bilinear_8x14": lambda lb: _resize_case(lb, "RESIZE_BILINEAR", (8, 14), False),
     "resize_bilinear_7x13_align": lambda lb: _resize_case(lb, "RESIZE_BILINEAR", (7, 13), True),
     "resize_nearest_8x14": lambda lb: _resize_case(lb, "RESIZE_NEAREST_NEIGHBOR", (8, 14),

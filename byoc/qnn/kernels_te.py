@@ -1216,8 +1216,33 @@ def pad(op: P.QPad) -> Kernel:
     return _finish(ins, te.compute(shape, f, name="output"))
 
 
+def _reduce_source(op, raxes):
+    """Output index -> input index with the reduction axes substituted."""
+    in_shape = op.input.shape
+
+    def src_index(idx):
+        if op.keep_dims:
+            return tuple(raxes.get(d, idx[d]) for d in range(len(in_shape)))
+        it = iter(idx)
+        return tuple(raxes[d] if d in raxes else next(it) for d in range(len(in_shape)))
+    return src_index
+
+
+def reduce_max(op: P.QReduceMax) -> Kernel:
+    """REDUCE_MAX: the raw maximum over the axes (init: the dtype's minimum)."""
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    raxes = {a: te.reduce_axis((0, op.input.shape[a]), f"r{a}") for a in op.axes}
+    src = _reduce_source(op, raxes)
+    out = te.compute(tuple(op.output.shape),
+                     lambda *idx: te.max(X[src(idx)], axis=list(raxes.values())),
+                     name="output")
+    return _finish(ins, out)
+
+
 def mean(op: P.QMean) -> Kernel:
-    """MEAN: MBQM(sum(x) - zp * count, multiplier/count folded) + out_zp (TFLM integer)."""
+    """MEAN: MBQM(sum(x) - zp * count, multiplier/count folded) + out_zp (TFLM integer);
+    SUM (:class:`P.QSum`) the same with the multiplier in_scale / out_scale."""
     ins = _Inputs()
     X = ins.operand(op.input, "input")
     in_shape = op.input.shape
@@ -1269,6 +1294,8 @@ BUILDERS = {
     P.QMinMax: min_max,
     P.QSquaredDifference: squared_difference,
     P.QResize: resize,
+    P.QSum: mean,
+    P.QReduceMax: reduce_max,
 }
 
 
@@ -1278,6 +1305,7 @@ INT16_KINDS: frozenset[str] = frozenset({
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
     "SOFTMAX", "ADD", "MUL", "PAD", "QUANTIZE", "QUANTIZE_FLOAT", "CONCATENATION", "MEAN",
     "SUB", "LEAKY_RELU", "RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR",
+    "SUM",
 })
 
 

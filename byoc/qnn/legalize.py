@@ -52,6 +52,8 @@ _KERNEL_NAMES = {
     "relu6": "qrelu6",
     "resize_bilinear": "qresize_bilinear",
     "resize_nearest": "qresize_nearest",
+    "sum": "qsum",
+    "reduce_max": "qreduce_max",
     "logistic": "qlogistic",
     "tanh": "qtanh",
 }

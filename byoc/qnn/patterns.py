@@ -218,6 +218,26 @@ class QMean:
 
 
 @dataclass
+class QSum(QMean):
+    """SUM over ``axes``: TFLM's QuantizedMeanOrSum with compute_sum, MBQM(sum(x) - in_zp
+    * count, in_scale / out_scale) + out_zp (no 1/count factor)."""
+
+    kind: str = "SUM"
+
+
+@dataclass
+class QReduceMax:
+    """REDUCE_MAX over ``axes`` (non-negative, sorted): the raw maximum (TFLM requires the
+    input's quantization on the output)."""
+
+    input: QTensor
+    output: QTensor
+    axes: tuple[int, ...]
+    keep_dims: bool
+    kind: str = "REDUCE_MAX"
+
+
+@dataclass
 class QConcat:
     """CONCATENATION along ``axis`` (non-negative). ``requant[i]`` is None when input i has
     the output's quantization (plain copy), else ``(multiplier, shift)`` of an int8->int8
@@ -409,7 +429,8 @@ def op_dtypes(op) -> set[str]:
 
 QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
        | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh | QLeakyRelu
-       | QRelu | QRelu6 | QHardSwish | QMinMax | QSquaredDifference | QSub | QResize)
+       | QRelu | QRelu6 | QHardSwish | QMinMax | QSquaredDifference | QSub | QResize | QSum
+       | QReduceMax)
 
 
 # ---------------------------------------------------------------------------------------
@@ -501,6 +522,8 @@ def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
         ("add", _binary_patterns("relax.add"), _check_int_root),
         ("mul", _binary_patterns("relax.multiply"), _check_int_root),
         ("mean", [_q(is_op("relax.mean")(_dq(wildcard())))], _check_int_root),
+        ("sum", [_q(is_op("relax.sum")(_dq(wildcard())))], _check_int_root),
+        ("reduce_max", [_q(is_op("relax.max")(_dq(wildcard())))], _check_int_root),
         ("concatenation", concat, _check_int_root),
         ("squared_difference", [_q(is_op("relax.multiply")(sqd, sqd))], _check_int_root),
         ("sub", _binary_patterns("relax.subtract"), _check_int_root),
@@ -945,17 +968,37 @@ def _extract_binary(chain: _Chain, mul: bool):
                 p["in2_multiplier"], p["in2_shift"], p["out_multiplier"], p["out_shift"], lo, hi)
 
 
-def _extract_mean(chain: _Chain):
+def _reduction(chain: _Chain):
+    """(input, output, axes, keep_dims, count) of ``quantize(reduce(dequantize(x)))``."""
     q = chain.root
     out_s, out_zp = _quantize_params(q)
-    mean = chain.arg(q)
-    x = chain.dequantized(chain.arg(mean))
+    red = chain.arg(q)
+    x = chain.dequantized(chain.arg(red))
+    out = _out_tensor(q, out_s, out_zp)
+    if x.dtype != out.dtype:
+        raise ExtractError(f"reduction from {x.dtype} to {out.dtype}")
     rank = len(x.shape)
-    axes = mean.attrs.axis
-    axes = tuple(range(rank)) if axes is None else tuple(sorted(int(a) % rank for a in axes))
+    axes = red.attrs.axis
+    axes = tuple(range(rank)) if axes is None else tuple(sorted({int(a) % rank for a in axes}))
     count = int(np.prod([x.shape[a] for a in axes]))
-    m, s = qm.mean_multiplier(x.scale, out_s, count)
-    return QMean(x, _out_tensor(q, out_s, out_zp), axes, bool(mean.attrs.keepdims), count, m, s)
+    return x, out, axes, bool(red.attrs.keepdims), count
+
+
+def _extract_mean(chain: _Chain, total: bool = False):
+    x, out, axes, keep, count = _reduction(chain)
+    if total:
+        m, s = qm.quantize_multiplier(qm.f32(x.scale) / qm.f32(out.scale))
+        return QSum(x, out, axes, keep, count, m, s)
+    m, s = qm.mean_multiplier(x.scale, out.scale, count)
+    return QMean(x, out, axes, keep, count, m, s)
+
+
+def _extract_reduce_max(chain: _Chain):
+    x, out, axes, keep, _ = _reduction(chain)
+    if (qm.f32(x.scale), x.zero_point) != (qm.f32(out.scale), out.zero_point):
+        raise ExtractError("REDUCE_MAX with an output quantization other than the input's "
+                           "(TFLM refuses it)")
+    return QReduceMax(x, out, axes, keep)
 
 
 def _extract_concat(chain: _Chain):
@@ -1185,6 +1228,8 @@ _EXTRACTORS: dict[str, Callable[[_Chain], QOp]] = {
     "add": lambda c: _extract_binary(c, False),
     "mul": lambda c: _extract_binary(c, True),
     "mean": _extract_mean,
+    "sum": lambda c: _extract_mean(c, total=True),
+    "reduce_max": _extract_reduce_max,
     "concatenation": _extract_concat,
     "quantize": _extract_requantize,
     "quantize_float": _extract_float_quantize,
