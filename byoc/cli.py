@@ -44,6 +44,23 @@ def _add_vela_args(p: argparse.ArgumentParser) -> None:
                    help="a vela.ini to use instead of Vela's Arm/vela.ini")
 
 
+def _add_library_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("Arm's libraries (default: byoc's own trees, shipped in the package)")
+    g.add_argument("--cmsis-nn-path", default=None, metavar="DIR",
+                   help="Arm CMSIS-NN checkout (ARM-software/CMSIS-NN, v7.0.0 or newer) to build "
+                        "instead of byoc's kernels")
+    g.add_argument("--ethosu-driver-path", default=None, metavar="DIR",
+                   help="Arm ethos-u-core-driver checkout to build instead of byoc's functional "
+                        "Ethos-U55 model (needs --cmsis-path; runs on the FVP, not on QEMU)")
+    g.add_argument("--cmsis-path", default=None, metavar="DIR",
+                   help="CMSIS_6 or CMSIS_5 checkout (CMSIS/Core/Include) for Arm's Ethos-U driver")
+
+
+def _libraries(args) -> dict:
+    return {"cmsis_nn_path": args.cmsis_nn_path, "ethosu_driver_path": args.ethosu_driver_path,
+            "cmsis_path": args.cmsis_path}
+
+
 def _vela(args) -> dict | None:
     d = {"system_config": getattr(args, "system_config", None),
          "memory_mode": getattr(args, "memory_mode", None),
@@ -97,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--force", action="store_true", help="replace a non-empty output directory")
     c.add_argument("--plot-memory", action="store_true",
                    help="also write memory.png: the arena plan (buffers over operator steps)")
+    _add_library_args(c)
 
     i = sub.add_parser("info", help="describe a .tflite model")
     i.add_argument("model")
@@ -126,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--work-dir", help="keep the package and build here")
     v.add_argument("--json", action="store_true", help="print one JSON object")
     _add_corstone_args(v)
+    _add_library_args(v)
 
     o = sub.add_parser("ops", help="the operators each target computes, per dtype")
     o.add_argument("--markdown", action="store_true",
@@ -147,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--work-dir", help="keep the firmware build here")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     _add_corstone_args(r)
+    _add_library_args(r)
 
     from .regress.cli import add_parser as add_regress_parser
     add_regress_parser(sub, _add_vela_args)
@@ -157,9 +177,12 @@ def _cmd_compile(args) -> int:
     from .compiler import compile as byoc_compile
     res = byoc_compile(args.model, target=args.target, cpu=args.cpu, output_dir=args.output,
                        prefix=args.prefix, force=args.force, plot_memory=args.plot_memory,
-                       vela=_vela(args), allow_float=args.allow_float)
+                       vela=_vela(args), allow_float=args.allow_float, **_libraries(args))
     mem = res.metadata["memory"]
     print(f"wrote {res.output_dir}")
+    if res.metadata.get("libraries"):
+        from .libraries import describe
+        print(f"  libraries: {describe(res.metadata['libraries'])}")
     print(f"  operator calls: {len(res.calls)}  arena: {mem['arena_bytes']} bytes "
           f"(lower bound {mem['arena_lower_bound_bytes']})  constants: {mem['constant_bytes']} bytes")
     if args.plot_memory:
@@ -224,7 +247,8 @@ def _cmd_validate(args) -> int:
                    seed=args.seed, cpu=args.cpu, litert=args.litert, work_dir=args.work_dir,
                    tolerance=args.tolerance, profile=args.profile, timeout_s=args.timeout,
                    arena_region=args.arena_region, memory=dict(args.memory) or None,
-                   vela=_vela(args), allow_float=args.allow_float, steps=args.steps)
+                   vela=_vela(args), allow_float=args.allow_float, steps=args.steps,
+                   **_libraries(args))
     if args.json:
         print(json.dumps(res.to_json()))
     else:
@@ -258,6 +282,9 @@ def format_validation(res) -> str:
     if res.code_bytes is not None:
         lines.append(f"  in the ELF: model code {res.code_bytes} bytes, model read-only data "
                      f"{res.rodata_bytes} bytes")
+    if getattr(res, "libraries", None):
+        from .libraries import describe
+        lines.append(f"  libraries: {describe(res.libraries)}")
     if res.litert_mismatches is not None:
         lines.append(f"  LiteRT reference kernels: {res.litert_mismatches} differing elements")
     lines += [f"  {d}" for d in res.details]
@@ -316,7 +343,8 @@ def _cmd_run(args) -> int:
         expected = [[y[s] for y in per_output] for s in range(steps)]
     run = run_on_corstone(compiled, samples, expected, backend=args.backend,
                           profile=args.profile, work_dir=args.work_dir, timeout_s=args.timeout,
-                          arena_region=args.arena_region, memory=dict(args.memory) or None)
+                          arena_region=args.arena_region, memory=dict(args.memory) or None,
+                          **_libraries(args))
     assert run.outputs is not None
     for k, path in enumerate(args.output):
         np.save(path, run.outputs[0][k] if args.steps is None
@@ -327,7 +355,7 @@ def _cmd_run(args) -> int:
             "instructions": run.instructions, "counter": run.counter,
             "arena_bytes": run.arena_bytes, "code_bytes": run.code_bytes,
             "rodata_bytes": run.rodata_bytes, "constant_bytes": run.constant_bytes,
-            "outputs": list(args.output),
+            "outputs": list(args.output), "libraries": run.libraries,
             "profile": run.profile_json() if args.profile else None}))
     else:
         print(format_run(run, compiled))

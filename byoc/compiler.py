@@ -23,6 +23,7 @@ from .aot import AOTProgram, IOTensor, assemble
 from .errors import ByocError, UnsupportedOperatorError
 from .frontend import from_tflite
 from .generic import emit_generic_functions, lower_generic, primfuncs
+from .libraries import Libraries
 from .qnn.legalize import legalize_quantized
 from .naming import c_identifier, unique_identifiers
 from .package import PackageSources, check_output_dir, render, write_package
@@ -227,6 +228,9 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     plot_memory: bool = False,
     vela: dict | None = None,
     allow_float: bool = False,
+    cmsis_nn_path: "str | os.PathLike | None" = None,
+    ethosu_driver_path: "str | os.PathLike | None" = None,
+    cmsis_path: "str | os.PathLike | None" = None,
 ) -> CompiledModel:
     """Compile a model to a standalone C package.
 
@@ -241,9 +245,15 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     ``allow_float``: compile quantized operators that no integer kernel computes with float
     arithmetic (dequantize -> float op -> quantize) instead of refusing the model
     (``byoc.qnn.float_check``; the metadata lists them under ``float_operators``).
+    ``cmsis_nn_path``, ``ethosu_driver_path``, ``cmsis_path``: Arm's CMSIS-NN,
+    ethos-u-core-driver and CMSIS_6/CMSIS_5 checkouts the package's CMake builds by default
+    instead of byoc's kernels / functional Ethos-U55 model (``byoc.libraries``; recorded
+    under ``libraries`` in the metadata).
     """
     start = time.monotonic()
     targets = parse_target(target)
+    libraries = Libraries.from_options(cmsis_nn_path, ethosu_driver_path,
+                                       cmsis_path).check_complete()
     if cpu not in CPUS:
         raise ByocError(f"unknown --cpu '{cpu}'; choose one of {', '.join(CPUS)}")
     if c_identifier(prefix) != prefix or prefix.lower() != prefix:
@@ -300,7 +310,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         partitions = _placement(parts, calls, operators, tfl, prefix)
         from . import cmsisnn
         if parts.cmsis_calls:
-            extra = cmsisnn.package_parts(prefix, cpu)
+            extra = cmsisnn.package_parts(prefix, cpu, libraries.cmsis_nn)
     npu_cycles = None
     regions_json = []
     if parts.npu_regions:
@@ -319,10 +329,14 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
             [{"backend": "generic", "calls": sum(c["backend"] == "generic" for c in calls)}]
         _npu_operator_placement(operators, parts, tfl)
         extra.setdefault("extra_includes", []).append(ethosu_codegen.HEADER)
-        extra["extra_cmake"] = extra.get("extra_cmake", "") + ethosu_codegen.cmake_lines(prefix)
+        npu_config = next(t for t in targets if t in NPU_TARGETS)
+        extra["extra_cmake"] = extra.get("extra_cmake", "") + ethosu_codegen.cmake_lines(
+            prefix, npu_config, libraries.ethosu_driver, libraries.cmsis)
         extra["ops_preamble"] = extra.get("ops_preamble", "") + \
             ethosu_codegen.ops_preamble(prefix)
         extra.setdefault("extra_files", {}).update(ethosu_codegen.driver_sources())
+        from .cmsisnn import cmake_module
+        extra["extra_files"].update(cmake_module())
         extra["header_extra"] = ethosu_codegen.header_lines(prefix)
     memory = program.plan.to_json()
     memory["constant_bytes"] = program.constant_bytes
@@ -343,6 +357,9 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         "allow_float": allow_float,
         "float_operators": [f.to_json() for f in floats],
         "memory": memory,
+        "libraries": libraries.to_json(
+            cmsis_nn=bool(parts.cmsis_calls), ethosu=bool(parts.npu_regions),
+            npu_config=next((t for t in targets if t in NPU_TARGETS), None)),
         "versions": _versions(),
         "compile_seconds": round(time.monotonic() - start, 3),
     }

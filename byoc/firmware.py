@@ -33,6 +33,7 @@ import numpy as np
 from .aot import IOTensor
 from .compiler import CompiledModel
 from .errors import ByocError
+from .libraries import Libraries
 from .platform import corstone300 as platform
 from .platform.corstone300 import ProfileEntry
 
@@ -82,6 +83,7 @@ class FirmwareRun:
     elf: Path
     wall_time_s: float
     warnings: list[str] = field(default_factory=list)
+    libraries: dict = field(default_factory=dict)  # byoc.libraries record of this build
 
     @property
     def passed(self) -> bool:
@@ -521,6 +523,29 @@ def check_backend(backend: str | None) -> None:
         platform.find_tool(platform.QEMU_BINARY)
 
 
+def _npu_config(compiled: CompiledModel) -> str | None:
+    """The package's Ethos-U55 configuration (``ethos-u55-256``), from its target."""
+    return next((t for t in compiled.target.split(",") if t.startswith("ethos-u55-")), None)
+
+
+def _npu_macs(compiled: CompiledModel) -> int | None:
+    config = _npu_config(compiled)
+    return int(config.rsplit("-", 1)[1]) if config else None
+
+
+def check_npu_backend(libraries: Libraries, npu: bool, backend: str | None) -> None:
+    """Arm's Ethos-U driver starts the NPU and sleeps (WFE) until its interrupt: refuse an
+    emulator that has no NPU instead of hanging."""
+    if not (npu and libraries.ethosu_driver is not None):
+        return
+    resolved = backend or ("fvp" if any(shutil.which(b) for b in platform.FVP_BINARIES) else "qemu")
+    if resolved == "qemu" and not platform.qemu_has_npu():
+        raise ByocError("Arm's Ethos-U driver (--ethosu-driver-path) needs an NPU, and QEMU "
+                        "mps3-an547 has no Ethos-U55 (the firmware would wait for its interrupt "
+                        "forever): use --backend fvp, or run without --ethosu-driver-path "
+                        "(byoc's functional Ethos-U55 model)")
+
+
 def run_on_corstone(
     compiled: CompiledModel,
     samples: list[list[np.ndarray]],
@@ -536,6 +561,10 @@ def run_on_corstone(
     constants_region: str = "auto",
     memory: dict[str, int] | None = None,
     reset_before: int | None = None,
+    cmsis_nn_path: "str | Path | None" = None,
+    ethosu_driver_path: "str | Path | None" = None,
+    cmsis_path: "str | Path | None" = None,
+    werror: bool = False,
 ) -> FirmwareRun:
     """Build a firmware for ``compiled`` with ``samples`` embedded and run it.
 
@@ -554,10 +583,19 @@ def run_on_corstone(
             ``byoc.platform.corstone300.build_firmware``.
         reset_before: a stateful model runs the samples as one stream (one state buffer,
             ``<prefix>_init`` first); ``<prefix>_reset`` is called before this sample.
+        cmsis_nn_path, ethosu_driver_path, cmsis_path: Arm's CMSIS-NN / ethos-u-core-driver /
+            CMSIS_6 checkouts to build instead of the ones the package was compiled for
+            (``byoc.libraries``; default: the package's ``libraries``).
+        werror: build the model and the Ethos-U driver with -Wall -Wextra -Werror too.
 
     Raises ``ByocError`` (platform errors are ``ByocError`` subclasses) with one line.
     """
     check_backend(backend)
+    libraries = Libraries.from_metadata(compiled.metadata).merged(
+        Libraries.from_options(cmsis_nn_path, ethosu_driver_path, cmsis_path)).check_complete()
+    npu_dir = Path(compiled.output_dir) / "ethosu"
+    npu = (npu_dir / "include" / "ethosu_driver.h").is_file()
+    check_npu_backend(libraries, npu, backend)
     if compiled.cpu not in platform.RUNNABLE_CPUS:
         raise ByocError(f"the package was compiled for cpu '{compiled.cpu}'; the Corstone-300 "
                         f"runs firmware for {', '.join(platform.RUNNABLE_CPUS)} (compile with "
@@ -576,21 +614,23 @@ def run_on_corstone(
     harness = work / f"{compiled.prefix}_corstone300_main.c"
     harness.write_text(harness_source(compiled.prefix, inputs, outputs, samples, expected,
                                       print_outputs=read_outputs, tolerance=tolerance,
-                                      npu=(Path(compiled.output_dir) / "ethosu" / "include"
-                                           / "ethosu_driver.h").is_file(),
+                                      npu=npu,
                                       stateful=bool(compiled.metadata.get("state")),
                                       reset_before=reset_before))
     try:
         elf = platform.build_firmware(compiled.output_dir, [harness], work / "build",
                                       cpu=compiled.cpu, profile=profile,
                                       constants_region=constants_region,
-                                      arena_region=arena_region, memory=memory)
+                                      arena_region=arena_region, memory=memory,
+                                      cmake_args=[*libraries.cmake_args(),
+                                                  f"-DBYOC_WERROR={'ON' if werror else 'OFF'}"])
     except platform.FirmwareBuildError as err:
         raise platform.FirmwareBuildError(_build_error_message(compiled, str(err)),
                                           err.log) from None
     limit = timeout_s if timeout_s is not None else default_timeout(compiled, len(samples))
     try:
-        run = platform.run_firmware(elf, backend=backend, timeout_s=limit)
+        run = platform.run_firmware(elf, backend=backend, timeout_s=limit,
+                                    npu_macs=_npu_macs(compiled) if npu else None)
     except platform.RunTimeout as err:
         raise platform.RunTimeout(f"model '{compiled.prefix}': {err}; raise the limit with "
                                   "--timeout SECONDS (API: timeout_s)",
@@ -632,6 +672,8 @@ def run_on_corstone(
         elf=elf,
         wall_time_s=run.wall_time_s,
         warnings=list(run.warnings),
+        libraries=libraries.to_json(cmsis_nn=(Path(compiled.output_dir) / "cmsis_nn").is_dir(),
+                                    ethosu=npu, npu_config=_npu_config(compiled)),
     )
 
 
@@ -696,6 +738,9 @@ def format_run(run: FirmwareRun, compiled: CompiledModel | None = None) -> str:
         arena += f" (lower bound {compiled.arena_lower_bound_bytes})"
     lines.append(arena + f"; model code {run.code_bytes} bytes, read-only data "
                  f"{run.rodata_bytes} bytes (constants {run.constant_bytes})")
+    if run.libraries:
+        from .libraries import describe
+        lines.append(f"  libraries: {describe(run.libraries)}")
     for w in run.warnings:
         lines.append(f"  warning: {w}")
     return "\n".join(lines)

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import compiler, firmware, host, progress, reference
 from .errors import ByocError
+from .libraries import Libraries
 from .tflite.reader import TFLiteModel, load_model
 
 BACKENDS = ("qemu", "fvp", "host")
@@ -72,6 +73,9 @@ class ValidationResult:
     state_bytes: int = 0
     steps: int | None = None
     reset_steps: int = 0
+    # The kernel libraries the build linked (byoc.libraries record: "cmsis-nn",
+    # "ethos-u-driver" -> {"source": "byoc"|"arm", "path", ...}).
+    libraries: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -126,6 +130,9 @@ def validate(
     vela: dict | None = None,
     allow_float: bool = False,
     steps: int | None = None,
+    cmsis_nn_path: "str | os.PathLike | None" = None,
+    ethosu_driver_path: "str | os.PathLike | None" = None,
+    cmsis_path: "str | os.PathLike | None" = None,
 ) -> ValidationResult:
     """Compile ``model`` for ``target``, run it on ``backend`` with ``inputs`` random
     samples and compare every output element with TFLM. ``tolerance`` is the largest
@@ -143,7 +150,11 @@ def validate(
     ``steps`` (default ``inputs``): a stream of that many consecutive random frames. A
     stateful model runs them through one state (``<prefix>_init`` first) and TFLM through
     one interpreter, every step compared; then ``<prefix>_reset`` and the first steps again
-    (``reset_steps``, compared with the stream's first outputs)."""
+    (``reset_steps``, compared with the stream's first outputs).
+
+    ``cmsis_nn_path``, ``ethosu_driver_path``, ``cmsis_path``: build against Arm's CMSIS-NN /
+    ethos-u-core-driver / CMSIS_6 checkouts instead of byoc's trees (see ``byoc.compile``;
+    Corstone-300 backends only; Arm's driver needs an emulator with an NPU: the FVP)."""
     if backend not in BACKENDS:
         raise ByocError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
     if inputs < 1:
@@ -153,6 +164,12 @@ def validate(
             raise ByocError("--steps must be at least 1")
         inputs = steps
     on_corstone = backend in CORSTONE_BACKENDS
+    libraries = Libraries.from_options(cmsis_nn_path, ethosu_driver_path, cmsis_path).check_complete()
+    if libraries.any_arm and not on_corstone:
+        raise ByocError("--cmsis-nn-path / --ethosu-driver-path build Corstone-300 firmware "
+                        "(--backend qemu or fvp); the host backend builds byoc's bundled kernels")
+    firmware.check_npu_backend(libraries, any(t.startswith("ethos-u") for t in target.split(",")),
+                               backend)
     if profile and not on_corstone:
         raise ByocError(f"--profile needs a Corstone-300 backend ({', '.join(CORSTONE_BACKENDS)}), "
                         f"not '{backend}'")
@@ -170,7 +187,10 @@ def validate(
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="byoc_validate_"))
     work.mkdir(parents=True, exist_ok=True)
     compiled = compiler.compile(tfl, target=target, cpu=cpu, output_dir=work / "package",
-                                force=True, vela=vela, allow_float=allow_float)
+                                force=True, vela=vela, allow_float=allow_float,
+                                cmsis_nn_path=libraries.cmsis_nn,
+                                ethosu_driver_path=libraries.ethosu_driver,
+                                cmsis_path=libraries.cmsis)
     samples = random_inputs(tfl, inputs, seed)
     program = compiled.program
     activation_bytes = sum(t.nbytes for t in tfl.tensors if not t.is_constant)
@@ -218,7 +238,8 @@ def validate(
         constant_bytes=compiled.constant_bytes, output_dir=str(compiled.output_dir),
         tolerance=tolerance, details=details, cpu=cpu,
         npu_cycles=compiled.metadata.get("npu_cycles"), state_bytes=compiled.state_bytes,
-        steps=steps, reset_steps=reset_steps)
+        steps=steps, reset_steps=reset_steps,
+        libraries=run.libraries if run is not None else compiled.metadata.get("libraries", {}))
     if run is not None:
         result.instructions = run.instructions
         result.instructions_per_sample = run.instructions_per_sample

@@ -7,6 +7,8 @@
 #                     MODEL_DIR /path/to/pkg         # has CMakeLists.txt defining target <prefix>
 #                     [MODEL_TARGET <prefix>]        # default: stem of the only pkg/include/*.h
 #                     [PROFILE]                      # -DBYOC_PROFILE for model and harness
+#                     [WERROR]                       # -Wall -Wextra -Werror for the model and
+#                                                    # the Ethos-U driver (harness/platform: always)
 #                     [DEFINES NAME=VALUE ...]       # for the harness and platform
 #                     [CONSTANTS_REGION ITCM|SRAM|DTCM|SRAM2|DDR]
 #                     [ARENA_REGION ITCM|SRAM|DTCM|SRAM2|DDR])
@@ -45,7 +47,7 @@ function(_byoc_check_region what value)
 endfunction()
 
 function(byoc_add_firmware)
-  cmake_parse_arguments(ARG "PROFILE" "TARGET;MODEL_DIR;MODEL_TARGET;CONSTANTS_REGION;ARENA_REGION"
+  cmake_parse_arguments(ARG "PROFILE;WERROR" "TARGET;MODEL_DIR;MODEL_TARGET;CONSTANTS_REGION;ARENA_REGION"
                         "SOURCES;DEFINES" ${ARGN})
   if(NOT ARG_TARGET OR NOT ARG_SOURCES)
     message(FATAL_ERROR "byoc_add_firmware: TARGET and SOURCES are required")
@@ -92,6 +94,12 @@ function(byoc_add_firmware)
     endif()
     if(ARG_PROFILE)
       target_compile_definitions(${_model_target} PRIVATE BYOC_PROFILE)
+    endif()
+    if(ARG_WERROR)
+      target_compile_options(${_model_target} PRIVATE -Wall -Wextra -Werror)
+      if(TARGET ethosu_core_driver)
+        target_compile_options(ethosu_core_driver PRIVATE -Wall -Wextra -Werror)
+      endif()
     endif()
   endif()
 

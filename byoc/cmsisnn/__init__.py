@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .codegen import CmsisCall, generate, ops_preamble
 from .partition import offload_reason, partition_for_cmsisnn
 
 __all__ = ["partition_for_cmsisnn", "generate", "offload_reason", "package_parts",
-           "CmsisCall", "kernel_sources"]
+           "CmsisCall", "kernel_sources", "cmake_module"]
 
 #: Package subdirectory holding the bundled kernel sources.
 PACKAGE_DIR = "cmsis_nn"
@@ -28,39 +30,41 @@ def kernel_sources() -> dict[str, str]:
     root = data_dir("kernels_c") / "cmsis_nn"
     files = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and (path.suffix in (".c", ".h") or path.name == "CMakeLists.txt"):
+        if path.is_file() and (path.suffix in (".c", ".h", ".cmake") or path.name == "CMakeLists.txt"):
             files[f"{PACKAGE_DIR}/{path.relative_to(root).as_posix()}"] = path.read_text()
     return files
 
 
-def cmake_lines(prefix: str) -> str:
+def cmake_module() -> dict[str, str]:
+    """``cmake/byoc_libraries.cmake`` (the library choice, shared by every package part)."""
+    from ..libraries import CMAKE_MODULE
+    from ..resources import data_dir
+    return {CMAKE_MODULE: (data_dir("cmake") / "byoc_libraries.cmake").read_text()}
+
+
+def _cmake_string(value: "Path | None") -> str:
+    return str(value or "").replace("\\", "/").replace('"', '\\"')
+
+
+def cmake_lines(prefix: str, arm_path: "Path | None" = None) -> str:
     """CMake lines linking the model target to ``cmsis-nn``: the bundled sources, or Arm's
-    CMSIS-NN with ``-DCMSIS_NN_PATH=/path/to/CMSIS-NN`` (the generated code is the same)."""
+    CMSIS-NN through its own CMake project with ``-DCMSIS_NN_PATH=/path/to/CMSIS-NN``
+    (default: ``arm_path``, the tree the package was compiled for; same generated code)."""
     return f"""
 # CMSIS-NN kernels (target `cmsis-nn`): the bundled implementation in cmsis_nn/, or Arm's
-# CMSIS-NN sources with -DCMSIS_NN_PATH=/path/to/CMSIS-NN. A target `cmsis-nn` defined
-# before add_subdirectory() of this package (e.g. by a vendor SDK) is used as it is.
-set(CMSIS_NN_PATH "" CACHE PATH "Arm CMSIS-NN source tree to link instead of the bundled cmsis_nn/")
-if(NOT TARGET cmsis-nn)
-  if(CMSIS_NN_PATH)
-    if(NOT EXISTS "${{CMSIS_NN_PATH}}/Include/arm_nnfunctions.h")
-      message(FATAL_ERROR "CMSIS_NN_PATH=${{CMSIS_NN_PATH}} has no Include/arm_nnfunctions.h")
-    endif()
-    file(GLOB _{prefix}_arm_cmsis_nn_sources "${{CMSIS_NN_PATH}}/Source/*/*.c")
-    add_library(cmsis-nn STATIC ${{_{prefix}_arm_cmsis_nn_sources}})
-    target_include_directories(cmsis-nn PUBLIC "${{CMSIS_NN_PATH}}/Include")
-    if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
-      target_compile_options(cmsis-nn PRIVATE -O3)
-    endif()
-  else()
-    add_subdirectory("${{CMAKE_CURRENT_LIST_DIR}}/{PACKAGE_DIR}" "${{CMAKE_CURRENT_BINARY_DIR}}/{PACKAGE_DIR}")
-  endif()
-endif()
+# CMSIS-NN (its own CMake project) with -DCMSIS_NN_PATH=/path/to/CMSIS-NN (default: the tree
+# given to `byoc compile --cmsis-nn-path`). A target `cmsis-nn` defined before
+# add_subdirectory() of this package (e.g. by a vendor SDK) is used as it is.
+include("${{CMAKE_CURRENT_LIST_DIR}}/cmake/byoc_libraries.cmake")
+byoc_cmsis_nn_library(BUNDLED "${{CMAKE_CURRENT_LIST_DIR}}/{PACKAGE_DIR}"
+                      DEFAULT_PATH "{_cmake_string(arm_path)}")
 target_link_libraries({prefix} PUBLIC cmsis-nn)
 """
 
 
-def package_parts(prefix: str, cpu: str) -> dict:
-    """Keyword arguments for ``byoc.package.PackageSources`` of a package with CMSIS-NN calls."""
-    return {"extra_includes": ["arm_nnfunctions.h"], "extra_cmake": cmake_lines(prefix),
-            "ops_preamble": ops_preamble(prefix, cpu), "extra_files": kernel_sources()}
+def package_parts(prefix: str, cpu: str, arm_path: "Path | None" = None) -> dict:
+    """Keyword arguments for ``byoc.package.PackageSources`` of a package with CMSIS-NN calls
+    (``arm_path``: Arm's CMSIS-NN checkout the package's CMake defaults to)."""
+    return {"extra_includes": ["arm_nnfunctions.h"], "extra_cmake": cmake_lines(prefix, arm_path),
+            "ops_preamble": ops_preamble(prefix, cpu),
+            "extra_files": {**kernel_sources(), **cmake_module()}}

@@ -33,6 +33,7 @@ like TFLM's Ethos-U operator does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import tflite
@@ -532,21 +533,23 @@ def driver_sources() -> dict[str, str]:
     return files
 
 
-def cmake_lines(prefix: str) -> str:
+def cmake_lines(prefix: str, npu_config: str, driver_path: "Path | None" = None,
+                cmsis_path: "Path | None" = None) -> str:
+    """CMake lines linking the model to ``ethosu_core_driver``: byoc's model in ethosu/, or
+    Arm's driver (its own CMake project, built for ``npu_config``) with
+    ``-DETHOSU_DRIVER_PATH`` and ``-DCMSIS_PATH`` (defaults: the trees the package was
+    compiled for)."""
+    def q(value: "Path | None") -> str:
+        return str(value or "").replace("\\", "/").replace('"', '\\"')
     return f"""
 # Ethos-U driver (target `ethosu_core_driver`): byoc's functional Ethos-U55 model in ethosu/,
-# or Arm's ethos-u-core-driver with -DETHOSU_DRIVER_PATH=/path/to/ethos-u-core-driver. A target
-# `ethosu_core_driver` defined before add_subdirectory() of this package is used as it is.
-set(ETHOSU_DRIVER_PATH "" CACHE PATH "Arm ethos-u-core-driver source tree to link instead of ethosu/")
+# or Arm's ethos-u-core-driver (its own CMake project, ETHOSU_TARGET_NPU_CONFIG={npu_config})
+# with -DETHOSU_DRIVER_PATH=/path/to/ethos-u-core-driver -DCMSIS_PATH=/path/to/CMSIS_6
+# (defaults: the trees given to `byoc compile`). A target `ethosu_core_driver` defined before
+# add_subdirectory() of this package is used as it is.
 set({prefix.upper()}_NPU_SECTION "" CACHE STRING "Linker section of the NPU command streams and blobs")
-if(NOT TARGET ethosu_core_driver)
-  if(ETHOSU_DRIVER_PATH)
-    file(GLOB _{prefix}_arm_ethosu_sources "${{ETHOSU_DRIVER_PATH}}/src/*.c")
-    add_library(ethosu_core_driver STATIC ${{_{prefix}_arm_ethosu_sources}})
-    target_include_directories(ethosu_core_driver PUBLIC "${{ETHOSU_DRIVER_PATH}}/include")
-  else()
-    add_subdirectory("${{CMAKE_CURRENT_LIST_DIR}}/{PACKAGE_DIR}" "${{CMAKE_CURRENT_BINARY_DIR}}/{PACKAGE_DIR}")
-  endif()
-endif()
+include("${{CMAKE_CURRENT_LIST_DIR}}/cmake/byoc_libraries.cmake")
+byoc_ethosu_driver_library(BUNDLED "${{CMAKE_CURRENT_LIST_DIR}}/{PACKAGE_DIR}" NPU_CONFIG {npu_config}
+                           DEFAULT_PATH "{q(driver_path)}" DEFAULT_CMSIS_PATH "{q(cmsis_path)}")
 target_link_libraries({prefix} PUBLIC ethosu_core_driver)
 """

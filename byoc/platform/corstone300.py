@@ -493,6 +493,31 @@ def _tail(text: str, lines: int = 5) -> str:
     return " | ".join(kept) if kept else "(no output)"
 
 
+_QEMU_NPU: dict[str, bool] = {}
+
+
+def qemu_has_npu() -> bool:
+    """Whether the ``qemu-system-arm`` on PATH models an Ethos-U55 on mps3-an547 (a device
+    named ``ethos-u*`` in ``-device help``). Stock QEMU has none: firmware using Arm's real
+    driver would then wait forever for the NPU interrupt. ``BYOC_QEMU_NPU=1`` / ``=0``
+    overrides the probe."""
+    forced = os.environ.get("BYOC_QEMU_NPU")
+    if forced in ("0", "1"):
+        return forced == "1"
+    qemu = shutil.which(QEMU_BINARY)
+    if qemu is None:
+        return False
+    if qemu not in _QEMU_NPU:
+        try:
+            proc = subprocess.run([qemu, "-M", "mps3-an547", "-device", "help"],
+                                  capture_output=True, text=True, timeout=20, check=False)
+            text = proc.stdout + proc.stderr
+        except (OSError, subprocess.TimeoutExpired):
+            text = ""
+        _QEMU_NPU[qemu] = re.search(r'name "ethos-?u', text, re.IGNORECASE) is not None
+    return _QEMU_NPU[qemu]
+
+
 def _qemu_command(elf: Path, icount_shift: int) -> list[str]:
     return [
         str(find_tool(QEMU_BINARY)), "-M", "mps3-an547", "-nographic",
@@ -502,8 +527,12 @@ def _qemu_command(elf: Path, icount_shift: int) -> list[str]:
     ]
 
 
-def _fvp_command(fvp: Path, elf: Path, timeout_s: float) -> list[str]:
+def _fvp_command(fvp: Path, elf: Path, timeout_s: float, npu_macs: int | None = None) -> list[str]:
+    """The FVP command line; ``npu_macs`` sets the Ethos-U55's MAC count (``ethosu.num_macs``)
+    to the configuration the command streams were compiled for."""
     cmd = [str(fvp)]
+    if npu_macs is not None:
+        cmd += ["-C", f"ethosu.num_macs={int(npu_macs)}"]
     for setting in (
         "mps3_board.visualisation.disable-visualisation=1",
         "mps3_board.telnetterminal0.start_telnet=0",
@@ -527,6 +556,7 @@ def run_firmware(
     icount_shift: int | None = None,
     extra_args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    npu_macs: int | None = None,
 ) -> RunResult:
     """Run a firmware ELF to completion and parse what it printed.
 
@@ -538,6 +568,8 @@ def run_firmware(
         icount_shift: override of the ``-icount`` shift; default = the one in the ELF.
         extra_args: appended to the emulator command line.
         env: environment for the emulator process (default: inherited).
+        npu_macs: FVP only: ``-C ethosu.num_macs=N`` (the Ethos-U55 configuration of the
+            package's command streams: 32, 64, 128 or 256).
 
     Returns:
         RunResult; a run whose firmware reports status=fail is returned, not raised
@@ -569,7 +601,7 @@ def run_firmware(
         if fvp is None:
             raise ToolNotFoundError(f"{FVP_BINARIES[0]} not found on PATH (the Arm FVP is "
                                     "installed separately; use backend='qemu')")
-        cmd = _fvp_command(fvp, elf, timeout_s)
+        cmd = _fvp_command(fvp, elf, timeout_s, npu_macs)
         grace_s = 10.0  # the FVP's own --timelimit should fire first
     else:
         raise PlatformError(f"unknown backend '{backend}'; use 'qemu', 'fvp' or None")

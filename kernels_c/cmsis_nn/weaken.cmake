@@ -1,0 +1,45 @@
+# weaken.cmake - make every symbol a member of the archive DEFINES weak in that member, its
+# undefined references staying strong (objcopy --weaken on the whole archive would weaken the
+# references too, and the linker would then not pull in the members that define them). Run by
+# kernels_c/cmsis_nn/CMakeLists.txt after the build:
+#   cmake -DAR=<ar> -DNM=<nm> -DOBJCOPY=<objcopy> -DLIB=<archive> -P weaken.cmake
+function(_run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "weaken.cmake: '${ARGN}' failed: ${err}")
+  endif()
+  set(_out "${out}" PARENT_SCOPE)
+endfunction()
+
+get_filename_component(_lib "${LIB}" ABSOLUTE)
+set(_dir "${_lib}.weaken")
+file(REMOVE_RECURSE "${_dir}")
+file(MAKE_DIRECTORY "${_dir}")
+_run("${AR}" t "${_lib}")
+string(REPLACE "\n" ";" _members "${_out}")
+list(FILTER _members EXCLUDE REGEX "^$")
+execute_process(COMMAND "${AR}" x "${_lib}" WORKING_DIRECTORY "${_dir}" RESULT_VARIABLE _rc)
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "weaken.cmake: cannot extract ${_lib}")
+endif()
+foreach(_m IN LISTS _members)
+  _run("${NM}" -g --defined-only "${_dir}/${_m}")
+  string(REGEX MATCHALL "[0-9a-fA-F]+ [TDRBV] [A-Za-z_][A-Za-z0-9_]*" _defs "${_out}")
+  set(_names "")
+  foreach(_d IN LISTS _defs)
+    string(REGEX REPLACE "^.* " "" _name "${_d}")
+    string(APPEND _names "${_name}\n")
+  endforeach()
+  if(_names STREQUAL "")
+    continue()  # a source compiled out on this kernel path
+  endif()
+  file(WRITE "${_dir}/${_m}.weak" "${_names}")
+  _run("${OBJCOPY}" "--weaken-symbols=${_dir}/${_m}.weak" "${_dir}/${_m}")
+endforeach()
+file(REMOVE "${_lib}")
+execute_process(COMMAND "${AR}" rcs "${_lib}" ${_members} WORKING_DIRECTORY "${_dir}"
+                RESULT_VARIABLE _rc)
+if(NOT _rc EQUAL 0)
+  message(FATAL_ERROR "weaken.cmake: cannot re-create ${_lib}")
+endif()
+file(REMOVE_RECURSE "${_dir}")
