@@ -185,6 +185,10 @@ def _cmd_compile(args) -> int:
         print(f"  libraries: {describe(res.metadata['libraries'])}")
     print(f"  operator calls: {len(res.calls)}  arena: {mem['arena_bytes']} bytes "
           f"(lower bound {mem['arena_lower_bound_bytes']})  constants: {mem['constant_bytes']} bytes")
+    if mem.get("state_bytes"):
+        print(f"  stateful: state buffer {mem['state_bytes']} bytes "
+              f"({len(res.metadata['state']['variables'])} variables; {res.prefix}_init/"
+              f"_run/_reset)")
     if args.plot_memory:
         print(f"  arena plan picture: {res.output_dir / 'memory.png'}")
     return 0

@@ -736,6 +736,8 @@ def format_run(run: FirmwareRun, compiled: CompiledModel | None = None) -> str:
     arena = f"  arena {run.arena_bytes} bytes"
     if compiled is not None:
         arena += f" (lower bound {compiled.arena_lower_bound_bytes})"
+        if compiled.state_bytes:
+            arena += f", state {compiled.state_bytes} bytes (samples run as one stream)"
     lines.append(arena + f"; model code {run.code_bytes} bytes, read-only data "
                  f"{run.rodata_bytes} bytes (constants {run.constant_bytes})")
     if run.libraries:

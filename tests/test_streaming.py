@@ -354,3 +354,31 @@ def test_ethos_u_placement(tmp_path):
     ops = {op["type"]: op["backend"] for op in c.metadata["operators"]
            if op["type"] == "STRIDED_SLICE"}
     assert ops == {"STRIDED_SLICE": "ethos-u"}
+
+
+def test_cli_errors_one_line(tmp_path):
+    """Bad input is one line on stderr and exit code 2: a control-flow model, --steps 0."""
+    mb = ModelBuilder()
+    x = mb.add_tensor("x", (1, 4), np.int8, quant=Quant.per_tensor(0.1, 0))
+    y = mb.add_tensor("y", (1, 4), np.int8, quant=Quant.per_tensor(0.1, 0))
+    sub = mb.add_subgraph("then")
+    t = sub.add_tensor("t", (1, 4), np.int8, quant=Quant.per_tensor(0.1, 0))
+    sub.set_io([t], [t])
+    mb.add_operator("IF", [x], [y], "IfOptions", {"ThenSubgraphIndex": 1,
+                                                   "ElseSubgraphIndex": 1})
+    mb.set_io([x], [y])
+    bad = tmp_path / "if.tflite"
+    bad.write_bytes(mb.build())
+    ring = tmp_path / "ring.tflite"
+    ring.write_bytes(ring_model())
+    for argv, words in (([str(bad), "--target", "c", "-o", str(tmp_path / "o")],
+                         ["operator 0 (IF)", "control flow"]),
+                        ([str(ring), "--backend", "host", "--steps", "0"],
+                         ["--steps must be at least 1"])):
+        cmd = "compile" if "-o" in argv else "validate"
+        proc = subprocess.run([sys.executable, "-m", "byoc.cli", cmd, *argv],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert all(w in proc.stderr for w in words), proc.stderr
+    assert not (tmp_path / "o").exists()
