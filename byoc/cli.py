@@ -99,8 +99,15 @@ def _add_corstone_args(p: argparse.ArgumentParser) -> None:
                    help="override the memory map, e.g. SRAM2_SIZE=0x100000 (repeatable)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with byoc's error format: one line on stderr, exit code 2 (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"byoc: error: {' '.join(message.split())} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="byoc", description="Compile int8 TFLite models to standalone C for Arm Cortex-M.")
+    parser = _Parser(prog="byoc", description="Compile int8 TFLite models to standalone C for Arm Cortex-M.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress lines on stderr (default: when stderr is a terminal)")
@@ -142,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--tolerance", type=float, default=None,
                    help="max |difference| counted as equal (default: 0 = bit-exact for int8 models)")
     v.add_argument("--work-dir", help="keep the package and build here")
+    v.add_argument("--sanitize", action="store_true",
+                   help="host backend: build with AddressSanitizer and UndefinedBehaviorSanitizer")
     v.add_argument("--json", action="store_true", help="print one JSON object")
     _add_corstone_args(v)
     _add_library_args(v)
@@ -252,7 +261,7 @@ def _cmd_validate(args) -> int:
                    tolerance=args.tolerance, profile=args.profile, timeout_s=args.timeout,
                    arena_region=args.arena_region, memory=dict(args.memory) or None,
                    vela=_vela(args), allow_float=args.allow_float, steps=args.steps,
-                   **_libraries(args))
+                   sanitize=args.sanitize, **_libraries(args))
     if args.json:
         print(json.dumps(res.to_json()))
     else:
@@ -351,8 +360,11 @@ def _cmd_run(args) -> int:
                           **_libraries(args))
     assert run.outputs is not None
     for k, path in enumerate(args.output):
-        np.save(path, run.outputs[0][k] if args.steps is None
-                else np.stack([o[k] for o in run.outputs]))
+        try:
+            np.save(path, run.outputs[0][k] if args.steps is None
+                    else np.stack([o[k] for o in run.outputs]))
+        except OSError as exc:
+            raise ByocError(f"{path}: cannot write the output ({exc.strerror})") from None
     if args.json:
         print(json.dumps({
             "status": run.status, "mismatches": run.mismatches, "backend": run.backend,

@@ -25,8 +25,8 @@ from .frontend import from_tflite
 from .generic import emit_generic_functions, lower_generic, primfuncs
 from .libraries import Libraries
 from .qnn.legalize import legalize_quantized
-from .naming import c_identifier, unique_identifiers
-from .package import PackageSources, check_output_dir, render, write_package
+from .naming import c_identifier, generated_prefixes, unique_identifiers
+from .package import PackageSources, check_output_dir, io_json, render, write_package
 from .tflite.reader import TFLiteModel, load_model
 
 CPUS = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55",
@@ -118,17 +118,19 @@ def _versions() -> dict:
     return out
 
 
-def _io_from_tflite(model: TFLiteModel) -> tuple[list[IOTensor], list[IOTensor]]:
+def _io_from_tflite(model: TFLiteModel, prefix: str = "model"
+                    ) -> tuple[list[IOTensor], list[IOTensor]]:
     """The model's own inputs and outputs (a stateful model's variables are not among
     them: they are its state)."""
     infos = list(model.inputs) + list(model.outputs)
-    names = unique_identifiers([t.name for t in infos])
+    names = unique_identifiers([t.name for t in infos], reserved_prefixes=generated_prefixes(prefix))
     ios = [IOTensor(n, t.name, tuple(t.shape), t.dtype, list(t.scale), list(t.zero_point))
            for n, t in zip(names, infos)]
     return ios[:len(model.inputs)], ios[len(model.inputs):]
 
 
-def _io_from_relax(mod: tvm.IRModule) -> tuple[list[IOTensor], list[IOTensor]]:
+def _io_from_relax(mod: tvm.IRModule, prefix: str = "model"
+                   ) -> tuple[list[IOTensor], list[IOTensor]]:
     from tvm import relax
     main = mod["main"]
 
@@ -142,7 +144,8 @@ def _io_from_relax(mod: tvm.IRModule) -> tuple[list[IOTensor], list[IOTensor]]:
     ret = main.ret_type if hasattr(main, "ret_type") else main.body.ty
     rets = list(ret.fields) if isinstance(ret, relax.TupleType) else [ret]
     outs = [(f"output_{i}",) + shape_dtype(t) for i, t in enumerate(rets)]
-    names = unique_identifiers([n for n, _, _ in ins + outs])
+    names = unique_identifiers([n for n, _, _ in ins + outs],
+                               reserved_prefixes=generated_prefixes(prefix))
     ios = [IOTensor(n, orig, s, d) for n, (orig, s, d) in zip(names, ins + outs)]
     return ios[:len(ins)], ios[len(ins):]
 
@@ -172,6 +175,9 @@ def vela_options(targets: list[str], vela: dict | None):
             ini = Path(ini).read_text()
         except OSError as exc:
             raise ByocError(f"cannot read vela.ini '{ini}': {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ByocError(f"vela.ini '{ini}' is not a text file (an INI file is "
+                            "expected)") from None
     unknown = set(vela) - {"system_config", "memory_mode", "optimise"}
     if unknown:
         raise ByocError(f"unknown Vela option(s): {', '.join(sorted(unknown))}")
@@ -268,13 +274,13 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     tfl: TFLiteModel | None = None
     if isinstance(model, tvm.IRModule):
         mod = model
-        inputs, outputs = _io_from_relax(mod)
+        inputs, outputs = _io_from_relax(mod, prefix)
         source_name, digest, operators = "Relax IRModule", None, []
     else:
         tfl = model if isinstance(model, TFLiteModel) else load_model(model)
         progress.note("importing the model with TVM's TFLite frontend")
         mod = from_tflite(tfl, legalize=False)
-        inputs, outputs = _io_from_tflite(tfl)
+        inputs, outputs = _io_from_tflite(tfl, prefix)
         source_name = tfl.path.name if tfl.path else "model.tflite"
         digest = hashlib.sha256(tfl.data).hexdigest()
         operators = [{"index": op.index, "type": op.type, "macs": op.macs}
@@ -474,8 +480,7 @@ def _placement(parts: Partitioned, calls: list[dict], operators: list[dict],
 
 
 def _io_json(io: IOTensor) -> dict:
-    return {"name": io.tflite_name, "c_name": io.c_name, "shape": list(io.shape),
-            "dtype": io.dtype, "scale": io.scale, "zero_point": io.zero_point}
+    return io_json(io)
 
 
 def _npu_operator_placement(operators: list[dict], parts: Partitioned,

@@ -113,7 +113,8 @@ def io_tensors(compiled: CompiledModel) -> tuple[list[IOTensor], list[IOTensor]]
 
 def load_package(package_dir: "str | Path") -> CompiledModel:
     """A ``CompiledModel`` for an already written package directory (from metadata.json);
-    its ``program`` is None, the IO comes from the metadata."""
+    its ``program`` is None, the IO comes from the metadata, which must still describe the
+    compiled code: its inputs and outputs hash to the header's ``<PREFIX>_IO_SIGNATURE``."""
     pkg = Path(package_dir)
     meta_path = pkg / "metadata.json"
     if not pkg.is_dir():
@@ -123,17 +124,46 @@ def load_package(package_dir: "str | Path") -> CompiledModel:
     try:
         metadata = json.loads(meta_path.read_text())
         prefix = metadata["prefix"]
-        for io in metadata["model"]["inputs"] + metadata["model"]["outputs"]:
+        ios = metadata["model"]["inputs"] + metadata["model"]["outputs"]
+        for io in ios:
             io["c_name"], io["shape"], io["dtype"]  # noqa: B018 - presence check
         metadata["memory"]["arena_bytes"]  # noqa: B018
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise ByocError(f"{meta_path}: unreadable package metadata ({type(exc).__name__}: "
                         f"{exc})") from None
-    if not (pkg / "include" / f"{prefix}.h").is_file() or not (pkg / "CMakeLists.txt").is_file():
+    header = pkg / "include" / f"{prefix}.h" if isinstance(prefix, str) else None
+    if header is None or not header.is_file() or not (pkg / "CMakeLists.txt").is_file():
         raise ByocError(f"{pkg}: incomplete package (include/{prefix}.h or CMakeLists.txt "
                         "missing)")
+    _check_io_signature(pkg, header, metadata, prefix)
     return CompiledModel(pkg.absolute(), prefix, metadata.get("target", "c"),
                          metadata.get("cpu", "cortex-m55"), metadata, program=None)
+
+
+def make_work_dir(path: Path) -> None:
+    """Create a work directory (``--work-dir``) or say in one line why it cannot be one."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ByocError(f"--work-dir {path}: exists and is not a directory") from None
+    except OSError as exc:
+        raise ByocError(f"--work-dir {path}: cannot create it ({exc.strerror})") from None
+
+
+def _check_io_signature(pkg: Path, header: Path, metadata: dict, prefix: str) -> None:
+    """Refuse a metadata.json whose inputs/outputs are not those the code was compiled for
+    (edited shapes would make the harness read or print past the model's buffers)."""
+    from .package import io_signature
+    text = header.read_text(errors="replace")
+    m = re.search(rf"#define {prefix.upper()}_IO_SIGNATURE \"([0-9a-f]+)\"", text)
+    if m is None:
+        raise ByocError(f"{header}: no {prefix.upper()}_IO_SIGNATURE (a package from an older "
+                        "byoc, or an edited header): recompile the model")
+    model = metadata["model"]
+    if io_signature(prefix, model["inputs"], model["outputs"]) != m.group(1):
+        raise ByocError(f"{pkg / 'metadata.json'}: its inputs/outputs do not match the "
+                        f"compiled code ({header.name}'s {prefix.upper()}_IO_SIGNATURE); "
+                        "metadata.json was edited or belongs to another package - recompile")
 
 
 # ----------------------------------------------------------------------------- harness
@@ -610,7 +640,7 @@ def run_on_corstone(
     if expected is not None and len(expected) != len(samples):
         raise ByocError(f"{len(expected)} expected outputs for {len(samples)} samples")
     work = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="byoc_fw_"))
-    work.mkdir(parents=True, exist_ok=True)
+    make_work_dir(work)
     harness = work / f"{compiled.prefix}_corstone300_main.c"
     harness.write_text(harness_source(compiled.prefix, inputs, outputs, samples, expected,
                                       print_outputs=read_outputs, tolerance=tolerance,

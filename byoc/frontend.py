@@ -21,6 +21,7 @@ from tvm import relax
 from tvm.relax.frontend.tflite import tflite_frontend
 
 from .errors import ModelError, UnsupportedOperatorError
+from .tflite.checks import check_model
 from .tflite.reader import TFLiteModel, load_model
 
 
@@ -381,6 +382,7 @@ def from_tflite(model: "TFLiteModel | str | os.PathLike | bytes", legalize: bool
         t = dynamic[0]
         raise ModelError(f"{label}: tensor '{t.name}' has a dynamic shape {list(t.shape_signature)}; "
                          "only static shapes can be compiled")
+    check_model(model, label)
     converter = type("_Converter", (_CheckedConverter,),
                      {"model_label": label, "op_types": [op.type for op in model.operators],
                       "op_markers": []})

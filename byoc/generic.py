@@ -26,6 +26,9 @@ def lower_generic(mod: tvm.IRModule) -> tvm.IRModule:
     seq = tvm.transform.Sequential([
         relax.transform.LegalizeOps(skip_ops=VIEW_OPS),
         relax.transform.AnnotateTIROpPattern(),
+        # FuseOps warns on stderr ("There are dead codes...") when an unused binding is
+        # left, e.g. a model operator whose output nothing reads.
+        relax.transform.DeadCodeElimination(),
         relax.transform.FuseOps(),
         relax.transform.FuseTIR(),
         relax.transform.DeadCodeElimination(),

@@ -18,6 +18,7 @@ place at the end, so a failure never leaves a half-written output directory.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -31,6 +32,21 @@ from .errors import OutputDirError
 from .naming import c_comment
 
 DEFAULT_CONST_SECTION = ".rodata.byoc_constants"
+
+
+def io_json(io: IOTensor) -> dict:
+    """An input/output as ``metadata.json`` describes it (``model.inputs``/``outputs``)."""
+    return {"name": io.tflite_name, "c_name": io.c_name, "shape": list(io.shape),
+            "dtype": io.dtype, "scale": io.scale, "zero_point": io.zero_point}
+
+
+def io_signature(prefix: str, inputs: list[dict], outputs: list[dict]) -> str:
+    """Hash of the IO description (prefix, then every input and output as in
+    ``metadata.json``): recorded as ``<PREFIX>_IO_SIGNATURE`` in the header, so that a
+    ``metadata.json`` that no longer describes the compiled code is detected."""
+    text = json.dumps({"prefix": prefix, "inputs": inputs, "outputs": outputs},
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -94,6 +110,8 @@ def emit_header(program: AOTProgram, source_model: str, version: str, extra: str
           if program.state is not None else []),
         "",
         *_state_header(program),
+        f"/* Hash of the inputs and outputs metadata.json describes (checked by `byoc run`). */",
+        f"#define {P}_IO_SIGNATURE \"{io_signature(p, [io_json(io) for io in program.inputs], [io_json(io) for io in program.outputs])}\"",
         f"#define {P}_NUM_INPUTS {len(program.inputs)}",
         f"#define {P}_NUM_OUTPUTS {len(program.outputs)}",
         "",

@@ -163,6 +163,8 @@ def validate(
         if steps < 1:
             raise ByocError("--steps must be at least 1")
         inputs = steps
+    if seed < 0:
+        raise ByocError(f"--seed {seed}: the seed must be >= 0")
     on_corstone = backend in CORSTONE_BACKENDS
     libraries = Libraries.from_options(cmsis_nn_path, ethosu_driver_path, cmsis_path).check_complete()
     if libraries.any_arm and not on_corstone:
@@ -185,7 +187,7 @@ def validate(
     if tolerance is None:
         tolerance = FLOAT_TOLERANCE if tfl.is_float() else 0.0
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="byoc_validate_"))
-    work.mkdir(parents=True, exist_ok=True)
+    firmware.make_work_dir(work)
     compiled = compiler.compile(tfl, target=target, cpu=cpu, output_dir=work / "package",
                                 force=True, vela=vela, allow_float=allow_float,
                                 cmsis_nn_path=libraries.cmsis_nn,
