@@ -87,10 +87,21 @@ def _memory_override(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"'{value}' is not a number (e.g. 0x100000)") from None
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}': the timeout must be a positive number "
+                                         "of seconds")
+    return value
+
+
 def _add_corstone_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", action="store_true",
                    help="count instructions per operator call and print the table")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--timeout", type=_positive_seconds, default=None, metavar="SECONDS",
                    help="wall-clock limit of the emulator run (default: from the model size)")
     p.add_argument("--arena-region", default="SRAM2", choices=REGIONS,
                    help="memory region of the model arena on the Corstone-300 (default SRAM2)")

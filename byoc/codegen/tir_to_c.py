@@ -15,6 +15,7 @@ memory planner places in the arena. Their total size is reported as ``scratch_by
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -423,7 +424,11 @@ def emit_c_function(name: str, func: tirx.PrimFunc, num_outputs: int = 1,
     printer.stmt(lowered.body)
     if printer.scratch_bytes:
         decls.append("uint8_t* restrict scratch")
-    body = "\n".join(printer.lines)
+    # A parameter the lowered body never reads (e.g. an input TVM folded away) would fail
+    # -Werror=unused-parameter; mark every one used.
+    unused = [f"  (void){p.name};" for p in params
+              if not re.search(rf"\b{re.escape(p.name)}\b", "\n".join(printer.lines))]
+    body = "\n".join(unused + printer.lines)
     signature = f"int32_t {name}({', '.join(decls) if decls else 'void'})"
     source = f"{signature} {{\n{body}\n  return 0;\n}}\n"
     return CFunction(name, source, params, printer.scratch_bytes, printer.uses_math,

@@ -389,8 +389,12 @@ class _Checker:
         if s_out <= 0 or s_in <= 0:
             return []  # reported as a scale problem
         if op.type in _WEIGHTED_OPS and len(q) > 1 and q[1] is not None and q[1].is_quantized:
-            return [(f"input scale * weight scale / output scale (channel {c})",
-                     s_in * sw / s_out) for c, sw in enumerate(q[1].scale) if sw > 0]
+            # Per-channel: multipliers are arrays, and trained models have channels whose
+            # multiplier underflows to 0 (dead channels), like TFLite: upper bound only.
+            per_channel = len(q[1].scale) > 1
+            return [(f"input scale * weight scale / output scale (channel {c})"
+                     + (" [per-channel]" if per_channel else ""), s_in * sw / s_out)
+                    for c, sw in enumerate(q[1].scale) if sw > 0]
         if op.type == "MUL" and len(q) > 1 and q[1] is not None and q[1].is_quantized:
             return [("input scales' product / output scale", s_in * q[1].scale[0] / s_out)]
         if op.type in ("ADD", "SUB") and len(q) > 1 and q[1] is not None and \
@@ -409,7 +413,7 @@ class _Checker:
         if not math.isfinite(real) or real <= 0:
             self.fail(f"requantization multiplier ({what}) is {real:.6g}", op, op.outputs[0])
         exp = math.frexp(real)[1]
-        if exp < MULTIPLIER_MIN_LOG2:
+        if exp < MULTIPLIER_MIN_LOG2 and "[per-channel]" not in what:
             self.fail(f"requantization multiplier ({what}) {real:.6g} is below "
                       f"2^{MULTIPLIER_MIN_LOG2}: TFLite rounds it to 0 (a constant output)",
                       op, op.outputs[0])
