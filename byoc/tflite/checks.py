@@ -150,7 +150,7 @@ class _Checker:
 
     def check_dataflow(self) -> None:
         """Operators run in file order: each input must exist when its operator runs."""
-        ready = {t.index for t in self.m.inputs}
+        ready = {t.index for t in self.m.inputs} | self.state_inputs()
         ready |= {t.index for t in self.t if t.is_constant or t.is_variable}
         writer: dict[int, OperatorInfo] = {}
         later = {}
@@ -196,6 +196,14 @@ class _Checker:
         for k, t in enumerate(self.m.outputs):
             if t.index not in ready:
                 self.fail(f"model output {k} is never written", tensor=t.index)
+
+    def state_inputs(self) -> set[int]:
+        """Tensors a stateful model's stateless form takes as extra inputs (the variables'
+        values, after ``inputs``; see ``TFLiteModel.state``)."""
+        if getattr(self.m, "state", None) is None:
+            return set()
+        values = self.m.model.Subgraphs(0).InputsAsNumpy()
+        return {int(v) for v in values} if isinstance(values, np.ndarray) else set()
 
     # -- per-operator shape rules ---------------------------------------------------------
     def check_operator(self, op: OperatorInfo) -> None:
