@@ -300,6 +300,9 @@ def format_validation(res) -> str:
         unit = "cycles (DWT)" if res.counter == "dwt_cycles" else "instructions"
         note = " (profiled build: includes hook overhead)" if res.profile is not None else ""
         lines.append(f"  {unit}: {res.instructions:,} per inference{note}")
+    if res.npu_driver is not None:
+        from .firmware import npu_line
+        lines.append(npu_line(res.npu_driver, res.npu_pmu_cycles, res.npu_cycles))
     lines.append(f"  arena {res.arena_bytes} bytes (lower bound {res.arena_lower_bound_bytes}), "
                  f"constants {res.constant_bytes} bytes"
                  + (f", state {res.state_bytes} bytes" if getattr(res, "state_bytes", 0) else ""))
@@ -380,6 +383,7 @@ def _cmd_run(args) -> int:
         print(json.dumps({
             "status": run.status, "mismatches": run.mismatches, "backend": run.backend,
             "instructions": run.instructions, "counter": run.counter,
+            "npu_driver": run.npu_driver, "npu_pmu_cycles": run.npu_cycles,
             "arena_bytes": run.arena_bytes, "code_bytes": run.code_bytes,
             "rodata_bytes": run.rodata_bytes, "constant_bytes": run.constant_bytes,
             "outputs": list(args.output), "libraries": run.libraries,

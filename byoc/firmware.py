@@ -56,7 +56,8 @@ class FirmwareRun:
 
     ``instructions`` is the largest per-sample count of instructions executed inside
     ``<prefix>_run`` (exact on QEMU; DWT cycles on the FVP), ``instructions_per_sample``
-    all of them. ``mismatches`` counts output elements the firmware found different from
+    all of them; on an NPU device they are the CPU's alone (the device's work takes no
+    emulated time) and ``npu_cycles`` is the NPU's count. ``mismatches`` counts output elements the firmware found different from
     the expected outputs (None when none were given). Sizes are bytes: ``code_bytes`` and
     ``rodata_bytes`` are the model's own code and read-only data (constants included) as
     linked into the ELF, ``firmware_sizes`` the whole ELF's figures (platform, C library
@@ -84,6 +85,13 @@ class FirmwareRun:
     wall_time_s: float
     warnings: list[str] = field(default_factory=list)
     libraries: dict = field(default_factory=dict)  # byoc.libraries record of this build
+    # Models with NPU regions: the driver in the firmware ("byoc": byoc's register-level
+    # driver, "arm": Arm's, both on an NPU device; "model": byoc's functional model computing
+    # the NPU's work on the CPU, whose instructions then include it), and the NPU cycles of
+    # each sample (the NPU's PMU cycle counter; the model's estimate for "model").
+    npu_driver: str | None = None
+    npu_cycles: int | None = None
+    npu_cycles_per_sample: list[int] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -211,6 +219,49 @@ def _elements(io: IOTensor) -> int:
     return int(np.prod(io.shape, dtype=np.int64))
 
 
+#: Harness code of a model with NPU regions: the driver handle, which driver it is, and the
+#: inference hooks that sum the NPU cycles of each run: from the NPU's PMU cycle counter
+#: (byoc's register-level driver or Arm's: on the emulated device, the FVP or a board), or
+#: the functional model's estimate when the model runs in the firmware.
+_NPU_HOOKS = """#include "ethosu_driver.h"
+#if defined(ETHOSU_MODEL_ACC_ENTRIES)
+#include "ethosu_model.h"
+#define BYOC_NPU_DRIVER "model"
+#else
+#include "pmu_ethosu.h"
+#if defined(ETHOSU_TYPES_H)
+#define BYOC_NPU_DRIVER "arm"
+#else
+#define BYOC_NPU_DRIVER "byoc"
+#endif
+#endif
+
+static struct ethosu_driver byoc_npu;
+static volatile uint64_t byoc_npu_cycles;
+
+void ethosu_inference_begin(struct ethosu_driver* drv, void* user_arg) {
+  (void)user_arg;
+#if defined(ETHOSU_MODEL_ACC_ENTRIES)
+  (void)drv;
+#else
+  ETHOSU_PMU_Enable(drv);
+  ETHOSU_PMU_CYCCNT_Reset(drv);
+  ETHOSU_PMU_CNTR_Enable(drv, ETHOSU_PMU_CCNT_Msk);
+#endif
+}
+
+void ethosu_inference_end(struct ethosu_driver* drv, void* user_arg) {
+  (void)user_arg;
+#if defined(ETHOSU_MODEL_ACC_ENTRIES)
+  byoc_npu_cycles += ethosu_model_last_cycles(drv);
+#else
+  byoc_npu_cycles += ETHOSU_PMU_Get_CCNTR(drv);
+  ETHOSU_PMU_CNTR_Disable(drv, ETHOSU_PMU_CCNT_Msk);
+  ETHOSU_PMU_Disable(drv);
+#endif
+}"""
+
+
 def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
                    samples: list[list[np.ndarray]],
                    expected: list[list[np.ndarray]] | None = None,
@@ -233,8 +284,7 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         "",
         "#include \"byoc_platform.h\"",
         f"#include \"{p}.h\"",
-        *(["#include \"ethosu_driver.h\"", "", "static struct ethosu_driver byoc_npu;"]
-          if npu else []),
+        *(_NPU_HOOKS.splitlines() if npu else []),
         "",
         f"#define NUM_SAMPLES {n}u",
         f"#define ARENA_SIZE (({P}_WORKSPACE_SIZE) > 0u ? ({P}_WORKSPACE_SIZE) : 16u)",
@@ -350,6 +400,7 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         f"  struct {p}_inputs inputs;",
         f"  struct {p}_outputs outputs;",
         "  uint64_t max_instructions = 0u;",
+        *(["  uint64_t max_npu_cycles = 0u;"] if npu else []),
         "  uint32_t mismatches = 0u;",
         "  uint32_t run_errors = 0u;",
     ]
@@ -367,9 +418,13 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         # A recognisable pattern: an output element the model never writes shows up.
         lines.append(f"    memset(byoc_out{k}, 0x5a, sizeof(byoc_out{k}));")
     lines += [
+        *(["    byoc_npu_cycles = 0u;"] if npu else []),
         "    byoc_counter_start();",
         f"    int32_t rc = {p}_run(&inputs, &outputs, byoc_arena{', byoc_state' if stateful else ''});",
         "    uint64_t instructions = byoc_counter_stop();",
+        *(["    if (byoc_npu_cycles > max_npu_cycles) {",
+           "      max_npu_cycles = byoc_npu_cycles;",
+           "    }"] if npu else []),
         "#ifdef BYOC_PROFILE",
         "    if (s == 0u) {",
         "      byoc_profile_report();",
@@ -405,6 +460,8 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         "    byoc_print_u64(instructions);",
         "    byoc_print(\" mismatches=\");",
         "    byoc_print_u64(bad);",
+        *(["    byoc_print(\" npu_cycles=\");", "    byoc_print_u64(byoc_npu_cycles);"]
+          if npu else []),
         "    byoc_print(\"\\n\");",
         "  }",
         "  int passed = run_errors == 0u && mismatches == 0u;",
@@ -413,6 +470,8 @@ def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
         "  byoc_result_u64(\"instructions\", max_instructions);",
         "  byoc_result_u64(\"arena_bytes\", " + f"{P}_WORKSPACE_SIZE);",
         "  byoc_result_u64(\"samples\", NUM_SAMPLES);",
+        *(["  byoc_result_u64(\"npu_cycles\", max_npu_cycles);",
+           "  byoc_result_str(\"npu_driver\", BYOC_NPU_DRIVER);"] if npu else []),
         "  byoc_result_u64(\"run_errors\", run_errors);",
         f"  byoc_result_u64(\"expected\", {1 if expected is not None else 0}u);",
         "  byoc_result_end();",
@@ -565,15 +624,16 @@ def _npu_macs(compiled: CompiledModel) -> int | None:
 
 def check_npu_backend(libraries: Libraries, npu: bool, backend: str | None) -> None:
     """Arm's Ethos-U driver starts the NPU and sleeps (WFE) until its interrupt: refuse an
-    emulator that has no NPU instead of hanging."""
+    emulator that has no NPU (neither byoc's device emulator nor an NPU in the QEMU on PATH)
+    instead of hanging."""
     if not (npu and libraries.ethosu_driver is not None):
         return
     resolved = backend or ("fvp" if any(shutil.which(b) for b in platform.FVP_BINARIES) else "qemu")
-    if resolved == "qemu" and not platform.qemu_has_npu():
-        raise ByocError("Arm's Ethos-U driver (--ethosu-driver-path) needs an NPU, and QEMU "
+    if resolved == "qemu" and platform.npu_emulator() is None and not platform.qemu_has_npu():
+        raise ByocError("Arm's Ethos-U driver (--ethosu-driver-path) needs an NPU, and stock QEMU "
                         "mps3-an547 has no Ethos-U55 (the firmware would wait for its interrupt "
-                        "forever): use --backend fvp, or run without --ethosu-driver-path "
-                        "(byoc's functional Ethos-U55 model)")
+                        "forever): build byoc's Corstone-300 emulator with the device (`make "
+                        "setup`), use --backend fvp, or run without --ethosu-driver-path")
 
 
 def run_on_corstone(
@@ -595,6 +655,7 @@ def run_on_corstone(
     ethosu_driver_path: "str | Path | None" = None,
     cmsis_path: "str | Path | None" = None,
     werror: bool = False,
+    npu_driver: str | None = None,
 ) -> FirmwareRun:
     """Build a firmware for ``compiled`` with ``samples`` embedded and run it.
 
@@ -617,6 +678,11 @@ def run_on_corstone(
             CMSIS_6 checkouts to build instead of the ones the package was compiled for
             (``byoc.libraries``; default: the package's ``libraries``).
         werror: build the model and the Ethos-U driver with -Wall -Wextra -Werror too.
+        npu_driver: for a model with NPU regions, "npu" (byoc's register-level driver: the
+            firmware drives the NPU; QEMU then is byoc's emulator with the Ethos-U55 device),
+            "model" (byoc's functional model in the firmware, stock QEMU), or None: "npu"
+            when the FVP runs it or the device emulator is built (``make setup``), else
+            "model" with a warning.
 
     Raises ``ByocError`` (platform errors are ``ByocError`` subclasses) with one line.
     """
@@ -642,6 +708,8 @@ def run_on_corstone(
     work = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="byoc_fw_"))
     make_work_dir(work)
     harness = work / f"{compiled.prefix}_corstone300_main.c"
+    driver, npu_macs, notes = _npu_setup(compiled, npu, backend, npu_driver,
+                                         arm_driver=libraries.ethosu_driver is not None)
     harness.write_text(harness_source(compiled.prefix, inputs, outputs, samples, expected,
                                       print_outputs=read_outputs, tolerance=tolerance,
                                       npu=npu,
@@ -653,14 +721,14 @@ def run_on_corstone(
                                       constants_region=constants_region,
                                       arena_region=arena_region, memory=memory,
                                       cmake_args=[*libraries.cmake_args(),
-                                                  f"-DBYOC_WERROR={'ON' if werror else 'OFF'}"])
+                                                  f"-DBYOC_WERROR={'ON' if werror else 'OFF'}",
+                                                  *([f"-DBYOC_ETHOSU_DRIVER={driver}"] if npu else [])])
     except platform.FirmwareBuildError as err:
         raise platform.FirmwareBuildError(_build_error_message(compiled, str(err)),
                                           err.log) from None
     limit = timeout_s if timeout_s is not None else default_timeout(compiled, len(samples))
     try:
-        run = platform.run_firmware(elf, backend=backend, timeout_s=limit,
-                                    npu_macs=_npu_macs(compiled) if npu else None)
+        run = platform.run_firmware(elf, backend=backend, timeout_s=limit, npu_macs=npu_macs)
     except platform.RunTimeout as err:
         raise platform.RunTimeout(f"model '{compiled.prefix}': {err}; raise the limit with "
                                   "--timeout SECONDS (API: timeout_s)",
@@ -670,12 +738,14 @@ def run_on_corstone(
     if not result:
         raise platform.EmulatorError(f"firmware for '{compiled.prefix}' printed no BYOC_RESULT "
                                      f"line (exit code {run.exit_code})", run.stdout)
-    per_sample, run_status = [], []
+    per_sample, run_status, npu_per_sample = [], [], []
     for line in run.stdout.splitlines():
         if line.startswith("BYOC_SAMPLE "):
             kv = platform.parse_key_values(line)
             per_sample.append(int(kv.get("instructions", 0)))
             run_status.append(int(kv.get("status", -1)))
+            if "npu_cycles" in kv:
+                npu_per_sample.append(int(kv["npu_cycles"]))
     got = parse_outputs(run.stdout, outputs, len(samples)) if read_outputs else None
     sizes = platform.elf_sizes(elf)
     own = model_sizes(elf.with_suffix(".map"), compiled.prefix)
@@ -701,10 +771,36 @@ def run_on_corstone(
         stdout=run.stdout,
         elf=elf,
         wall_time_s=run.wall_time_s,
-        warnings=list(run.warnings),
+        warnings=notes + list(run.warnings),
         libraries=libraries.to_json(cmsis_nn=(Path(compiled.output_dir) / "cmsis_nn").is_dir(),
                                     ethosu=npu, npu_config=_npu_config(compiled)),
+        npu_driver=result.get("npu_driver") if npu else None,
+        npu_cycles=max(npu_per_sample) if npu_per_sample else None,
+        npu_cycles_per_sample=npu_per_sample,
     )
+
+
+def _npu_setup(compiled: CompiledModel, npu: bool, backend: str | None,
+               requested: str | None, arm_driver: bool = False) -> tuple[str, int | None, list[str]]:
+    """(BYOC_ETHOSU_DRIVER of the firmware, MACs of the NPU the emulator provides or None,
+    notes for the report) for a run of ``compiled`` (see run_on_corstone's npu_driver).
+    Arm's driver (``arm_driver``) always drives an NPU."""
+    from .ethosu.codegen import DRIVER_KINDS
+    if not npu:
+        return "model", None, []
+    if requested is not None and requested not in DRIVER_KINDS:
+        raise ByocError(f"npu_driver '{requested}' is not one of {', '.join(DRIVER_KINDS)}")
+    on_fvp = backend == "fvp" or (backend is None and any(shutil.which(b) for b in
+                                                          platform.FVP_BINARIES))
+    driver = "npu" if arm_driver else requested
+    notes = []
+    if driver is None:
+        driver = "npu" if on_fvp or platform.npu_emulator() is not None else "model"
+        if driver == "model":
+            notes.append("no Ethos-U55 device emulator is built (`make setup` builds it): the "
+                         "NPU's work runs in the firmware's functional model, and the "
+                         "instruction count includes it")
+    return driver, (_npu_macs(compiled) if driver == "npu" else None), notes
 
 
 def _with_labels(profile: list[ProfileEntry], compiled: CompiledModel) -> list[ProfileEntry]:
@@ -749,6 +845,17 @@ def format_profile(profile: list[ProfileEntry], total: int | None = None,
     return "\n".join(rows)
 
 
+def npu_line(driver: str, pmu_cycles: int | None, vela_cycles: int | None) -> str:
+    """One report line about the NPU work of a run (driver, cycles, Vela's estimate)."""
+    vela = f", Vela estimate {vela_cycles:,}" if vela_cycles is not None else ""
+    count = f"{pmu_cycles:,}" if pmu_cycles is not None else "n/a"
+    if driver == "model":
+        return (f"  NPU: byoc's functional model in the firmware (no NPU device; the "
+                f"instructions include its work), estimated NPU cycles {count}{vela}")
+    return (f"  NPU: {driver} driver on the Ethos-U55 device, NPU cycles (PMU) {count} per "
+            f"inference{vela}; the instructions are the CPU's alone")
+
+
 def format_run(run: FirmwareRun, compiled: CompiledModel | None = None) -> str:
     """A short human-readable report of a FirmwareRun."""
     verdict = "PASS" if run.passed else "FAIL"
@@ -773,12 +880,15 @@ def format_run(run: FirmwareRun, compiled: CompiledModel | None = None) -> str:
     if run.libraries:
         from .libraries import describe
         lines.append(f"  libraries: {describe(run.libraries)}")
+    if run.npu_driver is not None:
+        lines.append(npu_line(run.npu_driver, run.npu_cycles,
+                              compiled.metadata.get("npu_cycles") if compiled else None))
     for w in run.warnings:
         lines.append(f"  warning: {w}")
     return "\n".join(lines)
 
 
 __all__ = ["BACKENDS", "FirmwareRun", "check_backend", "default_timeout", "format_profile", "format_run",
-           "harness_source", "io_tensors", "load_package", "model_sizes", "parse_outputs",
+           "harness_source", "io_tensors", "load_package", "model_sizes", "npu_line", "parse_outputs",
            "run_on_corstone"]
 

@@ -76,6 +76,13 @@ class ValidationResult:
     # The kernel libraries the build linked (byoc.libraries record: "cmsis-nn",
     # "ethos-u-driver" -> {"source": "byoc"|"arm", "path", ...}).
     libraries: dict = field(default_factory=dict)
+    # Corstone-300 with an ethos-u55-* target: the firmware's Ethos-U driver ("byoc" or "arm":
+    # the NPU device does the NPU's work, ``instructions`` are the CPU's alone; "model": the
+    # functional model in the firmware computes it, ``instructions`` include it) and the NPU
+    # cycles the NPU's PMU counted per inference (largest over the samples; "model": the
+    # model's estimate).
+    npu_driver: str | None = None
+    npu_pmu_cycles: int | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -248,6 +255,8 @@ def validate(
         result.counter = run.counter or None
         result.code_bytes = run.code_bytes
         result.rodata_bytes = run.rodata_bytes
+        result.npu_driver = run.npu_driver
+        result.npu_pmu_cycles = run.npu_cycles
         if profile:
             result.profile = run.profile_json()
     if litert:

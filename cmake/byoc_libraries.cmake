@@ -6,6 +6,8 @@
 #   byoc_cmsis_nn_library(BUNDLED <dir of byoc's cmsis_nn> [DEFAULT_PATH <Arm CMSIS-NN>])
 #       -> target `cmsis-nn`
 #   byoc_ethosu_driver_library(BUNDLED <dir of byoc's ethosu model> NPU_CONFIG ethos-u55-256
+#                              [DRIVER <dir of byoc's register-level driver>]
+#                              [DEFAULT_DRIVER npu|model]
 #                              [DEFAULT_PATH <Arm driver>] [DEFAULT_CMSIS_PATH <CMSIS_6>])
 #       -> target `ethosu_core_driver`
 #
@@ -18,6 +20,10 @@
 #                       the ETHOSU55 / ETHOSU_ARCH / ETHOSU_MACS defines.
 #   CMSIS_PATH          CMSIS_6 (or CMSIS_5) checkout: CMSIS/Core/Include/cmsis_compiler.h,
 #                       which Arm's driver includes. Required with ETHOSU_DRIVER_PATH.
+#   BYOC_ETHOSU_DRIVER  without ETHOSU_DRIVER_PATH, which of byoc's trees: `npu` (DRIVER, the
+#                       register-level driver for a real or emulated NPU) or `model` (BUNDLED,
+#                       the functional model computing the NPU's work on the CPU); default
+#                       DEFAULT_DRIVER, else `model`.
 # A target `cmsis-nn` / `ethosu_core_driver` that already exists (a vendor SDK's) is used as
 # it is. Both names are Arm's own, so byoc's trees and Arm's never define the same target in
 # one build: whichever comes first is the one.
@@ -53,7 +59,12 @@ function(byoc_cmsis_nn_library)
 endfunction()
 
 function(byoc_ethosu_driver_library)
-  cmake_parse_arguments(ARG "" "BUNDLED;NPU_CONFIG;DEFAULT_PATH;DEFAULT_CMSIS_PATH" "" ${ARGN})
+  cmake_parse_arguments(ARG "" "BUNDLED;NPU_CONFIG;DRIVER;DEFAULT_DRIVER;DEFAULT_PATH;DEFAULT_CMSIS_PATH" "" ${ARGN})
+  if(NOT ARG_DEFAULT_DRIVER)
+    set(ARG_DEFAULT_DRIVER model)
+  endif()
+  set(BYOC_ETHOSU_DRIVER "${ARG_DEFAULT_DRIVER}" CACHE STRING
+      "byoc's Ethos-U driver: npu (register-level) or model (functional model on the CPU)")
   set(ETHOSU_DRIVER_PATH "${ARG_DEFAULT_PATH}" CACHE PATH
       "Arm ethos-u-core-driver source tree to link instead of byoc's Ethos-U55 model")
   set(CMSIS_PATH "${ARG_DEFAULT_CMSIS_PATH}" CACHE PATH
@@ -92,9 +103,17 @@ function(byoc_ethosu_driver_library)
     # Arm's project adds -Werror; byoc builds it with the warnings of its own code as well.
     target_compile_options(ethosu_core_driver PRIVATE -Wall -Wextra)
     message(STATUS "ethosu_core_driver: Arm's driver from ${_path} (${ARG_NPU_CONFIG}, CMSIS ${_cmsis})")
-  else()
+  elseif(BYOC_ETHOSU_DRIVER STREQUAL "npu")
+    if(NOT ARG_DRIVER)
+      message(FATAL_ERROR "BYOC_ETHOSU_DRIVER=npu: no register-level driver tree given (DRIVER)")
+    endif()
+    add_subdirectory("${ARG_DRIVER}" "${CMAKE_BINARY_DIR}/byoc_ethosu_driver")
+    message(STATUS "ethosu_core_driver: byoc's register-level Ethos-U55 driver from ${ARG_DRIVER}")
+  elseif(BYOC_ETHOSU_DRIVER STREQUAL "model")
     add_subdirectory("${ARG_BUNDLED}" "${CMAKE_BINARY_DIR}/byoc_ethosu_model")
     message(STATUS "ethosu_core_driver: byoc's functional Ethos-U55 model from ${ARG_BUNDLED}")
+  else()
+    message(FATAL_ERROR "BYOC_ETHOSU_DRIVER=${BYOC_ETHOSU_DRIVER}: use npu or model")
   endif()
   set_property(GLOBAL PROPERTY BYOC_ETHOSU_NPU_CONFIG "${ARG_NPU_CONFIG}")
 endfunction()

@@ -12,7 +12,10 @@ For every network of ``byoc.zoo.MLPERF_TINY`` and every target
 * TFLM's arena for the same model: the "head" (tensors and scratch buffers) of
   ``print_allocations()``, in a subprocess (a too-small arena can crash TFLM);
 * Vela's estimated NPU cycles for the Ethos-U targets (from the compiled package, else from
-  ``byoc.ethosu.compile_vela`` on the same model).
+  ``byoc.ethosu.compile_vela`` on the same model), and the NPU cycles the run measured
+  (``npu_pmu_cycles``: the PMU of the emulated Ethos-U55 device; the Ethos-U targets' CPU
+  instructions then exclude the NPU's work; ``npu_driver`` "model" marks a run without the
+  device, whose instructions include the functional model's emulation of it).
 
 A target that ``byoc.compiler`` does not implement yet is skipped with a "not available" note
 (its records have status "not available"); a target that fails on a network is recorded
@@ -126,9 +129,18 @@ def _n(v, fmt="{:,}") -> str:
     return "–" if v is None else fmt.format(v)
 
 
+def _npu_pmu(r: dict) -> str:
+    """The NPU cycles the run measured: the device's PMU, or (marked) the estimate of the
+    functional model in the firmware, whose work the CPU instructions then include."""
+    if r.get("npu_pmu_cycles") is None:
+        return "–"
+    return _n(r["npu_pmu_cycles"]) + (" (model in firmware)" if r.get("npu_driver") == "model" else "")
+
+
 def markdown_table(records: list[dict]) -> str:
-    head = ("| network | target | MACs | bit-exact vs TFLM | instructions | instr/MAC "
-            "| arena | lower bound | TFLM arena | constants | code | compile s | NPU cycles |")
+    head = ("| network | target | MACs | bit-exact vs TFLM | CPU instructions | instr/MAC "
+            "| arena | lower bound | TFLM arena | constants | code | compile s | NPU cycles (Vela) "
+            "| NPU cycles (PMU) |")
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     unavailable: dict[str, str] = {}
     for r in records:
@@ -137,7 +149,7 @@ def markdown_table(records: list[dict]) -> str:
             continue
         if r["status"] == "error":
             lines.append(f"| {r['network']} | `{r['target']}` | {_n(r['macs'])} "
-                         f"| **error**: {r['details'][0]} |" + " |" * 9)
+                         f"| **error**: {r['details'][0]} |" + " |" * 10)
             continue
         exact = (f"yes ({r['samples']} inputs)" if r["status"] == "pass"
                  else f"**NO**: {r['mismatches']} elements differ")
@@ -148,7 +160,8 @@ def markdown_table(records: list[dict]) -> str:
             f"| {_n(r.get('instructions'))} | {per_mac} | {_n(r['arena_bytes'])} "
             f"| {_n(r['arena_lower_bound_bytes'])} | {_n(r['tflm_arena_bytes'])} "
             f"| {_n(r['constant_bytes'])} | {_n(r.get('code_bytes'))} "
-            f"| {_n(r['compile_seconds'], '{:.1f}')} | {_n(r['npu_cycles'])} |")
+            f"| {_n(r['compile_seconds'], '{:.1f}')} | {_n(r['npu_cycles'])} "
+            f"| {_npu_pmu(r)} |")
     if unavailable:
         lines.append("")
         for t, why in unavailable.items():

@@ -233,6 +233,7 @@ def test_arm_driver_on_plain_qemu_is_refused(tmp_path, monkeypatch):
     driver, = arm_trees("BYOC_ARM_ETHOSU_DRIVER")[:1]
     cmsis, = arm_trees("BYOC_ARM_CMSIS")[:1]
     monkeypatch.setenv("BYOC_QEMU_NPU", "0")
+    monkeypatch.setenv("BYOC_NPU_QEMU", "off")  # nor byoc's emulator with the device
     proc = subprocess.run(
         [sys.executable, "-m", "byoc.cli", "validate", str(_small_cnn(tmp_path)),
          "--target", "ethos-u55-128,cmsis-nn,c", "--ethosu-driver-path", str(driver),

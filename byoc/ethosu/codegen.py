@@ -515,41 +515,53 @@ def generate(mod: tvm.IRModule, prefix: str, options: "part.VelaOptions") -> \
 # Package
 # ---------------------------------------------------------------------------------------
 
-#: Package subdirectory holding the bundled Ethos-U55 model (target ``ethosu_core_driver``).
+#: Package subdirectories: byoc's register-level Ethos-U55 driver (for a real or emulated NPU)
+#: and byoc's functional Ethos-U55 model (computes on the CPU); both define the CMake target
+#: ``ethosu_core_driver`` behind Arm's driver API.
 PACKAGE_DIR = "ethosu"
+DRIVER_PACKAGE_DIR = "ethosu_driver"
+#: Values of the package's CMake cache variable ``BYOC_ETHOSU_DRIVER``.
+DRIVER_KINDS = ("npu", "model")
 
 
 def driver_sources() -> dict[str, str]:
-    """kernels_c/ethosu (byoc's functional Ethos-U55 model behind the driver API) as
-    {relative path: text} under ``ethosu/``."""
+    """kernels_c/ethosu (byoc's functional Ethos-U55 model behind the driver API) under
+    ``ethosu/`` and kernels_c/ethosu_driver (byoc's register-level driver) under
+    ``ethosu_driver/``, as {relative path: text}."""
     from ..resources import data_dir
-    root = data_dir("kernels_c") / "ethosu"
     files = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and not rel.startswith("test/") and \
-                (path.suffix in (".c", ".h") or path.name == "CMakeLists.txt"):
-            files[f"{PACKAGE_DIR}/{rel}"] = path.read_text()
+    for sub in (PACKAGE_DIR, DRIVER_PACKAGE_DIR):
+        root = data_dir("kernels_c") / sub
+        for path in sorted(root.rglob("*")):
+            rel = path.relative_to(root).as_posix()
+            if path.is_file() and not rel.startswith("test/") and \
+                    (path.suffix in (".c", ".h") or path.name == "CMakeLists.txt"):
+                files[f"{sub}/{rel}"] = path.read_text()
     return files
 
 
 def cmake_lines(prefix: str, npu_config: str, driver_path: "Path | None" = None,
                 cmsis_path: "Path | None" = None) -> str:
-    """CMake lines linking the model to ``ethosu_core_driver``: byoc's model in ethosu/, or
-    Arm's driver (its own CMake project, built for ``npu_config``) with
-    ``-DETHOSU_DRIVER_PATH`` and ``-DCMSIS_PATH`` (defaults: the trees the package was
-    compiled for)."""
+    """CMake lines linking the model to ``ethosu_core_driver``: byoc's register-level driver in
+    ethosu_driver/ or byoc's model in ethosu/ (``BYOC_ETHOSU_DRIVER`` npu|model), or Arm's
+    driver (its own CMake project, built for ``npu_config``) with ``-DETHOSU_DRIVER_PATH`` and
+    ``-DCMSIS_PATH`` (defaults: the trees the package was compiled for)."""
     def q(value: "Path | None") -> str:
         return str(value or "").replace("\\", "/").replace('"', '\\"')
     return f"""
-# Ethos-U driver (target `ethosu_core_driver`): byoc's functional Ethos-U55 model in ethosu/,
-# or Arm's ethos-u-core-driver (its own CMake project, ETHOSU_TARGET_NPU_CONFIG={npu_config})
+# Ethos-U driver (target `ethosu_core_driver`), by BYOC_ETHOSU_DRIVER:
+#   npu   (default) byoc's register-level driver in {DRIVER_PACKAGE_DIR}/: programs the NPU (a
+#         board, the FVP, or byoc's emulated Corstone-300 with its Ethos-U55 device);
+#   model byoc's functional Ethos-U55 model in {PACKAGE_DIR}/: computes the NPU's work on the CPU
+#         (for an emulator or host without an NPU).
+# Arm's ethos-u-core-driver (its own CMake project, ETHOSU_TARGET_NPU_CONFIG={npu_config})
 # with -DETHOSU_DRIVER_PATH=/path/to/ethos-u-core-driver -DCMSIS_PATH=/path/to/CMSIS_6
 # (defaults: the trees given to `byoc compile`). A target `ethosu_core_driver` defined before
 # add_subdirectory() of this package is used as it is.
 set({prefix.upper()}_NPU_SECTION "" CACHE STRING "Linker section of the NPU command streams and blobs")
 include("${{CMAKE_CURRENT_LIST_DIR}}/cmake/byoc_libraries.cmake")
 byoc_ethosu_driver_library(BUNDLED "${{CMAKE_CURRENT_LIST_DIR}}/{PACKAGE_DIR}" NPU_CONFIG {npu_config}
+                           DRIVER "${{CMAKE_CURRENT_LIST_DIR}}/{DRIVER_PACKAGE_DIR}" DEFAULT_DRIVER npu
                            DEFAULT_PATH "{q(driver_path)}" DEFAULT_CMSIS_PATH "{q(cmsis_path)}")
 target_link_libraries({prefix} PUBLIC ethosu_core_driver)
 """

@@ -56,6 +56,10 @@ QEMU_BINARY = "qemu-system-arm"
 SECURE_ALIAS_MEMORY = {"ITCM_BASE": 0x10000000, "SRAM_BASE": 0x11000000,
                        "DTCM_BASE": 0x30000000, "SRAM2_BASE": 0x31000000,
                        "DDR_BASE": 0x70000000}
+#: byoc's Corstone-300 emulator: Debian's QEMU with byoc's Ethos-U55 device on mps3-an547
+#: (fvp/qemu/build.sh, run by ``make setup``), and the device's QOM type name.
+NPU_QEMU_DIR = FVP_DIR.parent / "build" / "qemu-ethosu"
+NPU_DEVICE = "byoc-ethos-u55"
 #: Exit code the platform's fault handlers stop the firmware with.
 FAULT_EXIT_CODE = 3
 
@@ -159,6 +163,16 @@ def find_tool(name: str) -> Path:
     if found is None:
         raise ToolNotFoundError(f"{name} not found on PATH; {_SETUP_HINT}")
     return Path(found)
+
+
+def npu_emulator() -> Path | None:
+    """byoc's QEMU with the Ethos-U55 device: ``$BYOC_NPU_QEMU`` if set (``off``: none), else
+    the checkout's build (``make setup`` builds it); None when there is none."""
+    env = os.environ.get("BYOC_NPU_QEMU")
+    if env is not None and env.strip().lower() in ("", "off", "0", "none"):
+        return None
+    path = Path(env) if env else NPU_QEMU_DIR / "qemu-system-arm"
+    return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
 def _fvp_binary() -> Path | None:
@@ -518,11 +532,21 @@ def qemu_has_npu() -> bool:
     return _QEMU_NPU[qemu]
 
 
-def _qemu_command(elf: Path, icount_shift: int) -> list[str]:
+def _qemu_command(elf: Path, icount_shift: int, npu_macs: int | None = None) -> list[str]:
+    if npu_macs is None:
+        qemu, device = find_tool(QEMU_BINARY), []
+    else:
+        qemu, device = npu_emulator(), ["-global", f"{NPU_DEVICE}.macs={int(npu_macs)}"]
+        if qemu is None and qemu_has_npu():   # a QEMU on PATH with its own Ethos-U model
+            qemu, device = find_tool(QEMU_BINARY), []
+        if qemu is None:
+            raise ToolNotFoundError("the firmware drives the Ethos-U55 device, and byoc's "
+                                    "Corstone-300 emulator with the device is not built; run "
+                                    "`make setup` (fvp/qemu/build.sh)")
     return [
-        str(find_tool(QEMU_BINARY)), "-M", "mps3-an547", "-nographic",
+        str(qemu), "-M", "mps3-an547", "-nographic",
         "-semihosting-config", "enable=on,target=native",
-        "-icount", f"shift={icount_shift}",
+        "-icount", f"shift={icount_shift}", *device,
         "-kernel", str(elf),
     ]
 
@@ -568,8 +592,9 @@ def run_firmware(
         icount_shift: override of the ``-icount`` shift; default = the one in the ELF.
         extra_args: appended to the emulator command line.
         env: environment for the emulator process (default: inherited).
-        npu_macs: FVP only: ``-C ethosu.num_macs=N`` (the Ethos-U55 configuration of the
-            package's command streams: 32, 64, 128 or 256).
+        npu_macs: the firmware drives an Ethos-U55 with this many MACs per cycle: QEMU is
+            byoc's emulator with the device (``npu_emulator()``), the FVP gets
+            ``ethosu.num_macs``. None: no NPU (stock qemu-system-arm).
 
     Returns:
         RunResult; a run whose firmware reports status=fail is returned, not raised
@@ -594,7 +619,7 @@ def run_firmware(
     if backend == "qemu":
         shift = icount_shift if icount_shift is not None else int(
             info.get("icount_shift", DEFAULT_ICOUNT_SHIFT))
-        cmd = _qemu_command(elf, shift)
+        cmd = _qemu_command(elf, shift, npu_macs)
         grace_s = 0.0
     elif backend == "fvp":
         fvp = _fvp_binary()
@@ -654,6 +679,9 @@ def run_firmware(
     if parsed.platform.get("counter") == "icount" and check and check != "2000/2000":
         warnings.append(f"instruction counter self-check read {check}: counts are not exact "
                         "(icount shift mismatch?)")
+    # The emulated NPU says why it refused a command stream (the driver only sees STATUS).
+    warnings += [ln[ln.index(NPU_DEVICE):].strip() for ln in stderr.splitlines()
+                 if NPU_DEVICE + ":" in ln][:3]
     if backend == "qemu" and proc.returncode != parsed.exit_code:
         warnings.append(f"QEMU exit status {proc.returncode} differs from BYOC_EXIT "
                         f"code={parsed.exit_code}")

@@ -69,6 +69,7 @@ struct ethosu_driver
     uint32_t model_error_pos; /* byte offset in the payload of the failing command */
     const char *model_error_msg;
     uint64_t model_ops;       /* NPU operations executed by the last invoke */
+    uint64_t model_cycles;    /* estimated NPU cycles of the last invoke */
     int32_t model_async_rc;   /* result of the last ethosu_invoke_async, for ethosu_wait */
     bool model_async_pending;
     struct ethosu_model_shram shram;

@@ -21,6 +21,7 @@ extern "C" {
 #define ETHOSU_MODEL_E_REGION (-5)      /* region without base address or access out of bounds */
 #define ETHOSU_MODEL_E_UNSUPPORTED (-6) /* register configuration the model does not implement */
 #define ETHOSU_MODEL_E_WEIGHTS (-7)     /* malformed compressed weight stream */
+#define ETHOSU_MODEL_E_WATCHDOG (-8)    /* the stream's work exceeds the work limit (NPU device watchdog) */
 
 /*
  * Emulate a fixed NPU configuration (MACs per cycle: 32, 64, 128 or 256), rejecting payloads
@@ -36,6 +37,9 @@ uint32_t ethosu_model_last_error_offset(const struct ethosu_driver *drv);
 
 /* NPU operations (CONV, DEPTHWISE, POOL, ELEMENTWISE, DMA) executed by the last invoke. */
 uint64_t ethosu_model_last_op_count(const struct ethosu_driver *drv);
+
+/* Estimated NPU cycles of the last invoke (a throughput estimate, see src/em_account.c). */
+uint64_t ethosu_model_last_cycles(const struct ethosu_driver *drv);
 
 /* Name of an error code. */
 const char *ethosu_model_error_name(int code);

@@ -89,6 +89,11 @@ static int em_is_reg1(uint32_t opcode)
 
 static int em_execute(em_ctx_t *ctx, uint32_t opcode, uint32_t param, int *stop)
 {
+    const int rc = em_account(ctx, opcode, param);
+    if (rc < 0)
+    {
+        return rc;
+    }
     switch (opcode)
     {
     case EM_OP_STOP:

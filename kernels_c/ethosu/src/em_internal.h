@@ -179,6 +179,9 @@ typedef struct em_ctx
     uint32_t shram_bytes; /* SHRAM size of the configuration */
     uint32_t cmd_pos;     /* payload byte offset of the command being executed */
     uint64_t ops;         /* operations executed */
+    uint64_t work;        /* work units of the operations executed (see em_account.c) */
+    uint64_t work_limit;  /* watchdog: refuse operations beyond this much work (0: no limit) */
+    uint64_t cycles;      /* estimated NPU cycles of the operations executed (see em_account.c) */
 } em_ctx_t;
 
 /* Upper bound on the work of one operation (output elements x kernel elements x summed input
@@ -190,6 +193,10 @@ typedef struct em_ctx
 
 /* Refuse an operation whose work exceeds ETHOSU_MODEL_MAX_OP_WORK (E_UNSUPPORTED). */
 int em_check_work(em_ctx_t *ctx, uint64_t outputs, uint64_t per_output);
+
+/* Account for the operation about to run (opcode, parameter): add its work units and
+ * estimated cycles; refuse it (ETHOSU_MODEL_E_WATCHDOG) when the work limit would be exceeded. */
+int em_account(em_ctx_t *ctx, uint32_t opcode, uint32_t param);
 
 /* Record an error (first one wins) and return code. */
 int em_fail(em_ctx_t *ctx, int code, const char *msg);

@@ -228,18 +228,6 @@ void ethosu_release_driver(struct ethosu_driver *drv)
 }
 
 /* ------------------------------------------------------------------ errors */
-int em_fail(em_ctx_t *ctx, int code, const char *msg)
-{
-    struct ethosu_driver *drv = ctx->drv;
-    if (drv->model_error == 0)
-    {
-        drv->model_error = code;
-        drv->model_error_msg = msg;
-        drv->model_error_pos = ctx->cmd_pos;
-    }
-    return code;
-}
-
 int ethosu_model_set_macs(struct ethosu_driver *drv, uint32_t macs)
 {
     if (drv == NULL || (macs != 0 && macs != 32 && macs != 64 && macs != 128 && macs != 256))
@@ -248,59 +236,6 @@ int ethosu_model_set_macs(struct ethosu_driver *drv, uint32_t macs)
     }
     drv->model_macs = macs;
     return 0;
-}
-
-int ethosu_model_last_error(const struct ethosu_driver *drv)
-{
-    return drv != NULL ? drv->model_error : ETHOSU_MODEL_E_ARGUMENT;
-}
-
-const char *ethosu_model_last_error_message(const struct ethosu_driver *drv)
-{
-    if (drv == NULL)
-    {
-        return "no driver";
-    }
-    if (drv->model_error == 0)
-    {
-        return "no error";
-    }
-    return drv->model_error_msg != NULL ? drv->model_error_msg : ethosu_model_error_name(drv->model_error);
-}
-
-uint32_t ethosu_model_last_error_offset(const struct ethosu_driver *drv)
-{
-    return drv != NULL ? drv->model_error_pos : 0;
-}
-
-uint64_t ethosu_model_last_op_count(const struct ethosu_driver *drv)
-{
-    return drv != NULL ? drv->model_ops : 0;
-}
-
-const char *ethosu_model_error_name(int code)
-{
-    switch (code)
-    {
-    case 0:
-        return "ok";
-    case ETHOSU_MODEL_E_ARGUMENT:
-        return "bad argument";
-    case ETHOSU_MODEL_E_PAYLOAD:
-        return "bad payload";
-    case ETHOSU_MODEL_E_CONFIG:
-        return "unsupported NPU configuration";
-    case ETHOSU_MODEL_E_COMMAND:
-        return "bad command";
-    case ETHOSU_MODEL_E_REGION:
-        return "region access out of bounds";
-    case ETHOSU_MODEL_E_UNSUPPORTED:
-        return "unsupported operation";
-    case ETHOSU_MODEL_E_WEIGHTS:
-        return "bad weight stream";
-    default:
-        return "unknown error";
-    }
 }
 
 /* ------------------------------------------------------------------ invoke */
@@ -320,6 +255,7 @@ int ethosu_invoke_v3(struct ethosu_driver *drv,
     drv->model_error_msg = NULL;
     drv->model_error_pos = 0;
     drv->model_ops = 0;
+    drv->model_cycles = 0;
 
     em_ctx_t ctx;
     memset(&ctx, 0, sizeof(ctx));
@@ -364,8 +300,9 @@ int ethosu_invoke_v3(struct ethosu_driver *drv,
             ethosu_invalidate_dcache((uint32_t *)(void *)ctx.regions.ptr[i], ctx.regions.size[i]);
         }
     }
-    ethosu_inference_end(drv, user_arg);
     drv->model_ops = ctx.ops;
+    drv->model_cycles = ctx.cycles; /* before the end hook, which may read it */
+    ethosu_inference_end(drv, user_arg);
     if (rc < 0 && drv->model_error == 0)
     {
         drv->model_error = rc;

@@ -557,15 +557,20 @@ def write_fw_data(blobs: Sequence[bytes], path: Path) -> Path:
     return path
 
 
-def build_and_run_firmware(blobs: Sequence[bytes], build_dir: Path, timeout_s: float = 120.0):
-    """Build the Corstone-300 firmware with the cases and run it on QEMU."""
+def build_and_run_firmware(blobs: Sequence[bytes], build_dir: Path, timeout_s: float = 120.0,
+                           npu_macs: int | None = None):
+    """Build the Corstone-300 firmware with the cases and run it on QEMU: with byoc's
+    functional model in the firmware, or (``npu_macs``) with byoc's register-level driver on
+    the emulated Ethos-U55 device of that MAC configuration."""
     from byoc.platform import corstone300 as platform
 
     build_dir.mkdir(parents=True, exist_ok=True)
     data_c = write_fw_data(blobs, build_dir / "ethosu_case_data.c")
+    driver = "model" if npu_macs is None else "npu"
     elf = platform.build_firmware(FW_PKG, [FW_MAIN, data_c], build_dir / "fw",
-                                  constants_region="DDR")
-    return platform.run_firmware(elf, backend="qemu", timeout_s=timeout_s)
+                                  constants_region="DDR",
+                                  cmake_args=[f"-DBYOC_ETHOSU_DRIVER={driver}"])
+    return platform.run_firmware(elf, backend="qemu", timeout_s=timeout_s, npu_macs=npu_macs)
 
 
 def parse_fw_cases(stdout: str) -> list[dict[str, str]]:

@@ -1,6 +1,7 @@
 /*
  * fw_main.c - Corstone-300 firmware that runs Vela payloads through the Ethos-U driver API
- * (byoc's Ethos-U55 model, or Arm's driver on an FVP/hardware build).
+ * (byoc's Ethos-U55 model; or byoc's register-level driver / Arm's driver on the emulated
+ * Ethos-U55 device, an FVP or hardware).
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  *
@@ -33,11 +34,13 @@ static struct ethosu_driver g_drv;
 int main(void)
 {
     byoc_platform_init();
-    if (ethosu_init(&g_drv, (void *)0x48102000u, NULL, 0, 0, 0) != 0)
+    /* Secure and privileged like the firmware's CPU (the NPU's accesses are then Secure too). */
+    if (ethosu_init(&g_drv, (void *)BYOC_NPU_BASE_ADDRESS, NULL, 0, 1, 1) != 0)
     {
         byoc_print("ETHOSU_INIT_FAILED\n");
         return 1;
     }
+    byoc_npu_attach(&g_drv);
     uint32_t pos = 0, index = 0, failed = 0;
     uint64_t total = 0;
     while (pos + 32u <= ethosu_case_data_size)
