@@ -182,6 +182,65 @@ ARM_NN_INLINE int64_t byoc_nn_dot1_s16_s8_dsp(const int16_t *x, const int8_t *w,
     }
     return a;
 }
+
+/**
+ * Four dot products of `k` int16 values `x` with the int8 rows w + c * w_stride (c < 4), exact
+ * in 64 bits: each regrouped input pair (x0, x2) / (x1, x3) serves four rows, SMLAD into 32-bit
+ * partial sums of up to 256 products (|x * w| <= 2^22, so they cannot overflow), then added to
+ * the 64-bit sums.
+ */
+ARM_NN_INLINE void byoc_nn_dot4_s16_s8_dsp(const int16_t *x,
+                                          const int8_t *w,
+                                          const int32_t w_stride,
+                                          const int32_t k,
+                                          int64_t *out)
+{
+    /* rows 0 / 1 through two pointers, rows 2 / 3 at a register offset from them (registers) */
+    const int8_t *w0 = w, *w1 = w + w_stride;
+    const int32_t s2 = 2 * w_stride;
+    int64_t s0 = 0, s1 = 0, s2sum = 0, s3 = 0;
+    int32_t j = 0;
+    while (j <= k - 4)
+    {
+        int32_t n = MIN((k - j) >> 2, 64);
+        j += 4 * n;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (; n > 0; n--)
+        {
+            const uint32_t x01 = (uint32_t)byoc_nn_read_s16x2(x);
+            const uint32_t x23 = (uint32_t)byoc_nn_read_s16x2(x + 2);
+            x += 4;
+            const int16x2_t x02 = (int16x2_t)((x01 & 0xFFFFu) | (x23 << 16));
+            const int16x2_t x13 = (int16x2_t)((x23 & 0xFFFF0000u) | (x01 >> 16));
+            int32_t v = byoc_nn_read_s8x4(w0);
+            a0 = __smlad(x02, (int16x2_t)__sxtb16((uint32_t)v), a0);
+            a0 = __smlad(x13, (int16x2_t)byoc_nn_sxtb16_ror8(v), a0);
+            v = byoc_nn_read_s8x4(w1);
+            a1 = __smlad(x02, (int16x2_t)__sxtb16((uint32_t)v), a1);
+            a1 = __smlad(x13, (int16x2_t)byoc_nn_sxtb16_ror8(v), a1);
+            v = byoc_nn_read_s8x4(w0 + s2);
+            a2 = __smlad(x02, (int16x2_t)__sxtb16((uint32_t)v), a2);
+            a2 = __smlad(x13, (int16x2_t)byoc_nn_sxtb16_ror8(v), a2);
+            v = byoc_nn_read_s8x4(w1 + s2);
+            a3 = __smlad(x02, (int16x2_t)__sxtb16((uint32_t)v), a3);
+            a3 = __smlad(x13, (int16x2_t)byoc_nn_sxtb16_ror8(v), a3);
+            w0 += 4;
+            w1 += 4;
+        }
+        s0 += a0; s1 += a1; s2sum += a2; s3 += a3;
+    }
+    for (; j < k; j++)
+    {
+        const int32_t v = *x++;
+        s0 += v * w0[0]; s1 += v * w1[0]; s2sum += v * w0[s2]; s3 += v * w1[s2];
+        w0++;
+        w1++;
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2sum;
+    out[3] = s3;
+}
 #endif /* ARM_MATH_DSP && !ARM_MATH_MVEI */
 
 #if !defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)

@@ -11,7 +11,8 @@
  * output pixel an int16 im2col column of K = C_IN * KH * KW values (a 1x1 convolution without
  * padding reads the input directly), then dot products with the int8 filter rows accumulated
  * exactly in 64 bits: VMLALDAV on weights widened by VLDRB.S16, four output channels per column
- * (Helium); SMLALD on SXTB16 weight pairs, two channels per column (DSP); four channels per
+ * (Helium); SMLAD on SXTB16 weight pairs into exact 32-bit partial sums, four channels per column
+ * (DSP); four channels per
  * column with exact 32-bit partial sums of up to 256 products (portable C). The accumulator is
  * the reference one, so results are bit-identical. Other configurations use the direct loop.
  */
@@ -80,6 +81,19 @@ static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
                     }
                 }
     #elif defined(ARM_MATH_DSP)
+                for (; oc <= out_c - 4; oc += 4)
+                {
+                    int64_t acc[4];
+                    byoc_nn_dot4_s16_s8_dsp(src, filter_data + (int64_t)oc * k, k, k, acc);
+                    for (int32_t i = 0; i < 4; i++)
+                    {
+                        out[oc + i] = int32_bias
+                            ? byoc_nn_finish_s16_b32(acc[i], bias32, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                                                    act_min, act_max)
+                            : byoc_nn_finish_s16(acc[i], bias64, oc + i, mult[oc + i], shift[oc + i], out_offset,
+                                                act_min, act_max);
+                    }
+                }
                 for (; oc <= out_c - 2; oc += 2)
                 {
                     int64_t acc[2];

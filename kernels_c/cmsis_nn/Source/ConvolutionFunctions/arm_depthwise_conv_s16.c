@@ -3,21 +3,22 @@
  *
  * Copyright (c) the byoc authors. SPDX-License-Identifier: Apache-2.0
  *
- * Portable path: direct loop; 64-bit accumulation, int64 bias, TFLite's int64 requantization.
+ * Reference loop (channel multiplier > 1, input offset): 64-bit accumulation, int64 bias,
+ * TFLite's int64 requantization.
  *
- * Helium / DSP paths for channel multiplier 1 (input offset 0, KH * KW <= 511): per output pixel
+ * Every path for channel multiplier 1 (input offset 0, KH * KW <= 511): per output pixel
  * the window rows inside the input are visited once and the channels are accumulated in int32
  * lanes, exact because |x * w| <= 2^22 and at most 511 products are summed; the bias is added
- * and the result requantized in 64 bits per channel as in the portable path.
+ * and the result requantized in 64 bits per channel as in the reference loop.
  *   Helium: eight channels at a time (VLDRH.S16 / VLDRB.S16, VMULLB / VMULLT into even / odd
  *   int32 accumulators), tail-predicated.
  *   DSP: four channels at a time (SXTB16 weight pairs, SMLABB / SMLATB / SMLABT / SMLATT).
+ *   Portable C: four channels at a time, one 32-bit multiply-accumulate per product.
  * No scratch memory is used (the size functions answer Arm's values for plan compatibility).
  */
 #include "arm_nnfunctions.h"
 #include "Internal/byoc_nn_support_s16.h"
 
-#if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
 static void dw_s16_m1(const cmsis_nn_dw_conv_params *dw_conv_params,
                       const cmsis_nn_per_channel_quant_params *quant_params,
                       const cmsis_nn_dims *input_dims,
@@ -107,6 +108,7 @@ static void dw_s16_m1(const cmsis_nn_dw_conv_params *dw_conv_params,
                         for (int32_t kx = kx_lo; kx < kx_hi; kx++)
                         {
                             const int16_t *src = row + (int64_t)(x0 + kx * dil_w) * ch;
+        #if defined(ARM_MATH_DSP)
                             const int32_t x01 = byoc_nn_read_s16x2(src);
                             const int32_t x23 = byoc_nn_read_s16x2(src + 2);
                             int32_t w02, w13;
@@ -115,6 +117,13 @@ static void dw_s16_m1(const cmsis_nn_dw_conv_params *dw_conv_params,
                             a1 = __smlatb(x01, w13, a1);
                             a2 = __smlabt(x23, w02, a2);
                             a3 = __smlatt(x23, w13, a3);
+        #else
+                            const int8_t *wp = wrow + kx * ch;
+                            a0 += src[0] * wp[0];
+                            a1 += src[1] * wp[1];
+                            a2 += src[2] * wp[2];
+                            a3 += src[3] * wp[3];
+        #endif
                         }
                     }
                     out[c] = byoc_nn_finish_s16(a0, bias_data, c, mult[c], shift[c], out_offset, act_min, act_max);
@@ -143,7 +152,6 @@ static void dw_s16_m1(const cmsis_nn_dw_conv_params *dw_conv_params,
         }
     }
 }
-#endif
 
 arm_cmsis_nn_status arm_depthwise_conv_s16(const cmsis_nn_context *ctx,
                                            const cmsis_nn_dw_conv_params *dw_conv_params,
@@ -171,14 +179,12 @@ arm_cmsis_nn_status arm_depthwise_conv_s16(const cmsis_nn_context *ctx,
     const int32_t in_offset = dw_conv_params->input_offset;
     const int32_t out_offset = dw_conv_params->output_offset;
 
-#if defined(ARM_MATH_MVEI) || defined(ARM_MATH_DSP)
     if (ch_mult == 1 && in_offset == 0 && k_h * k_w <= 511)
     {
         dw_s16_m1(dw_conv_params, quant_params, input_dims, input_data, filter_dims, filter_data, bias_data,
                   output_dims, output_data);
         return ARM_CMSIS_NN_SUCCESS;
     }
-#endif
 
     for (int32_t b = 0; b < input_dims->n; b++)
     {

@@ -6,7 +6,8 @@
  * Per-tensor quantization, 64-bit accumulation, int64 bias, TFLite's int64 requantization.
  * Helium / DSP paths (input and filter offsets 0, as TFLite's 16x8 quantization has): exact
  * 64-bit dot products, four output rows per pass over the input (VMLALDAV on weights widened
- * by VLDRB.S16) or two (SMLALD on SXTB16 weight pairs and regrouped int16 input pairs), or
+ * by VLDRB.S16) or four (SMLAD on SXTB16 weight pairs and regrouped int16 input pairs into exact
+ * 32-bit partial sums), or
  * four on the portable path (32-bit partial sums of up to 256 products, exact, added to 64 bits).
  */
 #include "arm_nnfunctions.h"
@@ -58,6 +59,15 @@ arm_cmsis_nn_status arm_fully_connected_s16(const cmsis_nn_context *ctx,
                 out[o] = byoc_nn_finish_s16(acc, bias_data, o, mult, shift, out_offset, act_min, act_max);
             }
     #elif defined(ARM_MATH_DSP)
+            for (; o <= out_c - 4; o += 4)
+            {
+                int64_t acc[4];
+                byoc_nn_dot4_s16_s8_dsp(in, filter_data + (int64_t)o * depth, depth, depth, acc);
+                for (int32_t i = 0; i < 4; i++)
+                {
+                    out[o + i] = byoc_nn_finish_s16(acc[i], bias_data, o + i, mult, shift, out_offset, act_min, act_max);
+                }
+            }
             for (; o <= out_c - 2; o += 2)
             {
                 int64_t acc[2];

@@ -20,14 +20,15 @@
 
 #if !defined(ARM_MATH_MVEI)
 
-#if !defined(ARM_MATH_DSP)
 /*
- * Portable C. Per block of up to DW_CHUNK channels the input offset is folded into a per-channel
+ * Portable C and DSP. Per block of up to DW_CHUNK channels the input offset is folded into a per-channel
  * base (bias + input_offset * sum of the channel's KH x KW weights, on the stack), so an output
  * whose window lies inside the input is one load per operand and one multiply-accumulate per
  * tap, and two such horizontally adjacent outputs share each weight load (two pixels x two
  * channels per step). Windows crossing the border add the offset to each input value and skip
- * the taps outside (zero-point padding contributes nothing).
+ * the taps outside (zero-point padding contributes nothing). DSP: every window takes the one-output
+ * kernel, four channels per 32-bit load, SXTAB16 adding the offset to two inputs at once and
+ * SMLABB / SMLATT accumulating each channel.
  */
     #define DW_CHUNK 64
 
@@ -42,6 +43,7 @@ typedef struct
     int32_t off, out_off, act_min, act_max;
 } dw_geom;
 
+#if !defined(ARM_MATH_DSP)
 /* Two interior outputs (input windows at a and a + pair_step), the block's n channels, two at a
  * time (four accumulators keep everything in registers on Armv7-M/v8-M). */
 static void dw_pair(const dw_geom *g, const int8_t *a, const int32_t pair_step, const int32_t *base,
@@ -60,7 +62,7 @@ static void dw_pair(const dw_geom *g, const int8_t *a, const int32_t pair_step, 
         {
             const int8_t *xa = x;
             const int8_t *xb = x + pair_step;
-            for (int32_t kx = 0; kx < k_w; kx++)
+            for (int32_t kx = k_w; kx > 0; kx--)
             {
                 const int32_t v0 = wp[0], v1 = wp[1];
                 a0 += xa[0] * v0;
@@ -100,6 +102,35 @@ static void dw_pair(const dw_geom *g, const int8_t *a, const int32_t pair_step, 
     }
 }
 
+#endif
+/* s0..s3 += (x[c] + offset) * w[c], c < 4, for the input / weight bytes at xr / wp. */
+#if defined(ARM_MATH_DSP)
+    #define DW_TAP4(xr, wp)                                                                  \
+        do                                                                                   \
+        {                                                                                    \
+            const uint32_t xv_ = (uint32_t)byoc_nn_read_s8x4(xr);                           \
+            const int32_t wv_ = byoc_nn_read_s8x4(wp);                                      \
+            const int32_t wa_ = (int32_t)__sxtb16((uint32_t)wv_);                            \
+            const int32_t wb_ = byoc_nn_sxtb16_ror8(wv_);                                    \
+            const int32_t xa_ = (int32_t)__sxtab16(off2, xv_);                               \
+            const int32_t xb_ = byoc_nn_sxtab16_ror8((int32_t)off2, (int32_t)xv_);           \
+            s0 = __smlabb(xa_, wa_, s0);                                                     \
+            s2 = __smlatt(xa_, wa_, s2);                                                     \
+            s1 = __smlabb(xb_, wb_, s1);                                                     \
+            s3 = __smlatt(xb_, wb_, s3);                                                     \
+        } while (0)
+#else
+    #define DW_TAP4(xr, wp)                                                                  \
+        do                                                                                   \
+        {                                                                                    \
+            const int8_t *xp_ = (xr), *wq_ = (wp);                                           \
+            s0 += (xp_[0] + offset) * wq_[0];                                                \
+            s1 += (xp_[1] + offset) * wq_[1];                                                \
+            s2 += (xp_[2] + offset) * wq_[2];                                                \
+            s3 += (xp_[3] + offset) * wq_[3];                                                \
+        } while (0)
+#endif
+
 /* One output over filter taps [ky0, ky1) x [kx0, kx1), four channels at a time; `offset` is added
  * to each input value (0 with the folded base of an interior window, input_offset with the bias
  * at a border). */
@@ -117,21 +148,36 @@ static void dw_single(const dw_geom *g, const int8_t *a, const int32_t ky0, cons
         int32_t s0 = base[c], s1 = base[c + 1], s2 = base[c + 2], s3 = base[c + 3];
         const int8_t *x = x0 + c;
         const int8_t *wr = w0 + c;
-        for (int32_t ky = ky0; ky < ky1; ky++)
+#if defined(ARM_MATH_DSP)
+        const uint32_t off2 = ((uint32_t)offset << 16) | ((uint32_t)offset & 0xFFFFu);
+#endif
+        if (kx1 - kx0 == 3)
         {
-            const int8_t *xr = x;
-            const int8_t *wp = wr;
-            for (int32_t kx = kx0; kx < kx1; kx++)
+            /* three-column windows (3x3 filters): the columns unrolled */
+            for (int32_t ky = ky0; ky < ky1; ky++)
             {
-                s0 += (xr[0] + offset) * wp[0];
-                s1 += (xr[1] + offset) * wp[1];
-                s2 += (xr[2] + offset) * wp[2];
-                s3 += (xr[3] + offset) * wp[3];
-                xr += tap_step;
-                wp += ch;
+                DW_TAP4(x, wr);
+                DW_TAP4(x + tap_step, wr + ch);
+                DW_TAP4(x + 2 * tap_step, wr + 2 * ch);
+                x += row_step;
+                wr += k_w * ch;
             }
-            x += row_step;
-            wr += k_w * ch;
+        }
+        else
+        {
+            for (int32_t ky = ky0; ky < ky1; ky++)
+            {
+                const int8_t *xr = x;
+                const int8_t *wp = wr;
+                for (int32_t kx = kx0; kx < kx1; kx++)
+                {
+                    DW_TAP4(xr, wp);
+                    xr += tap_step;
+                    wp += ch;
+                }
+                x += row_step;
+                wr += k_w * ch;
+            }
         }
         out[c] = byoc_nn_out_q(s0, q[c], out_off, act_min, act_max);
         out[c + 1] = byoc_nn_out_q(s1, q[c + 1], out_off, act_min, act_max);
@@ -175,7 +221,10 @@ static void dw_portable(const cmsis_nn_dw_conv_params *p,
     const int32_t d_h = p->dilation.h, d_w = p->dilation.w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
     const int32_t pair_step = p->stride.w * ch;
-    int32_t base[DW_CHUNK], bias[DW_CHUNK];
+    int32_t bias[DW_CHUNK];
+#if !defined(ARM_MATH_DSP)
+    int32_t base[DW_CHUNK]; /* bias + input_offset * sum of the channel's weights */
+#endif
     byoc_nn_quant q[DW_CHUNK];
     dw_geom g = {NULL, NULL, ch, d_h * in_w * ch, d_w * ch, k_h, k_w, p->input_offset, p->output_offset,
                  p->activation.min, p->activation.max};
@@ -185,13 +234,15 @@ static void dw_portable(const cmsis_nn_dw_conv_params *p,
         const int32_t n = MIN(DW_CHUNK, ch - c0);
         for (int32_t c = 0; c < n; c++)
         {
+            bias[c] = bias_data != NULL ? bias_data[c0 + c] : 0;
+#if !defined(ARM_MATH_DSP)
             int32_t sum = 0;
             for (int32_t t = 0; t < k_h * k_w; t++)
             {
                 sum += filter_data[t * ch + c0 + c];
             }
-            bias[c] = bias_data != NULL ? bias_data[c0 + c] : 0;
             base[c] = bias[c] + p->input_offset * sum;
+#endif
             q[c] = byoc_nn_quant_of(quant_params->multiplier[c0 + c], quant_params->shift[c0 + c]);
         }
         g.w = filter_data + c0;
@@ -212,6 +263,11 @@ static void dw_portable(const cmsis_nn_dw_conv_params *p,
                     const int32_t kx0 = x0 < 0 ? (-x0 + d_w - 1) / d_w : 0;
                     const int32_t kx1 = in_w - x0 <= 0 ? 0 : MIN(k_w, (in_w - x0 + d_w - 1) / d_w);
                     const int8_t *a = g.in + (y0 * in_w + x0) * ch + c0;
+#if defined(ARM_MATH_DSP)
+                    (void)rows_inside;
+                    (void)pair_step;
+                    dw_single(&g, a, ky0, ky1, kx0, kx1, bias, p->input_offset, q, n, out + ox * ch);
+#else
                     if (rows_inside && kx0 == 0 && kx1 == k_w)
                     {
                         /* the next window is inside too when its last column is */
@@ -229,12 +285,12 @@ static void dw_portable(const cmsis_nn_dw_conv_params *p,
                     {
                         dw_single(&g, a, ky0, ky1, kx0, kx1, bias, p->input_offset, q, n, out + ox * ch);
                     }
+#endif
                 }
             }
         }
     }
 }
-#endif
 
 void byoc_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
                                       const cmsis_nn_per_channel_quant_params *quant_params,
@@ -259,14 +315,12 @@ void byoc_nn_depthwise_conv_s8_generic(const cmsis_nn_dw_conv_params *p,
     const int32_t act_max = p->activation.max;
     const int32_t *mult = quant_params->multiplier;
     const int32_t *shift = quant_params->shift;
-#if !defined(ARM_MATH_DSP)
     if (!byoc_nn_has_min_mult(mult, ch))
     {
         dw_portable(p, quant_params, input_dims, input_data, filter_dims, filter_data, bias_data, output_dims,
                     output_data);
         return;
     }
-#endif
 #if defined(ARM_MATH_DSP)
     const uint32_t off2 = ((uint32_t)in_off << 16) | ((uint32_t)in_off & 0xFFFFu);
 #endif

@@ -7,8 +7,10 @@
  * output the window is cut to the input (padding is not counted):
  *   sum = sum of the count inputs inside; avg = (sum +- count / 2) / count (C division, so ties
  *   round away from zero); out = clamp(avg, act_min, act_max).
- * Scratch: the DSP build uses ctx->buf (arm_avgpool_s8_get_buffer_size(): 4 * C bytes) for
- * per-channel int32 sums when it is not NULL; the other builds use none.
+ * Scratch: none on every path (arm_avgpool_s8_get_buffer_size() still returns Arm's 4 * C bytes
+ * on the DSP path, so a memory plan made for either library fits both).
+ * DSP: four channels per 32-bit load, summed in 16-bit lanes with SXTAB16 (exact for windows of
+ * up to 255 positions: |sum| <= 255 * 128), when C is a multiple of 4.
  */
 #include "arm_nnfunctions.h"
 #include "Internal/byoc_nn_support.h"
@@ -128,6 +130,61 @@ static int32_t rounded_average(const int32_t sum, const int32_t count)
     return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
 }
 
+#if defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
+static void avgpool_dsp(const cmsis_nn_pool_params *pool_params,
+                        const cmsis_nn_dims *input_dims,
+                        const int8_t *input_data,
+                        const cmsis_nn_dims *filter_dims,
+                        const cmsis_nn_dims *output_dims,
+                        int8_t *output_data)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, ch = input_dims->c;
+    const int32_t act_min = pool_params->activation.min, act_max = pool_params->activation.max;
+    for (int32_t b = 0; b < input_dims->n; b++)
+    {
+        const int8_t *in_batch = input_data + b * in_h * in_w * ch;
+        for (int32_t oy = 0; oy < output_dims->h; oy++)
+        {
+            const int32_t y0 = oy * pool_params->stride.h - pool_params->padding.h;
+            const int32_t ky0 = MAX(0, -y0);
+            const int32_t ky1 = MIN(filter_dims->h, in_h - y0);
+            for (int32_t ox = 0; ox < output_dims->w; ox++)
+            {
+                const int32_t x0 = ox * pool_params->stride.w - pool_params->padding.w;
+                const int32_t kx0 = MAX(0, -x0);
+                const int32_t kx1 = MIN(filter_dims->w, in_w - x0);
+                const int32_t count = (ky1 - ky0) * (kx1 - kx0);
+                const int8_t *base = in_batch + ((y0 + ky0) * in_w + x0 + kx0) * ch;
+                for (int32_t c = 0; c < ch; c += 4)
+                {
+                    uint32_t s02 = 0, s13 = 0; /* 16-bit lane sums of channels (c, c+2), (c+1, c+3) */
+                    const int8_t *row = base + c;
+                    for (int32_t ky = ky0; ky < ky1; ky++)
+                    {
+                        const int8_t *p = row;
+                        for (int32_t kx = kx0; kx < kx1; kx++)
+                        {
+                            const int32_t v = byoc_nn_read_s8x4(p);
+                            s02 = __sxtab16(s02, (uint32_t)v);
+                            s13 = (uint32_t)byoc_nn_sxtab16_ror8((int32_t)s13, v);
+                            p += ch;
+                        }
+                        row += in_w * ch;
+                    }
+                    const int32_t sum[4] = {(int16_t)s02, (int16_t)s13, (int32_t)s02 >> 16, (int32_t)s13 >> 16};
+                    for (int32_t i = 0; i < 4; i++)
+                    {
+                        output_data[c + i] =
+                            byoc_nn_clamp_s8(count > 0 ? rounded_average(sum[i], count) : 0, act_min, act_max);
+                    }
+                }
+                output_data += ch;
+            }
+        }
+    }
+}
+#endif
+
 arm_cmsis_nn_status arm_avgpool_s8(const cmsis_nn_context *ctx,
                                    const cmsis_nn_pool_params *pool_params,
                                    const cmsis_nn_dims *input_dims,
@@ -141,6 +198,13 @@ arm_cmsis_nn_status arm_avgpool_s8(const cmsis_nn_context *ctx,
     if (input_dims->c == output_dims->c && filter_dims->h * filter_dims->w < 4096)
     {
         avgpool_mve(pool_params, input_dims, input_data, filter_dims, output_dims, output_data);
+        return ARM_CMSIS_NN_SUCCESS;
+    }
+#endif
+#if defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
+    if (input_dims->c == output_dims->c && (input_dims->c & 3) == 0 && filter_dims->h * filter_dims->w <= 255)
+    {
+        avgpool_dsp(pool_params, input_dims, input_data, filter_dims, output_dims, output_data);
         return ARM_CMSIS_NN_SUCCESS;
     }
 #endif

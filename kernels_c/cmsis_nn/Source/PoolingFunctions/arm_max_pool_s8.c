@@ -5,7 +5,8 @@
  *
  * Input [N, H, W, C], window filter_dims->h x filter_dims->w, output [N, OH, OW, C]:
  *   out = clamp(max of the window positions inside the input (-128 if none), act_min, act_max)
- * No scratch buffer.
+ * No scratch buffer. Helium: 16 channels per vector (VMAX); DSP: four channels per word (SSUB8 +
+ * SEL) when C is a multiple of 4; otherwise four channels at a time in C.
  */
 #include "arm_nnfunctions.h"
 #include "Internal/byoc_nn_support.h"
@@ -65,6 +66,67 @@ static void max_pool_mve(const cmsis_nn_pool_params *pool_params,
 
 #endif
 
+#if defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
+/* Lane-wise max of four int8 lanes: SSUB8 sets the GE flag of each lane where a >= b, SEL picks. */
+ARM_NN_INLINE uint32_t max_s8x4(const uint32_t a, const uint32_t b)
+{
+    (void)__ssub8(a, b);
+    return __sel(a, b);
+}
+
+/* DSP: four channels per 32-bit word (C a multiple of 4), window taps inside the input. */
+static void max_pool_dsp(const cmsis_nn_pool_params *pool_params,
+                         const cmsis_nn_dims *input_dims,
+                         const int8_t *input_data,
+                         const cmsis_nn_dims *filter_dims,
+                         const cmsis_nn_dims *output_dims,
+                         int8_t *output_data)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, ch = input_dims->c;
+    const int32_t lo = MAX(pool_params->activation.min, NN_Q7_MIN) & 0xFF;
+    const int32_t hi = MIN(pool_params->activation.max, NN_Q7_MAX) & 0xFF;
+    const uint32_t act_min = (uint32_t)lo * 0x01010101u;
+    const uint32_t act_max = (uint32_t)hi * 0x01010101u;
+    for (int32_t b = 0; b < input_dims->n; b++)
+    {
+        const int8_t *in_batch = input_data + b * in_h * in_w * ch;
+        for (int32_t oy = 0; oy < output_dims->h; oy++)
+        {
+            const int32_t y0 = oy * pool_params->stride.h - pool_params->padding.h;
+            const int32_t ky0 = MAX(0, -y0);
+            const int32_t ky1 = MIN(filter_dims->h, in_h - y0);
+            for (int32_t ox = 0; ox < output_dims->w; ox++)
+            {
+                const int32_t x0 = ox * pool_params->stride.w - pool_params->padding.w;
+                const int32_t kx0 = MAX(0, -x0);
+                const int32_t kx1 = MIN(filter_dims->w, in_w - x0);
+                const int8_t *base = in_batch + ((y0 + ky0) * in_w + x0 + kx0) * ch;
+                for (int32_t c = 0; c < ch; c += 4)
+                {
+                    uint32_t m = 0x80808080u; /* -128 in every lane: no tap inside the window */
+                    const int8_t *row = base + c;
+                    for (int32_t ky = ky0; ky < ky1; ky++)
+                    {
+                        const int8_t *p = row;
+                        for (int32_t kx = kx0; kx < kx1; kx++)
+                        {
+                            m = max_s8x4(m, (uint32_t)byoc_nn_read_s8x4(p));
+                            p += ch;
+                        }
+                        row += in_w * ch;
+                    }
+                    m = max_s8x4(m, act_min);
+                    (void)__ssub8(act_max, m);
+                    m = __sel(m, act_max);
+                    memcpy(output_data + c, &m, 4);
+                }
+                output_data += ch;
+            }
+        }
+    }
+}
+#endif
+
 arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
                                     const cmsis_nn_pool_params *pool_params,
                                     const cmsis_nn_dims *input_dims,
@@ -78,6 +140,13 @@ arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
     if (input_dims->c == output_dims->c)
     {
         max_pool_mve(pool_params, input_dims, input_data, filter_dims, output_dims, output_data);
+        return ARM_CMSIS_NN_SUCCESS;
+    }
+#endif
+#if defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
+    if (input_dims->c == output_dims->c && (input_dims->c & 3) == 0)
+    {
+        max_pool_dsp(pool_params, input_dims, input_data, filter_dims, output_dims, output_data);
         return ARM_CMSIS_NN_SUCCESS;
     }
 #endif
