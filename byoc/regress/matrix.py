@@ -131,9 +131,17 @@ def parse_shard(text: str | None) -> tuple[int, int]:
 
 def build_matrix(models: list[tuple[str, Path]], targets: list[str], cpus: list[str],
                  backend: str) -> list[Case]:
-    """Every model x target x cpu, in that nesting order."""
-    return [Case(label, str(path), t, c, backend)
-            for label, path in models for t in targets for c in cpus]
+    """Every model x target x cpu, in that nesting order (case ids must be unique: they
+    name report files)."""
+    cases = [Case(label, str(path), t, c, backend)
+             for label, path in models for t in targets for c in cpus]
+    seen: dict[str, Case] = {}
+    for case in cases:
+        other = seen.setdefault(case.id, case)
+        if other is not case:
+            raise ByocError(f"models '{other.model}' and '{case.model}' give the same case "
+                            f"name '{case.id}'; rename one of them")
+    return cases
 
 
 def shard(cases: list[Case], index: int, count: int) -> list[Case]:
