@@ -28,8 +28,9 @@ PROFILED = "cmsis-nn,c"
 def _row(target: str, r: ValidationResult) -> str:
     verdict = "bit-exact" if r.status == "pass" else f"FAIL ({r.mismatches} diffs)"
     npu = f"{r.npu_cycles:,}" if r.npu_cycles is not None else "-"
-    return (f"  {target:<26} {verdict:<10} {r.instructions:>12,} {npu:>11} {r.arena_bytes:>9,} "
-            f"{r.code_bytes:>9,} {r.rodata_bytes:>10,}")
+    pmu = f"{r.npu_pmu_cycles:,}" if r.npu_pmu_cycles is not None else "-"
+    return (f"  {target:<26} {verdict:<10} {r.instructions:>12,} {npu:>11} {pmu:>11} "
+            f"{r.arena_bytes:>9,} {r.code_bytes:>9,} {r.rodata_bytes:>10,}")
 
 
 def main() -> int:
@@ -57,16 +58,22 @@ def main() -> int:
     except ByocError as exc:
         print(f"byoc: error: {exc}", file=sys.stderr)
         return 2
-    print("\nPer inference (instructions: exact QEMU -icount, the largest over the inputs; "
-          "NPU cycles: Vela's estimate;\nbytes: arena = static activation memory, code and "
-          "read-only data = the model's share of the ELF):")
-    print(f"  {'target':<26} {'vs TFLM':<10} {'instructions':>12} {'NPU cycles':>11} "
-          f"{'arena':>9} {'code':>9} {'rodata':>10}")
+    print("\nPer inference (instructions: the CPU's, exact QEMU -icount, the largest over the "
+          "inputs; NPU cycles: Vela's\nestimate and the NPU's PMU count; bytes: arena = static "
+          "activation memory, code and read-only data = the\nmodel's share of the ELF):")
+    print(f"  {'target':<26} {'vs TFLM':<10} {'instructions':>12} {'NPU (Vela)':>11} "
+          f"{'NPU (PMU)':>11} {'arena':>9} {'code':>9} {'rodata':>10}")
     for target, _ in TARGETS:
         print(_row(target, results[target]))
     c, cmsis = results["c"].instructions, results[PROFILED].instructions
-    print(f"  (ethos-u: the CPU instructions emulate the NPU on QEMU; they are not the NPU's "
-          f"cost)\n  CMSIS-NN needs {c / cmsis:.1f}x fewer instructions than generic C.")
+    npu = [r for r in results.values() if r.npu_driver is not None]
+    if any(r.npu_driver == "model" for r in npu):
+        print("  (ethos-u: no Ethos-U55 device emulator built, so the CPU instructions include "
+              "byoc's functional\n  model emulating the NPU; `make setup` builds the device)")
+    elif npu:
+        print("  (ethos-u: the NPU device of byoc's emulated Corstone-300 does the NPU's work; "
+              "the instructions\n  are the CPU's: driver and copies)")
+    print(f"  CMSIS-NN needs {c / cmsis:.1f}x fewer instructions than generic C.")
     for d in chosen.details:
         print(f"  {d}")
     print(f"\nper-operator instructions, --target {PROFILED} (profiled build, input 0):")
