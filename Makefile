@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: setup system demo test test-all clean bench bench-kernels bench-streaming
+.PHONY: setup system demo test test-all clean bench bench-arm bench-kernels bench-streaming
 
 setup: system $(STAMP)
 
@@ -42,5 +42,11 @@ bench-streaming: setup
 
 # Network benchmark: the MLPerf Tiny networks on every target, on QEMU against TFLM
 # -> build/bench/networks.md (table), networks.json (records), networks.png (chart)
+# ARGS: options of the script, e.g. ARGS="--cmsis-nn-path /path/to/CMSIS-NN --target cmsis-nn,c"
 bench: setup
-	$(PY) scripts/bench_networks.py
+	$(PY) scripts/bench_networks.py $(ARGS)
+
+# byoc's CMSIS-NN kernels vs Arm's CMSIS-NN per network on cortex-m55/m4/m0plus (QEMU, vs TFLM)
+# -> build/bench/arm_cmsis_nn.md, arm_cmsis_nn.json; needs ARGS="--cmsis-nn-path /path/to/CMSIS-NN"
+bench-arm: setup
+	$(PY) scripts/bench_arm_cmsis_nn.py $(ARGS)

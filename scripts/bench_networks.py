@@ -27,7 +27,8 @@ Writes ``build/bench/networks.md`` (the Markdown table, also printed), ``network
 chart ``networks.png`` (needs matplotlib: ``pip install 'byoc[bench]'``).
 
 Usage: scripts/bench_networks.py [--network NAME ...] [--target T ...] [--inputs N]
-                                 [--seed S] [--out build/bench]
+                                 [--seed S] [--out build/bench] [--cmsis-nn-path DIR]
+                                 [--ethosu-driver-path DIR --cmsis-path DIR]
 Exit status: 0 when every measured record is bit-exact with TFLM, 1 on a mismatch or a target's
 error, 2 when the benchmark itself cannot run.
 """
@@ -103,10 +104,12 @@ def npu_cycles(target: str, model_bytes: bytes, meta: dict, result) -> int | Non
 
 
 def measure(network: str, target: str, model_path: Path, inputs: int, seed: int,
-            work: Path, tflm_head: int, macs: int) -> dict:
+            work: Path, tflm_head: int, macs: int, libraries: dict | None = None) -> dict:
+    """``libraries``: ``cmsis_nn_path`` / ``ethosu_driver_path`` / ``cmsis_path`` keywords of
+    ``byoc.validate`` (Arm's trees instead of byoc's)."""
     start = time.monotonic()
     res = validate(model_path, target=target, backend="qemu", inputs=inputs, seed=seed,
-                   work_dir=work)
+                   work_dir=work, **(libraries or {}))
     meta = json.loads((Path(res.output_dir) / "metadata.json").read_text())
     record = {"network": network, "macs": macs}
     record.update(res.to_json())
@@ -260,7 +263,7 @@ def chart(records: list[dict], path: Path) -> Path:
 
 
 def run(networks: list[str], targets: list[str], inputs: int, seed: int, out: Path,
-        plot: bool = True) -> list[dict]:
+        plot: bool = True, libraries: dict | None = None) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
     models = out / "models"
     models.mkdir(exist_ok=True)
@@ -288,7 +291,8 @@ def run(networks: list[str], targets: list[str], inputs: int, seed: int, out: Pa
                      f"run {inputs} inputs on QEMU ...")
             work = out / "work" / network / target.replace(",", "+")
             try:
-                r = measure(network, target, path, inputs, seed, work, tflm["head"], macs)
+                r = measure(network, target, path, inputs, seed, work, tflm["head"], macs,
+                            libraries)
             except ByocError as exc:  # one broken target does not stop the others
                 r = _unavailable_record(network, target, str(exc), macs, tflm["head"])
                 r["status"] = "error"
@@ -319,12 +323,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(REPO / "build" / "bench"))
     ap.add_argument("--no-plot", action="store_true", help="skip the PNG chart")
+    ap.add_argument("--cmsis-nn-path", default=None, help="build against Arm's CMSIS-NN checkout")
+    ap.add_argument("--ethosu-driver-path", default=None,
+                    help="Arm's ethos-u-core-driver (QEMU has no NPU: those rows are refused)")
+    ap.add_argument("--cmsis-path", default=None, help="CMSIS_6/CMSIS_5 for Arm's driver")
     args = ap.parse_args(argv)
+    libraries = {"cmsis_nn_path": args.cmsis_nn_path, "ethosu_driver_path": args.ethosu_driver_path,
+                 "cmsis_path": args.cmsis_path}
     start = time.monotonic()
     out = Path(args.out)
     try:
         records = run(args.network or list(MLPERF_TINY), args.target or list(TARGETS),
-                      args.inputs, args.seed, out, plot=not args.no_plot)
+                      args.inputs, args.seed, out, plot=not args.no_plot, libraries=libraries)
     except ByocError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
         return 2
