@@ -232,7 +232,8 @@ def test_arm_driver_on_plain_qemu_is_refused(tmp_path, monkeypatch):
     instead of a firmware waiting forever for the NPU interrupt."""
     driver, = arm_trees("BYOC_ARM_ETHOSU_DRIVER")[:1]
     cmsis, = arm_trees("BYOC_ARM_CMSIS")[:1]
-    monkeypatch.setenv("BYOC_QEMU_NPU", "0")
+    monkeypatch.setenv("BYOC_QEMU_NPU", "0")      # no NPU in the QEMU on PATH
+    monkeypatch.setenv("BYOC_NPU_QEMU", "off")    # and byoc's Ethos-U55 QEMU not used
     monkeypatch.setenv("BYOC_NPU_QEMU", "off")  # nor byoc's emulator with the device
     proc = subprocess.run(
         [sys.executable, "-m", "byoc.cli", "validate", str(_small_cnn(tmp_path)),
