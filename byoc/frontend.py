@@ -405,6 +405,9 @@ def from_tflite(model: "TFLiteModel | str | os.PathLike | bytes", legalize: bool
         error.__traceback__ = error.__context__ = error.__cause__ = None
         _release_failed_builder()
         raise error from None
+    # An operator whose output nothing reads leaves a dead binding; pattern fusion would
+    # warn about it on stderr ("There are dead codes...").
+    mod = relax.transform.DeadCodeElimination()(mod)
     if legalize:
         from .qnn.legalize import legalize_quantized
         mod = legalize_quantized(mod)
