@@ -32,7 +32,8 @@ class _FrontendFixes:
     * FULLY_CONNECTED with ``keep_num_dims=False`` and an input of rank > 2 keeps the
       input's leading dimensions instead of TFLite's ``[batch, units]``: a reshape to the
       TFLite output shape is appended;
-    * CONV_2D / DEPTHWISE_CONV_2D without a bias (input index -1) crash the converter."""
+    * CONV_2D / DEPTHWISE_CONV_2D without a bias (input index -1) crash the converter;
+      a single weight scale with quantized_dimension != 0 is refused by it."""
 
     def dequantize(self, expr, tensor):
         # int16 ("16x8") CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED carry an int64 bias,
@@ -71,6 +72,13 @@ class _FrontendFixes:
             tensors = full(o)
             while len(tensors) > 2 and tensors[-1].tensor_idx < 0:
                 tensors = tensors[:-1]
+            for t in tensors:
+                # One scale is per-tensor quantization whatever quantized_dimension says
+                # (converters write 3 for a one-channel depthwise); the stock converter
+                # insists on 0 there.
+                q = t.qnn_params
+                if q is not None and q["scale"].value.numpy().size == 1:
+                    q["axis"] = 0
             return tensors
 
         self.get_input_tensors = present

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import byoc
-from byoc.tflite.builder import ACTIVATIONS, LayerBuilder
+from byoc.tflite.builder import ACTIVATIONS, LayerBuilder, Quant
 from toolchain import require_tools
 
 FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
@@ -394,3 +394,40 @@ def test_int16_without_kernel_is_refused():
     with pytest.raises(byoc.ByocError, match=r"LOGISTIC #0 would be computed in float: int16 "
                                              r"LOGISTIC has no integer kernel"):
         byoc.compile(lb.build(), target="c")
+
+
+# ------------------------------------------------- convolution quantization corner cases
+
+def _one_channel_depthwise(lb):
+    # one output channel: converters write quantized_dimension 3 with a single scale
+    x = lb.input((1, 7, 7, 1), scale=0.04, zero_point=5)
+    lb.output(lb.depthwise_conv2d(x, 3, per_channel=True))
+    w = [t for t in lb.mb.tensors if t.name.startswith("dw_w")][0]
+    assert len(w.quant.scale) == 1 and w.quant.axis == 3
+
+
+def _conv_weight_zero_point(lb):
+    x = lb.input((1, 6, 6, 3), scale=0.05, zero_point=-7)
+    lb.output(lb.conv2d(x, 4, 3, per_channel=False))
+    w = [t for t in lb.mb.tensors if t.name.startswith("conv_w")][0]
+    w.quant = Quant(w.quant.scale, [3], w.quant.axis)
+
+
+@pytest.mark.parametrize("target", ["c", "cmsis-nn,c"])
+def test_one_channel_depthwise_with_quantized_dimension_3(target, tmp_path):
+    res = byoc.validate(_build(_one_channel_depthwise, 4), target=target, backend="host",
+                        inputs=3, work_dir=tmp_path, sanitize=True)
+    assert res.status == "pass" and res.max_abs_diff == 0, res
+
+
+@pytest.mark.parametrize("target", ["c", "cmsis-nn,c", "ethos-u55-256,cmsis-nn,c"])
+def test_conv_weight_zero_point_computed_like_tflm(target, tmp_path):
+    """TFLM's int8 convolution ignores the weight zero point (its output does not change
+    with it); the generic kernel does the same, CMSIS-NN and the NPU are not asked."""
+    model = _build(_conv_weight_zero_point, 6)
+    res = byoc.validate(model, target=target, backend="host", inputs=3, work_dir=tmp_path,
+                        sanitize=True)
+    assert res.status == "pass" and res.max_abs_diff == 0, res
+    if target != "c":
+        [row] = byoc.compiler.placement(model, target)
+        assert (row["backend"], row["reason"]) == ("generic", "weight zero point 3 != 0")

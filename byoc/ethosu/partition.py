@@ -373,6 +373,10 @@ def _make_check(kind: str, qnn_check):
             desc = describe(op)
             reason = None if _internal_uses_only(ctx) else \
                 "an intermediate value is used outside the chain"
+            if getattr(op, "weight_zero_point", 0):
+                # TFLM ignores a convolution's weight zero point; byoc's generic kernel does
+                # the same, the NPU is not asked to
+                reason = f"weight zero point {op.weight_zero_point} != 0"
             if "int16" in P.op_dtypes(op):
                 reason = ("int16 operators are not offloaded to the NPU (byoc's Ethos-U path "
                           "is int8); CMSIS-NN or generic C computes them")

@@ -74,6 +74,7 @@ class QConv2D:
     act_min: int
     act_max: int
     per_channel: bool = True
+    weight_zero_point: int = 0         # ignored by TFLM's kernel (and byoc's), see extract
     kind: str = "CONV_2D"
 
 
@@ -95,6 +96,7 @@ class QDepthwise:
     act_min: int
     act_max: int
     per_channel: bool = True
+    weight_zero_point: int = 0         # ignored by TFLM's kernel (and byoc's), see extract
     kind: str = "DEPTHWISE_CONV_2D"
 
 
@@ -835,8 +837,10 @@ def _extract_conv(chain: _Chain, depthwise: bool):
         w = w.reshape(1, w.shape[0], w.shape[1], w.shape[2] * w.shape[3])
     w_scale = _np(wdq.args[1]).astype(np.float32).reshape(-1)
     w_zp = _np(wdq.args[2]).reshape(-1)
-    if np.any(w_zp != 0):
-        raise ExtractError("conv weights with a non-zero zero point")
+    # TFLM's int8/int16 convolutions ignore a weight zero point (measured: identical
+    # outputs for zero points 0 and 3); so do the kernels. It is recorded so that the
+    # CMSIS-NN partitioner can name it.
+    w_zp_seen = int(w_zp[np.flatnonzero(w_zp)[0]]) if np.any(w_zp != 0) else 0
     a = conv.attrs
     out = _out_tensor(q, out_s, out_zp)
     if clip is not None:
@@ -855,7 +859,7 @@ def _extract_conv(chain: _Chain, depthwise: bool):
         mult, shift = qm.conv_multipliers(x.scale, scales, out_s)
         return QDepthwise(x, out, w.astype(np.int8), scales, bias, mult, shift,
                           depth_multiplier=cout // x.shape[3], per_channel=per_channel,
-                          **common)
+                          weight_zero_point=w_zp_seen, **common)
     # Frontend weight constant is HWIO (transposed from TFLite's OHWI at import).
     w_ohwi = np.ascontiguousarray(np.transpose(w, (3, 0, 1, 2))).astype(np.int8)
     cout = w_ohwi.shape[0]
@@ -863,7 +867,7 @@ def _extract_conv(chain: _Chain, depthwise: bool):
     scales = np.broadcast_to(w_scale, (cout,)).astype(np.float32)
     mult, shift = qm.conv_multipliers(x.scale, scales, out_s)
     return QConv2D(x, out, w_ohwi, scales, bias, mult, shift, per_channel=per_channel,
-                   **common)
+                   weight_zero_point=w_zp_seen, **common)
 
 
 def _extract_fc(chain: _Chain):
