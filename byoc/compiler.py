@@ -431,12 +431,15 @@ def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "c
         entries = pl.entries(parts.mod, parts.cmsis_calls, parts.qnn_report, parts.decisions)
         rows = pl.per_operator(ops, entries, parts.decisions)
     out = [r.to_json() for r in rows]
-    if parts is not None and parts.npu_regions:
+    if any(t in NPU_TARGETS for t in targets):
         npu = [{"index": r["index"], "type": r["type"]} for r in out]
         _npu_operator_placement(npu, parts, tfl)
+        refused = npu_refusals(parts)
         for r, n in zip(out, npu):
             if n.get("backend") == "ethos-u":
                 r["backend"], r["reason"] = "ethos-u", n["reason"]
+            elif r["backend"] != "none":
+                r["reason"] = f"{r['reason']} (not on the NPU: {npu_reason(r['type'], refused)})"
     from .qnn.float_check import find_float_computations
     floats = {f.index: f for f in find_float_computations(parts.mod, tfl, parts.qnn_report)}
     for r in out:
@@ -495,10 +498,37 @@ def _npu_operator_placement(operators: list[dict], parts: Partitioned,
         for o in r.ops:
             t = TFLITE_TYPES[o.kind]
             wanted[t] = wanted.get(t, 0) + 1
+    refused = npu_refusals(parts)
     for op in operators:
         if wanted.get(op["type"], 0) > 0:
             wanted[op["type"]] -= 1
             op["backend"], op["reason"] = "ethos-u", "Vela: on the NPU"
-        elif "backend" not in op:
+            continue
+        why = npu_reason(op["type"], refused)
+        if "backend" not in op:
             op["backend"] = "generic"
-            op["reason"] = "not on the NPU (generic C)"
+            op["reason"] = f"not on the NPU ({why}): generic C"
+        else:
+            op["reason"] = f"{op['reason']} (not on the NPU: {why})"
+
+
+def npu_refusals(parts: Partitioned) -> dict[str, list[str]]:
+    """The Ethos-U partitioner's reasons for the chains it did not offload, by TFLite type
+    in model order."""
+    from .ethosu.partition import TFLITE_TYPES
+    out: dict[str, list[str]] = {}
+    for d in parts.npu_decisions:
+        if d.reason is not None:
+            out.setdefault(TFLITE_TYPES.get(d.kind, d.kind), []).append(d.reason)
+    return out
+
+
+def npu_reason(op_type: str, refused: dict[str, list[str]]) -> str:
+    """Why the NPU did not take an operator of ``op_type`` (pops the next recorded reason)."""
+    from .ethosu.partition import TFLITE_TYPES
+    pending = refused.get("PAD" if op_type == "PADV2" else op_type)
+    if pending:
+        return pending.pop(0)
+    if op_type not in TFLITE_TYPES.values() and op_type != "PADV2":
+        return f"byoc does not offer {op_type} to Vela"
+    return "not matched by the Ethos-U patterns"

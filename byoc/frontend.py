@@ -33,7 +33,8 @@ class _FrontendFixes:
       input's leading dimensions instead of TFLite's ``[batch, units]``: a reshape to the
       TFLite output shape is appended;
     * CONV_2D / DEPTHWISE_CONV_2D without a bias (input index -1) crash the converter;
-      a single weight scale with quantized_dimension != 0 is refused by it."""
+      a single weight scale with quantized_dimension != 0 is refused by it;
+    * TRANSPOSE_CONV drops its fused activation."""
 
     def dequantize(self, expr, tensor):
         # int16 ("16x8") CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED carry an int64 bias,
@@ -85,6 +86,74 @@ class _FrontendFixes:
         try:
             return super().convert_conv(op, conv_type)
         finally:
+            del self.get_input_tensors
+
+    def convert_transpose_conv(self, op):
+        # The stock converter drops TransposeConvOptions.fused_activation_function; apply
+        # it in the quantized domain like CONV_2D's (a clip after the quantize).
+        from tflite.ActivationFunctionType import ActivationFunctionType
+        from tflite.TransposeConvOptions import TransposeConvOptions
+
+        out = self._transpose_conv_with_output_padding(op)
+        opts = TransposeConvOptions()
+        table = op.BuiltinOptions()
+        act = ActivationFunctionType.NONE
+        if table is not None:
+            opts.Init(table.Bytes, table.Pos)
+            act = opts.FusedActivationFunction()
+        if act == ActivationFunctionType.NONE:
+            return out
+        out_t = self.get_output_tensors(op)[0]
+        if not out_t.qnn_params:
+            return self.convert_fused_activation_function(out, act)
+        return self.convert_qnn_fused_activation_function(
+            expr=out, fused_activation_fn=act,
+            scale=tflite_frontend.get_scalar_from_constant(out_t.qnn_params["scale"]),
+            zero_point=tflite_frontend.get_scalar_from_constant(out_t.qnn_params["zero_point"]),
+            dtype=self.get_tensor_type_str(out_t.tensor.Type()))
+
+    def _transpose_conv_with_output_padding(self, op):
+        """The stock conversion, with two fixes: a single weight scale counts as per-tensor
+        (see convert_conv), and the output padding the TFLite output shape needs. With a
+        kernel smaller than the stride, SAME padding gives TFLite's output (input * stride)
+        more rows/columns than the padded transposed convolution produces; TFLM fills them
+        from the taps that reach them, which is relax's ``output_padding``."""
+        inputs = self.get_input_tensors(op)
+        out_shape = [int(d) for d in self.get_tensor_shape(self.get_output_tensors(op)[0])]
+        in_shape = [int(d) for d in self.get_tensor_shape(inputs[2])]
+        kernel = [int(d) for d in self.get_tensor_shape(inputs[1])][1:3]
+        nn = relax.op.nn
+        stock = nn.conv2d_transpose
+
+        def with_output_padding(data, weight, strides, padding, **kwargs):
+            extra = []
+            for d in range(2):
+                produced = (in_shape[1 + d] - 1) * strides[d] + kernel[d] \
+                    - padding[d] - padding[d + 2]
+                extra.append(out_shape[1 + d] - produced)
+                if not 0 <= extra[-1] < strides[d]:
+                    raise ValueError(f"TRANSPOSE_CONV output shape {out_shape} does not follow "
+                                     f"from input {in_shape}, kernel {kernel}, strides "
+                                     f"{list(strides)}")
+            return stock(data, weight, strides=strides, padding=padding,
+                         output_padding=extra, **kwargs)
+
+        full = self.get_input_tensors
+
+        def per_tensor_axis(o):
+            tensors = full(o)
+            for t in tensors:
+                q = t.qnn_params
+                if q is not None and q["scale"].value.numpy().size == 1:
+                    q["axis"] = 0
+            return tensors
+
+        nn.conv2d_transpose = with_output_padding
+        self.get_input_tensors = per_tensor_axis
+        try:
+            return super().convert_transpose_conv(op)
+        finally:
+            nn.conv2d_transpose = stock
             del self.get_input_tensors
 
     def convert_fully_connected(self, op):

@@ -219,6 +219,50 @@ def _reduce(op: str):
     return gen
 
 
+def transpose_conv(lb, x, filters, kernel, stride, padding, bias=True, per_channel=True,
+                   activation="NONE", out_q=None):
+    """A TRANSPOSE_CONV layer (TFLite: output shape, OHWI weights, input, optional bias)."""
+    import tflite
+    n, h, w_, c = x.shape
+    kh, kw = kernel
+    oh = h * stride if padding == "SAME" else (h - 1) * stride + kh
+    ow = w_ * stride if padding == "SAME" else (w_ - 1) * stride + kw
+    w = lb.rng.integers(-127, 128, size=(filters, kh, kw, c)).astype(np.int8)
+    ws = [float(v) for v in lb.rng.uniform(0.002, 0.02, size=filters if per_channel else 1)]
+    wq = Quant(ws, [0] * len(ws), 0)
+    wi = lb.mb.add_tensor(lb._name("tc_w"), w.shape, np.int8, w, wq)
+    ins = [_i32(lb, [n, oh, ow, filters]), wi, x.index]
+    if bias:
+        b = lb.rng.integers(-2000, 2000, size=filters).astype(np.int32)
+        bs = [x.scale * v for v in (ws if per_channel else ws * filters)]
+        ins.append(lb.mb.add_tensor(lb._name("tc_b"), b.shape, np.int32, b,
+                                    Quant(bs, [0] * filters, 0)))
+    scale, zp = out_q or (x.scale * float(np.mean(ws)) * np.sqrt(kh * kw * c) * 20,
+                          int(lb.rng.integers(-20, 21)))
+    y = lb._act((n, oh, ow, filters), scale, zp)
+    lb.mb.add_operator("TRANSPOSE_CONV", ins, [y.index], "TransposeConvOptions",
+                       {"Padding": getattr(tflite.Padding, padding), "StrideW": stride,
+                        "StrideH": stride,
+                        "FusedActivationFunction": ACTIVATIONS[activation]})
+    return y
+
+
+def _transpose_conv(rng):
+    h, w, c = (int(v) for v in rng.integers(1, 7, size=3))
+    f = int(rng.integers(1, 6))
+    kernel = tuple(int(v) for v in rng.integers(1, 5, size=2))
+    stride = int(rng.integers(1, 4))
+    padding = str(rng.choice(["SAME", "VALID"]))
+    bias, per_channel = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+    act = str(rng.choice(["NONE", "RELU", "RELU6"]))
+    s, zp = _scale(rng, 0.01, 0.2), int(rng.integers(-128, 128))
+
+    def fn(lb):
+        x = lb.input((1, h, w, c), scale=s, zero_point=zp)
+        lb.output(transpose_conv(lb, x, f, kernel, stride, padding, bias, per_channel, act))
+    return fn
+
+
 #: operator -> case generator (rng -> model function for LayerBuilder)
 SWEEPS: dict[str, Callable] = {
     "LOGISTIC": _logistic,
@@ -232,6 +276,7 @@ SWEEPS: dict[str, Callable] = {
     "SUB": _binary("SUB", options=lambda rng: _activation_options(rng, "SubOptions")),
     "ADD": _binary("ADD", options=lambda rng: _activation_options(rng, "AddOptions")),
     "SQUARED_DIFFERENCE": _binary("SQUARED_DIFFERENCE", int16=False),
+    "TRANSPOSE_CONV": _transpose_conv,
     "SUM": _reduce("SUM"),
     "REDUCE_MAX": _reduce("REDUCE_MAX"),
     "RESIZE_NEAREST_NEIGHBOR": _resize("RESIZE_NEAREST_NEIGHBOR"),
@@ -316,6 +361,11 @@ ISSUE_CASES = {
     "sum_axis3_1x4x2x8_keep": lambda lb: _sum_case(lb, (1, 4, 2, 8), True, False),
     "sum_axis3_1x4x2x8_relu": lambda lb: _sum_case(lb, (1, 4, 2, 8), False, True),
     "sum_axis3_1x4x4x1_keep_relu": lambda lb: _sum_case(lb, (1, 4, 4, 1), True, True),
+    **{f"transpose_conv_s2_{pad.lower()}_{'bias' if bias else 'nobias'}":
+       (lambda pad, bias: lambda lb: lb.output(transpose_conv(
+           lb, lb.input((1, 5, 5, 4), scale=0.05, zero_point=-3), 6, (3, 3), 2, pad, bias)))(
+           pad, bias)
+       for pad in ("SAME", "VALID") for bias in (True, False)},
     "resize_bilinear_8x14": lambda lb: _resize_case(lb, "RESIZE_BILINEAR", (8, 14), False),
     "resize_bilinear_7x13_align": lambda lb: _resize_case(lb, "RESIZE_BILINEAR", (7, 13), True),
     "resize_nearest_8x14": lambda lb: _resize_case(lb, "RESIZE_NEAREST_NEIGHBOR", (8, 14),
@@ -367,11 +417,19 @@ def _movement_chain(lb):
     lb.output(g)
 
 
+def _transpose_conv_chain(lb):
+    x = lb.input((1, 6, 5, 4), scale=0.05, zero_point=-3)
+    y = lb.conv2d(x, 6, 3, stride=2)
+    y = transpose_conv(lb, y, 5, (3, 3), 2, "SAME", True, True, "RELU")
+    lb.output(transpose_conv(lb, y, 3, (2, 1), 3, "VALID", False, False))
+
+
 @pytest.mark.parametrize("target", ["c", "cmsis-nn,c"])
-@pytest.mark.parametrize("model", ["elementwise", "movement"])
+@pytest.mark.parametrize("model", ["elementwise", "movement", "transpose_conv"])
 def test_operator_chain_bit_exact_on_qemu(model, target, tmp_path):
     require_tools()
-    fn = _chain if model == "elementwise" else _movement_chain
+    fn = {"elementwise": _chain, "movement": _movement_chain,
+          "transpose_conv": _transpose_conv_chain}[model]
     res = byoc.validate(_build(fn, 5), target=target, backend="qemu", inputs=2, seed=3,
                         work_dir=tmp_path)
     assert res.status == "pass" and res.max_abs_diff == 0, res
@@ -430,4 +488,18 @@ def test_conv_weight_zero_point_computed_like_tflm(target, tmp_path):
     assert res.status == "pass" and res.max_abs_diff == 0, res
     if target != "c":
         [row] = byoc.compiler.placement(model, target)
-        assert (row["backend"], row["reason"]) == ("generic", "weight zero point 3 != 0")
+        want = "weight zero point 3 != 0"
+        if target.startswith("ethos-u"):
+            want += " (not on the NPU: weight zero point 3 != 0)"
+        assert (row["backend"], row["reason"]) == ("generic", want)
+
+
+def test_info_says_why_the_npu_did_not_take_an_operator():
+    lb = LayerBuilder(seed=2)
+    x = lb.input((1, 6, 6, 8))
+    y = lb.conv2d(x, 8, 3)
+    lb.output(lb.op("LEAKY_RELU", [y], y.shape, 0.05, 3, "LeakyReluOptions", {"Alpha": 0.2}))
+    rows = byoc.compiler.placement(lb.build(), "ethos-u55-256,cmsis-nn,c")
+    assert [r["backend"] for r in rows] == ["ethos-u", "generic"]
+    assert rows[1]["reason"] == ("no CMSIS-NN kernel for LEAKY_RELU (not on the NPU: byoc does "
+                                 "not offer LEAKY_RELU to Vela)")

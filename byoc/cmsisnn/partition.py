@@ -53,6 +53,7 @@ TFLITE_TYPES = {
     "minimum": "MINIMUM", "hard_swish": "HARD_SWISH", "leaky_relu": "LEAKY_RELU",
     "relu": "RELU", "relu6": "RELU6", "resize_bilinear": "RESIZE_BILINEAR",
     "resize_nearest": "RESIZE_NEAREST_NEIGHBOR", "sum": "SUM", "reduce_max": "REDUCE_MAX",
+    "transpose_conv": "TRANSPOSE_CONV",
 }
 KERNELS_BY_TYPE = {TFLITE_TYPES[k]: v for k, v in KERNELS.items()}
 #: int16-activation ("16x8") kernels; the per-channel fully connected kernel is int8 only.

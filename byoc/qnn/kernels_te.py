@@ -443,6 +443,43 @@ def conv2d(op: P.QConv2D) -> Kernel:
     return _output_stage(op, acc, B, requant, (N, OH, OW, O), 3, ins)
 
 
+def transpose_conv(op: P.QTransposeConv) -> Kernel:
+    """TRANSPOSE_CONV (int8): out[n,oy,ox,o] = requant(sum over the taps whose input pixel
+    iy = (oy + pad_top - kh) / s (and ix likewise) is whole and inside of
+    (x - zp) * w[o,kh,kw,c] + bias[o]); TFLM's scatter form, gathered."""
+    N, H, W, C = op.input.shape
+    O, KH, KW, _ = op.weight.shape
+    _, OH, OW, _ = op.output.shape
+    (sh, sw), (pt, pl) = op.strides, op.padding
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    Wt = ins.const(op.weight.astype(np.int8), "weight")
+    B = _bias_const(ins, op)
+    requant = _requantization(ins, op)
+    kh, kw, c = te.reduce_axis((0, KH), "kh"), te.reduce_axis((0, KW), "kw"), \
+        te.reduce_axis((0, C), "c")
+    zp = c32(op.input.zero_point)
+
+    def source(o_idx, k, pad, stride, size):
+        t = o_idx + c32(pad) - k
+        if stride == 1:
+            return t, [t >= c32(0), t < c32(size)]
+        return tirx.floordiv(t, c32(stride)), [t >= c32(0), tirx.floormod(t, c32(stride)) == 0,
+                                               t < c32(size * stride)]
+
+    def acc_f(n, oy, ox, o):
+        iy, cy = source(oy, kh, pt, sh, H)
+        ix, cx = source(ox, kw, pl, sw, W)
+        cond = None
+        for p in cy + cx:
+            cond = p if cond is None else tirx.And(cond, p)
+        prod = (i32(X[n, iy, ix, c]) - zp) * i32(Wt[o, kh, kw, c])
+        return te.sum(tirx.if_then_else(cond, prod, c32(0)), axis=[kh, kw, c])
+
+    acc = te.compute((N, OH, OW, O), acc_f, name="acc")
+    return _output_stage(op, acc, B, requant, (N, OH, OW, O), 3, ins)
+
+
 def depthwise_conv2d(op: P.QDepthwise) -> Kernel:
     """DEPTHWISE_CONV_2D: out[n,oh,ow,oc] = requant(sum (x[.., oc // M] - zp) * w[0,kh,kw,oc])."""
     N, H, W, C = op.input.shape
@@ -1296,6 +1333,7 @@ BUILDERS = {
     P.QResize: resize,
     P.QSum: mean,
     P.QReduceMax: reduce_max,
+    P.QTransposeConv: transpose_conv,
 }
 
 

@@ -52,6 +52,7 @@ _KERNEL_NAMES = {
     "relu6": "qrelu6",
     "resize_bilinear": "qresize_bilinear",
     "resize_nearest": "qresize_nearest",
+    "transpose_conv": "qtranspose_conv",
     "sum": "qsum",
     "reduce_max": "qreduce_max",
     "logistic": "qlogistic",

@@ -101,6 +101,27 @@ class QDepthwise:
 
 
 @dataclass
+class QTransposeConv:
+    """TRANSPOSE_CONV int8 (TFLM reference_integer_ops::TransposeConv): every input pixel
+    scatters ``(x - zp) * w[o, kh, kw, c]`` to output (iy * s + kh - pad_top, ix * s + kw -
+    pad_left); the int32 sums plus bias are requantized per channel like CONV_2D."""
+
+    input: QTensor
+    output: QTensor
+    weight: np.ndarray                 # int8 [O, KH, KW, I]
+    weight_scales: np.ndarray          # float32 [O]
+    bias: np.ndarray | None            # int32 [O]
+    multipliers: np.ndarray
+    shifts: np.ndarray
+    strides: tuple[int, int]
+    padding: tuple[int, int]           # top, left (TFLM's offsets)
+    act_min: int
+    act_max: int
+    per_channel: bool = True
+    kind: str = "TRANSPOSE_CONV"
+
+
+@dataclass
 class QFullyConnected:
     """FULLY_CONNECTED: input ``[..., depth]``, weight ``[units, depth]`` int8.
 
@@ -432,7 +453,7 @@ def op_dtypes(op) -> set[str]:
 QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
        | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh | QLeakyRelu
        | QRelu | QRelu6 | QHardSwish | QMinMax | QSquaredDifference | QSub | QResize | QSum
-       | QReduceMax)
+       | QReduceMax | QTransposeConv)
 
 
 # ---------------------------------------------------------------------------------------
@@ -462,6 +483,15 @@ def _conv_patterns(depthwise: bool) -> list[DFPattern]:
         # per-tensor: the frontend reshapes the int8 constant itself (no reshape op)
         w = is_op("relax.reshape")(w, wildcard()) | w
     conv = is_op("relax.nn.conv2d")(_dq(wildcard()), w)
+    with_bias = is_op("relax.add")(conv, _bias())
+    out = []
+    for body in (with_bias, conv):
+        out += _with_optional_clip(_q(body))
+    return out
+
+
+def _transpose_conv_patterns() -> list[DFPattern]:
+    conv = is_op("relax.nn.conv2d_transpose")(_dq(wildcard()), _dq(is_const()))
     with_bias = is_op("relax.add")(conv, _bias())
     out = []
     for body in (with_bias, conv):
@@ -517,6 +547,7 @@ def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
         ("conv2d", _conv_patterns(False), _check_conv),
         ("depthwise_conv2d", _conv_patterns(True), _check_depthwise),
         ("fully_connected", _fc_patterns(), _check_int_root),
+        ("transpose_conv", _transpose_conv_patterns(), _check_transpose_conv),
         ("avg_pool2d", _with_optional_clip(avg), _check_avg_pool),
         ("max_pool2d", _with_optional_clip(is_op("relax.nn.max_pool2d")(wildcard())),
          _check_int_root),
@@ -597,6 +628,12 @@ def _check_depthwise(ctx) -> bool:
         (a.kernel_layout == "HWIO" and int(a.groups) == 1 and in_c == 1)
     return (_check_int_root(ctx) and a.data_layout == "NHWC" and layout_ok
             and a.out_layout == "NHWC")
+
+
+def _check_transpose_conv(ctx) -> bool:
+    a = _find_call(ctx, "relax.nn.conv2d_transpose").attrs
+    return (_check_int_root(ctx) and int(a.groups) == 1 and a.data_layout == "NHWC"
+            and a.kernel_layout == "IOHW" and a.out_layout == "NHWC")
 
 
 def _check_avg_pool(ctx) -> bool:
@@ -868,6 +905,38 @@ def _extract_conv(chain: _Chain, depthwise: bool):
     mult, shift = qm.conv_multipliers(x.scale, scales, out_s)
     return QConv2D(x, out, w_ohwi, scales, bias, mult, shift, per_channel=per_channel,
                    weight_zero_point=w_zp_seen, **common)
+
+
+def _extract_transpose_conv(chain: _Chain):
+    clip, q = _peel_clip(chain, chain.root)
+    out_s, out_zp = _quantize_params(q)
+    e = chain.arg(q)
+    bias = None
+    if chain.is_op(e, "relax.add"):
+        bias = _bias_values(chain, chain.arg(e, 1))
+        e = chain.arg(e, 0)
+    conv = e
+    x = chain.dequantized(chain.arg(conv, 0))
+    wdq = chain.arg(conv, 1)
+    w = _np(wdq.args[0])                                   # IOHW
+    if w.dtype != np.int8:
+        raise ExtractError(f"{w.dtype} TRANSPOSE_CONV weights")
+    out = _out_tensor(chain.root, out_s, out_zp)
+    if x.dtype != "int8" or out.dtype != "int8":
+        raise ExtractError(f"{x.dtype} TRANSPOSE_CONV has no integer kernel on the generic path")
+    a = conv.attrs
+    if any(int(d) != 1 for d in a.dilation):
+        raise ExtractError("dilated TRANSPOSE_CONV")
+    w_ohwi = np.ascontiguousarray(np.transpose(w, (1, 2, 3, 0))).astype(np.int8)
+    cout = w_ohwi.shape[0]
+    w_scale = _np(wdq.args[1]).astype(np.float32).reshape(-1)
+    scales = np.broadcast_to(w_scale, (cout,)).astype(np.float32)
+    mult, shift = qm.conv_multipliers(x.scale, scales, out_s)
+    act = _act_from_quantized_clip(clip, out)
+    pad = tuple(int(p) for p in a.padding)
+    return QTransposeConv(x, out, w_ohwi, scales, bias, mult, shift,
+                          (int(a.strides[0]), int(a.strides[1])), (pad[0], pad[1]),
+                          act[0], act[1], per_channel=w_scale.size > 1)
 
 
 def _extract_fc(chain: _Chain):
@@ -1226,6 +1295,7 @@ _EXTRACTORS: dict[str, Callable[[_Chain], QOp]] = {
     "conv2d": lambda c: _extract_conv(c, False),
     "depthwise_conv2d": lambda c: _extract_conv(c, True),
     "fully_connected": _extract_fc,
+    "transpose_conv": _extract_transpose_conv,
     "avg_pool2d": lambda c: QAvgPool(**_pool_common(c, "avg")),
     "max_pool2d": lambda c: QMaxPool(**_pool_common(c, "max")),
     "softmax": _extract_softmax,
@@ -1282,6 +1352,9 @@ def describe(op: QOp) -> str:
         return s
     if isinstance(op, QFullyConnected):
         return f"{op.kind} {op.weight.shape[1]}->{op.weight.shape[0]}"
+    if isinstance(op, QTransposeConv):
+        kh, kw = op.weight.shape[1:3]
+        return f"{op.kind} {kh}x{kw} s{op.strides[0]}"
     if isinstance(op, (QAvgPool, QMaxPool)):
         return f"{op.kind} {op.pool_size[0]}x{op.pool_size[1]} s{op.strides[0]}"
     if isinstance(op, QMean):
