@@ -479,19 +479,13 @@ def test_one_channel_depthwise_with_quantized_dimension_3(target, tmp_path):
 
 
 @pytest.mark.parametrize("target", ["c", "cmsis-nn,c", "ethos-u55-256,cmsis-nn,c"])
-def test_conv_weight_zero_point_computed_like_tflm(target, tmp_path):
+def test_conv_weight_zero_point_is_refused_with_the_reason(target):
     """TFLM's int8 convolution ignores the weight zero point (its output does not change
-    with it); the generic kernel does the same, CMSIS-NN and the NPU are not asked."""
-    model = _build(_conv_weight_zero_point, 6)
-    res = byoc.validate(model, target=target, backend="host", inputs=3, work_dir=tmp_path,
-                        sanitize=True)
-    assert res.status == "pass" and res.max_abs_diff == 0, res
-    if target != "c":
-        [row] = byoc.compiler.placement(model, target)
-        want = "weight zero point 3 != 0"
-        if target.startswith("ethos-u"):
-            want += " (not on the NPU: weight zero point 3 != 0)"
-        assert (row["backend"], row["reason"]) == ("generic", want)
+    with it), so the model's arithmetic is not what its quantization says: refused at
+    import, naming the tensor and the reason."""
+    with pytest.raises(byoc.ByocError, match=r"operator 0 \(CONV_2D\): tensor 1 'conv_w_\d+': "
+                                             r"weight zero point 3 != 0: .*TFLM ignores"):
+        byoc.compile(_build(_conv_weight_zero_point, 6), target=target)
 
 
 def test_info_says_why_the_npu_did_not_take_an_operator():
