@@ -5,12 +5,17 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: setup system demo test test-all clean bench bench-arm bench-kernels bench-streaming
+.PHONY: setup system emulator demo test test-all clean bench bench-arm bench-kernels bench-streaming
 
-setup: system $(STAMP)
+setup: system $(STAMP) emulator
 
 system:
 	@bash scripts/setup-system.sh
+
+# byoc's Corstone-300 emulator with the Ethos-U55 device (fvp/qemu, build/qemu-ethosu): built
+# once, rebuilt only when its sources or the Debian QEMU version change (else a no-op).
+emulator: system
+	@bash fvp/qemu/build.sh
 
 # Re-install only when the dependency list changes.
 $(STAMP): pyproject.toml

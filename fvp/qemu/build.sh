@@ -50,9 +50,13 @@ if [ ! -f "$src/.byoc-unpacked" ]; then
   mkdir -p "$out/dl"
   say "fetching the Debian source of qemu $version"
   if ! (cd "$out/dl" && apt-get source --download-only -qq "qemu=$version" >/dev/null 2>"$out/dl/apt.log"); then
-    say "apt-get source qemu=$version failed ($(tail -n 1 "$out/dl/apt.log")); a deb-src entry and"
-    say "'apt-get update' are needed: run scripts/setup-system.sh as root"
-    exit 1
+    # The archive may have moved on to a newer Debian revision of the same QEMU release.
+    say "no source of qemu $version ($(tail -n 1 "$out/dl/apt.log")); trying the newest qemu source"
+    if ! (cd "$out/dl" && apt-get source --download-only -qq qemu >/dev/null 2>"$out/dl/apt.log"); then
+      say "apt-get source qemu failed ($(tail -n 1 "$out/dl/apt.log")); a deb-src entry and"
+      say "'apt-get update' are needed: run scripts/setup-system.sh as root"
+      exit 1
+    fi
   fi
   dpkg-source -x "$out"/dl/qemu_*.dsc "$src" >/dev/null 2>"$out/dl/dpkg-source.log" || {
     say "dpkg-source -x failed: $(tail -n 1 "$out/dl/dpkg-source.log")"; exit 1; }
