@@ -248,7 +248,8 @@ def operator_index(expr: relax.Expr) -> int | None:
 #: copies (TFLM copies raw values too), with the activation dtypes TFLM has them for.
 RAW_COPY_OPERATORS: dict[str, tuple[str, ...]] = {
     "TRANSPOSE": ("int8", "int16"), "SQUEEZE": ("int8", "int16"),
-    "EXPAND_DIMS": ("int8", "int16"), "PACK": ("int8", "int16"), "GATHER": ("int8",),
+    "EXPAND_DIMS": ("int8", "int16"), "PACK": ("int8", "int16"), "UNPACK": ("int8", "int16"),
+    "GATHER": ("int8",),
     "DEPTH_TO_SPACE": ("int8",), "SPACE_TO_DEPTH": ("int8",),
 }
 

@@ -158,6 +158,14 @@ def _movement(op: str):
                 y = act(shape[:axis] + (n,) + shape[axis:])
                 lb.mb.add_operator(op, [x.index] + [o.index for o in others], [y.index],
                                    "PackOptions", {"ValuesCount": n, "Axis": axis})
+            elif op == "UNPACK":
+                axis = int(rng.integers(0, rank))
+                outs = [act(shape[:axis] + shape[axis + 1:]) for _ in range(shape[axis])]
+                lb.mb.add_operator(op, [x.index], [o.index for o in outs], "UnpackOptions",
+                                   {"Num": shape[axis], "Axis": axis})
+                for o in outs:
+                    lb.output(o)
+                return
             elif op == "GATHER":
                 axis = int(rng.integers(0, rank))
                 idx = rng.integers(0, shape[axis], size=int(rng.integers(1, 5)))
@@ -281,8 +289,8 @@ SWEEPS: dict[str, Callable] = {
     "REDUCE_MAX": _reduce("REDUCE_MAX"),
     "RESIZE_NEAREST_NEIGHBOR": _resize("RESIZE_NEAREST_NEIGHBOR"),
     "RESIZE_BILINEAR": _resize("RESIZE_BILINEAR"),
-    **{op: _movement(op) for op in ("TRANSPOSE", "EXPAND_DIMS", "SQUEEZE", "PACK", "GATHER",
-                                    "DEPTH_TO_SPACE", "SPACE_TO_DEPTH")},
+    **{op: _movement(op) for op in ("TRANSPOSE", "EXPAND_DIMS", "SQUEEZE", "PACK", "UNPACK",
+                                    "GATHER", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH")},
 }
 
 
