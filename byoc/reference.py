@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -40,7 +41,7 @@ def run_tflm(model_bytes: bytes, samples: list[list[np.ndarray]],
                str(activation_bytes), str(num_outputs)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
-                                  errors="replace")
+                                  errors="replace", env=_child_env())
         except subprocess.TimeoutExpired:
             raise ToolError(f"TFLM (the reference) did not finish within {timeout_s:.0f} s"
                             ) from None
@@ -73,6 +74,15 @@ def _failure_reason(proc: subprocess.CompletedProcess) -> str:
 
 
 _ERROR_TAG = "BYOC_TFLM_ERROR:"
+
+
+def _child_env() -> dict:
+    """The environment of the child, with this byoc importable however it was started."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(
+        os.pathsep) if p])
+    return env
 
 
 def _child_main(argv: list[str]) -> int:
