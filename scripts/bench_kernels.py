@@ -13,7 +13,8 @@ same flags, -DCMSIS_NN_PATH), and the table prints Arm's counts, byoc/Arm per ca
 geometric mean of byoc/Arm per path. Arm's outputs are checked against TFLM too.
 
 Writes ``build/bench/kernels.json`` as ``{"C1": {"mve": N, "dsp": N, "c": N,
-"arm_mve": N, ...}, ...}`` (``arm_*`` only with Arm's tree).
+"arm_mve": N, ...}, ...}`` (``arm_*`` only with Arm's tree) and the same table as Markdown in
+``build/bench/kernels.md`` (bold: byoc above Arm).
 
 Usage: scripts/bench_kernels.py [--paths mve,dsp,c] [--cases C1,C2] [--arm DIR] [--out FILE]
 Exit status: 0 when every case of every path matched TFLM, 1 otherwise.
@@ -87,6 +88,32 @@ def print_table(names: list[str], paths: list[str], table: dict[str, dict[str, i
           "measure Arm's CMSIS-NN beside them)")
 
 
+def markdown_table(names: list[str], paths: list[str], table: dict[str, dict[str, int]], with_arm: bool) -> str:
+    """The table as Markdown (README form): per path byoc's count, and with Arm's tree Arm's count
+    and byoc/Arm; a last row with the geometric means."""
+    head = ["case", "call", "MACs"]
+    for p in paths:
+        head += [f"byoc {p}"] + ([f"Arm {p}", f"{p} / Arm"] if with_arm else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * (len(head) - 2)]
+    ratios: dict[str, list[float]] = {p: [] for p in paths}
+    for name in names:
+        desc, macs, _ = tl.BENCH_CASES[name]
+        cells = [name, desc, f"{macs:,}" if macs else "-"]
+        for p in paths:
+            cells.append(f"{table[name][p]:,}")
+            if with_arm:
+                r = table[name][p] / table[name][f"arm_{p}"]
+                ratios[p].append(r)
+                cells += [f"{table[name][f'arm_{p}']:,}", f"**{r:.2f}**" if r > 1.0 else f"{r:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    if with_arm:
+        cells = ["geomean", "", ""]
+        for p in paths:
+            cells += ["", "", f"{geomean(ratios[p]):.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--paths", default="mve,dsp,c", help="kernel paths to measure (mve,dsp,c)")
@@ -123,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(table, indent=2) + "\n")
-    print(f"wrote {out}")
+    md = out.with_suffix(".md")
+    md.write_text(markdown_table(names, paths, table, arm_tree is not None))
+    print(f"wrote {out} and {md}")
     if failures:
         print(f"{len(failures)} case(s) differ from TFLM:", file=sys.stderr)
         for line in failures:

@@ -475,7 +475,8 @@ arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
                             bias_data, output_dims, output_data);
     }
 #else
-    if (filter_dims->c == input_dims->c && ctx != NULL && ctx->buf != NULL)
+    if (filter_dims->c == input_dims->c && ctx != NULL && ctx->buf != NULL &&
+        !byoc_nn_has_min_mult(quant_params->multiplier, output_dims->c))
     {
         return convolve_im2col(ctx->buf, conv_params, quant_params, input_dims, input_data, filter_dims, filter_data,
                                bias_data, output_dims, output_data);

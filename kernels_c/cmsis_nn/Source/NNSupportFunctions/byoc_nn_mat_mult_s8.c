@@ -964,6 +964,73 @@ void byoc_nn_kernel_sums_s8(const int8_t *rhs, const int32_t n_out, const int32_
     }
 }
 
+#if !defined(__arm__) || (defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 2)
+/*
+ * Two MACs per multiply (cores with a 32 x 32 -> 64-bit multiply-accumulate, SMLAL: Armv7-M,
+ * Armv8-M Mainline; hosts). The weights of a channel pair at step j are packed into one word,
+ * p[j] = w0[j] + w1[j] * 2^PC_LANE, so x * p[j] accumulated in 64 bits is L + H * 2^PC_LANE with
+ * L = sum x * w0 and H = sum x * w1. Every PC_BLOCK steps |L| <= PC_BLOCK * 2^14 < 2^(PC_LANE - 1),
+ * so L is the sign-extended low PC_LANE bits and H the rest: both exact.
+ */
+    #define PC_PACK 1
+    #define PC_LANE 21
+    #define PC_BLOCK 32
+    #define PC_PACK_MAX 256
+
+static void pc_pack_pair(const int8_t *w0, const int8_t *w1, const int32_t k, int32_t *p)
+{
+    for (int32_t j = 0; j < k; j++)
+    {
+        p[j] = (int32_t)w0[j] + (int32_t)((uint32_t)(int32_t)w1[j] << PC_LANE);
+    }
+}
+
+/* Splits a packed 64-bit sum into its two lanes and adds them to lo / hi. */
+static inline void pc_unpack(const int64_t s, int32_t *lo, int32_t *hi)
+{
+    const int32_t l = (int32_t)((uint32_t)s << (32 - PC_LANE)) >> (32 - PC_LANE);
+    *lo += l;
+    *hi += (int32_t)((s - l) >> PC_LANE);
+}
+
+/* acc[0..3] += {a.w0, a.w1, b.w0, b.w1} over k steps, the weight pair packed in p. */
+static inline void pc_dot_2x2_packed(const int8_t *a, const int8_t *b, const int32_t *p, int32_t k, int32_t *acc)
+{
+    while (k > 0)
+    {
+        int32_t n = MIN(k, PC_BLOCK);
+        k -= n;
+        int64_t sa = 0, sb = 0;
+        for (; n >= 4; n -= 4)
+        {
+            int32_t v = p[0];
+            sa += (int64_t)a[0] * v;
+            sb += (int64_t)b[0] * v;
+            v = p[1];
+            sa += (int64_t)a[1] * v;
+            sb += (int64_t)b[1] * v;
+            v = p[2];
+            sa += (int64_t)a[2] * v;
+            sb += (int64_t)b[2] * v;
+            v = p[3];
+            sa += (int64_t)a[3] * v;
+            sb += (int64_t)b[3] * v;
+            a += 4;
+            b += 4;
+            p += 4;
+        }
+        for (; n > 0; n--)
+        {
+            const int32_t v = *p++;
+            sa += (int64_t)*a++ * v;
+            sb += (int64_t)*b++ * v;
+        }
+        pc_unpack(sa, &acc[0], &acc[1]);
+        pc_unpack(sb, &acc[2], &acc[3]);
+    }
+}
+#endif
+
 /* Channels in pairs (outer, so their constants are derived once) x rows in pairs; base[] holds
  * the whole per-channel constant. */
 static void pc_rows(const int8_t *lhs, const int32_t lhs_rows, const int32_t lhs_stride, const int8_t *rhs,
@@ -981,6 +1048,25 @@ static void pc_rows(const int8_t *lhs, const int32_t lhs_rows, const int32_t lhs
         const int8_t *w = rhs + o * k;
         const int8_t *a = lhs;
         int8_t *out = dst + o;
+#if defined(PC_PACK)
+        if (k <= PC_PACK_MAX && pairs >= 8) /* packing amortised over 4+ row pairs */
+        {
+            int32_t packed[PC_PACK_MAX];
+            pc_pack_pair(w, w + k, k, packed);
+            for (int32_t r = 0; r < pairs; r += 2)
+            {
+                int32_t acc[4] = {b0, b1, b0, b1};
+                pc_dot_2x2_packed(a, a + lhs_stride, packed, k, acc);
+                out[0] = byoc_nn_out_q(acc[0], q0, dst_offset, act_min, act_max);
+                out[1] = byoc_nn_out_q(acc[1], q1, dst_offset, act_min, act_max);
+                out[dst_stride] = byoc_nn_out_q(acc[2], q0, dst_offset, act_min, act_max);
+                out[dst_stride + 1] = byoc_nn_out_q(acc[3], q1, dst_offset, act_min, act_max);
+                a += 2 * lhs_stride;
+                out += 2 * dst_stride;
+            }
+            continue;
+        }
+#endif
         for (int32_t r = 0; r < pairs; r += 2)
         {
             int32_t acc[4] = {b0, b1, b0, b1};
@@ -1029,7 +1115,8 @@ arm_cmsis_nn_status byoc_nn_mat_mult_s8(const int8_t *lhs,
                                        int8_t *dst,
                                        int32_t dst_stride)
 {
-    if (rhs_offset != 0 || byoc_nn_has_min_mult(mult, per_channel ? n_out : 1))
+    /* With kernel sums (the portable conv) the caller has checked the multipliers once. */
+    if (rhs_offset != 0 || (kernel_sum == NULL && byoc_nn_has_min_mult(mult, per_channel ? n_out : 1)))
     {
         return mat_mult_ref(lhs, lhs_rows, lhs_stride, rhs, n_out, k, bias, kernel_sum, mult, shift, per_channel,
                             lhs_offset, rhs_offset, dst_offset, act_min, act_max, dst, dst_stride);

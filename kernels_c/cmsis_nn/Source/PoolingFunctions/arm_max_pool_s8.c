@@ -159,6 +159,8 @@ arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
     {
         return ARM_CMSIS_NN_ARG_ERROR;
     }
+    /* the window max is an int8 value already: clamp only to a narrower activation range */
+    const int clamp = act_min > NN_Q7_MIN || act_max < NN_Q7_MAX;
     for (int32_t b = 0; b < input_dims->n; b++)
     {
         const int8_t *in_batch = input_data + b * in_h * in_w * ch;
@@ -172,13 +174,16 @@ arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
                 const int32_t x0 = ox * pool_params->stride.w - pool_params->padding.w;
                 const int32_t kx0 = MAX(0, -x0);
                 const int32_t kx1 = MIN(filter_dims->w, in_w - x0);
+                const int8_t *base = in_batch + ((y0 + ky0) * in_w + x0 + kx0) * ch;
+                const int32_t row_step = in_w * ch;
                 int32_t c = 0;
                 for (; c + 4 <= ch; c += 4)
                 {
                     int32_t m0 = NN_Q7_MIN, m1 = NN_Q7_MIN, m2 = NN_Q7_MIN, m3 = NN_Q7_MIN;
+                    const int8_t *row = base + c;
                     for (int32_t ky = ky0; ky < ky1; ky++)
                     {
-                        const int8_t *p = in_batch + ((y0 + ky) * in_w + x0 + kx0) * ch + c;
+                        const int8_t *p = row;
                         for (int32_t kx = kx0; kx < kx1; kx++)
                         {
                             m0 = MAX(m0, p[0]);
@@ -187,11 +192,19 @@ arm_cmsis_nn_status arm_max_pool_s8(const cmsis_nn_context *ctx,
                             m3 = MAX(m3, p[3]);
                             p += ch;
                         }
+                        row += row_step;
                     }
-                    output_data[c] = byoc_nn_clamp_s8(m0, act_min, act_max);
-                    output_data[c + 1] = byoc_nn_clamp_s8(m1, act_min, act_max);
-                    output_data[c + 2] = byoc_nn_clamp_s8(m2, act_min, act_max);
-                    output_data[c + 3] = byoc_nn_clamp_s8(m3, act_min, act_max);
+                    if (clamp)
+                    {
+                        m0 = byoc_nn_clamp_s8(m0, act_min, act_max);
+                        m1 = byoc_nn_clamp_s8(m1, act_min, act_max);
+                        m2 = byoc_nn_clamp_s8(m2, act_min, act_max);
+                        m3 = byoc_nn_clamp_s8(m3, act_min, act_max);
+                    }
+                    output_data[c] = (int8_t)m0;
+                    output_data[c + 1] = (int8_t)m1;
+                    output_data[c + 2] = (int8_t)m2;
+                    output_data[c + 3] = (int8_t)m3;
                 }
                 for (; c < ch; c++)
                 {
