@@ -578,6 +578,9 @@ def special_cases() -> list[Case]:
     c.append(add_case("add_16x16x32", 110, (1, 16, 16, 32)))
     c.append(add_case("add_relu", 111, (1, 37), "RELU"))
     c.append(add_case("add_zp_extremes", 112, (1, 33), zero_points=(-128, 127, -128)))
+    # 1024 elements or more: the DSP / portable add tabulates the input rescalings
+    c.append(add_case("add_table", 115, (1, 8, 8, 17)))
+    c.append(add_case("add_table_relu6", 116, (1, 1030), "RELU6", zero_points=(127, -128, -100)))
     c.append(mul_case("mul_odd", 113, (1, 3, 5, 7)))
     c.append(mul_case("mul_relu6", 114, (1, 70), "RELU6"))
     return c
