@@ -43,21 +43,41 @@ if [ $need_src -eq 1 ]; then
     echo "byoc setup: not Debian (or no codename): add a deb-src entry for qemu yourself" >&2
     exit 1
   fi
+  # The source entries mirror the machine's own Debian binary entries (same archive, suites and
+  # keyring), so setup names no archive of its own: deb822 stanzas signed by Debian's archive key,
+  # and one-line `deb` entries for this release's suites.
+  entries=$(
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] && [ "$f" != "$src_list" ] || continue
+      awk 'BEGIN { RS = ""; ORS = "\n\n" }
+           /(^|\n)Types:[^\n]*deb/ && /debian-archive-keyring/ {
+             out = ""; n = split($0, lines, "\n")
+             for (i = 1; i <= n; i++) {
+               if (lines[i] ~ /^#/) continue
+               if (lines[i] ~ /^Types:/) lines[i] = "Types: deb-src"
+               out = out lines[i] "\n"
+             }
+             printf "%s\n", out }' "$f"
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+      [ -f "$f" ] || continue
+      awk -v c="$codename" '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ "^" c "(-|$)") {
+                               sub(/^deb/, "deb-src"); print; next } }' "$f"
+    done)
+  if [ -z "$entries" ]; then
+    echo "byoc setup: no Debian archive entry found to derive a deb-src entry from: add one for qemu yourself" >&2
+    exit 1
+  fi
   echo "byoc setup: adding deb-src entries ($src_list)"
-  $SUDO tee "$src_list" >/dev/null <<EOF
-# Added by byoc's scripts/setup-system.sh: Debian sources (apt-get source qemu, fvp/qemu/build.sh).
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $codename $codename-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: $codename-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+  if printf '%s\n' "$entries" | grep -q '^Types:'; then
+    printf '# Added by byoc scripts/setup-system.sh (apt-get source qemu): the Debian entries as sources.\n%s\n' \
+      "$(printf '%s\n' "$entries" | grep -v '^deb-src ')" | $SUDO tee "$src_list" >/dev/null
+  fi
+  oneline=$(printf '%s\n' "$entries" | grep '^deb-src ' || true)
+  if [ -n "$oneline" ]; then
+    printf '# Added by byoc scripts/setup-system.sh (apt-get source qemu).\n%s\n' "$oneline" \
+      | $SUDO tee "${src_list%.sources}.list" >/dev/null
+  fi
 fi
 echo "byoc setup: apt-get update${missing[*]:+, installing ${missing[*]}}"
 $SUDO apt-get update -qq

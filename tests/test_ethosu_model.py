@@ -621,7 +621,8 @@ def test_builds_for_cortex_m55_with_bounded_stack(tmp_path):
 
 def test_cmake_targets(tmp_path):
     """kernels_c/CMakeLists.txt: `ethosu_core_driver` is byoc's model by default and Arm's driver
-    (any tree with src/*.c and include/) with ETHOSU_DRIVER_PATH."""
+    with ETHOSU_DRIVER_PATH (a tree laid out like Arm's: include/ethosu_driver.h and a CMake project
+    defining `ethosu_core_driver`) plus CMSIS_PATH (CMSIS/Core/Include/cmsis_compiler.h)."""
     _need("cmake", "ninja", "gcc")
     fake = tmp_path / "fake-driver"
     (fake / "src").mkdir(parents=True)
@@ -629,7 +630,14 @@ def test_cmake_targets(tmp_path):
     (fake / "include" / "ethosu_driver.h").write_text("int fake_arm_driver(void);\n")
     (fake / "src" / "ethosu_driver.c").write_text(
         '#include "ethosu_driver.h"\nint fake_arm_driver(void) { return 42; }\n')
-    for name, extra in (("model", []), ("arm", [f"-DETHOSU_DRIVER_PATH={fake}"])):
+    (fake / "CMakeLists.txt").write_text(
+        "add_library(ethosu_core_driver STATIC src/ethosu_driver.c)\n"
+        "target_include_directories(ethosu_core_driver PUBLIC include)\n")
+    cmsis = tmp_path / "fake-cmsis" / "CMSIS" / "Core" / "Include"
+    cmsis.mkdir(parents=True)
+    (cmsis / "cmsis_compiler.h").write_text("/* fake */\n")
+    arm = [f"-DETHOSU_DRIVER_PATH={fake}", f"-DCMSIS_PATH={tmp_path / 'fake-cmsis'}"]
+    for name, extra in (("model", []), ("arm", arm)):
         build = tmp_path / name
         cfg = subprocess.run(["cmake", "-G", "Ninja", "-S", str(REPO / "kernels_c"), "-B", str(build), *extra],
                              capture_output=True, text=True)
