@@ -29,10 +29,13 @@ class WorkerLost(Exception):
 class Worker:
     """One ``python -m byoc.regress.worker`` child with a line protocol."""
 
-    def __init__(self, log: Path):
+    #: The worker's command line; tests substitute a process that crashes on cue.
+    COMMAND = (sys.executable, "-m", "byoc.regress.worker")
+
+    def __init__(self, log: Path, command: tuple[str, ...] = COMMAND):
         self.log_path = log
         self._log = open(log, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "byoc.regress.worker"],
+        self.proc = subprocess.Popen(list(command),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._log, env=os.environ.copy(),
                                      start_new_session=True)
