@@ -237,11 +237,46 @@ def _returned_vars(ret) -> list:
 
 
 def operator_index(expr: relax.Expr) -> int | None:
-    """The TFLite operator index :func:`tag_operator` recorded on ``expr`` (None: unknown)."""
+    """The TFLite operator index :func:`tag_operators` recorded on ``expr`` (None: unknown;
+    the first one for a call standing for several, see :func:`with_operator_span`)."""
     span = getattr(expr, "span", None)
     if span is None or str(span.source_name.name) != OPERATOR_SPAN_SOURCE:
         return None
     return int(span.line) - 1
+
+
+def _span_indices(expr) -> list[int]:
+    span = getattr(expr, "span", None)
+    if span is None or str(span.source_name.name) != OPERATOR_SPAN_SOURCE:
+        return []
+    first, last = int(span.line) - 1, max(int(span.end_line), int(span.line)) - 1
+    return list(range(first, last + 1))
+
+
+def operator_indices(*exprs) -> tuple[int, ...]:
+    """The sorted TFLite operator indices recorded on every call inside ``exprs`` (calls,
+    functions - a partition or composite function, with its nested functions - or
+    bindings' values): the operators a partition computes."""
+    found: set[int] = set()
+
+    def visit(e):
+        if isinstance(e, relax.Call):
+            found.update(_span_indices(e))
+
+    for expr in exprs:
+        relax.analysis.post_order_visit(expr, visit)
+    return tuple(sorted(found))
+
+
+def with_operator_span(call: relax.Expr, indices) -> relax.Expr:
+    """``call`` tagged with the TFLite operators ``indices`` it computes (a call replacing a
+    matched chain, e.g. byoc.qnn's kernel calls; the span holds the range first..last)."""
+    indices = sorted(indices)
+    if not indices or not isinstance(call, relax.Call):
+        return call
+    first, last = indices[0] + 1, indices[-1] + 1
+    return _with_span(call, tvm.ir.Span(tvm.ir.SourceName(OPERATOR_SPAN_SOURCE), first, last,
+                                        0, 0))
 
 
 #: Data-movement operators on quantized tensors that TVM's converter imports as raw integer

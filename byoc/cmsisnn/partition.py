@@ -25,6 +25,7 @@ from tvm.relax.backend.pattern_registry import get_patterns_with_prefix, registe
 from tvm.relax.dpl import is_const, is_op, wildcard
 
 from .. import cmsisnn_params as cp
+from ..frontend import operator_indices
 from ..qnn import patterns as P
 
 PREFIX = "cmsisnn."
@@ -120,6 +121,7 @@ class Decision:
     description: str
     reason: str | None
     pad: "tuple | None" = None        # (input shape, paddings, value) of a PAD in the chain
+    operators: tuple = ()             # TFLite operator indices of the chain (byoc.placement)
 
 
 class _Session:
@@ -451,7 +453,8 @@ def _make_check(kind: str, qnn_check, pad: bool):
         except P.ExtractError as err:
             reason, desc = str(err), TFLITE_TYPES[kind]
         if session is not None:
-            session.record(Decision(kind, desc, reason, pad_sig))
+            session.record(Decision(kind, desc, reason, pad_sig,
+                                    operator_indices(*ctx.matched_bindings.values())))
         return reason is None
     return check
 

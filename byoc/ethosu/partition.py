@@ -34,6 +34,7 @@ from tvm.relax.backend.pattern_registry import get_patterns_with_prefix, registe
 from tvm.relax.dpl import is_op, wildcard
 
 from ..errors import ByocError
+from ..frontend import operator_indices
 from ..qnn import patterns as P
 
 PREFIX = "ethosu."
@@ -102,6 +103,7 @@ class Decision:
     kind: str
     description: str
     reason: str | None
+    operators: tuple = ()             # TFLite operator indices of the chain (byoc.placement)
 
 
 def check_accelerator(accelerator: str) -> None:
@@ -384,7 +386,8 @@ def _make_check(kind: str, qnn_check):
                 reason = vela_verdict(single_op_tflite(kind, op), session.options)
         except P.ExtractError as err:
             reason, desc = str(err), TFLITE_TYPES[kind]
-        session.decisions.append(Decision(kind, desc, reason))
+        session.decisions.append(Decision(kind, desc, reason,
+                                          operator_indices(*ctx.matched_bindings.values())))
         return reason is None
     return check
 

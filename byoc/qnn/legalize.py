@@ -23,6 +23,7 @@ from __future__ import annotations
 import tvm
 from tvm import relax
 
+from ..frontend import operator_indices, with_operator_span
 from . import kernels_te
 from . import patterns as P
 
@@ -101,7 +102,9 @@ class _Rewriter(relax.PyExprMutator):
                 for a in kernel.args]
         self.kernels.append((gv.name_hint, op))
         out_ty = relax.TensorType(kernel.out_shape, kernel.out_dtype)
-        return relax.call_tir(gv, relax.Tuple(args), out_ty)
+        # the kernel call names the TFLite operator(s) of its chain (byoc.placement)
+        return with_operator_span(relax.call_tir(gv, relax.Tuple(args), out_ty),
+                                  operator_indices(func))
 
 
 def legalize_quantized(mod: tvm.IRModule, *, report: list | None = None) -> tvm.IRModule:
