@@ -4,10 +4,10 @@
 codegen registered as ``relax.ext.ethos-u``; it records them and main then calls each region as
 ``call_dps_packed(<symbol>, ...)``. :func:`generate` turns each region into:
 
-1. a TFLite model written with byoc's TFLite writer (:class:`RegionWriter`): one operator per
-   composite chain, with the original weights, biases, per-channel quantization and operator
-   options (padding type, strides, dilation, fused activation, ...) recovered from the
-   byoc.qnn dataclasses; the region's parameters are the model inputs, its results the outputs;
+1. a TFLite model written with byoc's TFLite writer (``byoc.tflite.qnn_writer``): one
+   operator per composite chain, with the original weights, biases, per-channel
+   quantization and operator options (padding type, strides, dilation, fused activation,
+   ...) recovered from the byoc.qnn dataclasses; the region's parameters are the model inputs, its results the outputs;
 2. Vela's compilation of it (in-process, ``byoc.ethosu.vela.compile_vela``): command stream,
    read-only blob, scratch size, IFM/OFM offsets inside the scratch area, cycle estimate;
 3. a C function::
@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import tflite
 import tvm
 from tvm import relax
 
@@ -45,184 +44,12 @@ from ..codegen.tir_to_c import CFunction, CParam
 from ..errors import ByocError
 from ..qnn import patterns as P
 from ..qnn import quant_math as qm
-from ..tflite.builder import ACTIVATIONS, ModelBuilder, Quant
+from ..tflite.builder import Quant
+from ..tflite.qnn_writer import QnnModelWriter, operands
 from . import partition as part
 
 HEADER = "ethosu_driver.h"
 NPU_CONST = "BYOC_NPU_CONST"
-
-
-# ---------------------------------------------------------------------------------------
-# TFLite writing
-# ---------------------------------------------------------------------------------------
-
-def _same_padding(size: int, k: int, s: int, d: int) -> tuple[int, int]:
-    out = (size + s - 1) // s
-    eff = (k - 1) * d + 1
-    total = max((out - 1) * s + eff - size, 0)
-    return total // 2, total - total // 2
-
-
-def padding_type(in_hw, kernel, strides, dilation, padding) -> int:
-    """TFLite's SAME/VALID for explicit (top, left, bottom, right) padding."""
-    top, left, bottom, right = padding
-    if (top, left, bottom, right) == (0, 0, 0, 0):
-        return tflite.Padding.VALID
-    th = _same_padding(in_hw[0], kernel[0], strides[0], dilation[0])
-    tw = _same_padding(in_hw[1], kernel[1], strides[1], dilation[1])
-    if (top, bottom) == th and (left, right) == tw:
-        return tflite.Padding.SAME
-    raise P.ExtractError(f"padding {tuple(padding)} is neither SAME nor VALID")
-
-
-def activation_of(act_min: int, act_max: int, scale: float, zp: int) -> int:
-    """The TFLite fused activation whose clamp is [act_min, act_max]."""
-    for name in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
-        if qm.activation_range(name, scale, zp) == (act_min, act_max):
-            return ACTIVATIONS[name]
-    raise P.ExtractError(f"activation range [{act_min}, {act_max}] is not a TFLite activation")
-
-
-def _f32(x) -> float:
-    return float(np.float32(x))
-
-
-class RegionWriter:
-    """Builds one TFLite model from byoc.qnn dataclasses (a region or a single operator)."""
-
-    def __init__(self):
-        self.mb = ModelBuilder(description="byoc ethos-u region")
-        self.n = 0
-
-    def _name(self, base: str) -> str:
-        self.n += 1
-        return f"{base}_{self.n}"
-
-    def tensor(self, shape, dtype="int8", quant: "tuple[float, int] | None" = None,
-               name: str | None = None) -> int:
-        q = Quant.per_tensor(quant[0], quant[1]) if quant is not None else None
-        return self.mb.add_tensor(name or self._name("t"), shape, dtype, quant=q)
-
-    def _const(self, data, quant: Quant | None, base: str) -> int:
-        data = np.asarray(data)
-        return self.mb.add_tensor(self._name(base), data.shape, data.dtype, data, quant)
-
-    def operand(self, t: "P.QTensor", ins: list[int]) -> int:
-        if t.source is not None:
-            return ins[t.source]
-        return self._const(np.asarray(t.data).astype(t.dtype).reshape(t.shape),
-                           Quant.per_tensor(t.scale, t.zero_point), "const")
-
-    def _weights(self, op, axis: int) -> tuple[int, int]:
-        ws = np.asarray(op.weight_scales, np.float32).reshape(-1)
-        wzp = int(getattr(op, "weight_zero_point", 0))
-        if op.per_channel:
-            wq = Quant([float(s) for s in ws], [wzp] * ws.size, axis=axis)
-        else:
-            ws = ws[:1]
-            wq = Quant([float(ws[0])], [wzp])
-        w = self._const(np.asarray(op.weight, np.int8), wq, "weights")
-        b = -1
-        if op.bias is not None:
-            bs = np.float32(op.input.scale) * ws
-            bq = Quant([float(s) for s in bs], [0] * bs.size)
-            b = self._const(np.asarray(op.bias, np.int32), bq, "bias")
-        return w, b
-
-    def add(self, kind: str, op, ins: list[int], outs: list[int]) -> None:  # noqa: C901
-        mb = self.mb
-        oq = op.output
-        act = lambda: activation_of(op.act_min, op.act_max, oq.scale, oq.zero_point)  # noqa: E731
-        if kind in ("conv2d", "depthwise_conv2d"):
-            x = self.operand(op.input, ins)
-            kh, kw = op.weight.shape[1:3]
-            pad = padding_type(op.input.shape[1:3], (kh, kw), op.strides, op.dilation, op.padding)
-            w, b = self._weights(op, 0 if kind == "conv2d" else 3)
-            opts = {"Padding": pad, "StrideW": op.strides[1], "StrideH": op.strides[0],
-                    "DilationWFactor": op.dilation[1], "DilationHFactor": op.dilation[0],
-                    "FusedActivationFunction": act()}
-            if kind == "conv2d":
-                mb.add_operator("CONV_2D", [x, w, b], outs, "Conv2DOptions", opts)
-            else:
-                opts["DepthMultiplier"] = op.depth_multiplier
-                mb.add_operator("DEPTHWISE_CONV_2D", [x, w, b], outs,
-                                "DepthwiseConv2DOptions", opts)
-        elif kind == "fully_connected":
-            x = self.operand(op.input, ins)
-            w, b = self._weights(op, 0)
-            keep = len(op.output.shape) == len(op.input.shape) and len(op.input.shape) > 2
-            mb.add_operator("FULLY_CONNECTED", [x, w, b], outs, "FullyConnectedOptions",
-                            {"FusedActivationFunction": act(), "KeepNumDims": keep})
-        elif kind in ("avg_pool2d", "max_pool2d"):
-            x = self.operand(op.input, ins)
-            pad = padding_type(op.input.shape[1:3], op.pool_size, op.strides, (1, 1), op.padding)
-            mb.add_operator("AVERAGE_POOL_2D" if kind == "avg_pool2d" else "MAX_POOL_2D",
-                            [x], outs, "Pool2DOptions", {
-                                "Padding": pad, "StrideW": op.strides[1],
-                                "StrideH": op.strides[0], "FilterWidth": op.pool_size[1],
-                                "FilterHeight": op.pool_size[0],
-                                "FusedActivationFunction": act()})
-        elif kind == "softmax":
-            mb.add_operator("SOFTMAX", [self.operand(op.input, ins)], outs, "SoftmaxOptions",
-                            {"Beta": float(op.beta)})
-        elif kind in ("add", "mul"):
-            a, b = self.operand(op.input1, ins), self.operand(op.input2, ins)
-            name = "ADD" if kind == "add" else "MUL"
-            mb.add_operator(name, [a, b], outs, f"{name.title()}Options",
-                            {"FusedActivationFunction": act()})
-        elif kind == "mean":
-            axes = self._const(np.asarray(op.axes, np.int32), None, "axes")
-            mb.add_operator("MEAN", [self.operand(op.input, ins), axes], outs,
-                            "ReducerOptions", {"KeepDims": bool(op.keep_dims)})
-        elif kind == "concatenation":
-            xs = [self.operand(t, ins) for t in op.inputs]
-            mb.add_operator("CONCATENATION", xs, outs, "ConcatenationOptions",
-                            {"Axis": int(op.axis), "FusedActivationFunction": act()})
-        elif kind == "quantize":
-            mb.add_operator("QUANTIZE", [self.operand(op.input, ins)], outs)
-        elif kind == "pad":
-            if op.pad_value != op.input.zero_point:
-                raise P.ExtractError(f"PAD value {op.pad_value} is not the zero point "
-                                     f"{op.input.zero_point}")
-            pads = self._const(np.asarray(op.paddings, np.int32), None, "paddings")
-            mb.add_operator("PAD", [self.operand(op.input, ins), pads], outs, "PadOptions", {})
-        elif kind == "reshape":
-            shape = self._const(np.asarray(op.output.shape, np.int32), None, "shape")
-            mb.add_operator("RESHAPE", [self.operand(op.input, ins), shape], outs,
-                            "ReshapeOptions", {})
-        elif kind == "strided_slice":
-            operands = [self._const(np.asarray(v, np.int32), None, name) for v, name in
-                        ((op.begin, "begin"), (op.end, "end"), (op.strides, "strides"))]
-            mb.add_operator("STRIDED_SLICE", [self.operand(op.input, ins), *operands], outs,
-                            "StridedSliceOptions", {})
-        else:
-            raise P.ExtractError(f"no TFLite writer for {kind}")
-
-    def build(self) -> bytes:
-        return self.mb.build()
-
-
-def _operands(op) -> list["P.QTensor"]:
-    if hasattr(op, "inputs"):
-        return list(op.inputs)
-    if hasattr(op, "input1"):
-        return [op.input1, op.input2]
-    return [op.input]
-
-
-def single_op_tflite(kind: str, op) -> bytes:
-    """A one-operator TFLite model of ``op`` (the partition's Vela check)."""
-    w = RegionWriter()
-    srcs = sorted({t.source for t in _operands(op) if t.source is not None})
-    ins = {}
-    for t in _operands(op):
-        if t.source is not None and t.source not in ins:
-            ins[t.source] = w.tensor(t.shape, t.dtype, (t.scale, t.zero_point))
-    in_list = [ins.get(i, -1) for i in range(max(srcs) + 1)] if srcs else []
-    out = w.tensor(op.output.shape, op.output.dtype, (op.output.scale, op.output.zero_point))
-    w.add(kind, op, in_list, [out])
-    w.mb.set_io([ins[i] for i in srcs], [out])
-    return w.build()
 
 
 # ---------------------------------------------------------------------------------------
@@ -284,7 +111,7 @@ def _resolve_function(e, local: dict, mod=None):
 def region_tflite(func: relax.Function) -> tuple[bytes, list[RegionOp]]:
     """The TFLite model of one region function (inputs: its parameters, outputs: its
     results, in order)."""
-    w = RegionWriter()
+    w = QnnModelWriter()
     tensor: dict = {}        # relax var -> tflite tensor index
     quant: dict[int, tuple[float, int]] = {}
     for p in func.params:
@@ -327,7 +154,7 @@ def region_tflite(func: relax.Function) -> tuple[bytes, list[RegionOp]]:
         shape = tuple(int(d) for d in var.ty.shape)
         tensor[var] = w.tensor(shape, str(var.ty.dtype), None)
         if kind not in part.TRANSPARENT:
-            for t in _operands(op):
+            for t in operands(op):
                 if t.source is not None:
                     quant.setdefault(ins[t.source], (t.scale, t.zero_point))
             quant[tensor[var]] = (op.output.scale, op.output.zero_point)

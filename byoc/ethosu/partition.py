@@ -6,7 +6,7 @@
    concatenation, int8 requantize, pad) and every int8 reshape and strided slice is matched by a pattern
    registered under ``ethosu.<kind>``;
 2. each candidate is checked **by Vela itself**: the chain is written back as a one-operator
-   TFLite model (:func:`byoc.ethosu.codegen.single_op_tflite`, byoc's TFLite writer, the
+   TFLite model (:func:`byoc.tflite.qnn_writer.single_op_tflite`, byoc's TFLite writer, the
    operator's options as the original had them) and compiled in-process for the accelerator;
    it is offloaded only when Vela keeps it on the NPU (no CPU operator in Vela's output). The
    verdict is cached per operator signature (the bytes of that model + the Vela options), so
@@ -366,7 +366,7 @@ def _make_check(kind: str, qnn_check):
         session = _SESSION
         if session is None:
             return False
-        from .codegen import single_op_tflite
+        from ..tflite.qnn_writer import single_op_tflite
         chain = MatchChain(ctx)
         try:
             op = extract(kind, chain)
@@ -493,7 +493,7 @@ def partition_for_ethosu(mod: tvm.IRModule, accelerator: str = "ethos-u55-256", 
 
 
 def _probe_options(options: VelaOptions) -> None:
-    from .codegen import single_op_tflite
+    from ..tflite.qnn_writer import single_op_tflite
     x = P.QTensor((1, 1, 1, 1), 1.0, 0, source=0)
     probe = single_op_tflite("reshape", QReshape(x, P.QTensor((1, 1), 1.0, 0)))
     from .vela import compile_vela
