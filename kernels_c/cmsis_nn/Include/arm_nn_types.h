@@ -139,6 +139,50 @@ typedef struct
     const int16_t *one_by_one_lut; /**< 1 / (1 + x) for x in [0, 1], Q0.15 */
 } cmsis_nn_softmax_lut_s16;
 
+/** Activation of arm_nn_activation_s16. */
+typedef enum
+{
+    ARM_SIGMOID = 0, /**< 1 / (1 + exp(-x)) (TFLite LOGISTIC) */
+    ARM_TANH = 1,    /**< tanh(x) (TFLite TANH) */
+} arm_nn_activation_type;
+
+/** Transpose convolution parameters (TFLite TRANSPOSE_CONV). */
+typedef struct
+{
+    int32_t input_offset;  /**< Negated input zero point */
+    int32_t output_offset; /**< Output zero point */
+    cmsis_nn_tile stride;
+    cmsis_nn_tile padding;         /**< Rows / columns cropped before the output (TFLite: total / 2) */
+    cmsis_nn_tile padding_offsets; /**< Odd part of the total padding, cropped after the output */
+    cmsis_nn_tile dilation;        /**< Must be 1 */
+    cmsis_nn_activation activation;
+} cmsis_nn_transpose_conv_params;
+
+/** Batch matrix multiplication parameters (TFLite BATCH_MATMUL). */
+typedef struct
+{
+    const bool adj_x; /**< Transpose the left-hand side (not supported: must be false) */
+    const bool adj_y; /**< Transpose the right-hand side (true: rhs rows are the output columns) */
+    cmsis_nn_fc_params fc_params; /**< lhs offset (input_offset), rhs offset (filter_offset), output */
+} cmsis_nn_bmm_params;
+
+/** Transpose parameters: output dimension i is input dimension permutations[i]. */
+typedef struct
+{
+    const int32_t num_dims;       /**< 1 to 4; the dimensions fill n, h, w, c from the first */
+    const uint32_t *permutations; /**< num_dims entries, a permutation of 0 .. num_dims - 1 */
+} cmsis_nn_transpose_params;
+
+/** SVDF parameters (TFLite SVDF, int8 input / output). */
+typedef struct
+{
+    int32_t rank;          /**< Filters per output unit */
+    int32_t input_offset;  /**< Negated input zero point */
+    int32_t output_offset; /**< Output zero point */
+    cmsis_nn_activation input_activation;  /**< Clamp of the feature (state) values */
+    cmsis_nn_activation output_activation; /**< Clamp of the output */
+} cmsis_nn_svdf_params;
+
 #ifdef __cplusplus
 }
 #endif

@@ -616,6 +616,43 @@ arm_cmsis_nn_status arm_elementwise_mul_s16(const int16_t *input_1_vect,
                                             const int32_t out_activation_max,
                                             const int32_t block_size);
 
+/* ============================================================================================
+ * Elementwise maximum / minimum (TFLite MAXIMUM / MINIMUM, int8)
+ * ========================================================================================== */
+
+/**
+ * @brief s8 elementwise maximum with broadcasting: out = max(in1, in2) as int8 values.
+ *
+ * @param[in]  ctx           unused (no scratch; may be NULL)
+ * @param[in]  input_1_data  int8 input 1, NHWC
+ * @param[in]  input_1_dims  [N, H, W, C] of input 1; each dimension equals the output's or is 1
+ *                           (broadcast); tensors of fewer dimensions fill the last fields (C first)
+ * @param[in]  input_2_data  int8 input 2, NHWC
+ * @param[in]  input_2_dims  [N, H, W, C] of input 2, same rule
+ * @param[out] output_data   int8 output, NHWC
+ * @param[in]  output_dims   [N, H, W, C] of the output (per dimension the larger input size)
+ * @return ARM_CMSIS_NN_SUCCESS, or ARM_CMSIS_NN_ARG_ERROR when an input dimension is neither
+ *         the output's nor 1
+ *
+ * Both inputs and the output share one scale and zero point (TFLite's rule), so no requantization.
+ */
+arm_cmsis_nn_status arm_maximum_s8(const cmsis_nn_context *ctx,
+                                   const int8_t *input_1_data,
+                                   const cmsis_nn_dims *input_1_dims,
+                                   const int8_t *input_2_data,
+                                   const cmsis_nn_dims *input_2_dims,
+                                   int8_t *output_data,
+                                   const cmsis_nn_dims *output_dims);
+
+/** @brief s8 elementwise minimum with broadcasting: out = min(in1, in2); as arm_maximum_s8. */
+arm_cmsis_nn_status arm_minimum_s8(const cmsis_nn_context *ctx,
+                                   const int8_t *input_1_data,
+                                   const cmsis_nn_dims *input_1_dims,
+                                   const int8_t *input_2_data,
+                                   const cmsis_nn_dims *input_2_dims,
+                                   int8_t *output_data,
+                                   const cmsis_nn_dims *output_dims);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,211 @@
+"""Bit-exactness of the CMSIS-NN kernels byoc added for issue 16 (maximum / minimum, ...)
+against TFLite Micro and, when ``BYOC_ARM_CMSIS_NN`` names Arm's checkouts, against Arm's own
+implementation of the same functions.
+
+Every case is a tiny single-operator TFLite model (``byoc.tflite.builder``) run in TFLM (the
+golden reference) and the matching ``arm_*`` call made through ctypes on byoc's kernel library
+(host portable path, built as a shared object with gcc -Wall -Wextra -Werror), with the kernel
+arguments derived from the model's tensors and options. With Arm's sources the same call runs
+on Arm's library (host build of its portable C sources) with the same inputs and both outputs
+must be equal (and equal to TFLM's).
+
+A bounded random sweep runs by default (a few shapes per operator); ``BYOC_FULL_SWEEP=1``
+generates the full one (the case lists are built conditionally: no generated-then-skipped cases).
+"""
+
+from __future__ import annotations
+
+import ctypes as C
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "kernels_c" / "test"))
+
+import cmsis_nn_testlib as tl  # noqa: E402
+
+from byoc.tflite.builder import ModelBuilder, Quant  # noqa: E402
+
+FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
+ARM_VAR = "BYOC_ARM_CMSIS_NN"
+
+
+def sweep_size(bounded: int, full: int) -> int:
+    """Cases per operator: ``bounded`` by default, ``full`` under BYOC_FULL_SWEEP=1."""
+    return full if FULL_SWEEP else bounded
+
+
+# ---------------------------------------------------------------------------------------
+# Libraries: byoc's (always) and Arm's (each checkout BYOC_ARM_CMSIS_NN names)
+# ---------------------------------------------------------------------------------------
+
+def _build_so(sources, include: Path, out: Path, werror: bool) -> C.CDLL:
+    flags = ["-Wall", "-Wextra", "-Werror"] if werror else ["-w"]
+    cmd = ["gcc", "-O2", "-std=gnu99", *flags, "-fPIC", "-shared", "-I", str(include),
+           *map(str, sources), "-o", str(out), "-lm"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return C.CDLL(str(out))
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory) -> C.CDLL:
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not found")
+    out = tmp_path_factory.mktemp("cmsis_nn_new") / "libbyoc_cmsisnn.so"
+    return _build_so(tl.library_sources(), tl.LIB_DIR / "Include", out, werror=True)
+
+
+def arm_source_files(tree: Path) -> list[Path]:
+    """Arm's integer kernels' C sources (the float API of newer trees and bindings left out)."""
+    return sorted(p for p in tree.glob("Source/*/*.c")
+                  if p.parent.name != "Bindings" and not p.stem.endswith(("_f16", "_f32")))
+
+
+@pytest.fixture(scope="module")
+def arm_libs(tmp_path_factory) -> dict[str, C.CDLL]:
+    """Arm's CMSIS-NN built for the host (portable path) per checkout; skips without them."""
+    value = os.environ.get(ARM_VAR, "")
+    if not value:
+        pytest.skip(f"{ARM_VAR} is not set (path(s) of Arm CMSIS-NN checkouts, "
+                    f"{os.pathsep}-separated)")
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not found")
+    root = tmp_path_factory.mktemp("cmsis_nn_arm")
+    libs = {}
+    for i, tree in enumerate(Path(p) for p in value.split(os.pathsep) if p):
+        libs[str(tree)] = _build_so(arm_source_files(tree), tree / "Include",
+                                    root / f"libarm{i}.so", werror=False)
+    return libs
+
+
+# ---------------------------------------------------------------------------------------
+# ctypes helpers
+# ---------------------------------------------------------------------------------------
+
+class Dims(C.Structure):
+    _fields_ = [("n", C.c_int32), ("h", C.c_int32), ("w", C.c_int32), ("c", C.c_int32)]
+
+
+class Context(C.Structure):
+    _fields_ = [("buf", C.c_void_p), ("size", C.c_int32)]
+
+
+def dims4(shape) -> Dims:
+    """NHWC dims of a tensor of rank <= 4: missing leading dimensions are 1."""
+    full = [1] * (4 - len(shape)) + [int(d) for d in shape]
+    return Dims(*full)
+
+
+def ptr(a: np.ndarray | None):
+    return None if a is None else a.ctypes.data_as(C.c_void_p)
+
+
+@dataclass
+class Case:
+    """A model, its inputs, and the kernel call that should reproduce its output."""
+    name: str
+    model: bytes
+    inputs: list[np.ndarray]
+    call: Callable[[C.CDLL], tuple[int, np.ndarray]]
+
+
+def _check_tflm(case: Case, lib: C.CDLL) -> None:
+    expected = tl.tflm_run(case.model, case.inputs)
+    status, out = case.call(lib)
+    assert status == 0, (case.name, status)
+    assert np.array_equal(out.reshape(-1), expected.reshape(-1)), \
+        f"{case.name}: {int(np.sum(out.reshape(-1) != expected.reshape(-1)))} elements differ"
+
+
+def _check_arm(case: Case, lib: C.CDLL, arm_libs: dict[str, C.CDLL]) -> None:
+    status, ours = case.call(lib)
+    assert status == 0
+    for tree, arm in arm_libs.items():
+        arm_status, theirs = case.call(arm)
+        assert arm_status == 0, (tree, case.name, arm_status)
+        assert np.array_equal(ours, theirs), \
+            f"{case.name} vs Arm {tree}: {int(np.sum(ours != theirs))} elements differ"
+
+
+# ---------------------------------------------------------------------------------------
+# MAXIMUM / MINIMUM (int8, broadcasting)
+# ---------------------------------------------------------------------------------------
+
+def _broadcast_shapes(rng, rank: int):
+    out = [int(d) for d in rng.integers(1, 7, size=rank)]
+    a = [d if rng.random() < 0.6 else 1 for d in out]
+    b = [d if rng.random() < 0.6 else 1 for d in out]
+    for i in range(rank):      # the output dimension is the larger of the two
+        if a[i] == 1 and b[i] == 1:
+            out[i] = 1
+    return a, b, out
+
+
+def minmax_case(op: str, seed: int) -> Case:
+    rng = np.random.default_rng(seed)
+    rank = int(rng.integers(1, 5))
+    a_shape, b_shape, out_shape = _broadcast_shapes(rng, rank)
+    if seed % 4 == 0:          # equal shapes: the flat path
+        a_shape = b_shape = out_shape
+    scale, zp = float(np.float32(rng.uniform(0.01, 0.1))), int(rng.integers(-20, 21))
+    mb = ModelBuilder()
+    q = Quant.per_tensor(scale, zp)
+    ai = mb.add_tensor("a", a_shape, np.int8, quant=q)
+    bi = mb.add_tensor("b", b_shape, np.int8, quant=q)
+    yi = mb.add_tensor("y", out_shape, np.int8, quant=q)
+    mb.add_operator(op, [ai, bi], [yi], "MaximumMinimumOptions", {})
+    mb.set_io([ai, bi], [yi])
+    a = rng.integers(-128, 128, size=a_shape).astype(np.int8)
+    b = rng.integers(-128, 128, size=b_shape).astype(np.int8)
+
+    def call(library):
+        out = np.zeros(out_shape, np.int8)
+        fn = library.arm_maximum_s8 if op == "MAXIMUM" else library.arm_minimum_s8
+        ctx = Context(None, 0)
+        status = fn(C.byref(ctx), ptr(a), C.byref(dims4(a_shape)), ptr(b), C.byref(dims4(b_shape)),
+                    ptr(out), C.byref(dims4(out_shape)))
+        return status, out
+
+    return Case(f"{op.lower()}-{seed} {a_shape}x{b_shape}", mb.build(), [a, b], call)
+
+
+# ---------------------------------------------------------------------------------------
+# The case lists and the tests
+# ---------------------------------------------------------------------------------------
+
+CASE_FACTORIES: dict[str, Callable[[int], Case]] = {
+    "maximum": lambda seed: minmax_case("MAXIMUM", seed),
+    "minimum": lambda seed: minmax_case("MINIMUM", seed),
+}
+SWEEP = {"maximum": sweep_size(6, 60), "minimum": sweep_size(6, 60)}
+CASE_IDS = [(op, 1000 * k + s) for k, op in enumerate(CASE_FACTORIES) for s in range(SWEEP[op])]
+
+
+@pytest.mark.parametrize("op,seed", CASE_IDS, ids=[f"{op}-{s}" for op, s in CASE_IDS])
+def test_bit_exact_with_tflm(lib, op, seed):
+    """byoc's kernel reproduces TFLM's output of the one-operator model exactly."""
+    _check_tflm(CASE_FACTORIES[op](seed), lib)
+
+
+@pytest.mark.parametrize("op,seed", CASE_IDS, ids=[f"{op}-{s}" for op, s in CASE_IDS])
+def test_equal_to_arm(lib, arm_libs, op, seed):
+    """Same call, same inputs: byoc's output equals Arm's CMSIS-NN's (each checkout)."""
+    _check_arm(CASE_FACTORIES[op](seed), lib, arm_libs)
+
+
+def test_minmax_rejects_mismatched_dims(lib):
+    """An input dimension that is neither the output's nor 1 is an argument error."""
+    a = np.zeros(6, np.int8)
+    out = np.zeros(6, np.int8)
+    status = lib.arm_maximum_s8(None, ptr(a), C.byref(Dims(1, 1, 2, 3)), ptr(a),
+                                C.byref(Dims(1, 1, 3, 2)), ptr(out), C.byref(Dims(1, 1, 3, 3)))
+    assert status == -1
