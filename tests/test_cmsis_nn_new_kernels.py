@@ -179,15 +179,133 @@ def minmax_case(op: str, seed: int) -> Case:
 
 
 # ---------------------------------------------------------------------------------------
+# PAD / PADV2 (int8)
+# ---------------------------------------------------------------------------------------
+
+def pad_case(op: str, seed: int) -> Case:
+    rng = np.random.default_rng(seed)
+    rank = int(rng.integers(1, 5))
+    shape = [int(d) for d in rng.integers(1, 6, size=rank)]
+    pads = [[int(p) for p in rng.integers(0, 3, size=2)] for _ in range(rank)]
+    out_shape = [d + p0 + p1 for d, (p0, p1) in zip(shape, pads)]
+    scale, zp = float(np.float32(rng.uniform(0.01, 0.1))), int(rng.integers(-30, 31))
+    q = Quant.per_tensor(scale, zp)
+    mb = ModelBuilder()
+    xi = mb.add_tensor("x", shape, np.int8, quant=q)
+    pi = mb.add_tensor("paddings", (rank, 2), np.int32, np.array(pads, np.int32))
+    yi = mb.add_tensor("y", out_shape, np.int8, quant=q)
+    pad_value = zp
+    if op == "PADV2":
+        pad_value = int(rng.integers(-128, 128))
+        vi = mb.add_tensor("value", (1,), np.int8, np.array([pad_value], np.int8), q)
+        mb.add_operator("PADV2", [xi, pi, vi], [yi], "PadV2Options", {})
+    else:
+        mb.add_operator("PAD", [xi, pi], [yi], "PadOptions", {})
+    mb.set_io([xi], [yi])
+    x = rng.integers(-128, 128, size=shape).astype(np.int8)
+    lead = [[0, 0]] * (4 - rank)
+    pre = Dims(*[p[0] for p in lead + pads])
+    post = Dims(*[p[1] for p in lead + pads])
+
+    def call(library):
+        out = np.zeros(out_shape, np.int8)
+        library.arm_pad_s8.argtypes = [C.c_void_p, C.c_void_p, C.c_int8, C.c_void_p, C.c_void_p,
+                                       C.c_void_p]
+        status = library.arm_pad_s8(ptr(x), ptr(out), pad_value, C.byref(dims4(shape)),
+                                    C.byref(pre), C.byref(post))
+        return status, out
+
+    return Case(f"{op.lower()}-{seed} {shape} {pads}", mb.build(), [x], call)
+
+
+# ---------------------------------------------------------------------------------------
+# TRANSPOSE (int8)
+# ---------------------------------------------------------------------------------------
+
+class TransposeParams(C.Structure):
+    _fields_ = [("num_dims", C.c_int32), ("permutations", C.c_void_p)]
+
+
+def dims_first(shape) -> Dims:
+    """cmsis_nn_dims of arm_transpose_s8: the sizes fill n, h, w, c from the first field."""
+    return Dims(*([int(d) for d in shape] + [1] * (4 - len(shape))))
+
+
+def transpose_case(seed: int, perm=None, shape=None) -> Case:
+    rng = np.random.default_rng(seed)
+    if shape is None:
+        rank = int(rng.integers(1, 5))
+        shape = [int(d) for d in rng.integers(1, 7, size=rank)]
+    rank = len(shape)
+    if perm is None:           # rank 2: the swap (Arm's 2-D path ignores the permutation)
+        perm = [1, 0] if rank == 2 else [int(p) for p in rng.permutation(rank)]
+    out_shape = [shape[p] for p in perm]
+    q = Quant.per_tensor(0.05, int(rng.integers(-10, 11)))
+    mb = ModelBuilder()
+    xi = mb.add_tensor("x", shape, np.int8, quant=q)
+    pi = mb.add_tensor("perm", (rank,), np.int32, np.array(perm, np.int32))
+    yi = mb.add_tensor("y", out_shape, np.int8, quant=q)
+    mb.add_operator("TRANSPOSE", [xi, pi], [yi], "TransposeOptions", {})
+    mb.set_io([xi], [yi])
+    x = rng.integers(-128, 128, size=shape).astype(np.int8)
+    perm_arr = np.array(perm, np.uint32)
+
+    def call(library):
+        out = np.zeros(out_shape, np.int8)
+        params = TransposeParams(rank, ptr(perm_arr))
+        status = library.arm_transpose_s8(ptr(x), ptr(out), C.byref(dims_first(shape)),
+                                          C.byref(dims_first(out_shape)), C.byref(params))
+        return status, out
+
+    return Case(f"transpose-{seed} {shape} perm {perm}", mb.build(), [x], call)
+
+
+# ---------------------------------------------------------------------------------------
+# TANH / LOGISTIC (int16, every input value)
+# ---------------------------------------------------------------------------------------
+
+ACT_S16_SHIFTS = [1, 0, -1, -2, -3]   # input scale 2^(left_shift - 12)
+
+
+def activation_s16_case(op: str, left_shift: int) -> Case:
+    scale = 2.0 ** (left_shift - 12)
+    x = np.arange(-32768, 32768, dtype=np.int16)
+    mb = ModelBuilder()
+    xi = mb.add_tensor("x", x.shape, np.int16, quant=Quant.per_tensor(scale, 0))
+    yi = mb.add_tensor("y", x.shape, np.int16, quant=Quant.per_tensor(1.0 / 32768.0, 0))
+    mb.add_operator(op, [xi], [yi])
+    mb.set_io([xi], [yi])
+    kind = 1 if op == "TANH" else 0   # arm_nn_activation_type: ARM_SIGMOID 0, ARM_TANH 1
+
+    def call(library):
+        out = np.zeros_like(x)
+        library.arm_nn_activation_s16.argtypes = [C.c_void_p, C.c_void_p, C.c_int32, C.c_int32,
+                                                  C.c_int]
+        status = library.arm_nn_activation_s16(ptr(x), ptr(out), x.size, left_shift, kind)
+        return status, out
+
+    return Case(f"{op.lower()}-s16 left_shift {left_shift}", mb.build(), [x], call)
+
+
+# ---------------------------------------------------------------------------------------
 # The case lists and the tests
 # ---------------------------------------------------------------------------------------
 
 CASE_FACTORIES: dict[str, Callable[[int], Case]] = {
     "maximum": lambda seed: minmax_case("MAXIMUM", seed),
     "minimum": lambda seed: minmax_case("MINIMUM", seed),
+    "pad": lambda seed: pad_case("PAD", seed),
+    "padv2": lambda seed: pad_case("PADV2", seed),
+    "transpose": transpose_case,
+    "tanh_s16": lambda i: activation_s16_case("TANH", ACT_S16_SHIFTS[i]),
+    "logistic_s16": lambda i: activation_s16_case("LOGISTIC", ACT_S16_SHIFTS[i]),
 }
-SWEEP = {"maximum": sweep_size(6, 60), "minimum": sweep_size(6, 60)}
-CASE_IDS = [(op, 1000 * k + s) for k, op in enumerate(CASE_FACTORIES) for s in range(SWEEP[op])]
+SWEEP = {"maximum": sweep_size(6, 60), "minimum": sweep_size(6, 60), "pad": sweep_size(4, 40),
+         "padv2": sweep_size(4, 40), "transpose": sweep_size(6, 60),
+         "tanh_s16": len(ACT_S16_SHIFTS), "logistic_s16": len(ACT_S16_SHIFTS)}
+# the activation cases are indexed by their shift (exhaustive over the int16 inputs already)
+_SEED_BASE = {op: 0 if op.endswith("_s16") else 1000 * k for k, op in enumerate(CASE_FACTORIES)}
+CASE_IDS = [(op, _SEED_BASE[op] + s) for op in CASE_FACTORIES for s in range(SWEEP[op])]
 
 
 @pytest.mark.parametrize("op,seed", CASE_IDS, ids=[f"{op}-{s}" for op, s in CASE_IDS])
@@ -209,3 +327,10 @@ def test_minmax_rejects_mismatched_dims(lib):
     status = lib.arm_maximum_s8(None, ptr(a), C.byref(Dims(1, 1, 2, 3)), ptr(a),
                                 C.byref(Dims(1, 1, 3, 2)), ptr(out), C.byref(Dims(1, 1, 3, 3)))
     assert status == -1
+
+
+@pytest.mark.parametrize("shape", [[3, 5], [4, 1]])
+def test_transpose_2d_identity_is_a_copy(lib, shape):
+    """TRANSPOSE of a 2-D tensor with the identity permutation (byoc applies the permutation
+    for 2-D too; Arm's 2-D path always swaps)."""
+    _check_tflm(transpose_case(77, perm=[0, 1], shape=shape), lib)

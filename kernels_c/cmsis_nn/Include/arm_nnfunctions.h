@@ -653,6 +653,74 @@ arm_cmsis_nn_status arm_minimum_s8(const cmsis_nn_context *ctx,
                                    int8_t *output_data,
                                    const cmsis_nn_dims *output_dims);
 
+/* ============================================================================================
+ * Data movement: pad, transpose (int8)
+ * ========================================================================================== */
+
+/**
+ * @brief Pads an int8 NHWC tensor with a constant in every dimension (TFLite PAD / PADV2).
+ *
+ * @param[in]  input       int8 input, NHWC
+ * @param[out] output      int8 output of (n + pre.n + post.n) x (h + ..) x (w + ..) x (c + ..)
+ *                         elements; must not overlap the input
+ * @param[in]  pad_value   value of the padding (PAD: output zero point; PADV2: the quantized
+ *                         constant value)
+ * @param[in]  input_size  [N, H, W, C] of the input (rank < 4: leading fields 1)
+ * @param[in]  pre_pad     elements added before the data, per field (>= 0)
+ * @param[in]  post_pad    elements added after the data, per field (>= 0)
+ * @return ARM_CMSIS_NN_SUCCESS
+ */
+arm_cmsis_nn_status arm_pad_s8(const int8_t *input,
+                               int8_t *output,
+                               const int8_t pad_value,
+                               const cmsis_nn_dims *input_size,
+                               const cmsis_nn_dims *pre_pad,
+                               const cmsis_nn_dims *post_pad);
+
+/**
+ * @brief Transposes an int8 tensor of 1 to 4 dimensions (TFLite TRANSPOSE).
+ *
+ * @param[in]  input_data        int8 input
+ * @param[out] output_data       int8 output (same element count); must not overlap the input
+ * @param[in]  input_dims        input sizes in the first num_dims fields (n, h, w, c order)
+ * @param[in]  output_dims       output sizes, the same way (the permuted input sizes; unused)
+ * @param[in]  transpose_params  num_dims (1..4) and permutations[num_dims]: output dimension i
+ *                               is input dimension permutations[i]
+ * @return ARM_CMSIS_NN_SUCCESS, or ARM_CMSIS_NN_ARG_ERROR when num_dims is outside 1..4 or the
+ *         permutation is not one
+ *
+ * Note: for num_dims == 2 Arm's implementation swaps the two dimensions whatever the
+ * permutation; byoc's applies the permutation (the same result for {1, 0}).
+ */
+arm_cmsis_nn_status arm_transpose_s8(const int8_t *input_data,
+                                     int8_t *const output_data,
+                                     const cmsis_nn_dims *const input_dims,
+                                     const cmsis_nn_dims *const output_dims,
+                                     const cmsis_nn_transpose_params *const transpose_params);
+
+/* ============================================================================================
+ * int16 activation functions
+ * ========================================================================================== */
+
+/**
+ * @brief int16 LOGISTIC (ARM_SIGMOID) or TANH (ARM_TANH) by table interpolation, bit-exact with
+ *        TFLite's int16 kernels (output scale 1/32768, zero point 0).
+ *
+ * @param[in]  input       int16 input (zero point 0)
+ * @param[out] output      int16 output (may be the input)
+ * @param[in]  size        number of elements
+ * @param[in]  left_shift  input scale as a power of two: scale = 2^(left_shift - 12); values
+ *                         < 3 (e.g. 1 for 2^-11, 0 for 2^-12, -1 for 2^-13). Other input scales
+ *                         need TFLite's general multiplier, which this API does not take.
+ * @param[in]  type        ARM_SIGMOID or ARM_TANH
+ * @return ARM_CMSIS_NN_SUCCESS
+ */
+arm_cmsis_nn_status arm_nn_activation_s16(const int16_t *input,
+                                          int16_t *output,
+                                          const int32_t size,
+                                          const int32_t left_shift,
+                                          const arm_nn_activation_type type);
+
 #ifdef __cplusplus
 }
 #endif
