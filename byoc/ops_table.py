@@ -1,12 +1,11 @@
 """The operator x dtype x target table (``byoc ops``), generated from the code.
 
-Every row is read from the tables the compiler itself uses, so the table cannot drift from
-what the compiler does:
+Every row is read from the operator spec the compiler itself uses (``byoc.qnn.ops.SPECS``),
+so the table cannot drift from what the compiler does:
 
-* ``c``: the byoc.qnn pattern kinds (``byoc.qnn.patterns``) with an integer kernel in
-  ``byoc.qnn.kernels_te.BUILDERS``; int16 where the kernel kind is in ``INT16_KINDS``;
-* ``cmsis-nn``: ``byoc.cmsisnn.partition.KERNELS`` / ``KERNELS_S16`` (the function called);
-* ``ethos-u``: ``byoc.ethosu.partition.KINDS`` (int8 only; Vela decides per operator);
+* ``c``: every spec has an integer kernel; int16 where the spec's ``dtypes`` list it;
+* ``cmsis-nn``: the spec's ``cmsis_nn`` functions per dtype (the function called);
+* ``ethos-u``: specs with ``ethos_u`` (int8 only; Vela decides per operator);
 * data movement: ``byoc.frontend.RAW_COPY_OPERATORS`` (raw copies, as TFLM does).
 
 A missing cell means the compiler refuses that operator on that dtype (the float check) or
@@ -27,8 +26,6 @@ _NON_KERNEL_ROWS = [
 #: byoc.qnn kinds whose dtype column is not the activation dtype.
 _DTYPE_LABELS = {"quantize_float": {"int8": "float32 -> int8", "int16": "float32 -> int16"},
                  "quantize": {"int8": "int8/int16 -> int8", "int16": "int8/int16 -> int16"}}
-#: the generic-path kernel kind of a byoc.qnn kind when it differs from the TFLite type
-_KERNEL_KIND = {"quantize_float": "QUANTIZE_FLOAT"}
 
 
 @dataclass
@@ -42,49 +39,40 @@ class Row:
     ethos_u: str | None
 
 
-def _qnn_kinds() -> list[str]:
-    from .qnn import patterns as P
-    seen: list[str] = []
-    for kind, _, _ in P._patterns_by_kind():
-        if kind not in seen:
-            seen.append(kind)
-    return seen
-
-
 def operator_rows() -> list[Row]:
     """The table rows, sorted by operator (int8 rows before int16 ones)."""
-    from .cmsisnn import partition as cmsis
     from .ethosu import partition as npu
-    from .qnn import kernels_te
+    from .qnn import ops
 
     rows: list[Row] = []
-    for kind in _qnn_kinds():
-        op = cmsis.TFLITE_TYPES.get(kind, kind.upper())
-        kernel_kind = _KERNEL_KIND.get(kind, op)
+    for spec in ops.SPECS:
         for dtype in ("int8", "int16"):
-            generic = dtype == "int8" or kernel_kind in kernels_te.INT16_KINDS
-            table = cmsis.KERNELS_S16 if dtype == "int16" else cmsis.KERNELS
-            c = "integer kernel" if generic else None
-            cm = table.get(kind) if kind in cmsis.KERNELS else None
-            eu = "Vela" if dtype == "int8" and kind in npu.KINDS else None
+            c = "integer kernel" if dtype in spec.dtypes else None
+            cm = spec.cmsis_nn.get(dtype)
+            eu = "Vela" if dtype == "int8" and spec.ethos_u else None
             if c is None and cm is None and eu is None:
                 continue
-            label = _DTYPE_LABELS.get(kind, {}).get(dtype, dtype)
-            rows.append(Row(op, label, c, cm and f"`{cm}`", eu))
-    from .frontend import RAW_COPY_OPERATORS, _CheckedConverter
-    from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter
-    for op, dtypes in RAW_COPY_OPERATORS.items():
-        for dtype in dtypes:
-            rows.append(Row(op, dtype, "raw copy (TVM's integer lowering)", None, None))
-    # the other quantized operators byoc's frontend admits beyond TVM's own list and the
-    # ones above (slices and splits: raw copies of int8 tensors)
-    listed = {r.operator for r in rows} | {"PADV2", "SHAPE"}
-    for op in sorted(_CheckedConverter._SUPPORTED_QUANTIZED_OPS
-                     - OperatorConverter._SUPPORTED_QUANTIZED_OPS - listed):
-        rows.append(Row(op, "int8", "raw copy (TVM's integer lowering)", None, None))
+            label = _DTYPE_LABELS.get(spec.kind, {}).get(dtype, dtype)
+            rows.append(Row(spec.op_type, label, c, cm and f"`{cm}`", eu))
+    rows += _other_rows({r.operator for r in rows})
     for op, dtype, c, cm, eu in _NON_KERNEL_ROWS:
         rows.append(Row(op, dtype, c, cm, "Vela" if eu in npu.TFLITE_TYPES else None))
     rows.sort(key=lambda r: (r.operator, "int16" in r.dtype, r.dtype))
+    return rows
+
+
+def _other_rows(listed: set[str]) -> list[Row]:
+    """Raw copies: TVM's integer lowering, and the other quantized operators byoc's
+    frontend admits beyond TVM's own list and the specs (slices, splits: int8 copies)."""
+    from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter
+
+    from .frontend import RAW_COPY_OPERATORS, _CheckedConverter
+    rows = [Row(op, dtype, "raw copy (TVM's integer lowering)", None, None)
+            for op, dtypes in RAW_COPY_OPERATORS.items() for dtype in dtypes]
+    listed = listed | {r.operator for r in rows} | {"PADV2", "SHAPE"}
+    for op in sorted(_CheckedConverter._SUPPORTED_QUANTIZED_OPS
+                     - OperatorConverter._SUPPORTED_QUANTIZED_OPS - listed):
+        rows.append(Row(op, "int8", "raw copy (TVM's integer lowering)", None, None))
     return rows
 
 

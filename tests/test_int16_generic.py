@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import byoc
-from byoc.qnn import kernels_te, quant_math as qm
+from byoc.qnn import ops, quant_math as qm
 from byoc.tflite.builder import LayerBuilder
 from qnn_util import tflm_run
 from toolchain import require_tools
@@ -298,7 +298,7 @@ def test_int64_requantization_reference():
 
 
 def test_int16_kinds_cover_every_builder():
-    assert kernels_te.INT16_KINDS == {
+    assert ops.INT16_KINDS == {
         "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
         "SOFTMAX", "ADD", "MUL", "PAD", "QUANTIZE", "QUANTIZE_FLOAT", "CONCATENATION", "MEAN",
         # elementwise kernels of tests/test_int8_ops.py (their sweeps draw int16 cases too)

@@ -24,7 +24,7 @@ def test_cli_prints_the_tables(capsys):
 
 def test_table_follows_the_kernel_tables():
     from byoc.cmsisnn import partition as cmsis
-    from byoc.qnn import kernels_te
+    from byoc.qnn import ops
     rows = {(r.operator, r.dtype): r for r in ops_table.operator_rows()}
     # every generic kernel is listed for int8; int16 exactly where the kernel handles it
     for kind, typ in cmsis.TFLITE_TYPES.items():
@@ -32,5 +32,5 @@ def test_table_follows_the_kernel_tables():
             continue
         assert rows[(typ, "int8")].c == "integer kernel"
         assert ((typ, "int16") in rows and rows[(typ, "int16")].c is not None) == \
-            (typ in kernels_te.INT16_KINDS)
+            (typ in ops.INT16_KINDS)
     assert rows[("CONV_2D", "int8")].cmsis_nn == f"`{cmsis.KERNELS['conv2d']}`"

@@ -21,7 +21,7 @@ import tflite
 import tvm
 from tvm import relax
 
-from byoc.qnn import kernels_te, patterns as P, quant_math as qm
+from byoc.qnn import kernels_te, ops, patterns as P, quant_math as qm
 from byoc.qnn.legalize import kernel_report, legalize_quantized, partition
 from byoc.tflite.builder import LayerBuilder
 from qnn_util import (compile_host, float_dtypes_in_tir, float_ops_in_relax, import_model,
@@ -178,9 +178,9 @@ def test_conv2d_parameters_and_layout():
     buf = lb.build()
     fused = partition(import_model(buf))
     funcs = [f for _, f in fused.functions.items()
-             if isinstance(f, relax.Function) and P.composite_kind(f) == "conv2d"]
+             if isinstance(f, relax.Function) and ops.composite_kind(f) == "conv2d"]
     assert len(funcs) == 1
-    op = P.extract(funcs[0])
+    op = ops.extract(funcs[0])
     model = tflite.Model.GetRootAsModel(buf, 0)
     sg = model.Subgraphs(0)
     w_t = sg.Tensors(1)
@@ -194,7 +194,7 @@ def test_conv2d_parameters_and_layout():
     mult, shift = qm.conv_multipliers(0.04, w_t.Quantization().ScaleAsNumpy(), out_scale)
     assert np.array_equal(op.multipliers, mult) and np.array_equal(op.shifts, shift)
     assert (op.act_min, op.act_max) == qm.activation_range("RELU6", out_scale, out_zp)
-    assert P.describe(op) == "CONV_2D 3x3 s2"
+    assert ops.describe(op) == "CONV_2D 3x3 s2"
 
 
 # ---------------------------------------------------------------------------------------
@@ -558,7 +558,7 @@ def test_int16_kernels_keep_one_accumulator():
 
 
 def test_patterns_registered():
-    P.register()
+    ops.register()
     from tvm.relax.backend.pattern_registry import get_patterns_with_prefix
 
     names = {p.name for p in get_patterns_with_prefix("byoc.qnn.")}

@@ -16,65 +16,36 @@ is not fused and stays for the generic path, and the reason is recorded in the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import tvm
 from tvm import relax
-from tvm.relax.backend.pattern_registry import get_patterns_with_prefix, register_patterns
 from tvm.relax.dpl import is_const, is_op, wildcard
 
 from .. import cmsisnn_params as cp
 from ..frontend import operator_indices
+from .. import partition_common as pc
+from ..partition_common import Decision
+from ..qnn import ops
 from ..qnn import patterns as P
 
 PREFIX = "cmsisnn."
 CODEGEN = "cmsisnn"
 
-#: byoc.qnn pattern kinds CMSIS-NN has a kernel for -> the int8 API function called (the
-#: int16 one is :func:`kernel_name`).
-KERNELS = {
-    "conv2d": "arm_convolve_wrapper_s8",
-    "depthwise_conv2d": "arm_depthwise_conv_wrapper_s8",
-    "fully_connected": "arm_fully_connected_s8",
-    "avg_pool2d": "arm_avgpool_s8",
-    "max_pool2d": "arm_max_pool_s8",
-    "softmax": "arm_softmax_s8",
-    "add": "arm_elementwise_add_s8",
-    "mul": "arm_elementwise_mul_s8",
-}
-#: TFLite operator type of each byoc.qnn pattern kind (for reports).
-TFLITE_TYPES = {
-    "conv2d": "CONV_2D", "depthwise_conv2d": "DEPTHWISE_CONV_2D",
-    "fully_connected": "FULLY_CONNECTED", "avg_pool2d": "AVERAGE_POOL_2D",
-    "max_pool2d": "MAX_POOL_2D", "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL",
-    "mean": "MEAN", "concatenation": "CONCATENATION", "quantize": "QUANTIZE",
-    "quantize_float": "QUANTIZE", "pad": "PAD", "logistic": "LOGISTIC", "tanh": "TANH",
-    "squared_difference": "SQUARED_DIFFERENCE", "sub": "SUB", "maximum": "MAXIMUM",
-    "minimum": "MINIMUM", "hard_swish": "HARD_SWISH", "leaky_relu": "LEAKY_RELU",
-    "relu": "RELU", "relu6": "RELU6", "resize_bilinear": "RESIZE_BILINEAR",
-    "resize_nearest": "RESIZE_NEAREST_NEIGHBOR", "sum": "SUM", "reduce_max": "REDUCE_MAX",
-    "transpose_conv": "TRANSPOSE_CONV",
-}
+#: byoc.qnn kinds CMSIS-NN has a kernel for -> the int8 / int16 API function called (both
+#: derived from the operator spec's ``cmsis_nn`` hooks, byoc.qnn.ops).
+KERNELS = {s.kind: s.cmsis_nn["int8"] for s in ops.SPECS if "int8" in s.cmsis_nn}
+KERNELS_S16 = {s.kind: s.cmsis_nn["int16"] for s in ops.SPECS if "int16" in s.cmsis_nn}
+#: TFLite operator type of each byoc.qnn kind (for reports).
+TFLITE_TYPES = ops.TFLITE_TYPES
 KERNELS_BY_TYPE = {TFLITE_TYPES[k]: v for k, v in KERNELS.items()}
-#: int16-activation ("16x8") kernels; the per-channel fully connected kernel is int8 only.
-KERNELS_S16 = {
-    "conv2d": "arm_convolve_wrapper_s16",
-    "depthwise_conv2d": "arm_depthwise_conv_wrapper_s16",
-    "fully_connected": "arm_fully_connected_s16",
-    "avg_pool2d": "arm_avgpool_s16",
-    "max_pool2d": "arm_max_pool_s16",
-    "softmax": "arm_softmax_s16",
-    "add": "arm_elementwise_add_s16",
-    "mul": "arm_elementwise_mul_s16",
-}
 #: arm_softmax_s16 sums a row's exponentials (each <= 2^15 - 1) in an int32.
 SOFTMAX_S16_MAX_ROW = ((1 << 31) - 1) // ((1 << 15) - 1)
 
 
 def kernel_name(kind: str, dtype: str = "int8") -> str:
     """The CMSIS-NN function computing ``kind`` on ``dtype`` activations."""
-    return (KERNELS_S16 if dtype == "int16" else KERNELS)[kind]
+    return ops.spec(kind).cmsis_nn[dtype]
+
 #: Softmax sums the row's exponentials as Q12.19 values (12 integer bits, each term <= 1):
 #: longer rows could overflow the int32 sum (in TFLite's reference code as well).
 SOFTMAX_MAX_ROW = (1 << 12) - 1
@@ -103,72 +74,33 @@ def _pad_conv_patterns(depthwise: bool) -> list:
     return out
 
 
-def _qnn_patterns() -> dict[str, list]:
-    """byoc.qnn's (pattern, check) pairs of the offloadable kinds, priority order kept."""
-    by_kind: dict[str, list] = {}
-    for item in P.patterns():
-        kind = item[0][len(P.PREFIX):]
-        if kind in KERNELS:
-            by_kind.setdefault(kind, []).append((item[1], item[3] if len(item) > 3 else None))
-    return by_kind
-
-
-@dataclass
-class Decision:
-    """One checked candidate chain: offloaded (``reason`` None) or left for the generic path."""
-
-    kind: str
-    description: str
-    reason: str | None
-    pad: "tuple | None" = None        # (input shape, paddings, value) of a PAD in the chain
-    operators: tuple = ()             # TFLite operator indices of the chain (byoc.placement)
-
-
-class _Session:
-    """Collects the check decisions of one partitioning run."""
-
-    def __init__(self, cpu: str):
-        self.cpu = cpu
-        self.decisions: list[Decision] = []
-
-    def record(self, d: Decision) -> None:
-        self.decisions.append(d)
-
-
-_SESSION: _Session | None = None
-
-
-def _pattern_table(with_checks: bool = True) -> list[tuple]:
+def _pattern_table(session: "pc.Session | None") -> list[tuple]:
     """(name, pattern, annotations, check) highest priority first: pad variants of the
-    convolutions first, then byoc.qnn's chains."""
-    qnn = _qnn_patterns()
+    convolutions first, then byoc.qnn's chains; checks bound to ``session``."""
+    qnn = pc.qnn_patterns(list(KERNELS))
     out = []
     for kind in KERNELS:
         if kind in ("conv2d", "depthwise_conv2d"):
             qcheck = qnn[kind][0][1]
             for p in _pad_conv_patterns(kind == "depthwise_conv2d"):
                 out.append((f"{PREFIX}{kind}_pad", p, {"root": p},
-                            _make_check(kind, qcheck, pad=True)))
+                            pc.make_check(qcheck, _decider(kind, True), session)))
         for p, qcheck in qnn[kind]:
-            out.append((PREFIX + kind, p, {"root": p}, _make_check(kind, qcheck, pad=False)))
-    return out if with_checks else [t[:3] for t in out]
+            out.append((PREFIX + kind, p, {"root": p},
+                        pc.make_check(qcheck, _decider(kind, False), session)))
+    return out
 
 
-_REGISTERED = False
+PATTERNS = pc.PatternSet(PREFIX, _pattern_table)
 
 
 def register() -> None:
-    """Register the patterns under ``cmsisnn.*`` in TVM's pattern registry (idempotent;
-    the registry gives later entries priority, hence the reversal)."""
-    global _REGISTERED
-    if not _REGISTERED:
-        register_patterns(list(reversed(_pattern_table())))
-        _REGISTERED = True
+    """Register the patterns under ``cmsisnn.*`` in TVM's pattern registry (idempotent)."""
+    PATTERNS.register()
 
 
 def registered_patterns():
-    register()
-    return get_patterns_with_prefix(PREFIX)
+    return PATTERNS.registered()
 
 
 # ---------------------------------------------------------------------------------------
@@ -192,22 +124,9 @@ class FunctionChain(_PadAware, P._Chain):
     """Walker over a composite function (codegen time)."""
 
 
-class MatchChain(_PadAware, P._Chain):
-    """Walker over a pattern match (check time): matched bindings instead of a function;
-    free variables become the parameters in order of appearance."""
-
-    def __init__(self, ctx):  # noqa: D107 - P._Chain.__init__ expects a function
-        self.func = None
-        self.binds = dict(ctx.matched_bindings.items())
-        self.params: list = []
-        self.root = ctx.matched_expr
-
-    def operand(self, e, scale, zp):
-        target = self.arg(e) if self.is_op(e, "relax.nn.pad") else e
-        if isinstance(target, relax.Var) and target not in self.binds \
-                and not any(target.same_as(p) for p in self.params):
-            self.params.append(target)
-        return super().operand(e, scale, zp)
+class MatchChain(_PadAware, pc.MatchChain):
+    """Walker over a pattern match (check time); a padded operand's parameter is the
+    PAD's input."""
 
 
 def _pad_info(pad) -> tuple[list[tuple[int, int]], float, str]:
@@ -244,7 +163,7 @@ def _fold_pad(op, pad) -> str | None:
 def extract(kind: str, chain) -> "P.QOp":
     """The byoc.qnn dataclass of a chain; a PAD in front of a convolution is folded into its
     padding (``ExtractError`` when it cannot be)."""
-    op = P._EXTRACTORS[kind](chain)
+    op = ops.spec(kind).extract_op(chain)
     if chain.pad is not None:
         reason = _fold_pad(op, chain.pad)
         if reason is not None:
@@ -309,97 +228,132 @@ def _check_window(in_hw, out_hw, window, strides, padding, what: str) -> str | N
     return None
 
 
-def offload_reason(kind: str, op) -> str | None:  # noqa: C901 - one rule list per kind
+def offload_reason(kind: str, op) -> str | None:
     """Why CMSIS-NN cannot compute ``op`` (a byoc.qnn dataclass of pattern ``kind``), or None
     when it can. The rules are those of the CMSIS-NN v7 int8 API (and of TFLM's CMSIS-NN
     kernels): int8 tensors (or int16 with zero point 0 for the _s16 kernels), symmetric int8
     weights, NHWC (checked by the patterns), offsets and shifts in the ranges the kernels
-    take, equal shapes for the elementwise kernels."""
+    take, equal shapes for the elementwise kernels. A kernel without rules of its own here
+    gets :func:`_elementwise_reason` (a plain elementwise call of the operands' dtype)."""
     if kind not in KERNELS:
         return f"no CMSIS-NN kernel for {TFLITE_TYPES.get(kind, kind)}"
+    return _RULES.get(kind, _elementwise_reason)(kind, op)
+
+
+def _conv_reason(kind: str, op) -> str | None:
     int16 = _dtype_of(op) == "int16"
-    if kind in ("conv2d", "depthwise_conv2d", "fully_connected"):
-        r = _check_common([("input", op.input), ("output", op.output)], (op.act_min, op.act_max))
-        if r:
-            return r
-        if op.weight.dtype != np.int8:
-            return f"weights are {op.weight.dtype}"
-        wzp = getattr(op, "weight_zero_point", 0)
-        if wzp != 0:
-            return f"weight zero point {wzp} != 0"
-        bias_dtype = np.int64 if int16 else np.int32
-        if op.bias is not None and op.bias.dtype != bias_dtype:
-            return f"bias is {op.bias.dtype}"
-        if int16 and kind == "fully_connected" and op.per_channel:
-            return ("per-channel int16 FULLY_CONNECTED (arm_fully_connected_s16 takes "
-                    "per-tensor quantization)")
-        r = _check_shifts(op.shifts, "requantization")
-        if r:
-            return r
-        if kind != "fully_connected":
-            if min(op.strides) < 1 or min(op.dilation) < 1:
-                return f"stride {op.strides} / dilation {op.dilation}"
-            if min(op.padding) < 0:
-                return f"negative padding {op.padding}"
-        if kind == "depthwise_conv2d" and op.weight.shape[3] % op.input.shape[3] != 0:
-            return f"{op.weight.shape[3]} output channels for {op.input.shape[3]} inputs"
-        if kind == "fully_connected":
-            if tuple(op.output.shape[:-1]) != tuple(op.input.shape[:-1]) and \
-                    int(np.prod(op.output.shape[:-1])) != int(np.prod(op.input.shape[:-1])):
-                return f"output {_shape(op.output.shape)} for input {_shape(op.input.shape)}"
-            if op.weight.shape[1] != op.input.shape[-1]:
-                return f"weight depth {op.weight.shape[1]} != input depth {op.input.shape[-1]}"
-        return None
-    if kind in ("avg_pool2d", "max_pool2d"):
-        r = _check_common([("input", op.input), ("output", op.output)], (op.act_min, op.act_max))
-        if r:
-            return r
-        if len(op.input.shape) != 4 or op.input.shape[3] != op.output.shape[3]:
-            return f"pool from {_shape(op.input.shape)} to {_shape(op.output.shape)}"
-        return _check_window(op.input.shape[1:3], op.output.shape[1:3], op.pool_size,
-                             op.strides, op.padding, "pool")
-    if kind == "softmax":
-        r = _check_common([("input", op.input), ("output", op.output)], None)
-        if r:
-            return r
-        row = op.input.shape[-1] if op.input.shape else 1
-        if int16:
-            if row > SOFTMAX_S16_MAX_ROW:
-                return f"int16 softmax row of {row} elements (the int32 sum of " \
-                       f"exponentials allows {SOFTMAX_S16_MAX_ROW})"
-            return _check_shifts([op.left_shift], "softmax input", -31, 30)
-        if row > SOFTMAX_MAX_ROW:
-            return f"softmax row of {row} elements (the Q12 sum of exponentials allows " \
-                   f"{SOFTMAX_MAX_ROW})"
-        if not 0 <= op.left_shift <= 31:
-            return f"softmax input shift {op.left_shift} outside [0, 31]"
-        if op.diff_min > 0:
-            return f"softmax diff_min {op.diff_min} > 0"
-        return None
-    if kind in ("add", "mul"):
-        r = _check_common([("input 1", op.input1), ("input 2", op.input2), ("output", op.output)],
-                          (op.act_min, op.act_max))
-        if r:
-            return r
-        name = "ADD" if kind == "add" else "MUL"
-        if tuple(op.input1.shape) != tuple(op.input2.shape):
-            return (f"broadcasting {name} ({_shape(op.input1.shape)} and "
-                    f"{_shape(op.input2.shape)}): {kernel_name(kind, op.output.dtype)} needs "
-                    "equal shapes")
-        if tuple(op.output.shape) != tuple(op.input1.shape):
-            return f"{name} output {_shape(op.output.shape)} for inputs {_shape(op.input1.shape)}"
-        if kind == "add":
-            expected = 15 if int16 else 20
-            if op.left_shift != expected:
-                return f"ADD left shift {op.left_shift} ({op.output.dtype} uses {expected})"
-            for what, s in (("input 1", op.input1_shift), ("input 2", op.input2_shift),
-                            ("output", op.output_shift)):
-                r = _check_shifts([s], f"ADD {what}", -31, 0)
-                if r:
-                    return r + " (TFLite requires multipliers below one)"
-            return None
-        return _check_shifts([op.output_shift], "MUL output")
+    r = _check_common([("input", op.input), ("output", op.output)], (op.act_min, op.act_max))
+    if r:
+        return r
+    if op.weight.dtype != np.int8:
+        return f"weights are {op.weight.dtype}"
+    wzp = getattr(op, "weight_zero_point", 0)
+    if wzp != 0:
+        return f"weight zero point {wzp} != 0"
+    bias_dtype = np.int64 if int16 else np.int32
+    if op.bias is not None and op.bias.dtype != bias_dtype:
+        return f"bias is {op.bias.dtype}"
+    if int16 and kind == "fully_connected" and op.per_channel:
+        return ("per-channel int16 FULLY_CONNECTED (arm_fully_connected_s16 takes "
+                "per-tensor quantization)")
+    r = _check_shifts(op.shifts, "requantization")
+    if r:
+        return r
+    if kind != "fully_connected":
+        if min(op.strides) < 1 or min(op.dilation) < 1:
+            return f"stride {op.strides} / dilation {op.dilation}"
+        if min(op.padding) < 0:
+            return f"negative padding {op.padding}"
+    if kind == "depthwise_conv2d" and op.weight.shape[3] % op.input.shape[3] != 0:
+        return f"{op.weight.shape[3]} output channels for {op.input.shape[3]} inputs"
+    if kind == "fully_connected":
+        if tuple(op.output.shape[:-1]) != tuple(op.input.shape[:-1]) and \
+                int(np.prod(op.output.shape[:-1])) != int(np.prod(op.input.shape[:-1])):
+            return f"output {_shape(op.output.shape)} for input {_shape(op.input.shape)}"
+        if op.weight.shape[1] != op.input.shape[-1]:
+            return f"weight depth {op.weight.shape[1]} != input depth {op.input.shape[-1]}"
     return None
+
+
+def _pool_reason(kind: str, op) -> str | None:
+    r = _check_common([("input", op.input), ("output", op.output)], (op.act_min, op.act_max))
+    if r:
+        return r
+    if len(op.input.shape) != 4 or op.input.shape[3] != op.output.shape[3]:
+        return f"pool from {_shape(op.input.shape)} to {_shape(op.output.shape)}"
+    return _check_window(op.input.shape[1:3], op.output.shape[1:3], op.pool_size,
+                         op.strides, op.padding, "pool")
+
+
+def _softmax_reason(kind: str, op) -> str | None:
+    r = _check_common([("input", op.input), ("output", op.output)], None)
+    if r:
+        return r
+    row = op.input.shape[-1] if op.input.shape else 1
+    if _dtype_of(op) == "int16":
+        if row > SOFTMAX_S16_MAX_ROW:
+            return f"int16 softmax row of {row} elements (the int32 sum of " \
+                   f"exponentials allows {SOFTMAX_S16_MAX_ROW})"
+        return _check_shifts([op.left_shift], "softmax input", -31, 30)
+    if row > SOFTMAX_MAX_ROW:
+        return f"softmax row of {row} elements (the Q12 sum of exponentials allows " \
+               f"{SOFTMAX_MAX_ROW})"
+    if not 0 <= op.left_shift <= 31:
+        return f"softmax input shift {op.left_shift} outside [0, 31]"
+    if op.diff_min > 0:
+        return f"softmax diff_min {op.diff_min} > 0"
+    return None
+
+
+def _add_mul_reason(kind: str, op) -> str | None:
+    r = _check_common([("input 1", op.input1), ("input 2", op.input2), ("output", op.output)],
+                      (op.act_min, op.act_max))
+    if r:
+        return r
+    name = TFLITE_TYPES[kind]
+    if tuple(op.input1.shape) != tuple(op.input2.shape):
+        return (f"broadcasting {name} ({_shape(op.input1.shape)} and "
+                f"{_shape(op.input2.shape)}): {kernel_name(kind, op.output.dtype)} needs "
+                "equal shapes")
+    if tuple(op.output.shape) != tuple(op.input1.shape):
+        return f"{name} output {_shape(op.output.shape)} for inputs {_shape(op.input1.shape)}"
+    if kind == "mul":
+        return _check_shifts([op.output_shift], "MUL output")
+    expected = 15 if _dtype_of(op) == "int16" else 20
+    if op.left_shift != expected:
+        return f"ADD left shift {op.left_shift} ({op.output.dtype} uses {expected})"
+    for what, s in (("input 1", op.input1_shift), ("input 2", op.input2_shift),
+                    ("output", op.output_shift)):
+        r = _check_shifts([s], f"ADD {what}", -31, 0)
+        if r:
+            return r + " (TFLite requires multipliers below one)"
+    return None
+
+
+def _elementwise_reason(kind: str, op) -> str | None:
+    """A kernel that takes its operands as they are (no quantization arguments): every
+    operand and the output in a dtype the spec names a function for, all of the output's
+    shape (no broadcasting), at most 4-D (``cmsis_nn_dims``)."""
+    kernels = ops.spec(kind).cmsis_nn
+    out = op.output
+    if out.dtype not in kernels:
+        return f"{out.dtype} {TFLITE_TYPES[kind]} (CMSIS-NN: {', '.join(kernels.values())})"
+    for i, t in enumerate(P.operands(op)):
+        if t.dtype != out.dtype:
+            return f"input {i + 1} is {t.dtype}, the output {out.dtype}"
+        if tuple(t.shape) != tuple(out.shape):
+            return (f"broadcasting {TFLITE_TYPES[kind]} (input {i + 1} {_shape(t.shape)}, "
+                    f"output {_shape(out.shape)}): byoc calls {kernels[out.dtype]} on equal "
+                    "shapes only")
+    if len(out.shape) > 4:
+        return f"{len(out.shape)}-D {TFLITE_TYPES[kind]} (CMSIS-NN dims are 4-D)"
+    return None
+
+
+_RULES = {"conv2d": _conv_reason, "depthwise_conv2d": _conv_reason,
+          "fully_connected": _conv_reason, "avg_pool2d": _pool_reason,
+          "max_pool2d": _pool_reason, "softmax": _softmax_reason, "add": _add_mul_reason,
+          "mul": _add_mul_reason}
 
 
 def _dtype_of(op) -> str:
@@ -407,56 +361,38 @@ def _dtype_of(op) -> str:
 
 
 def describe(kind: str, op, pad: bool = False) -> str:
-    text = P.describe(op)
+    text = ops.describe(op)
     if _dtype_of(op) == "int16":
         text += " int16"
     return f"PAD+{text}" if pad else text
 
 
-def _internal_uses_only(ctx) -> bool:
-    """No value inside the match is used outside it (else FuseOpsByPattern would return
-    intermediate tensors from the partition)."""
-    bound = {v for v, _ in ctx.matched_bindings.items()}
-    root = ctx.matched_expr
-    for var, value in ctx.matched_bindings.items():
-        if value.same_as(root):
-            continue
-        uses = ctx.var_usages.get(var, [])
-        if any(u not in bound for u in uses):
-            return False
-    return True
-
-
-def _make_check(kind: str, qnn_check, pad: bool):
-    def check(ctx) -> bool:
-        if qnn_check is not None and not qnn_check(ctx):
-            return False
-        session = _SESSION
+def _decider(kind: str, pad: bool):
+    """The decision on a match of ``kind`` (``pad``: the PAD-in-front variant)."""
+    def decide(ctx) -> Decision:
         chain = MatchChain(ctx)
         pad_sig = None
         if pad:
-            pad_call = P._find_call(ctx, "relax.nn.pad")
+            pad_call = pc.find_call(ctx, "relax.nn.pad")
             paddings, value, _ = _pad_info(pad_call)
             pad_sig = (tuple(int(d) for d in pad_call.args[0].ty.shape), tuple(paddings), value)
         try:
             if kind in ("conv2d", "depthwise_conv2d"):
-                zps = _weight_zero_points(chain, P._find_call(ctx, "relax.nn.conv2d"))
+                zps = _weight_zero_points(chain, pc.find_call(ctx, "relax.nn.conv2d"))
                 if np.any(zps != 0):
                     nz = sorted({int(z) for z in zps if z != 0})
                     raise P.ExtractError(f"weight zero point {nz[0]} != 0")
             op = extract(kind, chain)
             reason = offload_reason(kind, op)
-            if reason is None and not _internal_uses_only(ctx):
+            if reason is None and not pc.internal_uses_only(ctx):
                 reason = ("PAD output is used by other operators too" if pad
                           else "an intermediate value is used outside the chain")
             desc = describe(kind, op, pad)
         except P.ExtractError as err:
             reason, desc = str(err), TFLITE_TYPES[kind]
-        if session is not None:
-            session.record(Decision(kind, desc, reason, pad_sig,
-                                    operator_indices(*ctx.matched_bindings.values())))
-        return reason is None
-    return check
+        return Decision(kind, desc, reason, pad_sig,
+                        operator_indices(*ctx.matched_bindings.values()))
+    return decide
 
 
 # ---------------------------------------------------------------------------------------
@@ -472,15 +408,9 @@ def partition_for_cmsisnn(mod: tvm.IRModule, cpu: str = "cortex-m55",
     ``report``, when given, receives one :class:`Decision` per checked candidate chain (the
     same operator may be checked once per pattern variant; offloaded ones have
     ``reason is None``)."""
-    global _SESSION
     cpu_path(cpu)  # validates the cpu name
-    session = _Session(cpu)
-    previous, _SESSION = _SESSION, session
-    try:
-        out = relax.transform.FuseOpsByPattern(_pattern_table(), bind_constants=True,
-                                               annotate_codegen=True)(mod)
-    finally:
-        _SESSION = previous
+    session = pc.Session()
+    out = PATTERNS.fuse(mod, session, annotate_codegen=True)
     if report is not None:
         report.extend(session.decisions)
     return out

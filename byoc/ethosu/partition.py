@@ -30,28 +30,26 @@ from dataclasses import dataclass
 import numpy as np
 import tvm
 from tvm import relax
-from tvm.relax.backend.pattern_registry import get_patterns_with_prefix, register_patterns
 from tvm.relax.dpl import is_op, wildcard
 
+from .. import partition_common as pc
 from ..errors import ByocError
 from ..frontend import operator_indices
+from ..partition_common import Decision
+from ..qnn import ops
 from ..qnn import patterns as P
 
 PREFIX = "ethosu."
 CODEGEN = "ethos-u"
 
-#: byoc.qnn kinds tried on the NPU (QUANTIZE from float stays on the CPU: Vela is int8 only).
-KINDS = ("conv2d", "depthwise_conv2d", "fully_connected", "avg_pool2d", "max_pool2d",
-         "softmax", "add", "mul", "mean", "concatenation", "quantize", "pad")
+#: byoc.qnn kinds tried on the NPU: the specs with ``ethos_u`` (byoc.qnn.ops; QUANTIZE from
+#: float stays on the CPU: Vela is int8 only), then this module's own data-movement kinds.
+OWN_KINDS = ("reshape", "strided_slice")
+KINDS = tuple(ops.ethos_u_kinds())
 #: kinds whose operands carry no quantization in the Relax graph (they keep their input's).
-TRANSPARENT = ("avg_pool2d", "max_pool2d", "pad", "reshape", "strided_slice")
-TFLITE_TYPES = {
-    "conv2d": "CONV_2D", "depthwise_conv2d": "DEPTHWISE_CONV_2D",
-    "fully_connected": "FULLY_CONNECTED", "avg_pool2d": "AVERAGE_POOL_2D",
-    "max_pool2d": "MAX_POOL_2D", "softmax": "SOFTMAX", "add": "ADD", "mul": "MUL",
-    "mean": "MEAN", "concatenation": "CONCATENATION", "quantize": "QUANTIZE", "pad": "PAD",
-    "reshape": "RESHAPE", "strided_slice": "STRIDED_SLICE",
-}
+TRANSPARENT = tuple(s.kind for s in ops.SPECS if s.ethos_u and s.transparent) + OWN_KINDS
+TFLITE_TYPES = {**{k: ops.TFLITE_TYPES[k] for k in KINDS},
+                "reshape": "RESHAPE", "strided_slice": "STRIDED_SLICE"}
 
 
 @dataclass
@@ -60,7 +58,7 @@ class QReshape:
 
     input: "P.QTensor"
     output: "P.QTensor"
-    kind: str = "RESHAPE"
+    op_type: str = "RESHAPE"
 
 
 @dataclass
@@ -73,7 +71,7 @@ class QStridedSlice:
     begin: list[int]
     end: list[int]
     strides: list[int]
-    kind: str = "STRIDED_SLICE"
+    op_type: str = "STRIDED_SLICE"
 
 
 @dataclass
@@ -94,16 +92,6 @@ class VelaOptions:
 
     def key(self) -> str:
         return repr((self.accelerator, sorted(self.kwargs().items())))
-
-
-@dataclass
-class Decision:
-    """One checked candidate: offloaded (``reason`` None) or left for the CPU targets."""
-
-    kind: str
-    description: str
-    reason: str | None
-    operators: tuple = ()             # TFLite operator indices of the chain (byoc.placement)
 
 
 def check_accelerator(accelerator: str) -> None:
@@ -134,74 +122,57 @@ def _strided_slice_pattern():
                                         wildcard())
 
 
-def _check_strided_slice(ctx) -> bool:
-    r = ctx.matched_expr
-    if not (str(r.ty.dtype) == "int8" and not _is_const(r.args[0])
-            and all(isinstance(a, relax.Tuple) for a in r.args[1:])):
-        return False
-    # Only a slice of an operator's result can join that operator's NPU region; a slice of
-    # a model input, a state variable or a SPLIT part (on the CPU) would be an NPU region
-    # of its own that only copies.
-    session = _SESSION
-    producer = session.producer(r.args[0]) if session is not None else None
-    return isinstance(producer, relax.Call) and isinstance(producer.op, tvm.ir.Op) \
-        and producer.op.name not in ("relax.split",)
+def _strided_slice_check(session: "_Session | None"):
+    def check(ctx) -> bool:
+        r = ctx.matched_expr
+        if not (str(r.ty.dtype) == "int8" and not _is_const(r.args[0])
+                and all(isinstance(a, relax.Tuple) for a in r.args[1:])):
+            return False
+        # Only a slice of an operator's result can join that operator's NPU region; a slice
+        # of a model input, a state variable or a SPLIT part (on the CPU) would be an NPU
+        # region of its own that only copies.
+        producer = session.producer(r.args[0]) if session is not None else None
+        return isinstance(producer, relax.Call) and isinstance(producer.op, tvm.ir.Op) \
+            and producer.op.name not in ("relax.split",)
+    return check
 
 
 def _is_const(e) -> bool:
     return type(e).__name__ in ("GenericConst", "Constant")
 
 
-def _pattern_table() -> list[tuple]:
-    """(name, pattern, annotations, check) highest priority first."""
+def _pattern_table(session: "_Session | None") -> list[tuple]:
+    """(name, pattern, annotations, check) highest priority first, checks bound to
+    ``session`` (without one, every check refuses: Vela is asked only during a run)."""
     out = []
-    for item in P.patterns():
-        kind = item[0][len(P.PREFIX):]
-        if kind in KINDS:
-            qcheck = item[3] if len(item) > 3 else None
-            out.append((PREFIX + kind, item[1], {"root": item[1]}, _make_check(kind, qcheck)))
+    for kind, pats in pc.qnn_patterns(list(KINDS)).items():
+        for p, qcheck in pats:
+            out.append((PREFIX + kind, p, {"root": p}, _check(kind, qcheck, session)))
     p = _reshape_pattern()
-    out.append((PREFIX + "reshape", p, {"root": p}, _make_check("reshape", _check_reshape)))
+    out.append((PREFIX + "reshape", p, {"root": p}, _check("reshape", _check_reshape, session)))
     p = _strided_slice_pattern()
     out.append((PREFIX + "strided_slice", p, {"root": p},
-                _make_check("strided_slice", _check_strided_slice)))
+                _check("strided_slice", _strided_slice_check(session), session)))
     return out
 
 
-_REGISTERED = False
+PATTERNS = pc.PatternSet(PREFIX, _pattern_table)
 
 
 def register() -> None:
     """Register the patterns under ``ethosu.*`` in TVM's pattern registry (idempotent)."""
-    global _REGISTERED
-    if not _REGISTERED:
-        register_patterns(list(reversed(_pattern_table())))
-        _REGISTERED = True
+    PATTERNS.register()
 
 
 def registered_patterns():
-    register()
-    return get_patterns_with_prefix(PREFIX)
+    return PATTERNS.registered()
 
 
 # ---------------------------------------------------------------------------------------
 # Extraction
 # ---------------------------------------------------------------------------------------
 
-class MatchChain(P._Chain):
-    """byoc.qnn's chain walker over a pattern match (check time)."""
-
-    def __init__(self, ctx):  # noqa: D107 - P._Chain.__init__ expects a function
-        self.func = None
-        self.binds = dict(ctx.matched_bindings.items())
-        self.params: list = []
-        self.root = ctx.matched_expr
-
-    def operand(self, e, scale, zp):
-        if isinstance(e, relax.Var) and e not in self.binds \
-                and not any(e.same_as(p) for p in self.params):
-            self.params.append(e)
-        return super().operand(e, scale, zp)
+MatchChain = pc.MatchChain
 
 
 def _extract_reshape(chain) -> QReshape:
@@ -240,7 +211,7 @@ def extract(kind: str, chain):
         return _extract_reshape(chain)
     if kind == "strided_slice":
         return _extract_strided_slice(chain)
-    return P._EXTRACTORS[kind](chain)
+    return ops.spec(kind).extract_op(chain)
 
 
 def set_transparent_quant(kind: str, op, quant: "tuple[float, int] | None") -> None:
@@ -263,19 +234,19 @@ def describe(op) -> str:
         return "RESHAPE " + "x".join(str(d) for d in op.output.shape)
     if isinstance(op, QStridedSlice):
         return "STRIDED_SLICE -> " + "x".join(str(d) for d in op.output.shape)
-    return P.describe(op)
+    return ops.describe(op)
 
 
 # ---------------------------------------------------------------------------------------
 # Session state: Vela options, quantization table, decisions, verdict cache
 # ---------------------------------------------------------------------------------------
 
-class _Session:
+class _Session(pc.Session):
     def __init__(self, options: VelaOptions, quant: dict):
+        super().__init__()
         self.options = options
         self.quant = quant           # relax Var -> (scale, zero point) of the int8 value
         self.by_name = {v.name: q for v, q in quant.items()}
-        self.decisions: list[Decision] = []
         self.bindings: dict = {}     # relax Var of main -> its bound value
 
     def producer(self, var):
@@ -290,7 +261,6 @@ class _Session:
         return q if q is not None else self.by_name.get(getattr(var, "name", None))
 
 
-_SESSION: _Session | None = None
 _VERDICTS: dict[str, str | None] = {}
 
 
@@ -359,48 +329,36 @@ def _quant_table(main: relax.Function) -> dict:
     return table
 
 
-def _make_check(kind: str, qnn_check):
-    def check(ctx) -> bool:
-        if qnn_check is not None and not qnn_check(ctx):
-            return False
-        session = _SESSION
-        if session is None:
-            return False
-        from ..tflite.qnn_writer import single_op_tflite
-        chain = MatchChain(ctx)
-        try:
-            op = extract(kind, chain)
-            if kind in TRANSPARENT:
-                set_transparent_quant(kind, op, session.lookup(chain.params[0]))
-            desc = describe(op)
-            reason = None if _internal_uses_only(ctx) else \
-                "an intermediate value is used outside the chain"
-            if getattr(op, "weight_zero_point", 0):
-                # TFLM ignores a convolution's weight zero point; byoc's generic kernel does
-                # the same, the NPU is not asked to
-                reason = f"weight zero point {op.weight_zero_point} != 0"
-            if "int16" in P.op_dtypes(op):
-                reason = ("int16 operators are not offloaded to the NPU (byoc's Ethos-U path "
-                          "is int8); CMSIS-NN or generic C computes them")
-            if reason is None:
-                reason = vela_verdict(single_op_tflite(kind, op), session.options)
-        except P.ExtractError as err:
-            reason, desc = str(err), TFLITE_TYPES[kind]
-        session.decisions.append(Decision(kind, desc, reason,
-                                          operator_indices(*ctx.matched_bindings.values())))
-        return reason is None
-    return check
+def _check(kind: str, qnn_check, session: "_Session | None"):
+    """The check of a ``kind`` match: refused without a session, else decided by Vela."""
+    if session is None:
+        return lambda ctx: False
+    return pc.make_check(qnn_check, lambda ctx: _decide(kind, ctx, session), session)
 
 
-def _internal_uses_only(ctx) -> bool:
-    bound = {v for v, _ in ctx.matched_bindings.items()}
-    root = ctx.matched_expr
-    for var, value in ctx.matched_bindings.items():
-        if value.same_as(root):
-            continue
-        if any(u not in bound for u in ctx.var_usages.get(var, [])):
-            return False
-    return True
+def _decide(kind: str, ctx, session: _Session) -> Decision:
+    from ..tflite.qnn_writer import single_op_tflite
+    chain = MatchChain(ctx)
+    try:
+        op = extract(kind, chain)
+        if kind in TRANSPARENT:
+            set_transparent_quant(kind, op, session.lookup(chain.params[0]))
+        desc = describe(op)
+        reason = None if pc.internal_uses_only(ctx) else \
+            "an intermediate value is used outside the chain"
+        if getattr(op, "weight_zero_point", 0):
+            # TFLM ignores a convolution's weight zero point; byoc's generic kernel does
+            # the same, the NPU is not asked to
+            reason = f"weight zero point {op.weight_zero_point} != 0"
+        if "int16" in P.op_dtypes(op):
+            reason = ("int16 operators are not offloaded to the NPU (byoc's Ethos-U path "
+                      "is int8); CMSIS-NN or generic C computes them")
+        if reason is None:
+            reason = vela_verdict(single_op_tflite(kind, op), session.options)
+    except P.ExtractError as err:
+        reason, desc = str(err), TFLITE_TYPES[kind]
+    return Decision(kind, desc, reason,
+                    operators=operator_indices(*ctx.matched_bindings.values()))
 
 
 # ---------------------------------------------------------------------------------------
@@ -470,7 +428,6 @@ def partition_for_ethosu(mod: tvm.IRModule, accelerator: str = "ethos-u55-256", 
     """Group every chain Vela runs on the Ethos-U55 ``accelerator`` into maximal
     ``Codegen="ethos-u"`` regions (see the module docstring). ``report`` receives one
     :class:`Decision` per checked candidate."""
-    global _SESSION
     check_accelerator(accelerator)
     options = VelaOptions(accelerator, system_config, memory_mode, config_ini, optimise)
     # a bad system config / memory mode / vela.ini is reported once, before any pattern
@@ -479,12 +436,7 @@ def partition_for_ethosu(mod: tvm.IRModule, accelerator: str = "ethos-u55-256", 
     session = _Session(options, _quant_table(mod["main"]))
     session.bindings = {b.var: b.value for block in mod["main"].body.blocks
                         for b in block.bindings}
-    previous, _SESSION = _SESSION, session
-    try:
-        out = relax.transform.FuseOpsByPattern(_pattern_table(), bind_constants=True,
-                                               annotate_codegen=False)(mod)
-    finally:
-        _SESSION = previous
+    out = PATTERNS.fuse(mod, session, annotate_codegen=False)
     if report is not None:
         report.extend(session.decisions)
     out = _annotate_quant(out)

@@ -23,6 +23,7 @@ from tvm import relax
 
 from ..frontend import operator_index
 from ..tflite.reader import TFLiteModel
+from .ops import op_type
 
 #: TFLite operators whose float side is their definition (TFLM computes it in float too).
 FLOAT_BY_DEFINITION = frozenset({"DEQUANTIZE", "QUANTIZE"})
@@ -84,13 +85,12 @@ def _quantized(model: TFLiteModel, index: int) -> bool:
 
 def _skip_reasons(qnn_report: list) -> dict[str, list[str]]:
     """Why legalization left a matched chain in float, by TFLite operator type."""
-    from ..cmsisnn.partition import TFLITE_TYPES
     out: dict[str, list[str]] = {}
     for name, item in qnn_report:
         if name != "skipped":
             continue
         kind, _, why = str(item).partition(": ")
-        out.setdefault(TFLITE_TYPES.get(kind, kind.upper()), []).append(why)
+        out.setdefault(op_type(kind), []).append(why)
     return out
 
 

@@ -1,6 +1,7 @@
 """Integer-only TIR kernels for the quantized operators (TFLM reference arithmetic).
 
-One builder per dataclass of :mod:`byoc.qnn.patterns`; each returns a :class:`Kernel`: a
+One builder per dataclass of :mod:`byoc.qnn.patterns` (which builder serves which operator
+is the operator spec, :mod:`byoc.qnn.ops`); each returns a :class:`Kernel`: a
 ``tvm.tirx.PrimFunc`` (integer buffers, integer arithmetic only; the single exception is
 :func:`quantize_float`, whose input is a float tensor) plus the list of arguments the
 caller must pass (composite parameters and constants) in PrimFunc order; the output buffer
@@ -10,9 +11,9 @@ Layouts: feature maps NHWC; conv weights OHWI; depthwise weights 1HWC; FC weight
 [units, depth]; per-channel multiplier/shift arrays int32 [channels] (shift positive =
 left), bias int32 [channels]. Uniform (per-tensor) multipliers are folded as immediates.
 
-int16 activations (TFLite "16x8", the kinds in :data:`INT16_KINDS`): same kernels with
-int16 feature maps and TFLM's int16 arithmetic. CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED
-accumulate ``int16 * int8`` products in int64, add an int64 bias and requantize with
+int16 activations (TFLite "16x8", the operators whose spec in :mod:`byoc.qnn.ops` lists
+int16): same kernels with int16 feature maps and TFLM's int16 arithmetic.
+CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED accumulate ``int16 * int8`` products in int64, add an int64 bias and requantize with
 TFLite's int64 MultiplyByQuantizedMultiplier (multiplier rounded to Q0.15, one rounding
 right shift by ``15 - shift``; per-channel as int32 ``reduced_multiplier``/``total_shift``
 arrays); a 16x8 model with an int32 bias uses the int32 accumulator and the int8
@@ -368,7 +369,7 @@ def _requantization(ins: _Inputs, op):
         try:
             pairs.append(qm.reduced_multiplier_s64(m, s))
         except ValueError as err:
-            raise P.ExtractError(f"{op.kind}: {err}") from None
+            raise P.ExtractError(f"{op.op_type}: {err}") from None
     red, tot = _per_channel(ins, np.asarray([p[0] for p in pairs]),
                             np.asarray([p[1] for p in pairs]),
                             names=("reduced_multiplier", "total_shift"))
@@ -1305,53 +1306,6 @@ def mean(op: P.QMean) -> Kernel:
     out = te.compute(out_shape, out_f, name="output")
     sched = _reverse_at("output", "acc", len(out_shape) - 1) if out_shape else None
     return _finish(ins, out, sched)
-
-
-BUILDERS = {
-    P.QConv2D: conv2d,
-    P.QDepthwise: depthwise_conv2d,
-    P.QFullyConnected: fully_connected,
-    P.QAvgPool: avg_pool2d,
-    P.QMaxPool: max_pool2d,
-    P.QSoftmax: softmax,
-    P.QAdd: add,
-    P.QMul: mul,
-    P.QMean: mean,
-    P.QConcat: concatenation,
-    P.QRequantize: requantize,
-    P.QQuantize: quantize_float,
-    P.QPad: pad,
-    P.QLogistic: logistic,
-    P.QTanh: tanh,
-    P.QSub: add,
-    P.QLeakyRelu: leaky_relu,
-    P.QRelu: relu,
-    P.QRelu6: relu6,
-    P.QHardSwish: hard_swish,
-    P.QMinMax: min_max,
-    P.QSquaredDifference: squared_difference,
-    P.QResize: resize,
-    P.QSum: mean,
-    P.QReduceMax: reduce_max,
-    P.QTransposeConv: transpose_conv,
-}
-
-
-#: Operators (dataclass ``kind``) whose kernels handle int16 activations (TFLite "16x8"),
-#: bit-exact with TFLM; the others are int8 only.
-INT16_KINDS: frozenset[str] = frozenset({
-    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
-    "SOFTMAX", "ADD", "MUL", "PAD", "QUANTIZE", "QUANTIZE_FLOAT", "CONCATENATION", "MEAN",
-    "SUB", "LEAKY_RELU", "RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR",
-    "SUM",
-})
-
-
-def build(op: P.QOp) -> Kernel:
-    """The TE kernel for a parameter dataclass."""
-    if "int16" in P.op_dtypes(op) and op.kind not in INT16_KINDS:
-        raise P.ExtractError(f"int16 {op.kind} has no integer kernel on the generic path")
-    return BUILDERS[type(op)](op)
 
 
 # ---------------------------------------------------------------------------------------

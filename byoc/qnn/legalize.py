@@ -5,12 +5,13 @@
 1. ``FuseOpsByPattern`` with the ``byoc.qnn.*`` patterns (constants bound into the
    composite functions, no codegen annotation);
 2. every call of a ``byoc.qnn.*`` composite function becomes ``R.call_tir`` of the
-   matching TE kernel (:mod:`byoc.qnn.kernels_te`). Weights stay int8 constants, biases
-   int32 (int64 for int16 "16x8" layers) and per-channel multipliers/shifts int32
-   constants, the int16 SOFTMAX tables int16 constants, all passed as call arguments;
+   kernel its operator spec names (:mod:`byoc.qnn.ops`; the kernels are
+   :mod:`byoc.qnn.kernels_te`). Weights stay int8 constants, biases int32 (int64 for
+   int16 "16x8" layers) and per-channel multipliers/shifts int32 constants, the int16
+   SOFTMAX tables int16 constants, all passed as call arguments;
 3. the composite functions are dropped.
 
-Each kernel PrimFunc is named ``q<kind>_<n>`` (``qconv2d_0``, ``qadd_1``...) and carries the
+Each kernel PrimFunc is named ``<spec.c_name>_<n>`` (``qconv2d_0``, ``qadd_1``...) and carries the
 attributes ``op_pattern = 8`` (kOpaque, so ``FuseOps`` leaves it alone), ``byoc.op`` (a
 short description such as ``"CONV_2D 3x3 s1"``) and ``byoc.kind`` (the pattern kind).
 Unmatched operators are left untouched for ``relax.transform.LegalizeOps``. A matched chain
@@ -24,47 +25,15 @@ import tvm
 from tvm import relax
 
 from ..frontend import operator_indices, with_operator_span
-from . import kernels_te
+from . import ops
 from . import patterns as P
 
 OPAQUE = 8  # relay/relax OpPatternKind::kOpaque
 
-_KERNEL_NAMES = {
-    "conv2d": "qconv2d",
-    "depthwise_conv2d": "qdepthwise_conv2d",
-    "fully_connected": "qfully_connected",
-    "avg_pool2d": "qavg_pool2d",
-    "max_pool2d": "qmax_pool2d",
-    "softmax": "qsoftmax",
-    "add": "qadd",
-    "mul": "qmul",
-    "mean": "qmean",
-    "concatenation": "qconcat",
-    "quantize": "qrequantize",
-    "quantize_float": "qquantize",
-    "pad": "qpad",
-    "squared_difference": "qsquared_difference",
-    "sub": "qsub",
-    "maximum": "qmaximum",
-    "minimum": "qminimum",
-    "hard_swish": "qhard_swish",
-    "leaky_relu": "qleaky_relu",
-    "relu": "qrelu",
-    "relu6": "qrelu6",
-    "resize_bilinear": "qresize_bilinear",
-    "resize_nearest": "qresize_nearest",
-    "transpose_conv": "qtranspose_conv",
-    "sum": "qsum",
-    "reduce_max": "qreduce_max",
-    "logistic": "qlogistic",
-    "tanh": "qtanh",
-}
-
-
 def partition(mod: tvm.IRModule) -> tvm.IRModule:
     """Step 1 only: group every recognised chain into a ``byoc.qnn.*`` composite function."""
     return relax.transform.FuseOpsByPattern(
-        P.patterns(), bind_constants=True, annotate_codegen=False)(mod)
+        ops.patterns(), bind_constants=True, annotate_codegen=False)(mod)
 
 
 @relax.expr_functor.mutator
@@ -81,20 +50,20 @@ class _Rewriter(relax.PyExprMutator):
         if not isinstance(call.op, relax.GlobalVar):
             return call
         func = self.mod_[call.op]
-        kind = P.composite_kind(func) if isinstance(func, relax.Function) else None
+        kind = ops.composite_kind(func) if isinstance(func, relax.Function) else None
         if kind is None:
             return call
         try:
-            op = P.extract(func)
-            kernel = kernels_te.build(op)
+            op = ops.extract(func)
+            kernel = ops.build_kernel(kind, op)
         except P.ExtractError as err:
             self.skipped.append(f"{kind}: {err}")
             return call
-        name = f"{_KERNEL_NAMES[kind]}_{self.count}"
+        name = f"{ops.spec(kind).c_name}_{self.count}"
         self.count += 1
         prim = kernel.func.with_attrs({
             "op_pattern": OPAQUE,
-            "byoc.op": P.describe(op),
+            "byoc.op": ops.describe(op),
             "byoc.kind": kind,
         })
         gv = self.builder_.add_func(prim, name)
@@ -115,7 +84,7 @@ def legalize_quantized(mod: tvm.IRModule, *, report: list | None = None) -> tvm.
     mod = partition(mod)
     rewriter = _Rewriter(mod)
     for gv, func in list(mod.functions.items()):
-        if isinstance(func, relax.Function) and P.composite_kind(func) is None:
+        if isinstance(func, relax.Function) and ops.composite_kind(func) is None:
             new_func = rewriter.visit_expr(func)
             rewriter.builder_.update_func(gv, new_func)
     out = rewriter.builder_.get()
@@ -131,21 +100,21 @@ def legalize_quantized(mod: tvm.IRModule, *, report: list | None = None) -> tvm.
 def _drop_or_inline_composites(mod: tvm.IRModule) -> tvm.IRModule:
     used = set()
     for _, func in mod.functions.items():
-        if isinstance(func, relax.Function) and P.composite_kind(func) is None:
+        if isinstance(func, relax.Function) and ops.composite_kind(func) is None:
             relax.analysis.post_order_visit(
                 func, lambda e: used.add(e.op.name_hint)
                 if isinstance(e, relax.Call) and isinstance(e.op, relax.GlobalVar) else None)
     for gv in list(mod.get_global_vars()):
         func = mod[gv]
-        if isinstance(func, relax.Function) and P.composite_kind(func) is not None \
+        if isinstance(func, relax.Function) and ops.composite_kind(func) is not None \
                 and gv.name_hint not in used:
             del mod[gv]
-    if any(isinstance(f, relax.Function) and P.composite_kind(f) is not None
+    if any(isinstance(f, relax.Function) and ops.composite_kind(f) is not None
            for _, f in mod.functions.items()):
         # Skipped chains: strip the composite/primitive attributes and inline them.
         for gv in list(mod.get_global_vars()):
             func = mod[gv]
-            if isinstance(func, relax.Function) and P.composite_kind(func) is not None:
+            if isinstance(func, relax.Function) and ops.composite_kind(func) is not None:
                 mod[gv] = func.without_attr("Composite").without_attr("Primitive")
         mod = relax.transform.InlinePrivateFunctions()(mod) \
             if hasattr(relax.transform, "InlinePrivateFunctions") else mod

@@ -1,13 +1,14 @@
 """Patterns for the quantized operator chains of TVM's TFLite frontend, and parameter
 extraction into plain dataclasses.
 
-The Relax TFLite frontend imports int8 models in QDQ form (see ``describe_frontend`` at the
-end of this module for the exact chains). Each chain is matched by a ``relax.dpl`` pattern
-registered under ``byoc.qnn.<kind>`` in TVM's pattern registry. After
-``relax.transform.FuseOpsByPattern(patterns(), bind_constants=True, ...)`` every match is a
-composite function (attribute ``"Composite"``) whose body holds the whole chain, with
-weights, biases, scales and zero points as bound constants. :func:`extract` turns such a
-function into a dataclass that holds everything a kernel needs, as numpy arrays and ints,
+The Relax TFLite frontend imports int8 models in QDQ form (``byoc.qnn.ops.FRONTEND_CHAINS``
+lists the exact chains). Each chain is matched by a ``relax.dpl`` pattern registered under
+``byoc.qnn.<kind>`` in TVM's pattern registry (which pattern, check and extractor belong to
+which operator is the operator spec, :mod:`byoc.qnn.ops`; this module holds the pieces).
+After ``relax.transform.FuseOpsByPattern(ops.patterns(), bind_constants=True, ...)`` every
+match is a composite function (attribute ``"Composite"``) whose body holds the whole chain,
+with weights, biases, scales and zero points as bound constants. :func:`byoc.qnn.ops.extract`
+turns such a function into a dataclass that holds everything a kernel needs, as numpy arrays and ints,
 in TFLite terms:
 
 * feature maps are NHWC; conv weights OHWI ``[O, KH, KW, I]``; depthwise weights 1HWC
@@ -19,6 +20,10 @@ in TFLite terms:
 * ``act_min``/``act_max`` are the fused activation clamp in the output's quantized domain,
   recomputed the way TFLite does (float32 division, round half away from zero).
 
+Every dataclass has ``op_type``, the TFLite operator type it computes (``"CONV_2D"``;
+``"QUANTIZE_FLOAT"`` for a QUANTIZE of a float tensor); the byoc.qnn pattern name is the
+operator's ``kind`` (``"conv2d"``), see :mod:`byoc.qnn.ops`.
+
 Kernel operands are :class:`QTensor`; ``source`` is the index of the composite function
 parameter that carries the tensor at run time, or ``None`` for a constant (``data``).
 """
@@ -26,12 +31,11 @@ parameter that carries the tensor at run time, or ``None`` for a constant (``dat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import tvm
 from tvm import relax
-from tvm.relax.backend.pattern_registry import get_patterns_with_prefix, register_patterns
 from tvm.relax.dpl import DFPattern, is_const, is_op, is_tuple, wildcard
 
 from . import quant_math as qm
@@ -75,7 +79,7 @@ class QConv2D:
     act_max: int
     per_channel: bool = True
     weight_zero_point: int = 0         # ignored by TFLM's kernel (and byoc's), see extract
-    kind: str = "CONV_2D"
+    op_type: str = "CONV_2D"
 
 
 @dataclass
@@ -97,7 +101,7 @@ class QDepthwise:
     act_max: int
     per_channel: bool = True
     weight_zero_point: int = 0         # ignored by TFLM's kernel (and byoc's), see extract
-    kind: str = "DEPTHWISE_CONV_2D"
+    op_type: str = "DEPTHWISE_CONV_2D"
 
 
 @dataclass
@@ -118,7 +122,7 @@ class QTransposeConv:
     act_min: int
     act_max: int
     per_channel: bool = True
-    kind: str = "TRANSPOSE_CONV"
+    op_type: str = "TRANSPOSE_CONV"
 
 
 @dataclass
@@ -140,7 +144,7 @@ class QFullyConnected:
     act_min: int
     act_max: int
     per_channel: bool = True
-    kind: str = "FULLY_CONNECTED"
+    op_type: str = "FULLY_CONNECTED"
 
 
 @dataclass
@@ -154,7 +158,7 @@ class QAvgPool:
     padding: tuple[int, int, int, int]
     act_min: int
     act_max: int
-    kind: str = "AVERAGE_POOL_2D"
+    op_type: str = "AVERAGE_POOL_2D"
 
 
 @dataclass
@@ -168,7 +172,7 @@ class QMaxPool:
     padding: tuple[int, int, int, int]
     act_min: int
     act_max: int
-    kind: str = "MAX_POOL_2D"
+    op_type: str = "MAX_POOL_2D"
 
 
 @dataclass
@@ -182,7 +186,7 @@ class QSoftmax:
     multiplier: int                    # int8: input_beta_multiplier; int16: input_multiplier
     left_shift: int                    # int8: >= 0; int16: TFLite shift (positive = left)
     diff_min: int                      # int8 only (0 for int16)
-    kind: str = "SOFTMAX"
+    op_type: str = "SOFTMAX"
 
 
 @dataclass
@@ -201,14 +205,14 @@ class QAdd:
     output_shift: int
     act_min: int
     act_max: int
-    kind: str = "ADD"
+    op_type: str = "ADD"
 
 
 @dataclass
 class QSub(QAdd):
     """SUB: ADD's arithmetic with the rescaled second input subtracted (TFLM sub.cc)."""
 
-    kind: str = "SUB"
+    op_type: str = "SUB"
 
 
 @dataclass
@@ -222,7 +226,7 @@ class QMul:
     output_shift: int
     act_min: int
     act_max: int
-    kind: str = "MUL"
+    op_type: str = "MUL"
 
 
 @dataclass
@@ -237,7 +241,7 @@ class QMean:
     count: int
     multiplier: int
     shift: int
-    kind: str = "MEAN"
+    op_type: str = "MEAN"
 
 
 @dataclass
@@ -245,7 +249,7 @@ class QSum(QMean):
     """SUM over ``axes``: TFLM's QuantizedMeanOrSum with compute_sum, MBQM(sum(x) - in_zp
     * count, in_scale / out_scale) + out_zp (no 1/count factor)."""
 
-    kind: str = "SUM"
+    op_type: str = "SUM"
 
 
 @dataclass
@@ -257,7 +261,7 @@ class QReduceMax:
     output: QTensor
     axes: tuple[int, ...]
     keep_dims: bool
-    kind: str = "REDUCE_MAX"
+    op_type: str = "REDUCE_MAX"
 
 
 @dataclass
@@ -273,7 +277,7 @@ class QConcat:
     requant: list[tuple[int, int] | None]
     act_min: int = -128
     act_max: int = 127
-    kind: str = "CONCATENATION"
+    op_type: str = "CONCATENATION"
 
 
 @dataclass
@@ -284,7 +288,7 @@ class QRequantize:
     output: QTensor
     multiplier: int
     shift: int
-    kind: str = "QUANTIZE"
+    op_type: str = "QUANTIZE"
 
 
 @dataclass
@@ -294,7 +298,7 @@ class QQuantize:
 
     input: QTensor                     # float32; scale/zero_point unused
     output: QTensor
-    kind: str = "QUANTIZE_FLOAT"
+    op_type: str = "QUANTIZE_FLOAT"
 
 
 @dataclass
@@ -305,7 +309,7 @@ class QPad:
     output: QTensor
     paddings: tuple[tuple[int, int], ...]   # (before, after) per dimension
     pad_value: int
-    kind: str = "PAD"
+    op_type: str = "PAD"
 
 
 @dataclass
@@ -319,7 +323,7 @@ class QLogistic:
     multiplier: int
     left_shift: int                    # positive = left
     range_radius: int
-    kind: str = "LOGISTIC"
+    op_type: str = "LOGISTIC"
 
 
 @dataclass
@@ -327,7 +331,7 @@ class QTanh(QLogistic):
     """TANH int8 -> int8 (output scale 1/128, zero point 0): as LOGISTIC with gemmlowp's
     tanh, rounded to 1/128."""
 
-    kind: str = "TANH"
+    op_type: str = "TANH"
 
 
 @dataclass
@@ -343,7 +347,7 @@ class QLeakyRelu:
     identity_shift: int
     alpha_multiplier: int
     alpha_shift: int
-    kind: str = "LEAKY_RELU"
+    op_type: str = "LEAKY_RELU"
 
 
 @dataclass
@@ -357,7 +361,7 @@ class QRelu:
     shift: int
     act_min: int
     act_max: int
-    kind: str = "RELU"
+    op_type: str = "RELU"
 
 
 @dataclass
@@ -369,7 +373,7 @@ class QRelu6:
     output: QTensor
     lower: int
     upper: int
-    kind: str = "RELU6"
+    op_type: str = "RELU6"
 
 
 @dataclass
@@ -384,7 +388,7 @@ class QHardSwish:
     output_exponent: int
     reluish_fixedpoint: int
     reluish_exponent: int
-    kind: str = "HARD_SWISH"
+    op_type: str = "HARD_SWISH"
 
 
 @dataclass
@@ -396,7 +400,7 @@ class QMinMax:
     input2: QTensor
     output: QTensor
     maximum: bool
-    kind: str = "MAXIMUM"
+    op_type: str = "MAXIMUM"
 
 
 @dataclass
@@ -416,7 +420,7 @@ class QSquaredDifference:
     output_shift: int
     act_min: int
     act_max: int
-    kind: str = "SQUARED_DIFFERENCE"
+    op_type: str = "SQUARED_DIFFERENCE"
 
 
 @dataclass
@@ -439,7 +443,17 @@ class QResize:
     cols1: np.ndarray | None = None
     row_weights: np.ndarray | None = None
     col_weights: np.ndarray | None = None
-    kind: str = "RESIZE_NEAREST_NEIGHBOR"
+    op_type: str = "RESIZE_NEAREST_NEIGHBOR"
+
+
+def operands(op) -> list[QTensor]:
+    """The activation operands of a dataclass (``inputs``, ``input1``/``input2`` or
+    ``input``), in operator order."""
+    if hasattr(op, "inputs"):
+        return list(op.inputs)
+    if hasattr(op, "input1"):
+        return [op.input1, op.input2]
+    return [op.input]
 
 
 def op_dtypes(op) -> set[str]:
@@ -531,54 +545,73 @@ def _bias(scale: DFPattern | None = None) -> DFPattern:
             | is_op("relax.multiply")(is_op("relax.astype")(is_const()), scale))
 
 
-def _patterns_by_kind() -> list[tuple[str, list[DFPattern], Callable | None]]:
-    """(kind, patterns, check) in priority order (longer chains first)."""
+def avg_pool_patterns() -> list[DFPattern]:
     avg = is_op("relax.astype")(is_op("relax.nn.avg_pool2d")(is_op("relax.astype")(wildcard())))
+    return _with_optional_clip(avg)
+
+
+def max_pool_patterns() -> list[DFPattern]:
+    return _with_optional_clip(is_op("relax.nn.max_pool2d")(wildcard()))
+
+
+def softmax_patterns() -> list[DFPattern]:
     sm_in = _dq(wildcard())
-    softmax = [_q(is_op("relax.nn.softmax")(is_op("relax.multiply")(sm_in, is_const()))),
-               _q(is_op("relax.nn.softmax")(sm_in))]
-    sqd = is_op("relax.subtract")(_dq(wildcard()), _dq(wildcard()))
-    hs_in = _dq(wildcard())
-    concat = []
+    return [_q(is_op("relax.nn.softmax")(is_op("relax.multiply")(sm_in, is_const()))),
+            _q(is_op("relax.nn.softmax")(sm_in))]
+
+
+def concat_patterns() -> list[DFPattern]:
+    """Up to MAX_CONCAT_INPUTS inputs, most first."""
+    out = []
     for n in range(MAX_CONCAT_INPUTS, 1, -1):
-        concat += _with_optional_clip(
+        out += _with_optional_clip(
             _q(is_op("relax.concat")(is_tuple([_dq(wildcard()) for _ in range(n)]))))
-    return [
-        ("conv2d", _conv_patterns(False), _check_conv),
-        ("depthwise_conv2d", _conv_patterns(True), _check_depthwise),
-        ("fully_connected", _fc_patterns(), _check_int_root),
-        ("transpose_conv", _transpose_conv_patterns(), _check_transpose_conv),
-        ("avg_pool2d", _with_optional_clip(avg), _check_avg_pool),
-        ("max_pool2d", _with_optional_clip(is_op("relax.nn.max_pool2d")(wildcard())),
-         _check_int_root),
-        ("softmax", softmax, _check_softmax),
-        ("add", _binary_patterns("relax.add"), _check_int_root),
-        ("mul", _binary_patterns("relax.multiply"), _check_int_root),
-        ("mean", [_q(is_op("relax.mean")(_dq(wildcard())))], _check_int_root),
-        ("sum", [_q(is_op("relax.sum")(_dq(wildcard())))], _check_int_root),
-        ("reduce_max", [_q(is_op("relax.max")(_dq(wildcard())))], _check_int_root),
-        ("concatenation", concat, _check_int_root),
-        ("squared_difference", [_q(is_op("relax.multiply")(sqd, sqd))], _check_int_root),
-        ("sub", _binary_patterns("relax.subtract"), _check_int_root),
-        ("maximum", [_q(is_op("relax.maximum")(_dq(wildcard()), _dq(wildcard())))],
-         _check_int_root),
-        ("minimum", [_q(is_op("relax.minimum")(_dq(wildcard()), _dq(wildcard())))],
-         _check_int_root),
-        ("hard_swish", [_q(is_op("relax.divide")(is_op("relax.multiply")(hs_in, _clip(
-            is_op("relax.add")(hs_in, is_const()))), is_const()))], _check_int_root),
-        ("leaky_relu", [_q(is_op("relax.nn.leakyrelu")(_dq(wildcard())))], _check_int_root),
-        ("relu", [_q(is_op("relax.nn.relu")(_dq(wildcard())))], _check_int_root),
-        ("relu6", [_q(_clip(_dq(wildcard())))], _check_relu6),
-        ("resize_bilinear", [_q(is_op("relax.image.resize2d")(_dq(wildcard()), wildcard()))],
-         _check_resize),
-        ("resize_nearest", [is_op("relax.image.resize2d")(wildcard(), wildcard())],
-         _check_resize),
-        ("logistic", [_q(is_op("relax.sigmoid")(_dq(wildcard())))], _check_int_root),
-        ("tanh", [_q(is_op("relax.tanh")(_dq(wildcard())))], _check_int_root),
-        ("quantize", [_q(_dq(wildcard()))], _check_requantize),
-        ("quantize_float", [_q(wildcard())], _check_float_quantize),
-        ("pad", [is_op("relax.nn.pad")(wildcard())], _check_int_root),
-    ]
+    return out
+
+
+def squared_difference_patterns() -> list[DFPattern]:
+    sqd = is_op("relax.subtract")(_dq(wildcard()), _dq(wildcard()))
+    return [_q(is_op("relax.multiply")(sqd, sqd))]
+
+
+def hard_swish_patterns() -> list[DFPattern]:
+    hs_in = _dq(wildcard())
+    return [_q(is_op("relax.divide")(is_op("relax.multiply")(hs_in, _clip(
+        is_op("relax.add")(hs_in, is_const()))), is_const()))]
+
+
+def unary_patterns(op: str) -> list[DFPattern]:
+    """``quantize(op(dequantize(x)))``."""
+    return [_q(is_op(op)(_dq(wildcard())))]
+
+
+def elementwise_patterns(op: str) -> list[DFPattern]:
+    """``quantize(op(dequantize(a), dequantize(b)))`` (no float activation in between)."""
+    return [_q(is_op(op)(_dq(wildcard()), _dq(wildcard())))]
+
+
+def relu6_patterns() -> list[DFPattern]:
+    return [_q(_clip(_dq(wildcard())))]
+
+
+def resize_bilinear_patterns() -> list[DFPattern]:
+    return [_q(is_op("relax.image.resize2d")(_dq(wildcard()), wildcard()))]
+
+
+def resize_nearest_patterns() -> list[DFPattern]:
+    return [is_op("relax.image.resize2d")(wildcard(), wildcard())]
+
+
+def requantize_patterns() -> list[DFPattern]:
+    return [_q(_dq(wildcard()))]
+
+
+def float_quantize_patterns() -> list[DFPattern]:
+    return [_q(wildcard())]
+
+
+def pad_patterns() -> list[DFPattern]:
+    return [is_op("relax.nn.pad")(wildcard())]
 
 
 def _root_dtype(ctx) -> str:
@@ -674,36 +707,6 @@ def _check_float_quantize(ctx) -> bool:
     q = ctx.matched_expr
     return _check_int_root(ctx) and q.args[0].ty.dtype == "float32" and \
         _np(q.args[1]).size == 1
-
-
-def patterns() -> list[tuple[str, DFPattern, dict, Callable | None]]:
-    """All patterns as (name, pattern, annotations, check), highest priority first, ready
-    for ``FuseOpsByPattern`` (and for ``register_patterns`` after reversing)."""
-    out = []
-    for kind, pats, check in _patterns_by_kind():
-        for p in pats:
-            item = (PREFIX + kind, p, {"root": p})
-            out.append(item + ((check,) if check is not None else ()))
-    return out
-
-
-_REGISTERED = False
-
-
-def register() -> None:
-    """Register the patterns in TVM's pattern registry under ``byoc.qnn.*`` (idempotent).
-
-    The registry gives later entries higher priority, so the list is registered reversed;
-    ``get_patterns_with_prefix("byoc.qnn.")`` then returns them highest priority first."""
-    global _REGISTERED
-    if not _REGISTERED:
-        register_patterns(list(reversed(patterns())))
-        _REGISTERED = True
-
-
-def registered_patterns():
-    register()
-    return get_patterns_with_prefix(PREFIX)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1281,117 +1284,11 @@ def _extract_resize(chain: _Chain, bilinear: bool):
         raise ExtractError(f"resize from {x.dtype} to {out.dtype}")
     align, half = _resize_mode(r)
     (_, ih, iw, _), (_, oh, ow, _) = x.shape, out.shape
-    kind = "RESIZE_BILINEAR" if bilinear else "RESIZE_NEAREST_NEIGHBOR"
+    op_type = "RESIZE_BILINEAR" if bilinear else "RESIZE_NEAREST_NEIGHBOR"
     if not bilinear:
         rows = qm.resize_nearest_sources(ih, oh, align, half)
         cols = qm.resize_nearest_sources(iw, ow, align, half)
-        return QResize(x, out, False, align, half, rows, cols, kind=kind)
+        return QResize(x, out, False, align, half, rows, cols, op_type=op_type)
     r0, r1, rw = qm.resize_bilinear_sources(ih, oh, align, half)
     c0, c1, cw = qm.resize_bilinear_sources(iw, ow, align, half)
-    return QResize(x, out, True, align, half, r0, c0, r1, c1, rw, cw, kind=kind)
-
-
-_EXTRACTORS: dict[str, Callable[[_Chain], QOp]] = {
-    "conv2d": lambda c: _extract_conv(c, False),
-    "depthwise_conv2d": lambda c: _extract_conv(c, True),
-    "fully_connected": _extract_fc,
-    "transpose_conv": _extract_transpose_conv,
-    "avg_pool2d": lambda c: QAvgPool(**_pool_common(c, "avg")),
-    "max_pool2d": lambda c: QMaxPool(**_pool_common(c, "max")),
-    "softmax": _extract_softmax,
-    "add": lambda c: _extract_binary(c, False),
-    "mul": lambda c: _extract_binary(c, True),
-    "mean": _extract_mean,
-    "sum": lambda c: _extract_mean(c, total=True),
-    "reduce_max": _extract_reduce_max,
-    "concatenation": _extract_concat,
-    "quantize": _extract_requantize,
-    "quantize_float": _extract_float_quantize,
-    "pad": _extract_pad,
-    "squared_difference": _extract_squared_difference,
-    "sub": _extract_sub,
-    "maximum": lambda c: _extract_min_max(c, True),
-    "minimum": lambda c: _extract_min_max(c, False),
-    "hard_swish": _extract_hard_swish,
-    "leaky_relu": _extract_leaky_relu,
-    "relu": _extract_relu,
-    "relu6": _extract_relu6,
-    "resize_bilinear": lambda c: _extract_resize(c, True),
-    "resize_nearest": lambda c: _extract_resize(c, False),
-    "logistic": lambda c: _extract_sigmoid_like(c, False),
-    "tanh": lambda c: _extract_sigmoid_like(c, True),
-}
-
-
-def composite_kind(func: relax.Function) -> str | None:
-    """``"conv2d"`` etc. for a ``byoc.qnn.*`` composite function, else None."""
-    if func.attrs is None or "Composite" not in func.attrs:
-        return None
-    name = str(func.attrs["Composite"])
-    return name[len(PREFIX):] if name.startswith(PREFIX) else None
-
-
-def extract(func: relax.Function) -> QOp:
-    """Parameters of a matched ``byoc.qnn.*`` composite function as a dataclass."""
-    kind = composite_kind(func)
-    if kind is None or kind not in _EXTRACTORS:
-        raise ExtractError(f"not a byoc.qnn composite function: {kind}")
-    return _EXTRACTORS[kind](_Chain(func))
-
-
-def describe(op: QOp) -> str:
-    """Short human description for reports, e.g. ``"CONV_2D 3x3 s1"``."""
-    if isinstance(op, (QConv2D, QDepthwise)):
-        kh, kw = op.weight.shape[1:3]
-        s = f"{op.kind} {kh}x{kw} s{op.strides[0]}" + (
-            f"x{op.strides[1]}" if op.strides[1] != op.strides[0] else "")
-        if op.dilation != (1, 1):
-            s += f" d{op.dilation[0]}"
-        if isinstance(op, QDepthwise) and op.depth_multiplier != 1:
-            s += f" m{op.depth_multiplier}"
-        return s
-    if isinstance(op, QFullyConnected):
-        return f"{op.kind} {op.weight.shape[1]}->{op.weight.shape[0]}"
-    if isinstance(op, QTransposeConv):
-        kh, kw = op.weight.shape[1:3]
-        return f"{op.kind} {kh}x{kw} s{op.strides[0]}"
-    if isinstance(op, (QAvgPool, QMaxPool)):
-        return f"{op.kind} {op.pool_size[0]}x{op.pool_size[1]} s{op.strides[0]}"
-    if isinstance(op, QMean):
-        return f"{op.kind} axes={list(op.axes)}"
-    if isinstance(op, QConcat):
-        return f"{op.kind} x{len(op.inputs)} axis={op.axis}"
-    return op.kind
-
-
-FRONTEND_CHAINS = {
-    "CONV_2D": "dequantize(x) , dequantize(W_HWIO const, axis=3) -> nn.conv2d(NHWC, HWIO) "
-               "-> add(dequantize(bias)) -> quantize -> clip (only with a fused activation); "
-               "the stock converter crashes on a bias-less conv (fixed in byoc.frontend)",
-    "DEPTHWISE_CONV_2D": "as CONV_2D, weight 1HWC dequantized on axis 3 then reshape to "
-                         "(KH, KW, C*M, 1), kernel_layout HWOI, groups=C; per-tensor weights "
-                         "are reshaped as a constant (no reshape op); C == 1 becomes an HWIO "
-                         "conv with groups=1",
-    "FULLY_CONNECTED": "dequantize(x) -> matmul(., dequantize(permute_dims(W), axis=1)) -> "
-                       "add(dequantize(bias)) -> quantize -> clip (fused activation only); "
-                       "keep_num_dims adds a reshape after",
-    "AVERAGE_POOL_2D": "astype(int32) -> nn.avg_pool2d(count_include_pad=False) -> "
-                       "astype(int8) -> clip (fused activation only)",
-    "MAX_POOL_2D": "nn.max_pool2d on int8 -> clip (fused activation only)",
-    "SOFTMAX": "dequantize -> nn.softmax(axis=-1) -> quantize (beta dropped by the stock "
-               "frontend; byoc.frontend inserts multiply(beta))",
-    "ADD": "dequantize(a), dequantize(b) -> add -> nn.relu | clip(0,6) | clip(-1,1) (float) "
-           "-> quantize",
-    "MUL": "as ADD with multiply",
-    "MEAN": "dequantize -> mean(axis, keepdims) -> quantize",
-    "CONCATENATION": "dequantize each -> concat -> quantize (-> clip; TFLM rejects fused "
-                     "activations and mixed quantization on int8 concat)",
-    "QUANTIZE": "int8->int8: dequantize -> quantize; float32->int8: quantize (TVM's "
-                "legalization rounds half to even, TFLite half away from zero)",
-    "DEQUANTIZE": "dequantize (float32 (x - zp) * scale: already exact, left to LegalizeOps)",
-    "PAD": "nn.pad on int8 with pad_value = zero point (quantized PAD is rejected by the "
-           "stock frontend's allow-list; byoc.frontend allows it)",
-    "RESHAPE": "reshape on int8 (left to LegalizeOps)",
-    "LOGISTIC": "dequantize -> sigmoid -> quantize",
-    "TANH": "dequantize -> tanh -> quantize",
-}
+    return QResize(x, out, True, align, half, r0, c0, r1, c1, rw, cw, op_type=op_type)
