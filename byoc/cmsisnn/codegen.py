@@ -315,10 +315,19 @@ def _mul(b: _Builder, op: "P.QMul") -> tuple[str, str]:
     return call, fn
 
 
+def _min_max(b: _Builder, op: "P.QMinMax") -> tuple[str, str]:
+    """MAXIMUM / MINIMUM of the raw values (``arm_maximum_s8`` / ``arm_minimum_s8``); the
+    partition passes equal shapes of at most 4 dimensions only (no broadcasting)."""
+    dims = (1,) * (4 - len(op.output.shape)) + tuple(op.output.shape)
+    b.lines.append(_dims("dims", *dims))
+    _ctx(b, 0)
+    a, c = b.tensor(op.input1, "input_1"), b.tensor(op.input2, "input_2")
+    fn = part.kernel_name("maximum" if op.maximum else "minimum", b.dtype)
+    return f"{fn}(&ctx, {a}, &dims, {c}, &dims, output, &dims)", fn
+
+
 def _operands(op) -> list:
-    if isinstance(op, (P.QAdd, P.QMul)):
-        return [op.input1, op.input2]
-    return [op.input]
+    return P.operands(op)
 
 
 def emit_function(name: str, kind: str, op, n_inputs: int, path: str) -> tuple[CFunction, str]:
@@ -342,6 +351,8 @@ def emit_function(name: str, kind: str, op, n_inputs: int, path: str) -> tuple[C
         call, fn = _add(b, op)
     elif kind == "mul":
         call, fn = _mul(b, op)
+    elif kind in ("maximum", "minimum"):
+        call, fn = _min_max(b, op)
     else:
         raise ByocError(f"cmsis-nn codegen: no kernel for '{kind}'")
     return b.function(call), fn
