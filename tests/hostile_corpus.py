@@ -612,6 +612,10 @@ def judge(argv: list[str], rc: int, stdout: str, stderr: str, accept_fail: bool)
         return "wrong-result", (stdout.strip().splitlines() or [""])[0][:300]
     if rc != 2:
         return "crash", f"exit code {rc}: {' | '.join(lines)[:300]}"
+    if "runtime error:" in stderr or "Sanitizer" in stderr:
+        # a clean line, but it reports undefined behaviour or a memory error in generated
+        # code or a kernel: that is a bug of ours, never an acceptable refusal
+        return "sanitizer", lines[0][:300] if lines else ""
     if len(lines) != 1 or not lines[0].startswith("byoc: error: "):
         return "unclear-error", " | ".join(lines)[:300]
     return "ok-error", lines[0][:300]

@@ -35,7 +35,7 @@ BOUNDED = {
              "bitflip_1"),
     "graph": ("dims_wrap_to_small", "zero_dim_input", "softmax_declared_1x0", "cycle",
               "empty_weights", "no_outputs", "conv_stride_0", "dead_operator"),
-    "quant": ("in_scale_1e30", "in_scale_0", "softmax_out_zp_7", "softmax_1x100000",
+    "quant": ("in_scale_1e30", "softmax_in_scale_1e30", "in_scale_0", "softmax_out_zp_7", "softmax_1x100000",
               "softmax_1x1000_flat", "weight_zp_3"),
     "names": ("workspace_macro", "newline", "collide_after_sanitising"),
     "cli": ("seed_negative", "work_dir_is_file", "vela_config_binary",

@@ -17,6 +17,14 @@
 
 #define ACCUM_BITS 12
 
+/* diff * 2^shift for diff >= diff_min, where the product fits in int32 by construction of
+ * diff_min; done on the unsigned value because shift reaches 31 for large input scales
+ * (then diff is 0 or -1), where a signed 1 << 31 is undefined. */
+static inline int32_t scale_diff(const int32_t diff, const int32_t shift)
+{
+    return (int32_t)((uint32_t)diff << shift);
+}
+
 /* exp(x) for x in [-1/4, 0), Q0.31 in and out. */
 static int32_t exp_on_interval(const int32_t a)
 {
@@ -178,7 +186,7 @@ void arm_softmax_s8(const int8_t *input,
             const int32_t diff = in[i] - max;
             if (diff >= diff_min)
             {
-                const int32_t scaled = byoc_nn_doubling_high_mult(diff * (1 << shift), mult);
+                const int32_t scaled = byoc_nn_doubling_high_mult(scale_diff(diff, shift), mult);
                 sum += byoc_nn_divide_by_power_of_two(exp_on_negative_values(scaled), ACCUM_BITS);
             }
         }
@@ -191,7 +199,7 @@ void arm_softmax_s8(const int8_t *input,
             const int32_t diff = in[i] - max;
             if (diff >= diff_min)
             {
-                const int32_t scaled = byoc_nn_doubling_high_mult(diff * (1 << shift), mult);
+                const int32_t scaled = byoc_nn_doubling_high_mult(scale_diff(diff, shift), mult);
                 const int32_t e = exp_on_negative_values(scaled);
                 const int32_t res =
                     byoc_nn_divide_by_power_of_two(byoc_nn_doubling_high_mult(reciprocal, e), bits_over_unit + 23);
