@@ -13,7 +13,8 @@ and the kernels must also build for every supported core (build only). Buffer-si
 checked against the Python mirror and against Arm's own compiled size functions (from the
 ``executorch`` wheel, downloaded on demand; skipped when unavailable).
 
-The default run is a bounded sweep; ``BYOC_FULL_SWEEP=1`` adds the exhaustive sweeps (marked slow).
+The default run is a bounded sweep; ``BYOC_FULL_SWEEP=1`` adds the exhaustive sweeps (marked slow;
+``tests/sweep.py``: the default run does not generate them).
 Helpers live in kernels_c/test/cmsis_nn_testlib.py.
 """
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import glob
 import importlib.util
-import os
 import random
 import shutil
 import subprocess
@@ -39,11 +39,9 @@ sys.path.insert(0, str(REPO / "kernels_c" / "test"))
 import cmsis_nn_testlib as tl  # noqa: E402
 
 from byoc import cmsisnn_params as cp  # noqa: E402
+from sweep import full_sweep_only
 from toolchain import require_tools
 
-FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
-slow = [pytest.mark.slow,
-        pytest.mark.skipif(not FULL_SWEEP, reason="exhaustive sweep: set BYOC_FULL_SWEEP=1")]
 OPS = [tl.OP_CONV, tl.OP_DW, tl.OP_FC, tl.OP_AVGPOOL, tl.OP_MAXPOOL, tl.OP_SOFTMAX, tl.OP_ADD,
        tl.OP_MUL]
 OP_IDS = [tl.OP_NAMES[o] for o in OPS]
@@ -94,10 +92,9 @@ def test_host_scratch_is_what_size_functions_say(default_cases, host_results):
     assert "conv" in used and "avgpool" not in used  # portable: conv has a size, avgpool none
 
 
+@full_sweep_only
 @pytest.mark.parametrize("family", ["conv", "dw", "fc", "pool", "softmax", "elementwise"])
-@pytest.mark.parametrize("marks", [pytest.param(0, marks=slow)], ids=["full"])
-def test_host_full_sweep(family, marks, host_driver, tmp_path):
-    del marks
+def test_host_full_sweep(family, host_driver, tmp_path):
     make = {"conv": tl.random_conv_cases, "dw": tl.random_dw_cases, "fc": tl.random_fc_cases,
             "pool": tl.random_pool_cases, "softmax": tl.random_softmax_cases,
             "elementwise": tl.random_elementwise_cases}[family]
@@ -335,10 +332,9 @@ def test_qemu_bit_exact(path, firmwares, default_cases):
     assert run.passed
 
 
+@full_sweep_only
 @pytest.mark.parametrize("path", QEMU_PATHS)
-@pytest.mark.parametrize("marks", [pytest.param(0, marks=slow)], ids=["full"])
-def test_qemu_full_sweep(path, marks, tmp_path):
-    del marks
+def test_qemu_full_sweep(path, tmp_path):
     _need_cross_tools()
     cases = tl.full_sweep_cases()
     elf = tl.build_case_firmware(cases, tmp_path, path)

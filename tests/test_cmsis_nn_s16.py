@@ -319,15 +319,12 @@ def test_elementwise_s16_bit_exact(lib, op, seed, size, activation):
 # The case runner: host (portable path) and Corstone-300 / QEMU (Helium, DSP, portable)
 # ---------------------------------------------------------------------------------------
 
-import os  # noqa: E402
 import random  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
+from sweep import full_sweep_only  # noqa: E402
 from toolchain import require_tools  # noqa: E402
 
-FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
-slow = [pytest.mark.slow,
-        pytest.mark.skipif(not FULL_SWEEP, reason="exhaustive sweep: set BYOC_FULL_SWEEP=1")]
 QEMU_PATHS = ["mve", "dsp", "c"]
 
 
@@ -435,10 +432,9 @@ def test_qemu_s16_bit_exact(path, s16_firmwares):
     assert run.passed
 
 
+@full_sweep_only
 @pytest.mark.parametrize("path", QEMU_PATHS)
-@pytest.mark.parametrize("marks", [pytest.param(0, marks=slow)], ids=["full"])
-def test_qemu_s16_full_sweep(path, marks, tmp_path):
-    del marks
+def test_qemu_s16_full_sweep(path, tmp_path):
     require_tools()
     cases = tl.s16_full_sweep_cases()
     elf = tl.build_case_firmware(cases, tmp_path, path)

@@ -15,7 +15,6 @@ Two layers:
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -27,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import hostile_corpus as hc  # noqa: E402
 
 from byoc.cli import main  # noqa: E402
+from sweep import FULL_SWEEP  # noqa: E402
 
-FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
 #: The bounded run (``make test``): per class, the cases of the issue plus a few seeds.
 BOUNDED = {
     "file": ("empty", "wrong_identifier", "two_subgraphs", "truncated_11of20", "bitflip_0",

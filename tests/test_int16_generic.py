@@ -16,7 +16,6 @@ parameter sweep.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -27,13 +26,11 @@ import byoc
 from byoc.qnn import ops, quant_math as qm
 from byoc.tflite.builder import LayerBuilder
 from qnn_util import tflm_run
+from sweep import full_sweep_only
 from toolchain import require_tools
 
 SAMPLES = 3
 I16 = np.int16
-FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
-slow = [pytest.mark.slow,
-        pytest.mark.skipif(not FULL_SWEEP, reason="random sweep: set BYOC_FULL_SWEEP=1")]
 
 # An integer kernel of byoc.qnn, or a reshape (no arithmetic, left to LegalizeOps).
 _INTEGER_CALL = re.compile(r"^model_(q[a-z0-9_]+_\d+|reshape\w*)$")
@@ -350,6 +347,7 @@ def _random_model(seed: int) -> bytes:
     return lb.build()
 
 
-@pytest.mark.parametrize("seed", [pytest.param(s, marks=slow) for s in range(60)])
+@full_sweep_only
+@pytest.mark.parametrize("seed", range(60))
 def test_int16_random_sweep(seed, tmp_path):
     validate(tmp_path, f"random_{seed}", _random_model(seed))

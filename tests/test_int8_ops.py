@@ -10,7 +10,6 @@ on the Corstone-300 (QEMU) for every CPU-side target that takes them.
 
 from __future__ import annotations
 
-import os
 from typing import Callable
 
 import numpy as np
@@ -18,9 +17,9 @@ import pytest
 
 import byoc
 from byoc.tflite.builder import ACTIVATIONS, LayerBuilder, Quant
+from sweep import sweep
 from toolchain import require_tools
 
-FULL_SWEEP = os.environ.get("BYOC_FULL_SWEEP") == "1"
 DEFAULT_CASES = 2
 FULL_CASES = 25
 
@@ -295,8 +294,8 @@ SWEEPS: dict[str, Callable] = {
 
 
 def _cases():
-    n = FULL_CASES if FULL_SWEEP else DEFAULT_CASES
-    return [(op, k) for op in sorted(SWEEPS) for k in range(n)]
+    return [case for op in sorted(SWEEPS)
+            for case in sweep([pytest.param(op, k) for k in range(FULL_CASES)], bounded=DEFAULT_CASES)]
 
 
 def _build(fn, seed: int) -> bytes:

@@ -13,7 +13,6 @@ buffer), then reset and compared again.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,12 +26,12 @@ from byoc.errors import ModelError
 from byoc.tflite.builder import LayerBuilder, ModelBuilder, Quant, RESOURCE
 from byoc.tflite.reader import load_model
 from byoc.validate import random_inputs
+from sweep import sweep
 from toolchain import require_tools
 
 STREAMING = Path(__file__).parent / "data" / "models" / "streaming"
 HEY_JARVIS = STREAMING / "hey_jarvis.tflite"
 OKAY_NABU = STREAMING / "okay_nabu.tflite"
-FULL = os.environ.get("BYOC_FULL_SWEEP") == "1"
 
 
 def ring_model(seed: int = 1) -> bytes:
@@ -209,7 +208,7 @@ def _tflm_arena_total(path: Path) -> int:
 
 
 # okay_nabu (SPLIT_V) joins in the full sweep
-WAKE_WORD_MODELS = [HEY_JARVIS] + ([OKAY_NABU] if FULL else [])
+WAKE_WORD_MODELS = sweep([HEY_JARVIS, OKAY_NABU], bounded=1)
 
 
 @pytest.mark.parametrize("model", WAKE_WORD_MODELS, ids=lambda p: p.stem)
@@ -334,7 +333,7 @@ def _slice_ops_model(seed: int) -> bytes:
     return lb.build()
 
 
-@pytest.mark.parametrize("seed", range(40 if FULL else 6))
+@pytest.mark.parametrize("seed", sweep(range(40), bounded=6))
 def test_slice_ops_host(seed, tmp_path):
     """STRIDED_SLICE / SLICE / SPLIT / SPLIT_V / int8 -> uint8 QUANTIZE bit-exact with TFLM
     (host, sanitizers)."""
