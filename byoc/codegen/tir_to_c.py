@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ import tvm
 from tvm import s_tir, tirx
 
 from ..errors import ByocError
+from ..naming import C_KEYWORDS, LIBC_NAMES
 
 # Temporaries up to this many bytes become local C arrays (registers or a few stack bytes);
 # larger ones come from the planned scratch area.
@@ -35,6 +37,9 @@ _C_TYPES = {
     "float32": "float", "float64": "double", "bool": "bool",
 }
 
+_SIGNED_INTS = ("int8", "int16", "int32", "int64")
+_NARROW_INTS = ("int8", "int16", "uint8", "uint16")
+
 _BINARY = {
     "Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "Mod": "%",
     "EQ": "==", "NE": "!=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">=",
@@ -42,9 +47,21 @@ _BINARY = {
     "LShift": "<<", "RShift": ">>", "BitwiseAnd": "&", "BitwiseOr": "|", "BitwiseXor": "^",
 }
 
+# Binary operators whose C result can differ from TIR's for 8/16-bit operands: C computes
+# them in int (integer promotion), TIR (and TVM's LLVM code) in the operand type, wrapping.
+_WRAPPING = {"Add", "Sub", "Mul", "Div", "Mod", "LShift"}
+
+# Names a local or parameter must not take (besides C keywords, the C library's macros and
+# byoc's helpers): typedefs (a variable named int8_t would hide the type), macros of
+# <stdint.h> and <math.h>, and the scratch area parameter. Exact names: "int8_t_1" is free.
+_RESERVED_NAME = re.compile(r"(u?int(8|16|32|64|ptr|max)_t|size_t|ptrdiff_t|"
+                            r"U?INT(8|16|32|64|PTR|MAX)_(MAX|MIN|C)|NAN|INFINITY|HUGE_VALF?|scratch)$")
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
 _CALL_BINARY = {
-    "prim.shift_left": "<<", "prim.shift_right": ">>", "prim.bitwise_and": "&",
-    "prim.bitwise_or": "|", "prim.bitwise_xor": "^",
+    "prim.shift_left": "LShift", "prim.shift_right": "RShift", "prim.bitwise_and": "BitwiseAnd",
+    "prim.bitwise_or": "BitwiseOr", "prim.bitwise_xor": "BitwiseXor",
 }
 
 # Float math intrinsics -> C99 <math.h> functions (float32 variant, float64 variant).
@@ -177,6 +194,11 @@ def _dtype(expr) -> str:
     return str(expr.ty.dtype)
 
 
+def _is_reserved(name: str) -> bool:
+    return (name in C_KEYWORDS or name in LIBC_NAMES or name in HELPER_SOURCE
+            or _RESERVED_NAME.match(name) is not None)
+
+
 def _storage_of(expr):
     """The object identifying a pointer: ``buffer_data(x)`` calls are keyed by ``x``."""
     if type(expr).__name__ == "Call" and expr.op.name.endswith("buffer_data"):
@@ -188,14 +210,15 @@ class _Printer:
     def __init__(self, func_name: str):
         self.func_name = func_name
         self.names: dict[int, str] = {}       # id(Var handle) -> C name
-        self.used: set[str] = set()
+        self.used: set[str] = {func_name}
         self.ptr_types: dict[int, str] = {}   # storage key -> element dtype of its declaration
         self.aliases: dict[int, int] = {}     # DeclBuffer view -> the storage it views
-        self.lines: list[str] = []
+        self.lines: list[str | None] = []  # None: dropped (drop_unused_locals)
         self.indent = 1
         self.scratch_bytes = 0
         self.uses_math = False
         self.helpers: set[str] = set()
+        self.locals: list[tuple[int, str]] = []   # (line index, name) of each named value
 
     # -- names ------------------------------------------------------------------------
     def key_of(self, expr) -> int:
@@ -213,7 +236,7 @@ class _Printer:
             if base[0].isdigit():
                 base = "v" + base
             name, n = base, 1
-            while name in self.used or name in {"scratch", "int", "char", "float", "double"}:
+            while name in self.used or _is_reserved(name):
                 name, n = f"{base}_{n}", n + 1
             self.used.add(name)
             self.names[key] = name
@@ -221,6 +244,28 @@ class _Printer:
 
     def emit(self, line: str) -> None:
         self.lines.append("  " * self.indent + line)
+
+    def declare(self, c_decl: str, var, value) -> None:
+        """A named intermediate value (``Bind``, or a hoisted ``Let``) as a C local."""
+        name = self.name_of(var)
+        self.locals.append((len(self.lines), name))
+        self.emit(f"{c_decl} {name} = {self.expr(value)};")
+
+    def drop_unused_locals(self) -> None:
+        """Remove the named values nothing reads (-Werror=unused-variable), e.g. an
+        accumulator whose requantization folded to a constant. Their values are pure
+        expressions (loads, arithmetic, math functions), so not evaluating them changes
+        nothing; removing one can leave the values it read unused in turn."""
+        dropped = True
+        while dropped:
+            uses = Counter(tok for line in self.lines if line is not None
+                           for tok in _IDENTIFIER.findall(line))
+            dropped = False
+            for index, name in self.locals:
+                if self.lines[index] is not None and uses[name] == 1:
+                    self.lines[index] = None
+                    dropped = True
+        self.lines = [line for line in self.lines if line is not None]
 
     # -- expressions ------------------------------------------------------------------
     def expr(self, e) -> str:  # noqa: C901 - one dispatch over node kinds
@@ -235,7 +280,7 @@ class _Printer:
         if kind == "Cast":
             return f"(({c_type(dtype)})({self.expr(e.value)}))"
         if kind in _BINARY:
-            return f"({self.expr(e.a)} {_BINARY[kind]} {self.expr(e.b)})"
+            return self.binary(kind, e.a, e.b, dtype)
         if kind in ("FloorDiv", "FloorMod"):
             helper = f"byoc_{kind.lower()}_{_dtype(e.a)}"
             self.helpers.add(helper)
@@ -247,7 +292,7 @@ class _Printer:
         if kind == "Not":
             return f"(!{self.expr(e.a)})"
         if kind == "BitwiseNot":
-            return f"(~{self.expr(e.a)})"
+            return self.bitwise_not(e.a, dtype)
         if kind == "Select":
             return f"({self.expr(e.condition)} ? {self.expr(e.true_value)} : {self.expr(e.false_value)})"
         if kind in ("BufferLoad", "TensorLoad"):
@@ -257,6 +302,30 @@ class _Printer:
             return self.call(e)
         raise ByocError(f"generic C path: cannot print TIR expression {kind} in {self.func_name}")
 
+    def binary(self, kind: str, a, b, dtype: str) -> str:
+        """``a <op> b`` with TIR's integer semantics.
+
+        8/16-bit results wrap in TIR: the C result is converted back to the type (unsigned
+        operands are computed in uint32_t, where int would overflow, e.g. uint16 * uint16).
+        A signed left shift is done on the unsigned type (TIR shifts the bits; C leaves the
+        shift of a negative value undefined) and converted back (modulo, as gcc defines it).
+        """
+        op, x, y = _BINARY[kind], self.expr(a), self.expr(b)
+        narrow = dtype in _NARROW_INTS and kind in _WRAPPING
+        if narrow and dtype.startswith("uint"):
+            return f"(({c_type(dtype)})((uint32_t)({x}) {op} (uint32_t)({y})))"
+        if kind == "LShift" and dtype in _SIGNED_INTS:
+            wide = "uint64_t" if dtype == "int64" else "uint32_t"
+            return f"(({c_type(dtype)})(({wide})({x}) << ({y})))"
+        if narrow:
+            return f"(({c_type(dtype)})({x} {op} {y}))"
+        return f"({x} {op} {y})"
+
+    def bitwise_not(self, a, dtype: str) -> str:
+        if dtype in _NARROW_INTS:   # ~ of a promoted uint8 also sets the bits above the type
+            return f"(({c_type(dtype)})(~{self.expr(a)}))"
+        return f"(~{self.expr(a)})"
+
     def call(self, e) -> str:
         op = e.op.name
         args = list(e.args)
@@ -264,9 +333,9 @@ class _Printer:
         if op == "prim.if_then_else":
             return f"({self.expr(args[0])} ? {self.expr(args[1])} : {self.expr(args[2])})"
         if op in _CALL_BINARY:
-            return f"({self.expr(args[0])} {_CALL_BINARY[op]} {self.expr(args[1])})"
+            return self.binary(_CALL_BINARY[op], args[0], args[1], dtype)
         if op == "prim.bitwise_not":
-            return f"(~{self.expr(args[0])})"
+            return self.bitwise_not(args[0], dtype)
         if op == "prim.likely":
             return self.expr(args[0])
         short = op.split(".", 1)[-1]
@@ -297,7 +366,7 @@ class _Printer:
         hoisting could evaluate a guarded load) is refused by ``expr``."""
         while type(e).__name__ == "Let":
             value = self.hoist_lets(e.value)
-            self.emit(f"const {c_type(_dtype(e.var))} {self.name_of(e.var)} = {self.expr(value)};")
+            self.declare(f"const {c_type(_dtype(e.var))}", e.var, value)
             e = e.body
         return e
 
@@ -322,7 +391,7 @@ class _Printer:
             self.emit(f"{self.buffer_access(s.buffer, s.indices)} = {self.expr(value)};")
         elif kind == "Bind":
             value = self.hoist_lets(s.value)
-            self.emit(f"{c_type(_dtype(s.var))} {self.name_of(s.var)} = {self.expr(value)};")
+            self.declare(c_type(_dtype(s.var)), s.var, value)
         elif kind == "IfThenElse":
             self.emit(f"if ({self.expr(s.condition)}) {{")
             self.indent += 1
@@ -373,22 +442,30 @@ class _Printer:
             self.emit(f"{ty}* {name} = ({ty}*)(void*)(scratch + {offset});")
 
 
+_INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
 HELPER_SOURCE = {
-    # floor division/modulo for signed integers (C truncates towards zero).
+    # floor division/modulo for signed integers (C truncates towards zero; the quotient and
+    # remainder of 8/16-bit operands are computed in int and converted back, like TIR's).
     **{f"byoc_floordiv_{t}": (
         f"static inline {c_type(t)} byoc_floordiv_{t}({c_type(t)} a, {c_type(t)} b) {{\n"
-        f"  {c_type(t)} q = a / b;\n  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;\n}}")
-       for t in ("int32", "int64")},
+        f"  {c_type(t)} q = ({c_type(t)})(a / b);\n"
+        f"  return (a % b != 0 && ((a < 0) != (b < 0))) ? ({c_type(t)})(q - 1) : q;\n}}")
+       for t in _SIGNED_INTS},
     **{f"byoc_floormod_{t}": (
         f"static inline {c_type(t)} byoc_floormod_{t}({c_type(t)} a, {c_type(t)} b) {{\n"
-        f"  {c_type(t)} r = a % b;\n  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;\n}}")
-       for t in ("int32", "int64")},
+        f"  {c_type(t)} r = ({c_type(t)})(a % b);\n"
+        f"  return (r != 0 && ((r < 0) != (b < 0))) ? ({c_type(t)})(r + b) : r;\n}}")
+       for t in _SIGNED_INTS},
+    # unsigned: floor and truncation are the same
+    **{f"byoc_{op}_{t}": (
+        f"static inline {c_type(t)} byoc_{op}_{t}({c_type(t)} a, {c_type(t)} b) {{ "
+        f"return ({c_type(t)})(a {'/' if op == 'floordiv' else '%'} b); }}")
+       for op in ("floordiv", "floormod") for t in _INTS if t.startswith("uint")},
     **{f"byoc_{op}_{t}": (
         f"static inline {c_type(t)} byoc_{op}_{t}({c_type(t)} a, {c_type(t)} b) {{ "
         f"return a {'<' if op == 'min' else '>'} b ? a : b; }}")
-       for op in ("min", "max")
-       for t in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "float32",
-                 "float64")},
+       for op in ("min", "max") for t in (*_INTS, "float32", "float64")},
 }
 
 
@@ -422,6 +499,7 @@ def emit_c_function(name: str, func: tirx.PrimFunc, num_outputs: int = 1,
         decls.append(f"{qual}{c_type(dt)}* {restrict}{pname}")
         params.append(CParam(pname, dt, count * np.dtype(dt).itemsize, is_out))
     printer.stmt(lowered.body)
+    printer.drop_unused_locals()
     if printer.scratch_bytes:
         decls.append("uint8_t* restrict scratch")
     # A parameter the lowered body never reads (e.g. an input TVM folded away) would fail
