@@ -288,6 +288,101 @@ def activation_s16_case(op: str, left_shift: int) -> Case:
 
 
 # ---------------------------------------------------------------------------------------
+# TRANSPOSE_CONV (int8, per-channel weights)
+# ---------------------------------------------------------------------------------------
+
+class TConvParams(C.Structure):
+    _fields_ = [("input_offset", C.c_int32), ("output_offset", C.c_int32),
+                ("stride", C.c_int32 * 2), ("padding", C.c_int32 * 2),
+                ("padding_offsets", C.c_int32 * 2), ("dilation", C.c_int32 * 2),
+                ("activation", C.c_int32 * 2)]   # tiles are {w, h}; activation {min, max}
+
+
+class PerChannel(C.Structure):
+    _fields_ = [("multiplier", C.c_void_p), ("shift", C.c_void_p)]
+
+
+def tconv_geometry(size: int, k: int, stride: int, padding: str) -> tuple[int, int, int]:
+    """TRANSPOSE_CONV output size and TFLite's padding_values (before, odd part) per axis."""
+    out = size * stride if padding == "SAME" else (size - 1) * stride + k
+    total = max((size - 1) * stride + k - out, 0)
+    return out, total // 2, total % 2
+
+
+def _tconv_random(rng):
+    return dict(n=int(rng.choice([1, 1, 2])), h=int(rng.integers(1, 6)), w=int(rng.integers(1, 6)),
+                c_in=int(rng.choice([1, 3, 8, 17, 20])), c_out=int(rng.integers(1, 9)),
+                kh=int(rng.integers(1, 5)), kw=int(rng.integers(1, 5)),
+                sh=int(rng.integers(1, 4)), sw=int(rng.integers(1, 4)),
+                padding=str(rng.choice(["SAME", "VALID"])), bias=bool(rng.random() < 0.7),
+                activation=str(rng.choice(["NONE", "NONE", "RELU", "RELU6"])))
+
+
+def tconv_case(seed: int, wrapper: bool = True) -> Case:
+    from byoc import cmsisnn_params as cp
+    from byoc.tflite.builder import ACTIVATIONS
+
+    rng = np.random.default_rng(seed)
+    g = _tconv_random(rng)
+    oh, ph, ph_odd = tconv_geometry(g["h"], g["kh"], g["sh"], g["padding"])
+    ow, pw, pw_odd = tconv_geometry(g["w"], g["kw"], g["sw"], g["padding"])
+    in_scale, in_zp = float(np.float32(rng.uniform(0.01, 0.05))), int(rng.integers(-20, 21))
+    w_scales = (0.01 * rng.uniform(0.5, 2.0, size=g["c_out"])).astype(np.float32)
+    out_scale = float(np.float32(in_scale * float(np.mean(w_scales)) * 40.0 *
+                                 np.sqrt(g["c_in"] * g["kh"] * g["kw"]) * rng.uniform(0.5, 1.5)))
+    out_zp = int(rng.integers(-20, 21))
+    wts = rng.integers(-127, 128, size=(g["c_out"], g["kh"], g["kw"], g["c_in"])).astype(np.int8)
+    bias = rng.integers(-3000, 3001, size=g["c_out"]).astype(np.int32)
+    act = None if g["activation"] == "NONE" else g["activation"]
+
+    mb = ModelBuilder()
+    out_shape = (g["n"], oh, ow, g["c_out"])
+    si = mb.add_tensor("output_shape", (4,), np.int32, np.array(out_shape, np.int32))
+    wi = mb.add_tensor("w", wts.shape, np.int8, wts, Quant([float(v) for v in w_scales],
+                                                           [0] * g["c_out"], 0))
+    xi = mb.add_tensor("x", (g["n"], g["h"], g["w"], g["c_in"]), np.int8,
+                       quant=Quant.per_tensor(in_scale, in_zp))
+    bi = (mb.add_tensor("b", bias.shape, np.int32, bias,
+                        Quant([float(np.float32(in_scale * float(v))) for v in w_scales],
+                              [0] * g["c_out"])) if g["bias"] else -1)
+    yi = mb.add_tensor("y", out_shape, np.int8, quant=Quant.per_tensor(out_scale, out_zp))
+    import tflite
+    mb.add_operator("TRANSPOSE_CONV", [si, wi, xi, bi], [yi], "TransposeConvOptions",
+                    {"Padding": getattr(tflite.Padding, g["padding"]), "StrideW": g["sw"],
+                     "StrideH": g["sh"], "FusedActivationFunction": ACTIVATIONS[act]})
+    mb.set_io([xi], [yi])
+    x = rng.integers(-128, 128, size=(g["n"], g["h"], g["w"], g["c_in"])).astype(np.int8)
+    q = cp.conv_quant(in_scale, in_zp, w_scales, out_scale, out_zp, act)
+    mult = np.ascontiguousarray(q.multiplier, np.int32)
+    shift = np.ascontiguousarray(q.shift, np.int32)
+    params = TConvParams(q.input_offset, q.output_offset, (g["sw"], g["sh"]), (pw, ph),
+                         (pw_odd, ph_odd), (1, 1), (q.act_min, q.act_max))
+    in_dims, f_dims = Dims(g["n"], g["h"], g["w"], g["c_in"]), Dims(*wts.shape)
+    o_dims, b_dims = Dims(*out_shape), Dims(1, 1, 1, g["c_out"])
+
+    def call(library):
+        size = library.arm_transpose_conv_s8_get_buffer_size(C.byref(params), C.byref(in_dims),
+                                                             C.byref(f_dims), C.byref(o_dims))
+        rsize = library.arm_transpose_conv_s8_get_reverse_conv_buffer_size(
+            C.byref(params), C.byref(in_dims), C.byref(f_dims))
+        # Arm's kernel (non-reverse path) writes max(KH, stride.h) rows of
+        # ((W - 1) * stride.w + max(KW, stride.w)) * C_OUT int32 values, more than its size
+        # function's stride.h-based answer when stride.w is the larger: allocate that much
+        rows = max(g["kh"], g["sh"]) * ((g["w"] - 1) * g["sw"] + max(g["kw"], g["sw"])) * g["c_out"]
+        buf = np.zeros(max(size, 4 * rows, 4), np.int8)
+        rbuf = np.zeros(max(rsize, 4), np.int8)
+        ctx, rctx = Context(ptr(buf), size), Context(ptr(rbuf), rsize)
+        out = np.zeros(out_shape, np.int8)
+        fn = library.arm_transpose_conv_wrapper_s8 if wrapper else library.arm_transpose_conv_s8
+        status = fn(C.byref(ctx), C.byref(rctx), C.byref(params), C.byref(PerChannel(ptr(mult), ptr(shift))),
+                    C.byref(in_dims), ptr(x), C.byref(f_dims), ptr(wts), C.byref(b_dims),
+                    ptr(bias) if g["bias"] else None, C.byref(o_dims), ptr(out))
+        return status, out
+
+    return Case(f"transpose_conv-{seed} {g}", mb.build(), [x], call)
+
+
+# ---------------------------------------------------------------------------------------
 # The case lists and the tests
 # ---------------------------------------------------------------------------------------
 
@@ -299,10 +394,13 @@ CASE_FACTORIES: dict[str, Callable[[int], Case]] = {
     "transpose": transpose_case,
     "tanh_s16": lambda i: activation_s16_case("TANH", ACT_S16_SHIFTS[i]),
     "logistic_s16": lambda i: activation_s16_case("LOGISTIC", ACT_S16_SHIFTS[i]),
+    "transpose_conv": tconv_case,
+    "transpose_conv_direct": lambda seed: tconv_case(seed, wrapper=False),
 }
 SWEEP = {"maximum": sweep_size(6, 60), "minimum": sweep_size(6, 60), "pad": sweep_size(4, 40),
          "padv2": sweep_size(4, 40), "transpose": sweep_size(6, 60),
-         "tanh_s16": len(ACT_S16_SHIFTS), "logistic_s16": len(ACT_S16_SHIFTS)}
+         "tanh_s16": len(ACT_S16_SHIFTS), "logistic_s16": len(ACT_S16_SHIFTS),
+         "transpose_conv": sweep_size(8, 80), "transpose_conv_direct": sweep_size(3, 30)}
 # the activation cases are indexed by their shift (exhaustive over the int16 inputs already)
 _SEED_BASE = {op: 0 if op.endswith("_s16") else 1000 * k for k, op in enumerate(CASE_FACTORIES)}
 CASE_IDS = [(op, _SEED_BASE[op] + s) for op in CASE_FACTORIES for s in range(SWEEP[op])]
@@ -334,3 +432,34 @@ def test_transpose_2d_identity_is_a_copy(lib, shape):
     """TRANSPOSE of a 2-D tensor with the identity permutation (byoc applies the permutation
     for 2-D too; Arm's 2-D path always swaps)."""
     _check_tflm(transpose_case(77, perm=[0, 1], shape=shape), lib)
+
+
+def _tconv_size_queries(count: int, seed: int):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        g = _tconv_random(rng)
+        g["c_in"] = int(rng.integers(1, 40))
+        oh, ph, ph_odd = tconv_geometry(g["h"], g["kh"], g["sh"], g["padding"])
+        ow, pw, pw_odd = tconv_geometry(g["w"], g["kw"], g["sw"], g["padding"])
+        params = TConvParams(0, 0, (g["sw"], g["sh"]), (pw, ph), (pw_odd, ph_odd), (1, 1), (-128, 127))
+        out.append((params, Dims(g["n"], g["h"], g["w"], g["c_in"]),
+                    Dims(g["c_out"], g["kh"], g["kw"], g["c_in"]), Dims(g["n"], oh, ow, g["c_out"])))
+    return out
+
+
+def _tconv_sizes(library, q):
+    params, in_dims, f_dims, o_dims = q
+    return (library.arm_transpose_conv_s8_get_buffer_size(C.byref(params), C.byref(in_dims),
+                                                          C.byref(f_dims), C.byref(o_dims)),
+            library.arm_transpose_conv_s8_get_reverse_conv_buffer_size(
+                C.byref(params), C.byref(in_dims), C.byref(f_dims)))
+
+
+def test_transpose_conv_buffer_sizes_equal_arm(lib, arm_libs):
+    """arm_transpose_conv_s8_get_buffer_size / _get_reverse_conv_buffer_size give Arm's answers
+    (host build: the portable path) for random geometries, both sides of the reverse-conv rule."""
+    queries = _tconv_size_queries(sweep_size(200, 2000), 91)
+    for tree, arm in arm_libs.items():
+        bad = [i for i, q in enumerate(queries) if _tconv_sizes(lib, q) != _tconv_sizes(arm, q)]
+        assert not bad, f"{len(bad)} of {len(queries)} geometries differ from {tree}"

@@ -721,6 +721,86 @@ arm_cmsis_nn_status arm_nn_activation_s16(const int16_t *input,
                                           const int32_t left_shift,
                                           const arm_nn_activation_type type);
 
+/* ============================================================================================
+ * Transpose convolution (TFLite TRANSPOSE_CONV, int8)
+ * ========================================================================================== */
+
+/**
+ * @brief s8 transpose convolution wrapper; byoc forwards every configuration to
+ *        arm_transpose_conv_s8.
+ *
+ * @param[in, out] ctx                   scratch of arm_transpose_conv_s8_get_buffer_size() bytes
+ *                                       (Arm's library requires it; byoc's kernel does not use it)
+ * @param[in, out] reverse_conv_ctx      scratch of arm_transpose_conv_s8_get_reverse_conv_buffer_size()
+ *                                       bytes (Arm's flipped filter; unused by byoc)
+ * @param[in]      transpose_conv_params input offset [-127, 128], output offset [-128, 127], stride,
+ *                                       padding (TFLite padding_values: total / 2, cropped before),
+ *                                       padding_offsets (total % 2; implied by the output size),
+ *                                       dilation (1), activation range
+ * @param[in]      quant_params          per-output-channel multiplier and shift
+ * @param[in]      input_dims            [N, H, W, C_IN]
+ * @param[in]      input_data            int8 input, NHWC
+ * @param[in]      filter_dims           [C_OUT, KH, KW, C_IN]
+ * @param[in]      filter_data           int8 filter, OHWI
+ * @param[in]      bias_dims             [C_OUT] (unused)
+ * @param[in]      bias_data             int32 bias or NULL
+ * @param[in]      output_dims           [N, OH, OW, C_OUT]
+ * @param[out]     output_data           int8 output, NHWC
+ * @return ARM_CMSIS_NN_SUCCESS, or ARM_CMSIS_NN_ARG_ERROR for a stride < 1, a negative padding or
+ *         filter C != input C
+ */
+arm_cmsis_nn_status arm_transpose_conv_wrapper_s8(const cmsis_nn_context *ctx,
+                                                  const cmsis_nn_context *reverse_conv_ctx,
+                                                  const cmsis_nn_transpose_conv_params *transpose_conv_params,
+                                                  const cmsis_nn_per_channel_quant_params *quant_params,
+                                                  const cmsis_nn_dims *input_dims,
+                                                  const int8_t *input_data,
+                                                  const cmsis_nn_dims *filter_dims,
+                                                  const int8_t *filter_data,
+                                                  const cmsis_nn_dims *bias_dims,
+                                                  const int32_t *bias_data,
+                                                  const cmsis_nn_dims *output_dims,
+                                                  int8_t *output_data);
+
+/**
+ * @brief s8 transpose convolution: out[oy][ox][co] collects every (input pixel, tap) with
+ *        iy * stride.h + fy - padding.h == oy and ix * stride.w + fx - padding.w == ox.
+ *        Arguments as arm_transpose_conv_wrapper_s8 (output_ctx: Arm's scratch, unused). byoc's
+ *        kernel needs no scratch.
+ */
+arm_cmsis_nn_status arm_transpose_conv_s8(const cmsis_nn_context *ctx,
+                                          const cmsis_nn_context *output_ctx,
+                                          const cmsis_nn_transpose_conv_params *transpose_conv_params,
+                                          const cmsis_nn_per_channel_quant_params *quant_params,
+                                          const cmsis_nn_dims *input_dims,
+                                          const int8_t *input_data,
+                                          const cmsis_nn_dims *filter_dims,
+                                          const int8_t *filter_data,
+                                          const cmsis_nn_dims *bias_dims,
+                                          const int32_t *bias_data,
+                                          const cmsis_nn_dims *output_dims,
+                                          int8_t *output_data);
+
+/**
+ * @brief Bytes of ctx for the transpose convolution (Arm v7's size of this build's path):
+ *        both strides <= 2 and C_IN > 16: arm_convolve_s8_get_buffer_size of the input upsampled
+ *        by the strides; otherwise 4 * max(KH, stride.h) * ((W_IN - 1) * stride.w +
+ *        max(KW, stride.h)) * C_OUT.
+ */
+int32_t arm_transpose_conv_s8_get_buffer_size(const cmsis_nn_transpose_conv_params *transposed_conv_params,
+                                              const cmsis_nn_dims *input_dims,
+                                              const cmsis_nn_dims *filter_dims,
+                                              const cmsis_nn_dims *out_dims);
+
+/**
+ * @brief Bytes of reverse_conv_ctx: C_IN * KW * KH * C_OUT when both strides <= 2 and C_IN > 16,
+ *        else 0. (The _mve / _dsp size variants are not provided: v7.0.0 declares them without
+ *        defining them, and Arm's main changed the _mve signature and dropped _dsp.)
+ */
+int32_t arm_transpose_conv_s8_get_reverse_conv_buffer_size(const cmsis_nn_transpose_conv_params *transposed_conv_params,
+                                                           const cmsis_nn_dims *input_dims,
+                                                           const cmsis_nn_dims *filter_dims);
+
 #ifdef __cplusplus
 }
 #endif
