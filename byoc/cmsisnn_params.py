@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from byoc.qnn import quant_math
+from byoc.tflite.builder import same_padding
 
 #: Kernel path per Cortex-M core (the compile-time choice of ``arm_nn_math_types.h``).
 CPU_PATHS = {
@@ -58,14 +59,12 @@ def output_size_and_padding(size: int, kernel: int, stride: int, padding: str,
                             dilation: int = 1) -> tuple[int, int]:
     """TFLite output size and the padding before the first element (CMSIS-NN ``padding``).
 
-    SAME: out = ceil(size / stride), total = max((out - 1) * stride + effective - size, 0),
-    before = total // 2 (the odd element goes after). VALID: no padding.
+    SAME: :func:`byoc.tflite.builder.same_padding`. VALID: no padding.
     """
-    eff = (kernel - 1) * dilation + 1
     if padding == "SAME":
-        out = (size + stride - 1) // stride
-        total = max((out - 1) * stride + eff - size, 0)
-        return out, total // 2
+        out, before, _ = same_padding(size, kernel, stride, dilation)
+        return out, before
+    eff = (kernel - 1) * dilation + 1
     if padding == "VALID":
         return (size - eff) // stride + 1, 0
     raise ValueError(f"padding must be SAME or VALID, not {padding!r}")

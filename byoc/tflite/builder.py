@@ -319,16 +319,19 @@ class T:
 _TYPICAL_STD = 60.0
 
 
-def _same_padding(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, int]:
-    """(output size, total padding) for TFLite SAME padding."""
+def same_padding(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, int, int]:
+    """TFLite SAME padding of one axis of ``size`` elements, kernel ``k``: (output size,
+    padding before, padding after). out = ceil(size / stride); the total is
+    max((out - 1) * stride + effective kernel - size, 0), the odd element goes after."""
     out = (size + stride - 1) // stride
     eff = (k - 1) * dilation + 1
-    return out, max((out - 1) * stride + eff - size, 0)
+    total = max((out - 1) * stride + eff - size, 0)
+    return out, total // 2, total - total // 2
 
 
 def conv_output_size(size: int, k: int, stride: int, padding: str, dilation: int = 1) -> int:
     if padding == "SAME":
-        return _same_padding(size, k, stride, dilation)[0]
+        return same_padding(size, k, stride, dilation)[0]
     eff = (k - 1) * dilation + 1
     return (size - eff) // stride + 1
 

@@ -14,12 +14,11 @@ import tflite
 
 from ..qnn import patterns as P
 from ..qnn import quant_math as qm
-from .builder import ACTIVATIONS, ModelBuilder, Quant, _same_padding
+from .builder import ACTIVATIONS, ModelBuilder, Quant, same_padding
 
 def _same_split(size: int, k: int, s: int, d: int) -> tuple[int, int]:
     """(before, after) padding of TFLite SAME padding (the extra one after)."""
-    total = _same_padding(size, k, s, d)[1]
-    return total // 2, total - total // 2
+    return same_padding(size, k, s, d)[1:]
 
 
 def padding_type(in_hw, kernel, strides, dilation, padding) -> int:
