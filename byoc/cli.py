@@ -18,6 +18,7 @@ import json
 import sys
 
 from . import progress
+from .cpus import cpu_help
 from .errors import ByocError
 
 
@@ -25,7 +26,7 @@ def _add_compile_args(p: argparse.ArgumentParser, cpu_default: str | None = "cor
     p.add_argument("--target", default="c",
                    help="comma-separated backends, first match wins; 'c' (generic C) always last")
     p.add_argument("--cpu", default=cpu_default,
-                   help="cortex-m0plus/m3/m4/m7/m33/m55/m85 or host"
+                   help=cpu_help()
                         + ("" if cpu_default else " (default: cortex-m55 for qemu/fvp, host for host)"))
     p.add_argument("--allow-float", action="store_true",
                    help="compile quantized operators that have no integer kernel with float "

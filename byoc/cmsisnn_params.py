@@ -21,15 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from byoc.cpus import KERNEL_PATHS
 from byoc.qnn import quant_math
 from byoc.tflite.builder import same_padding
 
 #: Kernel path per Cortex-M core (the compile-time choice of ``arm_nn_math_types.h``).
-CPU_PATHS = {
-    "cortex-m0": "c", "cortex-m0plus": "c", "cortex-m3": "c",
-    "cortex-m4": "dsp", "cortex-m7": "dsp", "cortex-m33": "dsp", "cortex-m35p": "dsp",
-    "cortex-m55": "mve", "cortex-m85": "mve",
-}
+CPU_PATHS = KERNEL_PATHS
 PATHS = ("mve", "dsp", "c")
 
 INT8_MIN, INT8_MAX = -128, 127

@@ -22,6 +22,7 @@ from . import __version__, fault_injection, progress
 from .aot import AOTProgram, IOTensor, assemble
 from .errors import ByocError, UnsupportedOperatorError
 from .frontend import from_tflite
+from .cpus import CPUS
 from .generic import emit_generic_functions, lower_generic, primfuncs
 from .libraries import Libraries
 from .qnn.legalize import legalize_quantized
@@ -29,8 +30,6 @@ from .naming import c_identifier, generated_prefixes, unique_identifiers
 from .package import PackageSources, check_output_dir, io_json, render, write_package
 from .tflite.reader import TFLiteModel, load_model
 
-CPUS = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55",
-        "cortex-m85", "host")
 NPU_TARGETS = ("ethos-u55-32", "ethos-u55-64", "ethos-u55-128", "ethos-u55-256")
 KNOWN_TARGETS = NPU_TARGETS + ("cmsis-nn", "c")
 

@@ -32,13 +32,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from byoc.cpus import PATH_CPUS, PATH_NAMES  # noqa: E402
 from byoc.errors import ByocError  # noqa: E402
 from byoc.libraries import Libraries  # noqa: E402
 from byoc.validate import validate  # noqa: E402
 from byoc.zoo import MLPERF_TINY, MODELS  # noqa: E402
 
-CPUS = ("cortex-m55", "cortex-m4", "cortex-m0plus")
-PATHS = {"cortex-m55": "Helium", "cortex-m4": "DSP", "cortex-m0plus": "portable C"}
+CPUS = tuple(PATH_CPUS.values())   # one core per kernel path: Helium, DSP, portable C
+PATHS = {cpu: PATH_NAMES[path] for path, cpu in PATH_CPUS.items()}
 TARGET = "cmsis-nn,c"
 
 

@@ -284,3 +284,22 @@ def test_build_summary_keeps_linker_words():
     summary = platform._summarise_build_log(log)
     assert summary == ("firmware.elf section `.byoc_arena' will not fit in region `ARENA'; "
                        "region `ARENA' overflowed by 12 bytes")
+
+
+def test_one_cpu_table_the_toolchain_file_accepts_the_same_cores():
+    """byoc.cpus is the one list of cores: the CMake toolchain file's BYOC_CPU choices, each
+    with its architecture flags, the platform's, the compiler's and the kernel paths equal it."""
+    import re
+
+    from byoc import cmsisnn_params, compiler, cpus
+
+    text = platform.TOOLCHAIN_FILE.read_text()
+    listed = re.search(r"set\(_byoc_cpus ([^)]*)\)", text).group(1).split()
+    assert tuple(listed) == cpus.CORTEX_M
+    for cpu in cpus.CORTEX_M:
+        assert f'BYOC_CPU STREQUAL "{cpu}"' in text, cpu
+        assert cmsisnn_params.kernel_path(cpu) in cpus.PATH_NAMES
+    assert platform.SUPPORTED_CPUS == cpus.CORTEX_M
+    assert compiler.CPUS == cpus.CORTEX_M + ("host",)
+    assert {cmsisnn_params.kernel_path(c) for c in cpus.PATH_CPUS.values()} == set(cpus.PATH_CPUS)
+    assert all(cmsisnn_params.kernel_path(c) == p for p, c in cpus.PATH_CPUS.items())

@@ -29,16 +29,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..cpus import CORTEX_M
 from ..errors import ByocError
 from ..resources import data_dir
 
 FVP_DIR = data_dir("fvp")
 TOOLCHAIN_FILE = data_dir("cmake") / "arm-none-eabi.cmake"
 
-SUPPORTED_CPUS = (
-    "cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55",
-    "cortex-m85",
-)
+SUPPORTED_CPUS = CORTEX_M
 #: Cores whose firmware runs on the Corstone-300 (QEMU mps3-an547 / FVP): all of them. The
 #: platform's Cortex-M55 (Armv8.1-M, FPv5, Helium) executes every instruction of an
 #: Armv6-M / v7-M / v7E-M / v8-M build, so a cortex-m4 firmware is functionally checked and its
