@@ -2,7 +2,8 @@
 
 The host harness reads all samples' inputs from one binary file (inputs in model order,
 sample after sample, raw little-endian bytes), runs ``<prefix>_run`` on each and writes the
-outputs the same way. One process runs every sample, so validation stays fast.
+outputs the same way (``byoc.harness.host_source``, the generator shared with the firmware
+harness). One process runs every sample, so validation stays fast.
 
 A package with CMSIS-NN calls carries the kernel sources in ``cmsis_nn/``; on the host they
 build as the portable C path. They are compiled once per set of sources and flags into a
@@ -22,71 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from .aot import IOTensor
-from .codegen.tir_to_c import c_type
 from .errors import ToolError
+from .harness import host_source as harness_source
 
 WARNING_FLAGS = ["-Wall", "-Wextra", "-Werror"]
-
-
-def harness_source(prefix: str, inputs: list[IOTensor], outputs: list[IOTensor],
-                   npu: bool = False, stateful: bool = False) -> str:
-    """C source of the host harness for a package with the given IO (``npu``: the package
-    has Ethos-U regions; the harness initialises a driver and hands it to the model).
-    ``stateful``: the samples are consecutive steps of one stream through one state
-    (``<prefix>_init`` first); an optional 4th argument is the sample before which
-    ``<prefix>_reset`` is called."""
-    P = prefix.upper()
-    lines = [
-        f"/* Host harness for {prefix}: {prefix}_harness <inputs.bin> <outputs.bin> <samples>"
-        + (" [reset_before] */" if stateful else " */"),
-        "#include <stdio.h>",
-        "#include <stdlib.h>",
-        f"#include \"{prefix}.h\"",
-        *(["#include \"ethosu_driver.h\"", "static struct ethosu_driver npu;"] if npu else []),
-        "",
-        f"static unsigned char workspace[{P}_WORKSPACE_SIZE + 16u] __attribute__((aligned(16)));",
-        *([f"static unsigned char state[{P}_STATE_SIZE + 16u] __attribute__((aligned(16)));"]
-          if stateful else []),
-    ]
-    for i, io in enumerate(inputs):
-        lines.append(f"static {c_type(io.dtype)} in{i}[{max(1, io.nbytes // np.dtype(io.dtype).itemsize)}];")
-    for i, io in enumerate(outputs):
-        lines.append(f"static {c_type(io.dtype)} out{i}[{max(1, io.nbytes // np.dtype(io.dtype).itemsize)}];")
-    lines += [
-        "",
-        "int main(int argc, char** argv) {",
-        f"  if (argc != 4{' && argc != 5' if stateful else ''}) {{ fprintf(stderr, \"usage: harness in out samples\\n\"); return 2; }}",
-        "  FILE* fin = fopen(argv[1], \"rb\");",
-        "  FILE* fout = fopen(argv[2], \"wb\");",
-        "  long samples = strtol(argv[3], NULL, 10);",
-        "  if (fin == NULL || fout == NULL) { fprintf(stderr, \"cannot open files\\n\"); return 2; }",
-        f"  struct {prefix}_inputs inputs;",
-        f"  struct {prefix}_outputs outputs;",
-    ]
-    if npu:
-        lines += ["  if (ethosu_init(&npu, (void*)&npu, NULL, 0, 1, 1) != 0) { "
-                  "fprintf(stderr, \"ethosu_init failed\\n\"); return 2; }",
-                  f"  {prefix}_set_npu(&npu);"]
-    for i, io in enumerate(inputs):
-        lines.append(f"  inputs.{io.c_name} = in{i};")
-    for i, io in enumerate(outputs):
-        lines.append(f"  outputs.{io.c_name} = out{i};")
-    if stateful:
-        lines += ["  long reset_before = argc == 5 ? strtol(argv[4], NULL, 10) : -1;",
-                  f"  if ({prefix}_init(state) != 0) {{ fprintf(stderr, \"init failed\\n\"); return 4; }}"]
-    lines.append("  for (long s = 0; s < samples; ++s) {")
-    for i, io in enumerate(inputs):
-        lines.append(f"    if (fread(in{i}, 1, sizeof(in{i}), fin) != sizeof(in{i})) return 3;")
-    if stateful:
-        lines.append(f"    if (s == reset_before && {prefix}_reset(state) != 0) return 4;")
-    lines += [
-        f"    int32_t status = {prefix}_run(&inputs, &outputs, workspace{', state' if stateful else ''});",
-        "    if (status != 0) { fprintf(stderr, \"run returned %d\\n\", (int)status); return 4; }",
-    ]
-    for i, io in enumerate(outputs):
-        lines.append(f"    if (fwrite(out{i}, 1, sizeof(out{i}), fout) != sizeof(out{i})) return 5;")
-    lines += ["  }", "  fclose(fin);", "  fclose(fout);", "  return 0;", "}", ""]
-    return "\n".join(lines)
 
 
 def find_host_cc() -> str:

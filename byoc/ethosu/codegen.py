@@ -40,7 +40,7 @@ import tvm
 from tvm import relax
 
 from ..codegen.external import ExternalCodegen
-from ..codegen.tir_to_c import CFunction, CParam
+from ..codegen.tir_to_c import CFunction, CParam, c_type
 from ..errors import ByocError
 from ..qnn import patterns as P
 from ..qnn import quant_math as qm
@@ -211,10 +211,6 @@ def _nbytes(ty) -> int:
         np.dtype(str(ty.dtype)).itemsize
 
 
-def _ctype(dtype: str) -> str:
-    return {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t"}[dtype]
-
-
 def emit_function(name: str, prefix: str, func: relax.Function, vela) -> CFunction:
     if len(vela.calls) != 1 or vela.cpu_operators:
         raise ByocError(f"ethos-u codegen: Vela split region {name} into {len(vela.calls)} NPU "
@@ -235,10 +231,10 @@ def emit_function(name: str, prefix: str, func: relax.Function, vela) -> CFuncti
     decls = []
     for i, (p, t) in enumerate(zip(func.params, vela.inputs)):
         params.append(CParam(f"input_{i}", str(p.ty.dtype), _nbytes(p.ty), False, t.offset))
-        decls.append(f"const {_ctype(str(p.ty.dtype))}* input_{i}")
+        decls.append(f"const {c_type(str(p.ty.dtype))}* input_{i}")
     for k, (r, t) in enumerate(zip(results, vela.outputs)):
         params.append(CParam(f"output_{k}", str(r.ty.dtype), _nbytes(r.ty), True, t.offset))
-        decls.append(f"{_ctype(str(r.ty.dtype))}* output_{k}")
+        decls.append(f"{c_type(str(r.ty.dtype))}* output_{k}")
     decls.append("uint8_t* scratch")
     lines = []
     for i, t in enumerate(vela.inputs):
