@@ -49,7 +49,8 @@ def operator_rows() -> list[Row]:
         for dtype in ("int8", "int16"):
             c = "integer kernel" if dtype in spec.dtypes else None
             cm = spec.cmsis_nn.get(dtype)
-            eu = "Vela" if dtype == "int8" and spec.ethos_u else None
+            eu = "Vela" if dtype == "int8" and spec.ethos_u and spec.kind not in npu.REFUSED \
+                else None
             if c is None and cm is None and eu is None:
                 continue
             label = _DTYPE_LABELS.get(spec.kind, {}).get(dtype, dtype)

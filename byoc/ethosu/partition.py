@@ -2,9 +2,12 @@
 
 ``partition_for_ethosu(mod, accelerator)`` takes the frontend's (unlegalized) QDQ module:
 
-1. every byoc.qnn chain (conv, depthwise, fully connected, pools, softmax, add, mul, mean,
-   concatenation, int8 requantize, pad) and every int8 reshape and strided slice is matched by a pattern
-   registered under ``ethosu.<kind>``;
+1. every byoc.qnn chain whose spec has ``ethos_u`` (conv, depthwise, fully connected, pools,
+   softmax, add, sub, mul, min/max, mean, sum, concatenation, int8 requantize, pad, tanh,
+   logistic, hard swish, leaky relu, relu6, bilinear resize, transpose conv) and every int8
+   reshape and strided slice is matched by a pattern registered under ``ethosu.<kind>``;
+   a few are refused before Vela is asked (:func:`npu_refusal`: the NPU's result would
+   differ from TFLM's);
 2. each candidate is checked **by Vela itself**: the chain is written back as a one-operator
    TFLite model (:func:`byoc.tflite.qnn_writer.single_op_tflite`, byoc's TFLite writer, the
    operator's options as the original had them) and compiled in-process for the accelerator;
@@ -336,6 +339,22 @@ def _check(kind: str, qnn_check, session: "_Session | None"):
     return pc.make_check(qnn_check, lambda ctx: _decide(kind, ctx, session), session)
 
 
+#: kinds byoc never offers to Vela although Vela takes them (the NPU's result differs from
+#: TFLM's), with the reason ``info`` shows
+REFUSED = {"sum": "Vela 5.2's SUM is not bit-exact with TFLM (off by 1 over one axis, "
+                  "miscompiled over two or more)"}
+
+
+def npu_refusal(kind: str, op) -> str | None:
+    """Why byoc does not offer ``op`` to Vela although Vela would take it: the NPU's
+    result would differ from TFLM's (None: ask Vela)."""
+    if kind == "relu6" and (op.input.scale, op.input.zero_point) != \
+            (op.output.scale, op.output.zero_point):
+        return ("TFLM's RELU6 keeps the input's quantization, the NPU rescales to the "
+                "output's (they differ)")
+    return REFUSED.get(kind)
+
+
 def _decide(kind: str, ctx, session: _Session) -> Decision:
     from ..tflite.qnn_writer import single_op_tflite
     chain = MatchChain(ctx)
@@ -353,6 +372,8 @@ def _decide(kind: str, ctx, session: _Session) -> Decision:
         if "int16" in P.op_dtypes(op):
             reason = ("int16 operators are not offloaded to the NPU (byoc's Ethos-U path "
                       "is int8); CMSIS-NN or generic C computes them")
+        if reason is None:
+            reason = npu_refusal(kind, op)
         if reason is None:
             reason = vela_verdict(single_op_tflite(kind, op), session.options)
     except P.ExtractError as err:

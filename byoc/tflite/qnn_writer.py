@@ -41,6 +41,13 @@ def activation_of(act_min: int, act_max: int, scale: float, zp: int) -> int:
     raise P.ExtractError(f"activation range [{act_min}, {act_max}] is not a TFLite activation")
 
 
+def _tconv_offset(padding: str, size: int, k: int, stride: int) -> int:
+    """TFLM's TRANSPOSE_CONV padding offset of one axis: its padding computed on the
+    output ``size`` (``ComputePaddingHeightWidth``), before = total // 2."""
+    out = (size + stride - 1) // stride if padding == "SAME" else (size - k + stride) // stride
+    return max((out - 1) * stride + k - size, 0) // 2
+
+
 class QnnModelWriter:
     """Builds one TFLite model from byoc.qnn dataclasses (a region or a single operator)."""
 
@@ -82,6 +89,27 @@ class QnnModelWriter:
             bq = Quant([float(s) for s in bs], [0] * bs.size)
             b = self._const(np.asarray(op.bias, np.int32), bq, "bias")
         return w, b
+
+    def _transpose_conv(self, op, ins: list[int], outs: list[int], act: int) -> None:
+        """TRANSPOSE_CONV: [output shape, OHWI weights, input, bias]; the padding type is
+        the one whose TFLM offsets (computed on the output, as TFLM does) are the op's."""
+        kh, kw = op.weight.shape[1:3]
+        pad = None
+        for name in ("VALID", "SAME"):
+            offsets = tuple(_tconv_offset(name, op.output.shape[1 + i], (kh, kw)[i],
+                                          op.strides[i]) for i in range(2))
+            if offsets == tuple(op.padding):
+                pad = getattr(tflite.Padding, name)
+                break
+        if pad is None:
+            raise P.ExtractError(f"TRANSPOSE_CONV padding {tuple(op.padding)} is neither "
+                                 "SAME nor VALID")
+        shape = self._const(np.asarray(op.output.shape, np.int32), None, "output_shape")
+        w, b = self._weights(op, 0)
+        self.mb.add_operator("TRANSPOSE_CONV", [shape, w, self.operand(op.input, ins)]
+                             + ([b] if b >= 0 else []), outs, "TransposeConvOptions",
+                             {"Padding": pad, "StrideW": op.strides[1],
+                              "StrideH": op.strides[0], "FusedActivationFunction": act})
 
     def add(self, kind: str, op, ins: list[int], outs: list[int]) -> None:  # noqa: C901
         mb = self.mb
@@ -135,11 +163,39 @@ class QnnModelWriter:
         elif kind == "quantize":
             mb.add_operator("QUANTIZE", [self.operand(op.input, ins)], outs)
         elif kind == "pad":
-            if op.pad_value != op.input.zero_point:
-                raise P.ExtractError(f"PAD value {op.pad_value} is not the zero point "
-                                     f"{op.input.zero_point}")
             pads = self._const(np.asarray(op.paddings, np.int32), None, "paddings")
-            mb.add_operator("PAD", [self.operand(op.input, ins), pads], outs, "PadOptions", {})
+            x = self.operand(op.input, ins)
+            if op.pad_value == op.input.zero_point:
+                mb.add_operator("PAD", [x, pads], outs, "PadOptions", {})
+            else:       # PADV2: the value as a scalar of the input's type and quantization
+                value = self._const(np.asarray([op.pad_value], op.input.dtype),
+                                    Quant.per_tensor(op.input.scale, op.input.zero_point),
+                                    "pad_value")
+                mb.add_operator("PADV2", [x, pads, value], outs, "PadV2Options", {})
+        elif kind in ("sub", "maximum", "minimum"):
+            a, b = self.operand(op.input1, ins), self.operand(op.input2, ins)
+            if kind == "sub":
+                mb.add_operator("SUB", [a, b], outs, "SubOptions",
+                                {"FusedActivationFunction": act()})
+            else:
+                mb.add_operator(kind.upper(), [a, b], outs, "MaximumMinimumOptions", {})
+        elif kind in ("tanh", "logistic", "hard_swish", "relu6", "abs"):
+            mb.add_operator(kind.upper(), [self.operand(op.input, ins)], outs)
+        elif kind == "leaky_relu":
+            mb.add_operator("LEAKY_RELU", [self.operand(op.input, ins)], outs,
+                            "LeakyReluOptions", {"Alpha": float(op.alpha)})
+        elif kind == "resize_bilinear":
+            size = self._const(np.asarray(op.output.shape[1:3], np.int32), None, "size")
+            mb.add_operator("RESIZE_BILINEAR", [self.operand(op.input, ins), size], outs,
+                            "ResizeBilinearOptions", {"AlignCorners": bool(op.align_corners),
+                                                      "HalfPixelCenters":
+                                                          bool(op.half_pixel_centers)})
+        elif kind == "sum":
+            axes = self._const(np.asarray(op.axes, np.int32), None, "axes")
+            mb.add_operator("SUM", [self.operand(op.input, ins), axes], outs,
+                            "ReducerOptions", {"KeepDims": bool(op.keep_dims)})
+        elif kind == "transpose_conv":
+            self._transpose_conv(op, ins, outs, act())
         elif kind == "reshape":
             shape = self._const(np.asarray(op.output.shape, np.int32), None, "shape")
             mb.add_operator("RESHAPE", [self.operand(op.input, ins), shape], outs,
