@@ -499,8 +499,9 @@ def _npu_operator_placement(operators: list[dict], parts: Partitioned,
             wanted[t] = wanted.get(t, 0) + 1
     refused = npu_refusals(parts)
     for op in operators:
-        if wanted.get(op["type"], 0) > 0:
-            wanted[op["type"]] -= 1
+        typ = "PAD" if op["type"] == "PADV2" else op["type"]   # both are the "pad" kind
+        if wanted.get(typ, 0) > 0:
+            wanted[typ] -= 1
             op["backend"], op["reason"] = "ethos-u", "Vela: on the NPU"
             continue
         why = npu_reason(op["type"], refused)

@@ -54,7 +54,9 @@ def operator_rows() -> list[Row]:
             if c is None and cm is None and eu is None:
                 continue
             label = _DTYPE_LABELS.get(spec.kind, {}).get(dtype, dtype)
-            rows.append(Row(spec.op_type, label, c, cm and f"`{cm}`", eu))
+            # PADV2 (any pad value) is the same kind as PAD
+            for name in (spec.op_type,) + (("PADV2",) if spec.kind == "pad" else ()):
+                rows.append(Row(name, label, c, cm and f"`{cm}`", eu))
     rows += _other_rows({r.operator for r in rows})
     for op, dtype, c, cm, eu in _NON_KERNEL_ROWS:
         rows.append(Row(op, dtype, c, cm, "Vela" if eu in npu.TFLITE_TYPES else None))

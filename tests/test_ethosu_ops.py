@@ -7,10 +7,11 @@ import json
 import os
 import shutil
 
+import numpy as np
 import pytest
 
 import byoc
-from byoc.tflite.builder import LayerBuilder
+from byoc.tflite.builder import LayerBuilder, Quant
 from test_int8_ops import _i32, transpose_conv
 
 HAVE_QEMU = shutil.which("qemu-system-arm") is not None and \
@@ -58,7 +59,21 @@ def _transpose_conv(lb):
     lb.output(transpose_conv(lb, y, 3, (2, 2), 2, "VALID", False, False))
 
 
-MODELS = {"activations": _activations, "resize": _resize, "transpose_conv": _transpose_conv}
+def _padv2(lb):
+    """conv -> PADV2 (a value other than the zero point) -> conv."""
+    x = lb.input((1, 6, 6, 8), scale=0.08, zero_point=-3)
+    y = lb.conv2d(x, 8, 3)
+    p = lb._act((1, 8, 9, 8), y.scale, y.zero_point)
+    value = lb.mb.add_tensor(lb._name("pad_value"), (1,), np.int8,
+                             np.array([y.zero_point + 37], np.int8),
+                             Quant.per_tensor(y.scale, y.zero_point))
+    lb.mb.add_operator("PADV2", [y.index, _i32(lb, [[0, 0], [1, 1], [2, 1], [0, 0]]), value],
+                       [p.index], "PadV2Options", {})
+    lb.output(lb.conv2d(p, 4, 3, padding="VALID"))
+
+
+MODELS = {"activations": _activations, "resize": _resize, "transpose_conv": _transpose_conv,
+          "padv2": _padv2}
 
 
 def _build(fn, seed=16) -> bytes:
