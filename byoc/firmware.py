@@ -376,22 +376,10 @@ def run_on_corstone(
     check_backend(backend)
     libraries = Libraries.from_metadata(compiled.metadata).merged(
         Libraries.from_options(cmsis_nn_path, ethosu_driver_path, cmsis_path)).check_complete()
-    npu_dir = Path(compiled.output_dir) / "ethosu"
-    npu = (npu_dir / "include" / "ethosu_driver.h").is_file()
+    npu = (Path(compiled.output_dir) / "ethosu" / "include" / "ethosu_driver.h").is_file()
     check_npu_backend(libraries, npu, backend)
-    if compiled.cpu not in platform.RUNNABLE_CPUS:
-        raise ByocError(f"the package was compiled for cpu '{compiled.cpu}'; the Corstone-300 "
-                        f"runs firmware for {', '.join(platform.RUNNABLE_CPUS)} (compile with "
-                        "--cpu cortex-m55)")
-    if not samples:
-        raise ByocError("run_on_corstone needs at least one input sample")
     inputs, outputs = io_tensors(compiled)
-    for s, sample in enumerate(samples):
-        if len(sample) != len(inputs):
-            raise ByocError(f"sample {s} has {len(sample)} input arrays, the model takes "
-                            f"{len(inputs)}")
-    if expected is not None and len(expected) != len(samples):
-        raise ByocError(f"{len(expected)} expected outputs for {len(samples)} samples")
+    _check_run_request(compiled, inputs, samples, expected)
     work = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="byoc_fw_"))
     make_work_dir(work)
     harness = work / f"{compiled.prefix}_corstone300_main.c"
@@ -402,39 +390,87 @@ def run_on_corstone(
                                       npu=npu,
                                       stateful=bool(compiled.metadata.get("state")),
                                       reset_before=reset_before))
+    cmake_args = [*libraries.cmake_args(), f"-DBYOC_WERROR={'ON' if werror else 'OFF'}",
+                  *([f"-DBYOC_ETHOSU_DRIVER={driver}"] if npu else [])]
+    elf = _build(compiled, harness, work / "build", profile, cmake_args,
+                 constants_region=constants_region, arena_region=arena_region, memory=memory)
+    limit = timeout_s if timeout_s is not None else default_timeout(compiled, len(samples))
+    run = _run(compiled, elf, backend, limit, npu_macs)
+    fw = _firmware_run(compiled, run, elf, outputs, samples, expected, read_outputs, npu)
+    fw.warnings = notes + fw.warnings
+    fw.libraries = libraries.to_json(cmsis_nn=(Path(compiled.output_dir) / "cmsis_nn").is_dir(),
+                                     ethosu=npu, npu_config=_npu_config(compiled))
+    return fw
+
+
+def _check_run_request(compiled: CompiledModel, inputs: list[IOTensor],
+                       samples: list[list[np.ndarray]],
+                       expected: list[list[np.ndarray]] | None) -> None:
+    """Refuse a package for a core the Corstone-300 does not run, or samples / expected
+    outputs that do not fit the model's inputs (one clear line each)."""
+    if compiled.cpu not in platform.RUNNABLE_CPUS:
+        raise ByocError(f"the package was compiled for cpu '{compiled.cpu}'; the Corstone-300 "
+                        f"runs firmware for {', '.join(platform.RUNNABLE_CPUS)} (compile with "
+                        "--cpu cortex-m55)")
+    if not samples:
+        raise ByocError("run_on_corstone needs at least one input sample")
+    for s, sample in enumerate(samples):
+        if len(sample) != len(inputs):
+            raise ByocError(f"sample {s} has {len(sample)} input arrays, the model takes "
+                            f"{len(inputs)}")
+    if expected is not None and len(expected) != len(samples):
+        raise ByocError(f"{len(expected)} expected outputs for {len(samples)} samples")
+
+
+def _build(compiled: CompiledModel, harness: Path, build_dir: Path, profile: bool,
+           cmake_args: list[str], **placement) -> Path:
+    """The firmware ELF of the package and its harness; a build error names the model and,
+    for a region overflow, what to change."""
     try:
-        elf = platform.build_firmware(compiled.output_dir, [harness], work / "build",
-                                      cpu=compiled.cpu, profile=profile,
-                                      constants_region=constants_region,
-                                      arena_region=arena_region, memory=memory,
-                                      cmake_args=[*libraries.cmake_args(),
-                                                  f"-DBYOC_WERROR={'ON' if werror else 'OFF'}",
-                                                  *([f"-DBYOC_ETHOSU_DRIVER={driver}"] if npu else [])])
+        return platform.build_firmware(compiled.output_dir, [harness], build_dir,
+                                       cpu=compiled.cpu, profile=profile,
+                                       cmake_args=cmake_args, **placement)
     except platform.FirmwareBuildError as err:
         raise platform.FirmwareBuildError(_build_error_message(compiled, str(err)),
                                           err.log) from None
-    limit = timeout_s if timeout_s is not None else default_timeout(compiled, len(samples))
+
+
+def _run(compiled: CompiledModel, elf: Path, backend: str | None, limit: float,
+         npu_macs: int | None) -> "platform.RunResult":
+    """Run the firmware on the emulator; a timeout says how to raise the limit, a run
+    without a BYOC_RESULT line is an emulator error."""
     try:
         run = platform.run_firmware(elf, backend=backend, timeout_s=limit, npu_macs=npu_macs)
     except platform.RunTimeout as err:
         raise platform.RunTimeout(f"model '{compiled.prefix}': {err}; raise the limit with "
                                   "--timeout SECONDS (API: timeout_s)",
                                   err.output, err.timeout_s) from None
-
-    result = run.result
-    if not result:
+    if not run.result:
         raise platform.EmulatorError(f"firmware for '{compiled.prefix}' printed no BYOC_RESULT "
                                      f"line (exit code {run.exit_code})", run.stdout)
+    return run
+
+
+def _sample_lines(stdout: str) -> tuple[list[int], list[int], list[int]]:
+    """Instructions, run status and NPU cycles per sample from the BYOC_SAMPLE lines."""
     per_sample, run_status, npu_per_sample = [], [], []
-    for line in run.stdout.splitlines():
+    for line in stdout.splitlines():
         if line.startswith("BYOC_SAMPLE "):
             kv = platform.parse_key_values(line)
             per_sample.append(int(kv.get("instructions", 0)))
             run_status.append(int(kv.get("status", -1)))
             if "npu_cycles" in kv:
                 npu_per_sample.append(int(kv["npu_cycles"]))
+    return per_sample, run_status, npu_per_sample
+
+
+def _firmware_run(compiled: CompiledModel, run: "platform.RunResult", elf: Path, outputs: list[IOTensor],
+                  samples: list[list[np.ndarray]], expected: list[list[np.ndarray]] | None,
+                  read_outputs: bool, npu: bool) -> FirmwareRun:
+    """The ``FirmwareRun`` of one emulator run: counts, outputs and the ELF's sizes."""
+    result = run.result
+    per_sample, run_status, npu_per_sample = _sample_lines(run.stdout)
     got = parse_outputs(run.stdout, outputs, len(samples)) if read_outputs else None
-    sizes = platform.elf_sizes(elf)
     own = model_sizes(elf.with_suffix(".map"), compiled.prefix)
     data_bytes = sum(np.asarray(a).nbytes for sample in samples for a in sample)
     if expected is not None:
@@ -450,7 +486,7 @@ def run_on_corstone(
         rodata_bytes=own["rodata_bytes"],
         constant_bytes=own["constant_bytes"],
         test_data_bytes=data_bytes,
-        firmware_sizes=sizes,
+        firmware_sizes=platform.elf_sizes(elf),
         outputs=got,
         profile=_with_labels(run.profile, compiled),
         backend=run.backend,
@@ -458,9 +494,7 @@ def run_on_corstone(
         stdout=run.stdout,
         elf=elf,
         wall_time_s=run.wall_time_s,
-        warnings=notes + list(run.warnings),
-        libraries=libraries.to_json(cmsis_nn=(Path(compiled.output_dir) / "cmsis_nn").is_dir(),
-                                    ethosu=npu, npu_config=_npu_config(compiled)),
+        warnings=list(run.warnings),
         npu_driver=result.get("npu_driver") if npu else None,
         npu_cycles=max(npu_per_sample) if npu_per_sample else None,
         npu_cycles_per_sample=npu_per_sample,

@@ -162,34 +162,11 @@ def validate(
     ``cmsis_nn_path``, ``ethosu_driver_path``, ``cmsis_path``: build against Arm's CMSIS-NN /
     ethos-u-core-driver / CMSIS_6 checkouts instead of byoc's trees (see ``byoc.compile``;
     Corstone-300 backends only; Arm's driver needs an emulator with an NPU: the FVP)."""
-    if backend not in BACKENDS:
-        raise ByocError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
-    if inputs < 1:
-        raise ByocError("--inputs must be at least 1")
+    cpu, libraries = _check_request(target, backend, inputs, steps, seed, cpu, profile,
+                                    (cmsis_nn_path, ethosu_driver_path, cmsis_path))
     if steps is not None:
-        if steps < 1:
-            raise ByocError("--steps must be at least 1")
         inputs = steps
-    if seed < 0:
-        raise ByocError(f"--seed {seed}: the seed must be >= 0")
     on_corstone = backend in CORSTONE_BACKENDS
-    libraries = Libraries.from_options(cmsis_nn_path, ethosu_driver_path, cmsis_path).check_complete()
-    if libraries.any_arm and not on_corstone:
-        raise ByocError("--cmsis-nn-path / --ethosu-driver-path build Corstone-300 firmware "
-                        "(--backend qemu or fvp); the host backend builds byoc's bundled kernels")
-    firmware.check_npu_backend(libraries, any(t.startswith("ethos-u") for t in target.split(",")),
-                               backend)
-    if profile and not on_corstone:
-        raise ByocError(f"--profile needs a Corstone-300 backend ({', '.join(CORSTONE_BACKENDS)}), "
-                        f"not '{backend}'")
-    if on_corstone:
-        firmware.check_backend(backend)
-        cpu = cpu or CORSTONE_CPU
-        if cpu not in firmware.platform.RUNNABLE_CPUS:
-            raise ByocError(f"backend '{backend}' runs {', '.join(firmware.platform.RUNNABLE_CPUS)} "
-                            f"only, not --cpu {cpu}")
-    else:
-        cpu = cpu or "host"
     tfl = model if isinstance(model, TFLiteModel) else load_model(model)
     if tolerance is None:
         tolerance = FLOAT_TOLERANCE if tfl.is_float() else 0.0
@@ -200,17 +177,8 @@ def validate(
                                 cmsis_nn_path=libraries.cmsis_nn,
                                 ethosu_driver_path=libraries.ethosu_driver,
                                 cmsis_path=libraries.cmsis)
-    samples = random_inputs(tfl, inputs, seed)
-    program = compiled.program
-    activation_bytes = sum(t.nbytes for t in tfl.tensors if not t.is_constant)
-    progress.note(f"running TFLM on {inputs} input(s)")
-    want = reference.run_tflm(tfl.data, samples, activation_bytes, len(tfl.outputs))
+    samples, want, reset_steps, reset_before = _reference_run(tfl, inputs, seed)
     details: list[str] = []
-    reset_steps, reset_before = 0, None
-    if tfl.is_stateful:
-        # after the stream: reset, then the first steps again must give the first outputs
-        reset_steps, reset_before = min(2, inputs), inputs
-        samples, want = samples + samples[:reset_steps], want + want[:reset_steps]
     run = None
     if on_corstone:
         progress.note(f"building the firmware and running it on Corstone-300 ({backend})")
@@ -220,14 +188,10 @@ def validate(
                                        memory=memory, reset_before=reset_before)
         got = run.outputs
         assert got is not None
-        failed_runs = [(s, rc) for s, rc in enumerate(run.run_status) if rc != 0]
-        if failed_runs:
-            s, rc = failed_runs[0]
-            details.append(f"{compiled.prefix}_run returned {rc} on {len(failed_runs)} "
-                           f"sample(s), first on sample {s}")
-        details += [f"warning: {w}" for w in run.warnings]
+        details += _firmware_details(compiled.prefix, run)
     else:
         progress.note("building and running on the host")
+        program = compiled.program
         exe = host.build_host(compiled.output_dir, compiled.prefix, program.inputs,
                               program.outputs, work / "build", sanitize=sanitize,
                               opt="-O1" if sanitize else "-O2")
@@ -250,19 +214,86 @@ def validate(
         steps=steps, reset_steps=reset_steps,
         libraries=run.libraries if run is not None else compiled.metadata.get("libraries", {}))
     if run is not None:
-        result.instructions = run.instructions
-        result.instructions_per_sample = run.instructions_per_sample
-        result.counter = run.counter or None
-        result.code_bytes = run.code_bytes
-        result.rodata_bytes = run.rodata_bytes
-        result.npu_driver = run.npu_driver
-        result.npu_pmu_cycles = run.npu_cycles
-        if profile:
-            result.profile = run.profile_json()
+        _add_firmware_figures(result, run, profile)
     if litert:
         second = reference.run_litert(tfl.data, samples[:inputs])
         result.litert_mismatches = compare(got[:inputs], second)[0]
     return result
+
+
+def _check_request(target: str, backend: str, inputs: int, steps: int | None, seed: int,
+                   cpu: str | None, profile: bool,
+                   library_paths: tuple) -> tuple[str, Libraries]:
+    """Refuse inconsistent ``validate`` options (one line each); the core to compile for
+    (default: cortex-m55 on a Corstone-300 backend, else the host) and the checked
+    libraries."""
+    if backend not in BACKENDS:
+        raise ByocError(f"unknown backend '{backend}'; available: {', '.join(BACKENDS)}")
+    if inputs < 1:
+        raise ByocError("--inputs must be at least 1")
+    if steps is not None and steps < 1:
+        raise ByocError("--steps must be at least 1")
+    if seed < 0:
+        raise ByocError(f"--seed {seed}: the seed must be >= 0")
+    libraries = Libraries.from_options(*library_paths).check_complete()
+    on_corstone = backend in CORSTONE_BACKENDS
+    if libraries.any_arm and not on_corstone:
+        raise ByocError("--cmsis-nn-path / --ethosu-driver-path build Corstone-300 firmware "
+                        "(--backend qemu or fvp); the host backend builds byoc's bundled kernels")
+    firmware.check_npu_backend(libraries, any(t.startswith("ethos-u") for t in target.split(",")),
+                               backend)
+    if profile and not on_corstone:
+        raise ByocError(f"--profile needs a Corstone-300 backend ({', '.join(CORSTONE_BACKENDS)}), "
+                        f"not '{backend}'")
+    if not on_corstone:
+        return cpu or "host", libraries
+    firmware.check_backend(backend)
+    cpu = cpu or CORSTONE_CPU
+    if cpu not in firmware.platform.RUNNABLE_CPUS:
+        raise ByocError(f"backend '{backend}' runs {', '.join(firmware.platform.RUNNABLE_CPUS)} "
+                        f"only, not --cpu {cpu}")
+    return cpu, libraries
+
+
+def _reference_run(tfl: TFLiteModel, inputs: int, seed: int):
+    """Random samples and TFLM's outputs for them: (samples, outputs, reset_steps,
+    reset_before). A stateful model's stream is followed by a reset and its first steps
+    again, which must give the stream's first outputs."""
+    samples = random_inputs(tfl, inputs, seed)
+    activation_bytes = sum(t.nbytes for t in tfl.tensors if not t.is_constant)
+    progress.note(f"running TFLM on {inputs} input(s)")
+    want = reference.run_tflm(tfl.data, samples, activation_bytes, len(tfl.outputs))
+    reset_steps, reset_before = 0, None
+    if tfl.is_stateful:
+        # after the stream: reset, then the first steps again must give the first outputs
+        reset_steps, reset_before = min(2, inputs), inputs
+        samples, want = samples + samples[:reset_steps], want + want[:reset_steps]
+    return samples, want, reset_steps, reset_before
+
+
+def _firmware_details(prefix: str, run: "firmware.FirmwareRun") -> list[str]:
+    """Detail lines of a firmware run: failed run calls, then its warnings."""
+    details = []
+    failed_runs = [(s, rc) for s, rc in enumerate(run.run_status) if rc != 0]
+    if failed_runs:
+        s, rc = failed_runs[0]
+        details.append(f"{prefix}_run returned {rc} on {len(failed_runs)} "
+                       f"sample(s), first on sample {s}")
+    return details + [f"warning: {w}" for w in run.warnings]
+
+
+def _add_firmware_figures(result: ValidationResult, run: "firmware.FirmwareRun",
+                          profile: bool) -> None:
+    """Copy a firmware run's counts, sizes, NPU facts and profile into ``result``."""
+    result.instructions = run.instructions
+    result.instructions_per_sample = run.instructions_per_sample
+    result.counter = run.counter or None
+    result.code_bytes = run.code_bytes
+    result.rodata_bytes = run.rodata_bytes
+    result.npu_driver = run.npu_driver
+    result.npu_pmu_cycles = run.npu_cycles
+    if profile:
+        result.profile = run.profile_json()
 
 
 def compare_with_tolerance(got, want, tolerance: float) -> tuple[int, float]:

@@ -291,55 +291,30 @@ def build_firmware(
         FirmwareBuildError: configure/compile/link failed; the message carries the
             compiler's or linker's own words (e.g. which region overflowed by how much).
     """
-    if cpu not in SUPPORTED_CPUS:
-        raise PlatformError(f"cpu '{cpu}' is not supported; "
-                            f"choose one of {', '.join(SUPPORTED_CPUS)}")
-    if constants_region != "auto" and constants_region not in REGIONS:
-        raise PlatformError(f"constants_region '{constants_region}' is not one of "
-                            f"auto, {', '.join(REGIONS)}")
-    if arena_region not in REGIONS:
-        raise PlatformError(f"arena_region '{arena_region}' is not one of {', '.join(REGIONS)}")
-    if not 6 <= int(icount_shift) <= 10:
-        raise PlatformError(f"icount_shift {icount_shift} is outside 6..10")
-    sources = [Path(s).resolve() for s in harness_sources]
-    if not sources:
-        raise PlatformError("build_firmware needs at least one harness source")
-    for src in sources:
-        if not src.is_file():
-            raise PlatformError(f"harness source {src} does not exist")
-    model = Path(model_dir).resolve() if model_dir is not None else None
-    if model is not None and not (model / "CMakeLists.txt").is_file():
-        raise PlatformError(f"model package {model} has no CMakeLists.txt")
-
+    sources, model = _check_build_request(model_dir, harness_sources, cpu, constants_region,
+                                          arena_region, icount_shift)
     cmake = find_tool("cmake")
     find_tool("ninja")
     find_tool("arm-none-eabi-gcc")
 
     build = Path(build_dir).resolve()
     build.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "CMAKE_TOOLCHAIN_FILE": TOOLCHAIN_FILE,
+        "CMAKE_BUILD_TYPE": build_type,
+        "BYOC_CPU": cpu,
+        "BYOC_MODEL_DIR": model or "",
+        "BYOC_HARNESS_SOURCES": ";".join(str(s) for s in sources),
+        "BYOC_PROFILE": "ON" if profile else "OFF",
+        "BYOC_EXTRA_DEFINES": ";".join(_normalise_defines(extra_defines)),
+    }
 
     def configure(region: str) -> None:
         # A fresh cache each time: toolchain flags are cached on first configure only.
         (build / "CMakeCache.txt").unlink(missing_ok=True)
         shutil.rmtree(build / "CMakeFiles", ignore_errors=True)
-        cmd = [
-            str(cmake), "-G", "Ninja", "-S", str(FVP_DIR), "-B", str(build),
-            f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN_FILE}",
-            f"-DCMAKE_BUILD_TYPE={build_type}",
-            f"-DBYOC_CPU={cpu}",
-            f"-DBYOC_MODEL_DIR={model or ''}",
-            f"-DBYOC_HARNESS_SOURCES={';'.join(str(s) for s in sources)}",
-            f"-DBYOC_PROFILE={'ON' if profile else 'OFF'}",
-            f"-DBYOC_EXTRA_DEFINES={';'.join(_normalise_defines(extra_defines))}",
-            f"-DBYOC_CONSTANTS_REGION={region}",
-            f"-DBYOC_ARENA_REGION={arena_region}",
-            f"-DBYOC_ICOUNT_SHIFT={int(icount_shift)}",
-            f"-DBYOC_FIRMWARE_NAME={FIRMWARE_NAME}",
-        ]
-        for key, value in (memory or {}).items():
-            cmd.append(f"-DBYOC_{key.upper()}={value:#x}" if isinstance(value, int)
-                       else f"-DBYOC_{key.upper()}={value}")
-        cmd += list(cmake_args)
+        cmd = _configure_command(cmake, build, settings, region, arena_region, icount_shift,
+                                 memory, cmake_args)
         _run_build_step(cmd, "configure", timeout_s)
 
     def compile_and_link() -> None:
@@ -359,6 +334,49 @@ def build_firmware(
     if not elf.is_file():
         raise FirmwareBuildError(f"build finished but {elf} is missing")
     return elf
+
+
+def _check_build_request(model_dir: Path | str | None, harness_sources: Sequence[Path | str],
+                         cpu: str, constants_region: str, arena_region: str,
+                         icount_shift: int) -> tuple[list[Path], Path | None]:
+    """The harness sources and the model package as absolute paths, after checking every
+    ``build_firmware`` argument (one ``PlatformError`` line naming the bad one)."""
+    if cpu not in SUPPORTED_CPUS:
+        raise PlatformError(f"cpu '{cpu}' is not supported; "
+                            f"choose one of {', '.join(SUPPORTED_CPUS)}")
+    if constants_region != "auto" and constants_region not in REGIONS:
+        raise PlatformError(f"constants_region '{constants_region}' is not one of "
+                            f"auto, {', '.join(REGIONS)}")
+    if arena_region not in REGIONS:
+        raise PlatformError(f"arena_region '{arena_region}' is not one of {', '.join(REGIONS)}")
+    if not 6 <= int(icount_shift) <= 10:
+        raise PlatformError(f"icount_shift {icount_shift} is outside 6..10")
+    sources = [Path(s).resolve() for s in harness_sources]
+    if not sources:
+        raise PlatformError("build_firmware needs at least one harness source")
+    for src in sources:
+        if not src.is_file():
+            raise PlatformError(f"harness source {src} does not exist")
+    model = Path(model_dir).resolve() if model_dir is not None else None
+    if model is not None and not (model / "CMakeLists.txt").is_file():
+        raise PlatformError(f"model package {model} has no CMakeLists.txt")
+    return sources, model
+
+
+def _configure_command(cmake: Path | str, build: Path, settings: Mapping[str, object],
+                       constants_region: str, arena_region: str, icount_shift: int,
+                       memory: Mapping[str, int] | None, cmake_args: Sequence[str]) -> list[str]:
+    """The ``cmake`` configure command of the platform project (``fvp/``) in ``build``."""
+    cmd = [str(cmake), "-G", "Ninja", "-S", str(FVP_DIR), "-B", str(build),
+           *(f"-D{key}={value}" for key, value in settings.items()),
+           f"-DBYOC_CONSTANTS_REGION={constants_region}",
+           f"-DBYOC_ARENA_REGION={arena_region}",
+           f"-DBYOC_ICOUNT_SHIFT={int(icount_shift)}",
+           f"-DBYOC_FIRMWARE_NAME={FIRMWARE_NAME}"]
+    for key, value in (memory or {}).items():
+        cmd.append(f"-DBYOC_{key.upper()}={value:#x}" if isinstance(value, int)
+                   else f"-DBYOC_{key.upper()}={value}")
+    return cmd + list(cmake_args)
 
 
 # --------------------------------------------------------------------------- ELF facts
@@ -605,6 +623,30 @@ def run_firmware(
         EmulatorError: the emulator failed to start or died before BYOC_EXIT.
     """
     elf = Path(elf).resolve()
+    backend, cmd, grace_s = _emulator_command(elf, backend, timeout_s, icount_shift, npu_macs)
+    cmd += list(extra_args)
+    proc, stdout, stderr, wall = _run_emulator(cmd, elf, backend, timeout_s, grace_s, env)
+    parsed = _parse_output(stdout)
+    _raise_failed_run(parsed, elf, backend, cmd, proc.returncode, stdout, stderr, wall, timeout_s)
+    warnings = _run_warnings(parsed, backend, proc.returncode, stderr)
+    return RunResult(
+        exit_code=parsed.exit_code,
+        stdout=stdout,
+        result=parsed.result,
+        profile=parsed.profile,
+        platform=parsed.platform,
+        backend=backend,
+        wall_time_s=wall,
+        command=cmd,
+        warnings=warnings,
+    )
+
+
+def _emulator_command(elf: Path, backend: str | None, timeout_s: float,
+                      icount_shift: int | None,
+                      npu_macs: int | None) -> tuple[str, list[str], float]:
+    """The backend ("qemu" or "fvp"), its command line for ``elf`` and the grace time beyond
+    ``timeout_s`` (the FVP's own time limit fires first); checks the ELF and its core."""
     if not elf.is_file():
         raise PlatformError(f"firmware {elf} does not exist")
     info = firmware_info(elf)
@@ -617,19 +659,21 @@ def run_firmware(
     if backend == "qemu":
         shift = icount_shift if icount_shift is not None else int(
             info.get("icount_shift", DEFAULT_ICOUNT_SHIFT))
-        cmd = _qemu_command(elf, shift, npu_macs)
-        grace_s = 0.0
-    elif backend == "fvp":
+        return backend, _qemu_command(elf, shift, npu_macs), 0.0
+    if backend == "fvp":
         fvp = _fvp_binary()
         if fvp is None:
             raise ToolNotFoundError(f"{FVP_BINARIES[0]} not found on PATH (the Arm FVP is "
                                     "installed separately; use backend='qemu')")
-        cmd = _fvp_command(fvp, elf, timeout_s, npu_macs)
-        grace_s = 10.0  # the FVP's own --timelimit should fire first
-    else:
-        raise PlatformError(f"unknown backend '{backend}'; use 'qemu', 'fvp' or None")
-    cmd += list(extra_args)
+        return backend, _fvp_command(fvp, elf, timeout_s, npu_macs), 10.0
+    raise PlatformError(f"unknown backend '{backend}'; use 'qemu', 'fvp' or None")
 
+
+def _run_emulator(cmd: list[str], elf: Path, backend: str, timeout_s: float, grace_s: float,
+                  env: Mapping[str, str] | None
+                  ) -> tuple[subprocess.Popen, str, str, float]:
+    """Run the emulator in its own session: (process, stdout, stderr, wall seconds); past
+    the time limit the whole process group is killed and ``RunTimeout`` raised."""
     start = time.monotonic()
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -651,9 +695,13 @@ def run_firmware(
                          f"{backend}; last output: {_tail(output)}", output, timeout_s) from None
     wall = time.monotonic() - start
     stdout = out_b.decode("utf-8", "replace").replace("\r\n", "\n")
-    stderr = err_b.decode("utf-8", "replace")
-    parsed = _parse_output(stdout)
+    return proc, stdout, err_b.decode("utf-8", "replace"), wall
 
+
+def _raise_failed_run(parsed: _Parsed, elf: Path, backend: str, cmd: list[str], returncode: int,
+                      stdout: str, stderr: str, wall: float, timeout_s: float) -> None:
+    """Raise for a run that faulted, locked up, hit the FVP's time limit or ended before
+    the firmware's BYOC_EXIT line."""
     if parsed.fault_line is not None:
         fault = parse_key_values(parsed.fault_line)
         raise FirmwareFault(f"firmware {elf.name} faulted: {parsed.fault_line}", fault,
@@ -668,9 +716,13 @@ def run_firmware(
         if backend == "fvp" and (wall >= 0.9 * timeout_s or said_limit):
             raise RunTimeout(f"firmware {elf.name} did not finish within {timeout_s:g} s on fvp; "
                              f"last output: {_tail(stdout)}", stdout, timeout_s)
-        raise EmulatorError(f"{Path(cmd[0]).name} exited with status {proc.returncode} before the "
+        raise EmulatorError(f"{Path(cmd[0]).name} exited with status {returncode} before the "
                             f"firmware finished: {_tail(stderr or stdout, 3)}", stdout + stderr)
 
+
+def _run_warnings(parsed: _Parsed, backend: str, returncode: int, stderr: str) -> list[str]:
+    """Warnings of a completed run: a failed counter self-check, the emulated NPU's reasons
+    for refusing a command stream, a QEMU exit status that differs from BYOC_EXIT."""
     warnings = []
     # The firmware checks its counter against a known loop at boot (see fvp/src/platform.c).
     check = parsed.platform.get("loop_check")
@@ -680,18 +732,8 @@ def run_firmware(
     # The emulated NPU says why it refused a command stream (the driver only sees STATUS).
     warnings += [ln[ln.index(NPU_DEVICE):].strip() for ln in stderr.splitlines()
                  if NPU_DEVICE + ":" in ln][:3]
-    if backend == "qemu" and proc.returncode != parsed.exit_code:
-        warnings.append(f"QEMU exit status {proc.returncode} differs from BYOC_EXIT "
+    if backend == "qemu" and returncode != parsed.exit_code:
+        warnings.append(f"QEMU exit status {returncode} differs from BYOC_EXIT "
                         f"code={parsed.exit_code}")
-    return RunResult(
-        exit_code=parsed.exit_code,
-        stdout=stdout,
-        result=parsed.result,
-        profile=parsed.profile,
-        platform=parsed.platform,
-        backend=backend,
-        wall_time_s=wall,
-        command=cmd,
-        warnings=warnings,
-    )
+    return warnings
 
