@@ -278,6 +278,7 @@ SWEEPS: dict[str, Callable] = {
     "RELU": _unary("RELU"),
     "RELU6": _unary("RELU6"),
     "HARD_SWISH": _unary("HARD_SWISH", int16=False),
+    "ABS": _unary("ABS"),
     "MAXIMUM": _binary("MAXIMUM"),
     "MINIMUM": _binary("MINIMUM"),
     "SUB": _binary("SUB", options=lambda rng: _activation_options(rng, "SubOptions")),

@@ -1026,6 +1026,18 @@ def relu(op: P.QRelu) -> Kernel:
     return _unary_te(op, f)
 
 
+def abs_(op: P.QAbs) -> Kernel:
+    """ABS (TFLM AbsEvalQuantized): ``|x - zp_in|``, MBQM when the scales differ,
+    + zp_out, saturated to the output type."""
+    def f(L, x):
+        d = L("d", x - c32(op.input.zero_point))
+        a = L("a", tirx.Select(d >= c32(0), d, c32(0) - d))
+        if op.needs_rescale:
+            a = mbqm(L, a, op.multiplier, op.shift)
+        return clamp(a + c32(op.output.zero_point), *P.dtype_range(op.output.dtype))
+    return _unary_te(op, f)
+
+
 def relu6(op: P.QRelu6) -> Kernel:
     """RELU6 (TFLM Relu6Quantized): the raw value clamped to [lower, upper]."""
     return _unary_te(op, lambda L, x: tirx.min(tirx.max(x, c32(op.lower)), c32(op.upper)))

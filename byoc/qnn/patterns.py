@@ -392,6 +392,19 @@ class QHardSwish:
 
 
 @dataclass
+class QAbs:
+    """ABS (TFLM elementwise AbsEvalQuantized): ``|x - zp_in|``, rescaled by MBQM with
+    in_scale / out_scale (float32 quotient) when the scales differ, + zp_out, saturated."""
+
+    input: QTensor
+    output: QTensor
+    needs_rescale: bool
+    multiplier: int
+    shift: int
+    op_type: str = "ABS"
+
+
+@dataclass
 class QMinMax:
     """MAXIMUM / MINIMUM with broadcasting: TFLM compares the raw quantized values (the
     quantization of the operands is not looked at)."""
@@ -467,7 +480,7 @@ def op_dtypes(op) -> set[str]:
 QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
        | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh | QLeakyRelu
        | QRelu | QRelu6 | QHardSwish | QMinMax | QSquaredDifference | QSub | QResize | QSum
-       | QReduceMax | QTransposeConv)
+       | QReduceMax | QTransposeConv | QAbs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1189,6 +1202,15 @@ def _extract_relu(chain: _Chain):
     qmin, qmax = dtype_range(out.dtype)
     # zp + roundf(0 / scale) = zp
     return QRelu(x, out, m, s, max(qmin, out.zero_point), qmax)
+
+
+def _extract_abs(chain: _Chain):
+    x, out, _ = _unary(chain)
+    if x.dtype == "int16" and (x.zero_point != 0 or out.zero_point != 0):
+        raise ExtractError("int16 ABS with a non-zero zero point (TFLM requires 0)")
+    rescale = qm.f32(x.scale) != qm.f32(out.scale)
+    m, s = _multiplier(qm.f32(x.scale) / qm.f32(out.scale), "ABS") if rescale else (0, 0)
+    return QAbs(x, out, rescale, m, s)
 
 
 def _extract_relu6(chain: _Chain):
