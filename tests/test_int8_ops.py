@@ -509,3 +509,17 @@ def test_info_says_why_the_npu_did_not_take_an_operator():
     assert rows[1]["reason"] == ("no CMSIS-NN kernel for SUM (not on the NPU: Vela 5.2's SUM is "
                                  "not bit-exact with TFLM (off by 1 over one axis, miscompiled "
                                  "over two or more))")
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_relu_n1_to_1_bit_exact_with_litert_on_host(case, tmp_path, monkeypatch):
+    """TFLM has no RELU_N1_TO_1 kernel (its op resolver refuses the model): the golden
+    reference of this operator is LiteRT's reference kernel (BUILTIN_REF)."""
+    from byoc import reference
+    rng = np.random.default_rng(4242 + case)
+    model = _build(_unary("RELU_N1_TO_1", int16=False)(rng), case)
+    monkeypatch.setattr(reference, "run_tflm",
+                        lambda data, samples, *_a, **_k: reference.run_litert(data, samples))
+    res = byoc.validate(model, target="c", backend="host", inputs=2, seed=case,
+                        work_dir=tmp_path, sanitize=True)
+    assert res.status == "pass" and res.max_abs_diff == 0, res

@@ -29,9 +29,7 @@ from .ops import op_type
 FLOAT_BY_DEFINITION = frozenset({"DEQUANTIZE", "QUANTIZE"})
 _OPAQUE_CALLS = ("relax.call_tir", "relax.call_dps_packed")
 #: Why an operator has no integer kernel, when it is not just missing.
-NO_KERNEL_REASONS = {
-    "RELU_N1_TO_1": "TFLM has no RELU_N1_TO_1 kernel (no reference to be bit-exact with)",
-}
+NO_KERNEL_REASONS: dict[str, str] = {}
 
 
 @dataclass

@@ -211,6 +211,10 @@ SPECS: tuple[OpSpec, ...] = (
     OpSpec("abs", "ABS", lambda: P.unary_patterns("relax.abs"), P._check_int_root,
            P._extract_abs, K.abs_, INT8_INT16, kernel_name="qabs",
            chain="dequantize -> abs -> quantize"),
+    # TFLM has no RELU_N1_TO_1 kernel: bit-exact with LiteRT's reference kernel instead
+    OpSpec("relu_n1_to_1", "RELU_N1_TO_1", P.relu6_patterns, P._check_relu_n1_to_1,
+           P._extract_relu_n1_to_1, K.relu, kernel_name="qrelu_n1_to_1",
+           chain="dequantize -> clip(-1, 1) -> quantize"),
     OpSpec("relu6", "RELU6", P.relu6_patterns, P._check_relu6, P._extract_relu6, K.relu6,
            INT8_INT16, ethos_u=True),
     OpSpec("resize_bilinear", "RESIZE_BILINEAR", P.resize_bilinear_patterns, P._check_resize,

@@ -706,6 +706,12 @@ def _check_relu6(ctx) -> bool:
     return _check_int_root(ctx) and bounds == (0.0, 6.0)
 
 
+def _check_relu_n1_to_1(ctx) -> bool:
+    clip = _find_call(ctx, "relax.clip")
+    bounds = (float(clip.args[1].value), float(clip.args[2].value))
+    return _root_dtype(ctx) == "int8" and bounds == (-1.0, 1.0)
+
+
 def _check_requantize(ctx) -> bool:
     dq = _find_call(ctx, "relax.dequantize")
     # int8/int16 in any combination (TFLM's QUANTIZE requantizes between them), and int8 ->
@@ -1211,6 +1217,17 @@ def _extract_abs(chain: _Chain):
     rescale = qm.f32(x.scale) != qm.f32(out.scale)
     m, s = _multiplier(qm.f32(x.scale) / qm.f32(out.scale), "ABS") if rescale else (0, 0)
     return QAbs(x, out, rescale, m, s)
+
+
+def _extract_relu_n1_to_1(chain: _Chain):
+    """RELU_N1_TO_1 int8. TFLM has no kernel for it: the golden reference is LiteRT's
+    (activations.cc QuantizedReluX(-1, 1)): MBQM(x - zp_in, in_scale / out_scale) + zp_out
+    clamped to the quantized [-1, 1] of the output (float32 division, roundf)."""
+    x, out, _ = _unary(chain)
+    m, s = _multiplier(qm.f32(x.scale) / qm.f32(out.scale), "RELU_N1_TO_1")
+    lo, hi = qm.activation_range("RELU_N1_TO_1", out.scale, out.zero_point,
+                                 *dtype_range(out.dtype))
+    return QRelu(x, out, m, s, lo, hi, op_type="RELU_N1_TO_1")
 
 
 def _extract_relu6(chain: _Chain):
