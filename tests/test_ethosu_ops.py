@@ -60,7 +60,7 @@ def _transpose_conv(lb):
 
 
 def _padv2(lb):
-    """conv -> PADV2 (a value other than the zero point) -> conv."""
+    """conv -> PADV2 (a value other than the zero point) -> conv -> ABS."""
     x = lb.input((1, 6, 6, 8), scale=0.08, zero_point=-3)
     y = lb.conv2d(x, 8, 3)
     p = lb._act((1, 8, 9, 8), y.scale, y.zero_point)
@@ -69,7 +69,8 @@ def _padv2(lb):
                              Quant.per_tensor(y.scale, y.zero_point))
     lb.mb.add_operator("PADV2", [y.index, _i32(lb, [[0, 0], [1, 1], [2, 1], [0, 0]]), value],
                        [p.index], "PadV2Options", {})
-    lb.output(lb.conv2d(p, 4, 3, padding="VALID"))
+    a = lb.op("ABS", [lb.conv2d(p, 4, 3, padding="VALID")], (1, 6, 7, 4), 0.05, -128)
+    lb.output(a)
 
 
 MODELS = {"activations": _activations, "resize": _resize, "transpose_conv": _transpose_conv,

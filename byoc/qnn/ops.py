@@ -209,7 +209,7 @@ SPECS: tuple[OpSpec, ...] = (
     OpSpec("relu", "RELU", lambda: P.unary_patterns("relax.nn.relu"), P._check_int_root,
            P._extract_relu, K.relu, INT8_INT16),
     OpSpec("abs", "ABS", lambda: P.unary_patterns("relax.abs"), P._check_int_root,
-           P._extract_abs, K.abs_, INT8_INT16, kernel_name="qabs",
+           P._extract_abs, K.abs_, INT8_INT16, kernel_name="qabs", ethos_u=True,
            chain="dequantize -> abs -> quantize"),
     # TFLM has no RELU_N1_TO_1 kernel: bit-exact with LiteRT's reference kernel instead
     OpSpec("relu_n1_to_1", "RELU_N1_TO_1", P.relu6_patterns, P._check_relu_n1_to_1,
