@@ -242,7 +242,7 @@ def _cmd_info(args) -> int:
                 print(f"  {f['index'] if f['index'] is not None else '?':>3}  {f['type']:<18} "
                       f"{f['reason']}")
         if rows is not None:
-            from .cmsisnn.placement import OperatorPlacement, format_table
+            from .placement import OperatorPlacement, format_table
             print()
             print(format_table([OperatorPlacement(**r) for r in rows], args.target))
     return 0

@@ -312,7 +312,7 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     partitions = [{"backend": "generic", "calls": len(calls)}]
     extra: dict = {}
     if "cmsis-nn" in targets:
-        partitions = _placement(parts, calls, operators, tfl, prefix)
+        partitions = _placement(parts, calls, prefix)
         from . import cmsisnn
         if parts.cmsis_calls:
             extra = cmsisnn.package_parts(prefix, cpu, libraries.cmsis_nn)
@@ -332,7 +332,6 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
                        "operators": sum(len(r["operators"]) for r in regions_json)}] + \
             [p for p in partitions if p["backend"] != "generic"] + \
             [{"backend": "generic", "calls": sum(c["backend"] == "generic" for c in calls)}]
-        _npu_operator_placement(operators, parts, tfl)
         extra.setdefault("extra_includes", []).append(ethosu_codegen.HEADER)
         npu_config = next(t for t in targets if t in NPU_TARGETS)
         extra["extra_cmake"] = extra.get("extra_cmake", "") + ethosu_codegen.cmake_lines(
@@ -343,6 +342,9 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
         from .cmsisnn import cmake_module
         extra["extra_files"].update(cmake_module())
         extra["header_extra"] = ethosu_codegen.header_lines(prefix)
+    if tfl is not None and len(targets) > 1:
+        for op, row in zip(operators, _operator_rows(parts, targets, tfl)):
+            op["backend"], op["reason"] = row.backend, row.reason
     memory = program.plan.to_json()
     memory["constant_bytes"] = program.constant_bytes
     memory["state_bytes"] = program.state_bytes
@@ -411,53 +413,40 @@ def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "c
     """Where each TFLite operator of ``model`` goes for ``target`` and why, without
     compiling to C: ``[{"index", "type", "backend", "reason"}, ...]`` in model order
     (with an NPU target, the NPU regions are partitioned and compiled by Vela)."""
-    from .cmsisnn import placement as pl
     targets = parse_target(target)
     if cpu not in CPUS:
         raise ByocError(f"unknown --cpu '{cpu}'; choose one of {', '.join(CPUS)}")
     tfl = model if isinstance(model, TFLiteModel) else load_model(model)
-    ops = [(op.index, op.type, _out_shape(tfl, op)) for op in tfl.operators]
-    if "cmsis-nn" not in targets:
-        rows = [pl.OperatorPlacement(i, t, "none", "view of its input (no code)")
-                if t in pl.VIEW_TYPES else
-                pl.OperatorPlacement(i, t, pl.GENERIC, "generic C (no kernel library in --target)")
-                for i, t, _ in ops]
-        parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu,
-                                       "model", vela=vela)
-    else:
-        parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu, "model",
-                                       vela=vela)
-        entries = pl.entries(parts.mod, parts.cmsis_calls, parts.qnn_report, parts.decisions)
-        rows = pl.per_operator(ops, entries, parts.decisions)
-    out = [r.to_json() for r in rows]
-    if any(t in NPU_TARGETS for t in targets):
-        npu = [{"index": r["index"], "type": r["type"]} for r in out]
-        _npu_operator_placement(npu, parts, tfl)
-        refused = npu_refusals(parts)
-        for r, n in zip(out, npu):
-            if n.get("backend") == "ethos-u":
-                r["backend"], r["reason"] = "ethos-u", n["reason"]
-            elif r["backend"] != "none":
-                r["reason"] = f"{r['reason']} (not on the NPU: {npu_reason(r['type'], refused)})"
+    parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu, "model",
+                                   vela=vela)
+    out = [r.to_json() for r in _operator_rows(parts, targets, tfl)]
     from .qnn.float_check import find_float_computations
     floats = {f.index: f for f in find_float_computations(parts.mod, tfl, parts.qnn_report)}
     for r in out:
         f = floats.get(r["index"])
         if f is not None:
-            r["backend"] = pl.GENERIC
+            r["backend"] = "generic"
             r["reason"] = f"computed in float: {f.reason} (refused without --allow-float)"
     return out
 
 
-def _out_shape(tfl: TFLiteModel, op) -> tuple | None:
-    outs = [t for t in op.outputs if t >= 0]
-    return tuple(int(d) for d in tfl.tensors[outs[0]].shape) if len(outs) == 1 else None
+def _operator_rows(parts: Partitioned, targets: list[str], tfl: TFLiteModel) -> list:
+    """``byoc.placement`` rows of every TFLite operator, from the target's backends."""
+    from . import placement as pl
+    backends = []
+    if any(t in NPU_TARGETS for t in targets):
+        from .ethosu.codegen import placement_rows
+        backends.append(placement_rows(parts.npu_regions, parts.npu_decisions))
+    if "cmsis-nn" in targets:
+        from .cmsisnn import placement as cpl
+        entries = cpl.entries(parts.mod, parts.cmsis_calls, parts.qnn_report, parts.decisions)
+        backends.append(cpl.rows(entries, parts.decisions))
+    return pl.per_operator([(op.index, op.type) for op in tfl.operators], backends)
 
 
-def _placement(parts: Partitioned, calls: list[dict], operators: list[dict],
-               tfl: TFLiteModel | None, prefix: str) -> list[dict]:
-    """Fill in the backend and the reason of every call and TFLite operator (in place);
-    returns the partition summary."""
+def _placement(parts: Partitioned, calls: list[dict], prefix: str) -> list[dict]:
+    """Fill in the backend and the reason of every call (in place); returns the partition
+    summary."""
     from .cmsisnn import placement as pl
     entries = pl.entries(parts.mod, parts.cmsis_calls, parts.qnn_report, parts.decisions)
     # C function names: CMSIS-NN ones as generated, generic ones "<prefix>_<PrimFunc>"
@@ -471,11 +460,6 @@ def _placement(parts: Partitioned, calls: list[dict], operators: list[dict],
             call["backend"] = pl.CMSIS
         call["reason"] = entry.reason if entry is not None else \
             "generic operators (no CMSIS-NN kernel)"
-    if tfl is not None:
-        rows = pl.per_operator([(op.index, op.type, _out_shape(tfl, op)) for op in tfl.operators],
-                               entries, parts.decisions)
-        for op, row in zip(operators, rows):
-            op["backend"], op["reason"] = row.backend, row.reason
     n_cmsis = sum(c["backend"] == pl.CMSIS for c in calls)
     return [{"backend": pl.CMSIS, "calls": n_cmsis},
             {"backend": pl.GENERIC, "calls": len(calls) - n_cmsis}]
@@ -483,52 +467,3 @@ def _placement(parts: Partitioned, calls: list[dict], operators: list[dict],
 
 def _io_json(io: IOTensor) -> dict:
     return io_json(io)
-
-
-def _npu_operator_placement(operators: list[dict], parts: Partitioned,
-                            tfl: "TFLiteModel | None") -> None:
-    """Mark the TFLite operators the NPU regions compute (in place): the regions' chains are
-    attributed to the model's operators by type in model order."""
-    if tfl is None:
-        return
-    from .ethosu.partition import TFLITE_TYPES
-    wanted: dict[str, int] = {}
-    for r in parts.npu_regions.values():
-        for o in r.ops:
-            t = TFLITE_TYPES[o.kind]
-            wanted[t] = wanted.get(t, 0) + 1
-    refused = npu_refusals(parts)
-    for op in operators:
-        typ = "PAD" if op["type"] == "PADV2" else op["type"]   # both are the "pad" kind
-        if wanted.get(typ, 0) > 0:
-            wanted[typ] -= 1
-            op["backend"], op["reason"] = "ethos-u", "Vela: on the NPU"
-            continue
-        why = npu_reason(op["type"], refused)
-        if "backend" not in op:
-            op["backend"] = "generic"
-            op["reason"] = f"not on the NPU ({why}): generic C"
-        else:
-            op["reason"] = f"{op['reason']} (not on the NPU: {why})"
-
-
-def npu_refusals(parts: Partitioned) -> dict[str, list[str]]:
-    """The Ethos-U partitioner's reasons for the chains it did not offload, by TFLite type
-    in model order."""
-    from .ethosu.partition import TFLITE_TYPES
-    out: dict[str, list[str]] = {}
-    for d in parts.npu_decisions:
-        if d.reason is not None:
-            out.setdefault(TFLITE_TYPES.get(d.kind, d.kind), []).append(d.reason)
-    return out
-
-
-def npu_reason(op_type: str, refused: dict[str, list[str]]) -> str:
-    """Why the NPU did not take an operator of ``op_type`` (pops the next recorded reason)."""
-    from .ethosu.partition import TFLITE_TYPES
-    pending = refused.get("PAD" if op_type == "PADV2" else op_type)
-    if pending:
-        return pending.pop(0)
-    if op_type not in TFLITE_TYPES.values() and op_type != "PADV2":
-        return f"byoc does not offer {op_type} to Vela"
-    return "not matched by the Ethos-U patterns"

@@ -33,6 +33,7 @@ from .. import cmsisnn_params as cp
 from ..codegen.external import ExternalCodegen
 from ..codegen.tir_to_c import CFunction, CParam
 from ..errors import ByocError
+from ..frontend import operator_indices
 from ..qnn import patterns as P
 from . import partition as part
 
@@ -50,6 +51,7 @@ class CmsisCall:
     kernel: str                  # the CMSIS-NN function called
     label: str                   # e.g. "PAD+CONV_2D 3x3 s1"
     pad_fused: bool = False
+    operators: tuple = ()        # TFLite operator indices it computes (byoc.placement)
 
 
 _CODEGEN = ExternalCodegen("cmsisnn")
@@ -435,5 +437,6 @@ def generate(mod: tvm.IRModule, prefix: str, cpu: str) -> tuple[tvm.IRModule, di
         kind = kind[:-len("_pad")] if kind.endswith("_pad") else kind
         call = lower_partition(func, f"{prefix}_cmsis_{kind}_{len(calls)}", path)
         call.symbol = symbol
+        call.operators = operator_indices(func)
         calls[symbol] = call
     return out, calls

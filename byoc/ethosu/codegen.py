@@ -42,6 +42,7 @@ from tvm import relax
 from ..codegen.external import ExternalCodegen
 from ..codegen.tir_to_c import CFunction, CParam, c_type
 from ..errors import ByocError
+from ..frontend import operator_indices
 from ..qnn import patterns as P
 from ..qnn import quant_math as qm
 from ..tflite.builder import Quant
@@ -75,6 +76,7 @@ class Region:
     label: str = ""
     input_offsets: list[int] = field(default_factory=list)
     output_offsets: list[int] = field(default_factory=list)
+    operators: tuple = ()            # TFLite operator indices it computes (byoc.placement)
 
     @property
     def npu_cycles(self) -> int:
@@ -327,7 +329,7 @@ def generate(mod: tvm.IRModule, prefix: str, options: "part.VelaOptions") -> \
         model, ops = region_tflite(func)
         res = compile_vela(model, options.accelerator, **options.kwargs())
         name = f"{prefix}_ethosu_{len(regions)}"
-        region = Region(symbol, ops, model, res)
+        region = Region(symbol, ops, model, res, operators=operator_indices(func))
         region.function = emit_function(name, prefix, func, res)
         region.label = "ETHOS-U " + "+".join(part.TFLITE_TYPES[o.kind] for o in ops)
         regions[symbol] = region
@@ -388,3 +390,29 @@ byoc_ethosu_driver_library(BUNDLED "${{CMAKE_CURRENT_LIST_DIR}}/{PACKAGE_DIR}" N
                            DEFAULT_PATH "{q(driver_path)}" DEFAULT_CMSIS_PATH "{q(cmsis_path)}")
 target_link_libraries({prefix} PUBLIC ethosu_core_driver)
 """
+
+
+# ---------------------------------------------------------------------------------------
+# Placement
+# ---------------------------------------------------------------------------------------
+
+def placement_rows(regions: dict[str, Region], decisions: list):
+    """Ethos-U's placement rows (``byoc.placement``), exact by TFLite operator index: the
+    operators its regions compute, and for the others why the NPU did not take them."""
+    from ..placement import BackendRows, Claim
+    claims = {i: Claim("ethos-u", "Vela: on the NPU", r.function.name if r.function else "")
+              for r in regions.values() for i in r.operators}
+    refused: dict[int, str] = {}
+    for d in decisions:
+        if d.reason is not None:
+            for i in d.operators:
+                refused.setdefault(i, d.reason)
+
+    def refusal(index: int, typ: str) -> str:
+        if index in refused:
+            return refused[index]
+        if typ not in part.TFLITE_TYPES.values() and typ != "PADV2":
+            return f"byoc does not offer {typ} to Vela"
+        return "not matched by the Ethos-U patterns"
+
+    return BackendRows("NPU", claims, refusal)
