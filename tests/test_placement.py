@@ -1,6 +1,6 @@
 """byoc.placement: where each TFLite operator goes for every target, exact by operator index.
 
-The model is built so that each operator's placement is known by construction: LEAKY_RELU
+The model is built so that each operator's placement is known by construction: ABS
 has no CMSIS-NN kernel and is not offered to Vela (generic C on every target), RESHAPE is a
 view (no code) on the CPU targets, the convolutions and the fully connected layer are
 CMSIS-NN v7 kernels. ``byoc info``'s rows and ``byoc.compile``'s metadata must agree.
@@ -13,7 +13,7 @@ import byoc.compiler
 from byoc.placement import OperatorPlacement, format_table
 from byoc.tflite.builder import LayerBuilder
 
-LEAKY, VIEW = 3, 4
+GEN_OP, VIEW = 3, 4
 
 
 def _model() -> bytes:
@@ -22,7 +22,7 @@ def _model() -> bytes:
     y = lb.conv2d(x, 4, 3)
     y = lb.conv2d(y, 4, 1, stride=4)
     y = lb.conv2d(y, 4, 1)
-    y = lb.op("LEAKY_RELU", [y], y.shape, 0.05, 3, "LeakyReluOptions", {"Alpha": 0.2})
+    y = lb.op("ABS", [y], y.shape, 0.05, 3, None, None)
     y = lb.reshape(y, (1, 64))
     lb.output(lb.fully_connected(y, 8))
     return lb.build()
@@ -43,9 +43,9 @@ def test_cpu_targets(model, target):
     lib = "cmsis-nn" if target.startswith("cmsis-nn") else "generic"
     assert [rows[i]["backend"] for i in kernels] == [lib] * 4
     assert rows[VIEW]["backend"] == "none"
-    assert rows[LEAKY]["backend"] == "generic"
+    assert rows[GEN_OP]["backend"] == "generic"
     if lib == "cmsis-nn":
-        assert rows[LEAKY]["reason"] == "no CMSIS-NN kernel for LEAKY_RELU"
+        assert rows[GEN_OP]["reason"] == "no CMSIS-NN kernel for ABS"
         assert [rows[i]["reason"] for i in kernels] == ["arm_convolve_wrapper_s8"] * 3 + \
             ["arm_fully_connected_per_channel_s8"]
 
@@ -60,9 +60,9 @@ def test_npu_targets(model, tmp_path, target):
             for op in c.metadata["operators"]] == rows
     on_npu = [r["index"] for r in rows if r["backend"] == "ethos-u"]
     assert len(on_npu) == sum(len(r["operators"]) for r in c.metadata["npu_regions"])
-    assert LEAKY not in on_npu and 0 in on_npu
-    assert rows[LEAKY]["backend"] == "generic"
-    assert rows[LEAKY]["reason"].endswith("(not on the NPU: byoc does not offer LEAKY_RELU "
+    assert GEN_OP not in on_npu and 0 in on_npu
+    assert rows[GEN_OP]["backend"] == "generic"
+    assert rows[GEN_OP]["reason"].endswith("(not on the NPU: byoc does not offer ABS "
                                           "to Vela)")
     table = format_table([OperatorPlacement(**r) for r in rows], target)
     assert f"{len(on_npu)} on ethos-u" in table and "1 on generic" in table
