@@ -64,6 +64,19 @@ class _FrontendFixes:
         y = relax.op.nn.softmax(x, axis=-1)
         return self.quantize(y, out_t) if out_t.qnn_params else y
 
+    def convert_prelu(self, op):
+        # quantized PRELU: quantize(where(x >= 0, x, x * alpha)) on the dequantized
+        # operands (alpha broadcast like TFLM), which the byoc.qnn prelu pattern reads
+        inp, alpha = self.get_input_tensors(op)[:2]
+        out_t = self.get_output_tensors(op)[0]
+        if inp.qnn_params is None or alpha.qnn_params is None or not out_t.qnn_params:
+            return super().convert_prelu(op)
+        x = self.dequantize(self.get_expr(inp.tensor_idx), inp)
+        a = self.dequantize(self.get_tensor_expr(alpha), alpha)
+        y = relax.op.where(relax.op.greater_equal(x, relax.const(0.0, "float32")), x,
+                           relax.op.multiply(x, a))
+        return self.quantize(y, out_t)
+
     def convert_conv(self, op, conv_type):
         # An absent bias (input index -1) crashes the stock converter, which treats any
         # third input as a bias tensor; hide trailing absent inputs from it.
@@ -377,7 +390,7 @@ class _CheckedConverter(_StaticReshape, _DataMovementFixes, _FrontendFixes,
     # (as TFLM's kernels do).
     _SUPPORTED_QUANTIZED_OPS = tflite_frontend.OperatorConverter._SUPPORTED_QUANTIZED_OPS | \
         frozenset({"PAD", "PADV2", "SHAPE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V"}) | \
-        frozenset(RAW_COPY_OPERATORS) | frozenset({"RESIZE_NEAREST_NEIGHBOR"})
+        frozenset(RAW_COPY_OPERATORS) | frozenset({"RESIZE_NEAREST_NEIGHBOR", "PRELU"})
 
     def check_unsupported_ops(self):
         for idx in range(self.subgraph.OperatorsLength()):

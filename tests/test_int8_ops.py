@@ -270,6 +270,22 @@ def _transpose_conv(rng):
     return fn
 
 
+def _prelu(rng):
+    """PRELU with a constant alpha broadcast per channel (or full), alpha values negative
+    and above 1 included."""
+    shape = _shape(rng, 4, 7)
+    ashape = shape[-1:] if rng.integers(0, 2) else tuple(shape[1:]) or (1,)
+    s, zp = _scale(rng, 0.005, 0.5), int(rng.integers(-128, 128))
+    a_s, a_zp = _scale(rng, 0.005, 0.05), int(rng.integers(-40, 41))
+    out_s, out_zp = _scale(rng, 0.005, 0.5), int(rng.integers(-128, 128))
+
+    def fn(lb):
+        x = lb.input(shape, scale=s, zero_point=zp)
+        a = lb.constant(ashape, a_s, a_zp)
+        lb.output(lb.op("PRELU", [x, a], shape, out_s, out_zp))
+    return fn
+
+
 #: operator -> case generator (rng -> model function for LayerBuilder)
 SWEEPS: dict[str, Callable] = {
     "LOGISTIC": _logistic,
@@ -279,6 +295,7 @@ SWEEPS: dict[str, Callable] = {
     "RELU6": _unary("RELU6"),
     "HARD_SWISH": _unary("HARD_SWISH", int16=False),
     "ABS": _unary("ABS"),
+    "PRELU": _prelu,
     "MAXIMUM": _binary("MAXIMUM"),
     "MINIMUM": _binary("MINIMUM"),
     "SUB": _binary("SUB", options=lambda rng: _activation_options(rng, "SubOptions")),

@@ -1038,6 +1038,24 @@ def abs_(op: P.QAbs) -> Kernel:
     return _unary_te(op, f)
 
 
+def prelu(op: P.QPrelu) -> Kernel:
+    """PRELU int8 (TFLM): MBQM of ``x - zp_in`` (>= 0) or of ``(x - zp_in) * (alpha -
+    zp_alpha)``, alpha broadcast to the input, + zp_out, saturated."""
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    A = ins.operand(op.alpha, "alpha")
+
+    def f(*idx):
+        L = Lets()
+        d = L("d", i32(X[idx]) - c32(op.input.zero_point))
+        a = i32(A[_broadcast_index(A.shape, idx)]) - c32(op.alpha.zero_point)
+        pos = mbqm(L, d, op.multiplier1, op.shift1)
+        neg = mbqm(L, L("da", d * a), op.multiplier2, op.shift2)
+        y = tirx.Select(d >= c32(0), pos, neg) + c32(op.output.zero_point)
+        return L.wrap(clamp(y, *P.dtype_range(op.output.dtype)).astype(op.output.dtype))
+    return _finish(ins, te.compute(tuple(op.output.shape), f, name="output"))
+
+
 def relu6(op: P.QRelu6) -> Kernel:
     """RELU6 (TFLM Relu6Quantized): the raw value clamped to [lower, upper]."""
     return _unary_te(op, lambda L, x: tirx.min(tirx.max(x, c32(op.lower)), c32(op.upper)))

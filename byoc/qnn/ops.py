@@ -208,6 +208,9 @@ SPECS: tuple[OpSpec, ...] = (
            P._check_int_root, P._extract_leaky_relu, K.leaky_relu, INT8_INT16, ethos_u=True),
     OpSpec("relu", "RELU", lambda: P.unary_patterns("relax.nn.relu"), P._check_int_root,
            P._extract_relu, K.relu, INT8_INT16),
+    OpSpec("prelu", "PRELU", P.prelu_patterns, P._check_int8_root, P._extract_prelu,
+           K.prelu, chain="byoc.frontend: dequantize(x), dequantize(alpha) -> "
+                          "where(x >= 0, x, x * alpha) -> quantize"),
     OpSpec("abs", "ABS", lambda: P.unary_patterns("relax.abs"), P._check_int_root,
            P._extract_abs, K.abs_, INT8_INT16, kernel_name="qabs", ethos_u=True,
            chain="dequantize -> abs -> quantize"),

@@ -405,6 +405,22 @@ class QAbs:
 
 
 @dataclass
+class QPrelu:
+    """PRELU int8 (TFLM BroadcastPrelu4DSlow): ``x - zp_in`` >= 0 is rescaled by
+    in_scale / out_scale, else ``(x - zp_in) * (alpha - zp_alpha)`` by
+    in_scale * alpha_scale / out_scale (double products); + zp_out, saturated."""
+
+    input: QTensor
+    alpha: QTensor
+    output: QTensor
+    multiplier1: int
+    shift1: int
+    multiplier2: int
+    shift2: int
+    op_type: str = "PRELU"
+
+
+@dataclass
 class QMinMax:
     """MAXIMUM / MINIMUM with broadcasting: TFLM compares the raw quantized values (the
     quantization of the operands is not looked at)."""
@@ -480,7 +496,7 @@ def op_dtypes(op) -> set[str]:
 QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
        | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh | QLeakyRelu
        | QRelu | QRelu6 | QHardSwish | QMinMax | QSquaredDifference | QSub | QResize | QSum
-       | QReduceMax | QTransposeConv | QAbs)
+       | QReduceMax | QTransposeConv | QAbs | QPrelu)
 
 
 # ---------------------------------------------------------------------------------------
@@ -591,6 +607,12 @@ def hard_swish_patterns() -> list[DFPattern]:
     hs_in = _dq(wildcard())
     return [_q(is_op("relax.divide")(is_op("relax.multiply")(hs_in, _clip(
         is_op("relax.add")(hs_in, is_const()))), is_const()))]
+
+
+def prelu_patterns() -> list[DFPattern]:
+    x = _dq(wildcard())
+    return [_q(is_op("relax.where")(is_op("relax.greater_equal")(x, is_const()), x,
+                                    is_op("relax.multiply")(x, _dq(wildcard()))))]
 
 
 def unary_patterns(op: str) -> list[DFPattern]:
@@ -1228,6 +1250,21 @@ def _extract_relu_n1_to_1(chain: _Chain):
     lo, hi = qm.activation_range("RELU_N1_TO_1", out.scale, out.zero_point,
                                  *dtype_range(out.dtype))
     return QRelu(x, out, m, s, lo, hi, op_type="RELU_N1_TO_1")
+
+
+def _extract_prelu(chain: _Chain):
+    q = chain.root
+    out = _out_tensor(q, *_quantize_params(q))
+    w = chain.arg(q)
+    x = chain.dequantized(chain.arg(w, 1))
+    alpha = chain.dequantized(chain.arg(chain.arg(w, 2), 1))
+    if not x.dtype == alpha.dtype == out.dtype == "int8":
+        raise ExtractError(f"PRELU of {x.dtype} and {alpha.dtype} to {out.dtype} (TFLM: int8)")
+    if tuple(out.shape) != tuple(x.shape) or len(out.shape) > 4:
+        raise ExtractError(f"PRELU output shape {list(out.shape)} (input {list(x.shape)})")
+    m1, s1 = _multiplier(float(x.scale) / float(out.scale), "PRELU identity")
+    m2, s2 = _multiplier(float(x.scale) * float(alpha.scale) / float(out.scale), "PRELU alpha")
+    return QPrelu(x, alpha, out, m1, s1, m2, s2)
 
 
 def _extract_relu6(chain: _Chain):
