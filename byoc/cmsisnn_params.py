@@ -240,6 +240,31 @@ def depthwise_buffer_size(path: str, input_nhwc, filter_1hwc, output_nhwc, paddi
     return 0
 
 
+#: Arm's transpose convolution takes its "reverse" path (an upsampled arm_convolve_s8 on the
+#: flipped filter) for both strides <= 2 and more input channels than this (v7.0.0 and main).
+REVERSE_TCONV_MIN_C = 17
+
+
+def transpose_conv_buffer_sizes(path: str, input_nhwc, filter_ohwi, output_nhwc,
+                                stride_hw) -> tuple[int, int]:
+    """Bytes of ``ctx`` and of ``reverse_conv_ctx`` for ``arm_transpose_conv_wrapper_s8``
+    (byoc's kernel needs neither; the sizes are those Arm's v7.0.0 and main need, equal on
+    every path). ``ctx`` of Arm's scatter path is what its kernel writes: max(KH, stride.h)
+    rows of ((W - 1) * stride.w + max(KW, stride.w)) * C_OUT int32 values, which exceeds
+    ``arm_transpose_conv_s8_get_buffer_size`` (it uses stride.h for the row length) when
+    stride.w > max(KW, stride.h)."""
+    _check_path(path)
+    _, _, w, c = (int(v) for v in input_nhwc)
+    o, kh, kw, _ = (int(v) for v in filter_ohwi)
+    sh, sw = (int(v) for v in stride_hw)
+    if sh <= 2 and sw <= 2 and c >= REVERSE_TCONV_MIN_C:
+        col = c * kh * kw
+        return 4 * _round_up(col, 16 if path == "mve" else 4), col * o
+    arm = 4 * max(kh, sh) * ((w - 1) * sw + max(kw, sh)) * int(output_nhwc[3])
+    written = 4 * max(kh, sh) * ((w - 1) * sw + max(kw, sw)) * int(output_nhwc[3])
+    return max(arm, written), 0
+
+
 def fully_connected_buffer_size(path: str, out_channels: int) -> int:
     """``arm_fully_connected_s8_get_buffer_size``: the Helium kernel sums (4 bytes per output)."""
     _check_path(path)

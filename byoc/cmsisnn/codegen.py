@@ -220,6 +220,42 @@ def _depthwise(b: _Builder, op: "P.QDepthwise", path: str) -> tuple[str, str]:
     return call, fn
 
 
+def _transpose_conv(b: _Builder, op: "P.QTransposeConv", path: str) -> tuple[str, str]:
+    """TRANSPOSE_CONV int8 (``arm_transpose_conv_wrapper_s8``): one scratch area holds
+    ``ctx`` and, after it, ``reverse_conv_ctx`` (Arm's flipped filter; sizes of
+    cmsisnn_params.transpose_conv_buffer_sizes, the same for Arm's v7.0.0 and main)."""
+    n, h, w, c = op.input.shape
+    _, oh, ow, oc = op.output.shape
+    _, kh, kw, _ = op.weight.shape
+    (sh, sw), (top, left) = op.strides, op.padding
+    size, rsize = cp.transpose_conv_buffer_sizes(path, op.input.shape, op.weight.shape,
+                                                 op.output.shape, op.strides)
+    b.scratch = size + rsize
+    b.lines.append(f"  const cmsis_nn_context ctx = {{.buf = scratch, .size = {size}}};")
+    rbuf = f"scratch + {size}" if rsize else "NULL"
+    b.lines.append(f"  const cmsis_nn_context reverse_ctx = {{.buf = {rbuf}, .size = {rsize}}};")
+    # padding_offsets: TFLite's odd part of the total padding (implied by the output size)
+    odd_h = max((h - 1) * sh + kh - oh, 0) % 2
+    odd_w = max((w - 1) * sw + kw - ow, 0) % 2
+    b.lines += [
+        "  const cmsis_nn_transpose_conv_params tconv_params = {",
+        f"    .input_offset = {-op.input.zero_point}, .output_offset = {op.output.zero_point},",
+        f"    .stride = {_tile(sw, sh)}, .padding = {_tile(left, top)}, "
+        f".padding_offsets = {_tile(odd_w, odd_h)},",
+        f"    .dilation = {_tile(1, 1)}, .activation = {_act(op.act_min, op.act_max)}}};",
+    ]
+    _per_channel(b, op)
+    weights = b.const("weights", op.weight, "int8")
+    bias = _bias(b, op)
+    b.lines += [_dims("input_dims", n, h, w, c), _dims("filter_dims", oc, kh, kw, c),
+                _dims("bias_dims", 1, 1, 1, oc), _dims("output_dims", n, oh, ow, oc)]
+    fn = part.kernel_name("transpose_conv")
+    call = (f"{fn}(&ctx, &reverse_ctx, &tconv_params, &quant_params, &input_dims, "
+            f"{b.tensor(op.input, 'input')}, &filter_dims, {weights}, &bias_dims, {bias}, "
+            "&output_dims, output)")
+    return call, fn
+
+
 def _fully_connected(b: _Builder, op: "P.QFullyConnected", path: str) -> tuple[str, str]:
     depth = int(op.input.shape[-1])
     batches = int(np.prod(op.input.shape[:-1], dtype=np.int64))
@@ -345,6 +381,8 @@ def emit_function(name: str, kind: str, op, n_inputs: int, path: str) -> tuple[C
         call, fn = _depthwise(b, op, path)
     elif kind == "fully_connected":
         call, fn = _fully_connected(b, op, path)
+    elif kind == "transpose_conv":
+        call, fn = _transpose_conv(b, op, path)
     elif kind in ("avg_pool2d", "max_pool2d"):
         call, fn = _pool(b, op, path, kind == "avg_pool2d")
     elif kind == "softmax":

@@ -275,6 +275,27 @@ def _conv_reason(kind: str, op) -> str | None:
     return None
 
 
+def _transpose_conv_reason(kind: str, op) -> str | None:
+    """arm_transpose_conv_wrapper_s8: int8, per-channel requantization, padding inside the
+    kernel (Arm's reverse path convolves with padding K - 1 - pad)."""
+    r = _check_common([("input", op.input), ("output", op.output)], (op.act_min, op.act_max))
+    if r:
+        return r
+    if op.bias is not None and op.bias.dtype != np.int32:
+        return f"bias is {op.bias.dtype}"
+    r = _check_shifts(op.shifts, "requantization")
+    if r:
+        return r
+    kh, kw = op.weight.shape[1:3]
+    if min(op.strides) < 1:
+        return f"stride {op.strides}"
+    if not (0 <= op.padding[0] < kh and 0 <= op.padding[1] < kw):
+        return f"padding {op.padding} for a {kh}x{kw} kernel"
+    if op.weight.shape[3] != op.input.shape[3]:
+        return f"weight depth {op.weight.shape[3]} != input depth {op.input.shape[3]}"
+    return None
+
+
 def _pool_reason(kind: str, op) -> str | None:
     r = _check_common([("input", op.input), ("output", op.output)], (op.act_min, op.act_max))
     if r:
@@ -351,7 +372,8 @@ def _elementwise_reason(kind: str, op) -> str | None:
 
 
 _RULES = {"conv2d": _conv_reason, "depthwise_conv2d": _conv_reason,
-          "fully_connected": _conv_reason, "avg_pool2d": _pool_reason,
+          "fully_connected": _conv_reason, "transpose_conv": _transpose_conv_reason,
+          "avg_pool2d": _pool_reason,
           "max_pool2d": _pool_reason, "softmax": _softmax_reason, "add": _add_mul_reason,
           "mul": _add_mul_reason}
 

@@ -151,6 +151,7 @@ SPECS: tuple[OpSpec, ...] = (
                  "keep_num_dims adds a reshape after"),
     OpSpec("transpose_conv", "TRANSPOSE_CONV", P._transpose_conv_patterns,
            P._check_transpose_conv, P._extract_transpose_conv, K.transpose_conv,
+           cmsis_nn={"int8": "arm_transpose_conv_wrapper_s8"},
            ethos_u=True, describe=_describe_transpose_conv),
     OpSpec("avg_pool2d", "AVERAGE_POOL_2D", P.avg_pool_patterns, P._check_avg_pool,
            lambda c: P.QAvgPool(**P._pool_common(c, "avg")), K.avg_pool2d, INT8_INT16,
