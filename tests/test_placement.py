@@ -1,9 +1,9 @@
 """byoc.placement: where each TFLite operator goes for every target, exact by operator index.
 
-The model is built so that each operator's placement is known by construction: ABS
-has no CMSIS-NN kernel and is not offered to Vela (generic C on every target), RESHAPE is a
-view (no code) on the CPU targets, the convolutions and the fully connected layer are
-CMSIS-NN v7 kernels. ``byoc info``'s rows and ``byoc.compile``'s metadata must agree.
+The model is built so that each operator's placement is known by construction:
+RELU_N1_TO_1 has no CMSIS-NN kernel and is not offered to Vela (generic C on every
+target), RESHAPE is a view (no code) on the CPU targets, the convolutions and the fully
+connected layer are CMSIS-NN v7 kernels. ``byoc info``'s rows and ``byoc.compile``'s metadata must agree.
 """
 
 import pytest
@@ -22,7 +22,7 @@ def _model() -> bytes:
     y = lb.conv2d(x, 4, 3)
     y = lb.conv2d(y, 4, 1, stride=4)
     y = lb.conv2d(y, 4, 1)
-    y = lb.op("ABS", [y], y.shape, 0.05, 3, None, None)
+    y = lb.op("RELU_N1_TO_1", [y], y.shape, 0.05, 3, None, None)
     y = lb.reshape(y, (1, 64))
     lb.output(lb.fully_connected(y, 8))
     return lb.build()
@@ -45,7 +45,7 @@ def test_cpu_targets(model, target):
     assert rows[VIEW]["backend"] == "none"
     assert rows[GEN_OP]["backend"] == "generic"
     if lib == "cmsis-nn":
-        assert rows[GEN_OP]["reason"] == "no CMSIS-NN kernel for ABS"
+        assert rows[GEN_OP]["reason"] == "no CMSIS-NN kernel for RELU_N1_TO_1"
         assert [rows[i]["reason"] for i in kernels] == ["arm_convolve_wrapper_s8"] * 3 + \
             ["arm_fully_connected_per_channel_s8"]
 
@@ -62,8 +62,8 @@ def test_npu_targets(model, tmp_path, target):
     assert len(on_npu) == sum(len(r["operators"]) for r in c.metadata["npu_regions"])
     assert GEN_OP not in on_npu and 0 in on_npu
     assert rows[GEN_OP]["backend"] == "generic"
-    assert rows[GEN_OP]["reason"].endswith("(not on the NPU: byoc does not offer ABS "
-                                          "to Vela)")
+    assert rows[GEN_OP]["reason"].endswith("(not on the NPU: byoc does not offer "
+                                          "RELU_N1_TO_1 to Vela)")
     table = format_table([OperatorPlacement(**r) for r in rows], target)
     assert f"{len(on_npu)} on ethos-u" in table and "1 on generic" in table
 
