@@ -11,12 +11,11 @@ Building blocks: ``byoc.frontend.from_tflite`` (TVM's TFLite frontend plus our f
 ``byoc.generic.lower_generic`` (Relax -> TIR), ``byoc.tflite.builder`` (write .tflite files).
 """
 
-__version__ = "0.1.0"
-
-from .cmsisnn import partition_for_cmsisnn  # noqa: E402
-from .compiler import CompiledModel, compile  # noqa: E402,A004
-from .errors import ByocError  # noqa: E402
-from .validate import ValidationResult, validate  # noqa: E402
+from .cmsisnn import partition_for_cmsisnn
+from .compiler import CompiledModel, compile  # noqa: A004
+from .errors import ByocError
+from .validate import ValidationResult, validate
+from .version import __version__
 
 __all__ = ["ByocError", "CompiledModel", "ValidationResult", "compile", "partition_for_cmsisnn",
            "validate", "__version__"]

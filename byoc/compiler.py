@@ -18,7 +18,7 @@ from pathlib import Path
 
 import tvm
 
-from . import __version__, fault_injection, progress
+from . import fault_injection, progress
 from .aot import AOTProgram, IOTensor, assemble
 from .errors import ByocError, UnsupportedOperatorError
 from .frontend import from_tflite
@@ -29,6 +29,7 @@ from .qnn.legalize import legalize_quantized
 from .naming import c_identifier, generated_prefixes, unique_identifiers
 from .package import PackageSources, check_output_dir, io_json, render, write_package
 from .tflite.reader import TFLiteModel, load_model
+from .version import __version__
 
 NPU_TARGETS = ("ethos-u55-32", "ethos-u55-64", "ethos-u55-128", "ethos-u55-256")
 KNOWN_TARGETS = NPU_TARGETS + ("cmsis-nn", "c")

@@ -21,6 +21,8 @@ from tvm import relax
 from tvm.relax.frontend.tflite import tflite_frontend
 
 from .errors import ModelError, UnsupportedOperatorError
+from .spans import (  # noqa: F401 - re-exported: byoc.frontend.operator_indices ...
+    OPERATOR_SPAN_SOURCE, operator_index, operator_indices, with_operator_span, with_span)
 from .tflite.checks import check_model
 from .tflite.reader import TFLiteModel, load_model
 
@@ -183,16 +185,6 @@ class _FrontendFixes:
         return out
 
 
-#: Source name of the spans that tie the Relax calls of one TFLite operator to its index.
-OPERATOR_SPAN_SOURCE = "tflite_operator"
-
-
-def _with_span(e: relax.Expr, span: tvm.ir.Span) -> relax.Expr:
-    if isinstance(e, relax.Call):
-        return relax.Call(e.op, e.args, e.attrs, e.ty_args, span, ret_ty=e.ty)
-    return e
-
-
 def tag_operators(mod: tvm.IRModule, markers: list[tuple[int, list]]) -> tvm.IRModule:
     """Give every call in ``main`` a span naming the TFLite operator it was converted from
     (line ``index + 1``, source :data:`OPERATOR_SPAN_SOURCE`). ``markers``: per converted
@@ -228,7 +220,7 @@ def tag_operators(mod: tvm.IRModule, markers: list[tuple[int, list]]) -> tvm.IRM
             if owner[pos] is not None and isinstance(b, relax.VarBinding):
                 line = owner[pos] + 1
                 span = tvm.ir.Span(tvm.ir.SourceName(OPERATOR_SPAN_SOURCE), line, line, 0, 0)
-                b = relax.VarBinding(b.var, _with_span(b.value, span))
+                b = relax.VarBinding(b.var, with_span(b.value, span))
             bindings.append(b)
         blocks.append(relax.DataflowBlock(bindings) if isinstance(block, relax.DataflowBlock)
                       else relax.BindingBlock(bindings))
@@ -247,49 +239,6 @@ def _returned_vars(ret) -> list:
     if isinstance(ret, relax.Tuple):
         return [f for f in ret.fields if isinstance(f, relax.Var)]
     return []
-
-
-def operator_index(expr: relax.Expr) -> int | None:
-    """The TFLite operator index :func:`tag_operators` recorded on ``expr`` (None: unknown;
-    the first one for a call standing for several, see :func:`with_operator_span`)."""
-    span = getattr(expr, "span", None)
-    if span is None or str(span.source_name.name) != OPERATOR_SPAN_SOURCE:
-        return None
-    return int(span.line) - 1
-
-
-def _span_indices(expr) -> list[int]:
-    span = getattr(expr, "span", None)
-    if span is None or str(span.source_name.name) != OPERATOR_SPAN_SOURCE:
-        return []
-    first, last = int(span.line) - 1, max(int(span.end_line), int(span.line)) - 1
-    return list(range(first, last + 1))
-
-
-def operator_indices(*exprs) -> tuple[int, ...]:
-    """The sorted TFLite operator indices recorded on every call inside ``exprs`` (calls,
-    functions - a partition or composite function, with its nested functions - or
-    bindings' values): the operators a partition computes."""
-    found: set[int] = set()
-
-    def visit(e):
-        if isinstance(e, relax.Call):
-            found.update(_span_indices(e))
-
-    for expr in exprs:
-        relax.analysis.post_order_visit(expr, visit)
-    return tuple(sorted(found))
-
-
-def with_operator_span(call: relax.Expr, indices) -> relax.Expr:
-    """``call`` tagged with the TFLite operators ``indices`` it computes (a call replacing a
-    matched chain, e.g. byoc.qnn's kernel calls; the span holds the range first..last)."""
-    indices = sorted(indices)
-    if not indices or not isinstance(call, relax.Call):
-        return call
-    first, last = indices[0] + 1, indices[-1] + 1
-    return _with_span(call, tvm.ir.Span(tvm.ir.SourceName(OPERATOR_SPAN_SOURCE), first, last,
-                                        0, 0))
 
 
 #: Data-movement operators on quantized tensors that TVM's converter imports as raw integer

@@ -33,7 +33,7 @@ from .. import cmsisnn_params as cp
 from ..codegen.external import ExternalCodegen
 from ..codegen.tir_to_c import CFunction, CParam
 from ..errors import ByocError
-from ..frontend import operator_indices
+from ..spans import operator_indices
 from ..qnn import patterns as P
 from . import partition as part
 

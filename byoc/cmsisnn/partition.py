@@ -22,7 +22,7 @@ from tvm import relax
 from tvm.relax.dpl import is_const, is_op, wildcard
 
 from .. import cmsisnn_params as cp
-from ..frontend import operator_indices
+from ..spans import operator_indices
 from .. import partition_common as pc
 from ..partition_common import Decision
 from ..qnn import ops

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import tvm
 from tvm import relax, tirx
 
-from ..frontend import operator_indices
+from ..spans import operator_indices
 from ..qnn import patterns as P
 from . import partition as part
 

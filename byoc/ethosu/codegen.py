@@ -42,7 +42,7 @@ from tvm import relax
 from ..codegen.external import ExternalCodegen
 from ..codegen.tir_to_c import CFunction, CParam, c_type
 from ..errors import ByocError
-from ..frontend import operator_indices
+from ..spans import operator_indices
 from ..qnn import patterns as P
 from ..qnn import quant_math as qm
 from ..tflite.builder import Quant

@@ -37,7 +37,7 @@ from tvm.relax.dpl import is_op, wildcard
 
 from .. import partition_common as pc
 from ..errors import ByocError
-from ..frontend import operator_indices
+from ..spans import operator_indices
 from ..partition_common import Decision
 from ..qnn import ops
 from ..qnn import patterns as P

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import tvm
 from tvm import relax
 
-from ..frontend import operator_index
+from ..spans import operator_index
 from ..tflite.reader import TFLiteModel
 from .ops import op_type
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import tvm
 from tvm import relax
 
-from ..frontend import operator_indices, with_operator_span
+from ..spans import operator_indices, with_operator_span
 from . import ops
 from . import patterns as P
 

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from ..errors import ByocError, OutputDirError
 from . import baseline as baseline_mod
 from . import report
