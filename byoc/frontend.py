@@ -36,7 +36,8 @@ class _FrontendFixes:
       TFLite output shape is appended;
     * CONV_2D / DEPTHWISE_CONV_2D without a bias (input index -1) crash the converter;
       a single weight scale with quantized_dimension != 0 is refused by it;
-    * TRANSPOSE_CONV drops its fused activation."""
+    * TRANSPOSE_CONV drops its fused activation;
+    * quantized PRELU and BATCH_MATMUL are refused by it (imported here as QDQ chains)."""
 
     def dequantize(self, expr, tensor):
         # int16 ("16x8") CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED carry an int64 bias,
@@ -78,6 +79,34 @@ class _FrontendFixes:
         y = relax.op.where(relax.op.greater_equal(x, relax.const(0.0, "float32")), x,
                            relax.op.multiply(x, a))
         return self.quantize(y, out_t)
+
+    def convert_batch_matmul(self, op):
+        # quantized BATCH_MATMUL (refused by the stock converter): quantize(matmul(
+        # dequantize(lhs), dequantize(rhs))), an operand under permute_dims (last two axes
+        # swapped) for adj_x / adj_y; relax's matmul broadcasts the batch dimensions as
+        # TFLM does. The byoc.qnn batch_matmul pattern reads the chain back.
+        from tflite.BatchMatMulOptions import BatchMatMulOptions
+
+        lhs, rhs = self.get_input_tensors(op)[:2]
+        out_t = self.get_output_tensors(op)[0]
+        quantized = [t.qnn_params is not None for t in (lhs, rhs)] + [bool(out_t.qnn_params)]
+        if not any(quantized):
+            return super().convert_batch_matmul(op)
+        _check_quantized_batch_matmul(self, lhs, rhs, out_t, quantized)
+        opts = BatchMatMulOptions()
+        table = op.BuiltinOptions()
+        adj = (False, False)
+        if table is not None:
+            opts.Init(table.Bytes, table.Pos)
+            adj = (bool(opts.AdjX()), bool(opts.AdjY()))
+        operands = []
+        for t, swap in zip((lhs, rhs), adj):
+            x = self.dequantize(self.get_tensor_expr(t), t)
+            if swap:
+                rank = len(self.get_tensor_shape(t))
+                x = relax.op.permute_dims(x, list(range(rank - 2)) + [rank - 1, rank - 2])
+            operands.append(x)
+        return self.quantize(relax.op.matmul(*operands), out_t)
 
     def convert_conv(self, op, conv_type):
         # An absent bias (input index -1) crashes the stock converter, which treats any
@@ -183,6 +212,38 @@ class _FrontendFixes:
             shape = [int(d) for d in self.get_tensor_shape(self.get_output_tensors(op)[0])]
             out = relax.op.reshape(out, shape)
         return out
+
+
+def _check_quantized_batch_matmul(conv, lhs, rhs, out_t, quantized: list[bool]) -> None:
+    """TFLM's conditions on a quantized BATCH_MATMUL (ValueError naming the first one
+    broken): every tensor quantized, one dtype (int8, or int16 with zero points 0),
+    per-tensor scales, ranks 2 to 5, matching depths and broadcastable batches."""
+    if not all(quantized):
+        raise ValueError("BATCH_MATMUL mixing float and quantized tensors (hybrid) "
+                         "has no integer kernel")
+    dtypes = {conv.get_tensor_type_str(t.tensor.Type()) for t in (lhs, rhs, out_t)}
+    if len(dtypes) != 1 or not dtypes <= {"int8", "int16"}:
+        raise ValueError(f"BATCH_MATMUL of {sorted(dtypes)} tensors (TFLM: all int8 or all "
+                         "int16)")
+    for name, t in (("lhs", lhs), ("rhs", rhs), ("output", out_t)):
+        scale = np.asarray(t.qnn_params["scale"].value.numpy()).reshape(-1)
+        zp = np.asarray(t.qnn_params["zero_point"].value.numpy()).reshape(-1)
+        if scale.size != 1 or zp.size != 1:
+            # TFLM prepares such a model but computes with the first scale only (measured)
+            raise ValueError(f"BATCH_MATMUL {name} is quantized per channel ({scale.size} "
+                             "scales): TFLM's kernel is per-tensor and uses the first scale "
+                             "only, not the arithmetic the model's quantization states")
+        if dtypes == {"int16"} and int(zp[0]) != 0:
+            raise ValueError(f"int16 BATCH_MATMUL {name} zero point {int(zp[0])} (TFLM "
+                             "requires 0)")
+    a, b = ([int(d) for d in conv.get_tensor_shape(t)] for t in (lhs, rhs))
+    if not 2 <= min(len(a), len(b)) <= max(len(a), len(b)) <= 5:
+        raise ValueError(f"BATCH_MATMUL of ranks {len(a)} and {len(b)} (TFLM: 2 to 5)")
+    try:
+        np.broadcast_shapes(tuple(a[:-2]), tuple(b[:-2]))
+    except ValueError:
+        raise ValueError(f"BATCH_MATMUL batch dimensions {a[:-2]} and {b[:-2]} do not "
+                         "broadcast") from None
 
 
 def tag_operators(mod: tvm.IRModule, markers: list[tuple[int, list]]) -> tvm.IRModule:
@@ -339,7 +400,8 @@ class _CheckedConverter(_StaticReshape, _DataMovementFixes, _FrontendFixes,
     # (as TFLM's kernels do).
     _SUPPORTED_QUANTIZED_OPS = tflite_frontend.OperatorConverter._SUPPORTED_QUANTIZED_OPS | \
         frozenset({"PAD", "PADV2", "SHAPE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V"}) | \
-        frozenset(RAW_COPY_OPERATORS) | frozenset({"RESIZE_NEAREST_NEIGHBOR", "PRELU"})
+        frozenset(RAW_COPY_OPERATORS) | \
+        frozenset({"RESIZE_NEAREST_NEIGHBOR", "PRELU", "BATCH_MATMUL"})
 
     def check_unsupported_ops(self):
         for idx in range(self.subgraph.OperatorsLength()):

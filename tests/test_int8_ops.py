@@ -286,6 +286,34 @@ def _prelu(rng):
     return fn
 
 
+def _batch_matmul(rng):
+    """BATCH_MATMUL, rank 2 to 5, batch dimensions broadcast (either side 1, or missing),
+    adj_x / adj_y, a constant RHS half the time; int16 (zero points 0) one case in four."""
+    dt = np.int16 if rng.integers(0, 4) == 0 else np.int8
+    rank = int(rng.integers(2, 6))
+    m, k, n = (int(v) for v in rng.integers(1, 10, size=3))
+    batch = [int(v) for v in rng.integers(1, 4, size=rank - 2)]
+    ba, bb = ([d if rng.integers(0, 2) else 1 for d in batch] for _ in range(2))
+    ba = ba[int(rng.integers(0, len(ba) + 1)):] if rng.integers(0, 2) else ba
+    adj_x, adj_y = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+    a_shape = (*ba, *((k, m) if adj_x else (m, k)))
+    b_shape = (*bb, *((n, k) if adj_y else (k, n)))
+    const_b = bool(rng.integers(0, 2))
+
+    def q():
+        return _scale(rng, 0.005, 0.5), 0 if dt == np.int16 else int(rng.integers(-128, 128))
+    qa, qb = q(), q()
+    out_s = qa[0] * qb[0] * _scale(rng, 1.0, 60.0) * (256 if dt == np.int16 else 1)
+    out_zp = 0 if dt == np.int16 else int(rng.integers(-128, 128))
+
+    def fn(lb):
+        a = lb.input(a_shape, scale=qa[0], zero_point=qa[1], dtype=dt)
+        b = lb.constant(b_shape, *qb, dtype=dt) if const_b else \
+            lb.input(b_shape, scale=qb[0], zero_point=qb[1], dtype=dt)
+        lb.output(lb.batch_matmul(a, b, adj_x, adj_y, out_s, out_zp))
+    return fn
+
+
 #: operator -> case generator (rng -> model function for LayerBuilder)
 SWEEPS: dict[str, Callable] = {
     "LOGISTIC": _logistic,
@@ -296,6 +324,7 @@ SWEEPS: dict[str, Callable] = {
     "HARD_SWISH": _unary("HARD_SWISH", int16=False),
     "ABS": _unary("ABS"),
     "PRELU": _prelu,
+    "BATCH_MATMUL": _batch_matmul,
     "MAXIMUM": _binary("MAXIMUM"),
     "MINIMUM": _binary("MINIMUM"),
     "SUB": _binary("SUB", options=lambda rng: _activation_options(rng, "SubOptions")),
@@ -449,6 +478,21 @@ def _transpose_conv_chain(lb):
     lb.output(transpose_conv(lb, y, 3, (2, 1), 3, "VALID", False, False))
 
 
+def _batch_matmul_chain(lb):
+    """BATCH_MATMUL with a constant RHS, then of a tensor with itself (adj_y, attention
+    scores), broadcast over a batch of 2."""
+    x = lb.input((2, 5, 8), scale=0.06, zero_point=-4)
+    y = lb.batch_matmul(x, lb.constant((1, 8, 6), 0.03, 5), out_zp=-9)
+    lb.output(lb.batch_matmul(y, y, adj_y=True, out_zp=11))
+
+
+def test_batch_matmul_bit_exact_on_qemu(tmp_path):
+    require_tools()
+    res = byoc.validate(_build(_batch_matmul_chain, 5), target="c", backend="qemu",
+                        inputs=2, seed=3, work_dir=tmp_path)
+    assert res.status == "pass" and res.max_abs_diff == 0, res
+
+
 @pytest.mark.parametrize("target", ["c", "cmsis-nn,c"])
 @pytest.mark.parametrize("model", ["elementwise", "movement", "transpose_conv"])
 def test_operator_chain_bit_exact_on_qemu(model, target, tmp_path):
@@ -540,3 +584,36 @@ def test_relu_n1_to_1_bit_exact_with_litert_on_host(case, tmp_path, monkeypatch)
     res = byoc.validate(model, target="c", backend="host", inputs=2, seed=case,
                         work_dir=tmp_path, sanitize=True)
     assert res.status == "pass" and res.max_abs_diff == 0, res
+
+
+# ------------------------------------------------------------------- BATCH_MATMUL refusals
+
+def _bmm_per_channel_rhs(lb):
+    a = lb.input((2, 3, 4), scale=0.05, zero_point=1)
+    b = lb.constant((2, 4, 5), 0.04, 0)
+    lb.mb.tensors[b.index].quant = Quant([0.04, 0.05, 0.06, 0.07, 0.08], [0] * 5, axis=2)
+    lb.output(lb.batch_matmul(a, b))
+
+
+def _bmm_int16_zero_point(lb):
+    a = lb.input((3, 4), scale=0.05, zero_point=2, dtype=np.int16)
+    b = lb.input((4, 5), scale=0.04, zero_point=0, dtype=np.int16)
+    lb.output(lb.batch_matmul(a, b, out_zp=0))
+
+
+def _bmm_rank6(lb):
+    a = lb.input((1, 2, 1, 2, 3, 4), scale=0.05, zero_point=1)
+    b = lb.input((1, 2, 1, 2, 4, 5), scale=0.04, zero_point=-3)
+    lb.output(lb.batch_matmul(a, b))
+
+
+@pytest.mark.parametrize("case,reason", [
+    (_bmm_per_channel_rhs, r"BATCH_MATMUL rhs is quantized per channel \(5 scales"),
+    (_bmm_int16_zero_point, r"int16 BATCH_MATMUL lhs zero point 2 \(TFLM requires 0\)"),
+    (_bmm_rank6, r"BATCH_MATMUL of ranks 6 and 6 \(TFLM: 2 to 5\)")])
+def test_batch_matmul_outside_tflm_is_refused_naming_the_operator(case, reason):
+    """Configurations TFLM's BATCH_MATMUL does not take are refused at import, naming the
+    operator and the reason: TFLM fails to prepare the int16 and rank-6 models, and runs
+    the per-channel one with the first RHS scale for every channel (measured)."""
+    with pytest.raises(byoc.ByocError, match=r"operator 0 \(BATCH_MATMUL\).*" + reason):
+        byoc.compile(_build(case, 3), target="c")

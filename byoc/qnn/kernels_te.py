@@ -1056,6 +1056,45 @@ def prelu(op: P.QPrelu) -> Kernel:
     return _finish(ins, te.compute(tuple(op.output.shape), f, name="output"))
 
 
+def batch_matmul(op: P.QBatchMatMul) -> Kernel:
+    """BATCH_MATMUL (TFLM): out[b..., m, n] = sat(requant(sum_k (lhs[b', m, k] - zp_l) *
+    (rhs[b'', k, n] - zp_r)) + zp_out), the batch index broadcast into each operand
+    (dimension 1 -> index 0, missing leading dimensions dropped); ``adj_x`` / ``adj_y``
+    read the stored ``[..., K, M]`` / ``[..., N, K]`` layouts directly (no transposed
+    copy). int8: int32 accumulator, TFLite's double-rounding MBQM; int16: int64
+    accumulator, TFLite's int64 MBQM. One accumulator (4 or 8 bytes) of scratch."""
+    ins = _Inputs()
+    A = ins.operand(op.lhs, "lhs")
+    B = ins.operand(op.rhs, "rhs")
+    out_shape = tuple(op.output.shape)
+    wide = _is16(op)
+    k = te.reduce_axis((0, op.depth), "k")
+    zl, zr = c32(op.lhs.zero_point), c32(op.rhs.zero_point)
+
+    def acc_f(*idx):
+        batch, m, n = idx[:-2], idx[-2], idx[-1]
+        a = A[_broadcast_index(op.lhs.shape[:-2], batch) + ((k, m) if op.adj_x else (m, k))]
+        b = B[_broadcast_index(op.rhs.shape[:-2], batch) + ((n, k) if op.adj_y else (k, n))]
+        if wide:        # zero points 0 (TFLite's int16 rule)
+            return te.sum(i64(i32(a) * i32(b)), axis=[k])
+        return te.sum((i32(a) - zl) * (i32(b) - zr), axis=[k])
+
+    acc = te.compute(out_shape, acc_f, name="acc")
+    if wide:
+        try:
+            reduced, total = qm.reduced_multiplier_s64(op.multiplier, op.shift)
+        except ValueError as err:
+            raise P.ExtractError(f"BATCH_MATMUL: {err}") from None
+        requant = lambda L, a, ch: mbqm64(L, a, reduced, total)  # noqa: E731
+    else:
+        requant = lambda L, a, ch: mbqm(L, a, op.multiplier, op.shift)  # noqa: E731
+    lo, hi = P.dtype_range(op.output.dtype)
+    out = te.compute(out_shape, _requant_epilogue(
+        lambda *i: acc(*i), None, requant, op.output.zero_point, lo, hi, op.output.dtype),
+        name="output")
+    return _finish(ins, out, _reverse_at("output", "acc", len(out_shape) - 1))
+
+
 def relu6(op: P.QRelu6) -> Kernel:
     """RELU6 (TFLM Relu6Quantized): the raw value clamped to [lower, upper]."""
     return _unary_te(op, lambda L, x: tirx.min(tirx.max(x, c32(op.lower)), c32(op.upper)))

@@ -109,6 +109,13 @@ def _describe_fc(op) -> str:
     return f"{op.op_type} {op.weight.shape[1]}->{op.weight.shape[0]}"
 
 
+def _describe_bmm(op) -> str:
+    m = op.lhs.shape[-1] if op.adj_x else op.lhs.shape[-2]
+    n = op.rhs.shape[-2] if op.adj_y else op.rhs.shape[-1]
+    adj = "".join(f" {a}" for a, on in (("adj_x", op.adj_x), ("adj_y", op.adj_y)) if on)
+    return f"{op.op_type} {m}x{op.depth}x{n}{adj}"
+
+
 def _describe_pool(op) -> str:
     return f"{op.op_type} {op.pool_size[0]}x{op.pool_size[1]} s{op.strides[0]}"
 
@@ -149,6 +156,12 @@ SPECS: tuple[OpSpec, ...] = (
            chain="dequantize(x) -> matmul(., dequantize(permute_dims(W), axis=1)) -> "
                  "add(dequantize(bias)) -> quantize -> clip (fused activation only); "
                  "keep_num_dims adds a reshape after"),
+    OpSpec("batch_matmul", "BATCH_MATMUL", P.batch_matmul_patterns, P._check_int_root,
+           P._extract_batch_matmul, K.batch_matmul, INT8_INT16, describe=_describe_bmm,
+           chain="byoc.frontend: quantize(matmul(dequantize(lhs), dequantize(rhs))), an "
+                 "operand wrapped in permute_dims (last two axes) for adj_x / adj_y; batch "
+                 "dimensions broadcast by matmul (TVM's converter refuses quantized "
+                 "BATCH_MATMUL)"),
     OpSpec("transpose_conv", "TRANSPOSE_CONV", P._transpose_conv_patterns,
            P._check_transpose_conv, P._extract_transpose_conv, K.transpose_conv,
            cmsis_nn={"int8": "arm_transpose_conv_wrapper_s8"},

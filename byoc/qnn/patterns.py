@@ -421,6 +421,33 @@ class QPrelu:
 
 
 @dataclass
+class QBatchMatMul:
+    """BATCH_MATMUL (TFLM): ``lhs`` ``[..., M, K]`` (``adj_x``: stored ``[..., K, M]``),
+    ``rhs`` ``[..., K, N]`` (``adj_y``: stored ``[..., N, K]``), output ``[..., M, N]``
+    with the batch dimensions (up to 3, rank <= 5) broadcast numpy-style (each 1 or
+    equal; a shorter operand is padded with leading 1s). Per-tensor quantization:
+    ``out = sat(MBQM(sum_k (lhs - zp_l) * (rhs - zp_r), multiplier, shift) + zp_out)``
+    with the multiplier of ``lhs_scale * rhs_scale / out_scale`` (double product of the
+    float32 scales); int8 accumulates in int32 with TFLite's double rounding, int16 (zero
+    points 0) in int64 with TFLite's int64 MultiplyByQuantizedMultiplier. ``rhs`` may be a
+    constant (``rhs.data``)."""
+
+    lhs: QTensor
+    rhs: QTensor
+    output: QTensor
+    adj_x: bool
+    adj_y: bool
+    multiplier: int
+    shift: int
+    op_type: str = "BATCH_MATMUL"
+
+    @property
+    def depth(self) -> int:
+        """K, the accumulation depth."""
+        return self.lhs.shape[-2] if self.adj_x else self.lhs.shape[-1]
+
+
+@dataclass
 class QMinMax:
     """MAXIMUM / MINIMUM with broadcasting: TFLM compares the raw quantized values (the
     quantization of the operands is not looked at)."""
@@ -477,11 +504,13 @@ class QResize:
 
 def operands(op) -> list[QTensor]:
     """The activation operands of a dataclass (``inputs``, ``input1``/``input2`` or
-    ``input``), in operator order."""
+    ``input``; ``lhs``/``rhs``), in operator order."""
     if hasattr(op, "inputs"):
         return list(op.inputs)
     if hasattr(op, "input1"):
         return [op.input1, op.input2]
+    if hasattr(op, "lhs"):
+        return [op.lhs, op.rhs]
     return [op.input]
 
 
@@ -496,7 +525,7 @@ def op_dtypes(op) -> set[str]:
 QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
        | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh | QLeakyRelu
        | QRelu | QRelu6 | QHardSwish | QMinMax | QSquaredDifference | QSub | QResize | QSum
-       | QReduceMax | QTransposeConv | QAbs | QPrelu)
+       | QReduceMax | QTransposeConv | QAbs | QPrelu | QBatchMatMul)
 
 
 # ---------------------------------------------------------------------------------------
@@ -607,6 +636,18 @@ def hard_swish_patterns() -> list[DFPattern]:
     hs_in = _dq(wildcard())
     return [_q(is_op("relax.divide")(is_op("relax.multiply")(hs_in, _clip(
         is_op("relax.add")(hs_in, is_const()))), is_const()))]
+
+
+def batch_matmul_patterns() -> list[DFPattern]:
+    """byoc.frontend's BATCH_MATMUL chain: ``quantize(matmul(a, b))`` where each operand
+    is ``dequantize(t)`` or, for adj_x / adj_y, ``permute_dims(dequantize(t))`` (the
+    last two axes swapped). A FULLY_CONNECTED without bias has the same outline with
+    ``dequantize(permute_dims(W))``: its spec comes first, so it is fused before this
+    pattern is tried (and the extractor refuses a permuted constant under a dequantize)."""
+    def side():
+        d = _dq(wildcard())
+        return is_op("relax.permute_dims")(d) | d
+    return [_q(is_op("relax.matmul")(side(), side()))]
 
 
 def prelu_patterns() -> list[DFPattern]:
@@ -1250,6 +1291,38 @@ def _extract_relu_n1_to_1(chain: _Chain):
     lo, hi = qm.activation_range("RELU_N1_TO_1", out.scale, out.zero_point,
                                  *dtype_range(out.dtype))
     return QRelu(x, out, m, s, lo, hi, op_type="RELU_N1_TO_1")
+
+
+def _swapped_last_two(chain: _Chain, e) -> tuple[Any, bool]:
+    """(the dequantize under an optional last-two-axes ``permute_dims``, whether permuted)."""
+    if not chain.is_op(e, "relax.permute_dims"):
+        return e, False
+    rank = len(e.ty.shape)
+    axes = [int(a) for a in e.attrs.axes] if e.attrs.axes is not None else None
+    if rank < 2 or axes != list(range(rank - 2)) + [rank - 1, rank - 2]:
+        raise ExtractError(f"BATCH_MATMUL operand permutation {axes}")
+    return chain.arg(e), True
+
+
+def _extract_batch_matmul(chain: _Chain):
+    q = chain.root
+    out = _out_tensor(q, *_quantize_params(q))
+    mm = chain.arg(q)
+    lhs_dq, adj_x = _swapped_last_two(chain, chain.arg(mm, 0))
+    rhs_dq, adj_y = _swapped_last_two(chain, chain.arg(mm, 1))
+    lhs, rhs = chain.dequantized(lhs_dq), chain.dequantized(rhs_dq)
+    if not lhs.dtype == rhs.dtype == out.dtype or out.dtype not in INT_DTYPES:
+        raise ExtractError(f"BATCH_MATMUL of {lhs.dtype} and {rhs.dtype} to {out.dtype} "
+                           "(TFLM: all int8 or all int16)")
+    if out.dtype == "int16" and (lhs.zero_point, rhs.zero_point, out.zero_point) != (0, 0, 0):
+        raise ExtractError("int16 BATCH_MATMUL with a zero point != 0 (TFLM requires 0)")
+    if not 2 <= min(len(lhs.shape), len(rhs.shape)) <= max(len(lhs.shape), len(rhs.shape)) <= 5:
+        raise ExtractError(f"BATCH_MATMUL of ranks {len(lhs.shape)} and {len(rhs.shape)} "
+                           "(TFLM: 2 to 5)")
+    real = float(np.float32(lhs.scale)) * float(np.float32(rhs.scale)) / \
+        float(np.float32(out.scale))
+    m, s = _multiplier(real, "BATCH_MATMUL")
+    return QBatchMatMul(lhs, rhs, out, adj_x, adj_y, m, s)
 
 
 def _extract_prelu(chain: _Chain):

@@ -537,13 +537,16 @@ class LayerBuilder:
         return self._binary("MUL", "MulOptions", a, b, activation,
                             out_scale or a.scale * b.scale * _TYPICAL_STD, out_zp)
 
-    def constant(self, shape: Sequence[int], scale: float = 0.05, zero_point: int = 0) -> T:
-        """A random constant activation-like tensor (e.g. the second ADD operand)."""
-        info = np.iinfo(self.dtype)
-        data = self.rng.integers(info.min, info.max + 1, size=shape).astype(self.dtype)
-        idx = self.mb.add_tensor(self._name("const"), shape, self.dtype, data,
+    def constant(self, shape: Sequence[int], scale: float = 0.05, zero_point: int = 0,
+                 dtype=None) -> T:
+        """A random constant activation-like tensor (e.g. the second ADD operand) of
+        ``dtype`` (default: the builder's)."""
+        dtype = self.dtype if dtype is None else np.dtype(dtype)
+        info = np.iinfo(dtype)
+        data = self.rng.integers(info.min, info.max + 1, size=shape).astype(dtype)
+        idx = self.mb.add_tensor(self._name("const"), shape, dtype, data,
                                  Quant.per_tensor(scale, zero_point))
-        return T(idx, tuple(shape), scale, zero_point, self.dtype)
+        return T(idx, tuple(shape), scale, zero_point, dtype)
 
     def _shape_tensor(self, values: Sequence[int]) -> int:
         arr = np.asarray(values, np.int32)
@@ -602,6 +605,21 @@ class LayerBuilder:
         self.mb.add_operator("MEAN", [x.index, ai], [y.index], "ReducerOptions",
                              {"KeepDims": keep_dims})
         return y
+
+    def batch_matmul(self, a: T, b: T, adj_x: bool = False, adj_y: bool = False,
+                     out_scale: float | None = None, out_zp: int | None = None) -> T:
+        """BATCH_MATMUL of ``a`` ``[..., M, K]`` (``adj_x``: ``[..., K, M]``) and ``b``
+        ``[..., K, N]`` (``adj_y``: ``[..., N, K]``): output ``[..., M, N]``, batch
+        dimensions broadcast numpy-style. The output scale defaults to one that keeps a
+        typical accumulator in range (``a.scale * b.scale * sqrt(K) * 16``), the zero
+        point to the builder's default (0 for int16)."""
+        m, k = (a.shape[-1], a.shape[-2]) if adj_x else (a.shape[-2], a.shape[-1])
+        n = b.shape[-2] if adj_y else b.shape[-1]
+        batch = np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+        scale = out_scale or a.scale * b.scale * math.sqrt(k) * 16
+        zp = self._out_zp(None) if out_zp is None else out_zp
+        return self.op("BATCH_MATMUL", [a, b], (*batch, m, n), scale, zp,
+                       "BatchMatMulOptions", {"AdjX": adj_x, "AdjY": adj_y}, dtype=a.dtype)
 
     def op(self, name: str, inputs: Sequence[T], out_shape: Sequence[int], out_scale: float,
            out_zp: int, options_name: str | None = None, options: dict | None = None,
