@@ -23,7 +23,6 @@ MAX_FUNCTION_LINES = 100
 LONG_FUNCTIONS: dict[str, int] = {
     "byoc.aot:assemble": 154,
     "byoc.compiler:compile": 158,
-    "byoc.tflite.state:split_stateful": 103,
 }
 
 #: Import cycles today, as the sets of modules of a strongly connected component.

@@ -296,22 +296,11 @@ def split_stateful(model: Any, buffers: list, label: str) -> tuple[bytes, StateS
             variable(key, sg.Tensors(ins[1]), i, name)
             current[key] = subst.get(ins[1]) if ins[1] in subst else rw.tensor(sg, ins[1])
         else:
-            opts_name, opts = _options(op)
-            mapped = [subst[t] if t in subst else rw.tensor(sg, t) for t in ins]
             if any(t in subst for t in outs):
                 raise ModelError(f"{label}: operator {i} ({name}) overwrites a variable's value")
-            mb.add_operator(code, mapped, [rw.tensor(sg, t) for t in outs], opts_name, opts,
-                            custom_code=None if code != tflite.BuiltinOperator.CUSTOM else
-                            (model.OperatorCodes(op.OpcodeIndex()).CustomCode() or b"").decode(),
-                            custom_options=bytes(op.CustomOptionsAsNumpy())
-                            if op.CustomOptionsLength() else None)
-    inits = {spec.init_subgraph} if spec.init_subgraph is not None else set()
-    others = sorted(set(range(1, model.SubgraphsLength())) - inits)
-    if others:
-        raise UnsupportedOperatorError(
-            f"{label}: model has {model.SubgraphsLength()} subgraphs; only single-subgraph "
-            "models are supported, or stateful models whose other subgraph is the CALL_ONCE "
-            f"initialiser of their variables (subgraph {others[0]} is not)")
+            _copy_operator(rw, sg, op, code, [subst[t] if t in subst else rw.tensor(sg, t)
+                                              for t in ins])
+    _check_other_subgraphs(model, spec.init_subgraph, label)
     model_ins = [int(t) for t in sg.InputsAsNumpy()] if sg.InputsLength() else []
     model_outs = [int(t) for t in sg.OutputsAsNumpy()] if sg.OutputsLength() else []
     spec.num_inputs, spec.num_outputs = len(model_ins), len(model_outs)
@@ -322,8 +311,32 @@ def split_stateful(model: Any, buffers: list, label: str) -> tuple[bytes, StateS
     mb.set_io([rw.tensor(sg, t) for t in model_ins] + read_inputs,
               [subst[t] if t in subst else rw.tensor(sg, t) for t in model_outs]
               + [t for _, t in writes])
-    offset = 0
+    offset = 0                          # the state buffer: variables in order, each aligned
     for v in spec.variables:
         v.offset = offset
         offset += -(-v.nbytes // STATE_ALIGNMENT) * STATE_ALIGNMENT
     return mb.build(), spec
+
+
+def _copy_operator(rw: _Rewriter, sg: Any, op: Any, code: int, inputs: list[int]) -> None:
+    """Copy one (stateless) operator of subgraph ``sg`` into the builder, its inputs
+    already mapped to builder tensors (``inputs``)."""
+    opts_name, opts = _options(op)
+    outs = [int(t) for t in op.OutputsAsNumpy()] if op.OutputsLength() else []
+    custom = code == tflite.BuiltinOperator.CUSTOM
+    rw.mb.add_operator(code, inputs, [rw.tensor(sg, t) for t in outs], opts_name, opts,
+                       custom_code=(rw.model.OperatorCodes(op.OpcodeIndex()).CustomCode()
+                                    or b"").decode() if custom else None,
+                       custom_options=bytes(op.CustomOptionsAsNumpy())
+                       if op.CustomOptionsLength() else None)
+
+
+def _check_other_subgraphs(model: Any, init_subgraph: "int | None", label: str) -> None:
+    """Refuse subgraphs besides the main one and the CALL_ONCE initialiser."""
+    inits = {init_subgraph} if init_subgraph is not None else set()
+    others = sorted(set(range(1, model.SubgraphsLength())) - inits)
+    if others:
+        raise UnsupportedOperatorError(
+            f"{label}: model has {model.SubgraphsLength()} subgraphs; only single-subgraph "
+            "models are supported, or stateful models whose other subgraph is the CALL_ONCE "
+            f"initialiser of their variables (subgraph {others[0]} is not)")
