@@ -4,6 +4,9 @@ S1..S3: int16-activation conv / depthwise / fully connected), side by side with 
 
 Builds one Corstone-300 firmware per kernel path (Helium "mve", DSP "dsp", portable "c"; all
 run on QEMU mps3-an547's Cortex-M55 with the other extensions compiled out of the kernels),
+and with ``--cpus`` one per named core (the whole firmware built for that core: m0plus / m3
+run the portable path as Armv6-M / Armv7-M code, m4 / m33 the DSP path as Armv7E-M / Armv8-M
+code, all on the same emulated Cortex-M55, which executes every instruction of those builds),
 runs every case once, checks each output against TFLite Micro (the firmware compares and
 reports mismatches), and prints instructions of the kernel call alone and instructions per MAC.
 
@@ -13,10 +16,10 @@ same flags, -DCMSIS_NN_PATH), and the table prints Arm's counts, byoc/Arm per ca
 geometric mean of byoc/Arm per path. Arm's outputs are checked against TFLM too.
 
 Writes ``build/bench/kernels.json`` as ``{"C1": {"mve": N, "dsp": N, "c": N,
-"arm_mve": N, ...}, ...}`` (``arm_*`` only with Arm's tree) and the same table as Markdown in
+"arm_mve": N, "m0plus": N, ...}, ...}`` (``arm_*`` only with Arm's tree) and the same table as Markdown in
 ``build/bench/kernels.md`` (bold: byoc above Arm).
 
-Usage: scripts/bench_kernels.py [--paths mve,dsp,c] [--cases C1,C2] [--arm DIR] [--out FILE]
+Usage: scripts/bench_kernels.py [--paths mve,dsp,c] [--cpus m0plus,m3,m4,m33] [--cases C1,C2] [--arm DIR] [--out FILE]
 Exit status: 0 when every case of every path matched TFLM, 1 otherwise.
 """
 
@@ -37,12 +40,14 @@ sys.path.insert(0, str(REPO / "kernels_c" / "test"))
 import cmsis_nn_testlib as tl  # noqa: E402
 
 
-def measure(path: str, cases, build_dir: Path, arm_tree: str | None) -> tuple[dict[str, int], list[str]]:
-    """Instructions per bench case (sub-cases such as C11.dw + C11.conv add up) and TFLM mismatches."""
-    elf = tl.build_case_firmware(cases, build_dir, path, cmsis_nn_path=arm_tree)
+def measure(config: str, cases, build_dir: Path, arm_tree: str | None) -> tuple[dict[str, int], list[str]]:
+    """Instructions per bench case (sub-cases such as C11.dw + C11.conv add up) and TFLM
+    mismatches, for one firmware config (a kernel path or a core, tl.firmware_config)."""
+    path = tl.firmware_config(config)[2]
+    elf = tl.build_case_firmware(cases, build_dir, config, cmsis_nn_path=arm_tree)
     rows, run = tl.run_case_firmware(elf, cases)
     if run.result.get("path") != path:
-        raise RuntimeError(f"firmware for {path} reports path {run.result.get('path')}")
+        raise RuntimeError(f"firmware for {config} reports path {run.result.get('path')}, not {path}")
     counts: dict[str, int] = {}
     for case, row in zip(cases, rows):
         name = case.name.split(".")[0]
@@ -116,7 +121,12 @@ def markdown_table(names: list[str], paths: list[str], table: dict[str, dict[str
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--paths", default="mve,dsp,c", help="kernel paths to measure (mve,dsp,c)")
+    ap.add_argument("--paths", default="mve,dsp,c",
+                    help="kernel paths to measure on the Cortex-M55 (mve,dsp,c; '' for none)")
+    ap.add_argument("--cpus", default="",
+                    help="cores whose own firmware build is measured too, each a column: "
+                         + ",".join(tl.FIRMWARE_CORES) + " (e.g. m0plus,m3: the portable path "
+                         "as Armv6-M / Armv7-M code; m4,m33: the DSP path)")
     ap.add_argument("--cases", default="", help="bench cases to run (e.g. C1,C6); default all")
     ap.add_argument("--arm", default=os.environ.get("BYOC_ARM_CMSIS_NN", ""),
                     help="Arm CMSIS-NN source tree to measure beside byoc (default $BYOC_ARM_CMSIS_NN)")
@@ -127,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     for p in paths:
         if p not in tl.FIRMWARE_PATHS:
             ap.error(f"unknown path {p!r}; choose from {', '.join(tl.FIRMWARE_PATHS)}")
+    for c in (c for c in args.cpus.split(",") if c):
+        if c not in tl.FIRMWARE_CORES:
+            ap.error(f"unknown core {c!r}; choose from {', '.join(tl.FIRMWARE_CORES)}")
+        paths.append(c)
+    if not paths:
+        ap.error("nothing to measure: give --paths and/or --cpus")
     names = [n for n in args.cases.split(",") if n] or list(tl.BENCH_CASES)
     for n in names:
         if n not in tl.BENCH_CASES:

@@ -6,8 +6,8 @@ generator will emit). The same cases run
 
 * on the host: the portable C path, built with gcc -Wall -Wextra -Werror (one driver process);
 * on Corstone-300 / QEMU: the Helium path (-mcpu=cortex-m55), the DSP path (kernels built with
-  -mcpu=cortex-m55+nomve) and the portable path on the target (+nomve+nodsp), one firmware per
-  path with the cases embedded;
+  -mcpu=cortex-m55+nomve), the portable path on the target (+nomve+nodsp) and the portable path
+  as Armv6-M code (a cortex-m0plus firmware), one firmware per path with the cases embedded;
 
 and the kernels must also build for every supported core (build only). Buffer-size functions are
 checked against the Python mirror and against Arm's own compiled size functions (from the
@@ -302,7 +302,9 @@ def test_kernel_path_names():
 # Corstone-300 / QEMU: Helium and DSP paths
 # ---------------------------------------------------------------------------------------
 
-QEMU_PATHS = ["mve", "dsp", "c"]
+#: Kernel paths on the Cortex-M55 (extensions compiled out), plus the portable path built as
+#: Armv6-M code (m0plus: Thumb-1 assembly blocks and 32-bit-only requantization of its own).
+QEMU_PATHS = ["mve", "dsp", "c", "m0plus"]
 
 
 @pytest.fixture(scope="module")
@@ -326,7 +328,7 @@ def test_qemu_bit_exact(path, firmwares, default_cases):
     if isinstance(elf, Exception):
         raise AssertionError(f"{path} firmware build failed: {elf}")
     rows, run = tl.run_case_firmware(elf, default_cases)
-    assert run.result.get("path") == path, run.result
+    assert run.result.get("path") == tl.firmware_config(path)[2], run.result
     bad = tl.firmware_failures(default_cases, rows)
     assert not bad, f"{len(bad)} of {len(default_cases)} cases fail on {path}:\n" + "\n".join(bad[:25])
     assert run.passed

@@ -58,6 +58,25 @@ FIRMWARE_PATHS = {
     "dsp": ("cortex-m55", "-mcpu=cortex-m55+nomve"),
     "c": ("cortex-m55", "-mcpu=cortex-m55+nomve+nodsp"),
 }
+#: Firmware built for a smaller core (the whole image, its own -mcpu; it runs on QEMU's
+#: Cortex-M55, which executes every instruction of those builds): config name -> core.
+FIRMWARE_CORES = {"m0plus": "cortex-m0plus", "m3": "cortex-m3", "m4": "cortex-m4",
+                  "m7": "cortex-m7", "m33": "cortex-m33"}
+
+
+def firmware_config(name: str) -> tuple[str, str, str]:
+    """(cpu, CMSIS_NN_EXTRA_FLAGS, kernel path the firmware reports) of a firmware config: a
+    kernel path of FIRMWARE_PATHS (Cortex-M55 with extensions compiled out of the kernels) or a
+    core of FIRMWARE_CORES."""
+    from byoc.cpus import KERNEL_PATHS
+
+    if name in FIRMWARE_PATHS:
+        return (*FIRMWARE_PATHS[name], name)
+    if name in FIRMWARE_CORES:
+        cpu = FIRMWARE_CORES[name]
+        return cpu, "", KERNEL_PATHS[cpu]
+    raise ValueError(f"unknown firmware config {name!r}; choose from "
+                     f"{', '.join([*FIRMWARE_PATHS, *FIRMWARE_CORES])}")
 
 _TFLM_ARENA = 4 << 20
 
@@ -1103,13 +1122,14 @@ def write_case_data_source(cases: Sequence[Case], out_dir: Path) -> Path:
 
 def build_case_firmware(cases: Sequence[Case], build_dir: Path, path: str = "mve",
                         icount_shift: int | None = None, cmsis_nn_path: Path | str | None = None) -> Path:
-    """Firmware running ``cases`` with the kernels compiled for ``path`` (mve / dsp / c).
+    """Firmware running ``cases`` with the kernels compiled for ``path`` (mve / dsp / c on the
+    Cortex-M55, or a core of FIRMWARE_CORES: m0plus / m3 / m4 / m7 / m33).
 
     ``cmsis_nn_path``: an Arm CMSIS-NN source tree to link instead of byoc's kernels (same path
     flags; Arm's sources are compiled without -Werror)."""
     from byoc.platform import corstone300 as platform
 
-    cpu, flags = FIRMWARE_PATHS[path]
+    cpu, flags, _ = firmware_config(path)
     src = write_case_data_source(cases, build_dir / "gen")
     kwargs = {}
     if icount_shift is not None:

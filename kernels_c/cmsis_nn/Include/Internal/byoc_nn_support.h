@@ -109,6 +109,32 @@ ARM_NN_INLINE byoc_nn_quant byoc_nn_quant_of(const int32_t multiplier, const int
     return q;
 }
 
+#if defined(__thumb__) && defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 1
+/**
+ * Armv6-M (no 32 x 32 -> 64 multiply; GCC calls __aeabi_lmul for int64 products):
+ * (x * m + 2^30) >> 31, the doubling high multiply, for 0 <= m < 2^31 from four 32-bit
+ * products of 16-bit halves. With x = xh * 2^16 + xl, m = mh * 2^16 + ml (xl, ml, mh unsigned,
+ * xh signed), a = xh*mh, b = xh*ml, c = xl*mh, d = xl*ml = dh * 2^16 + dl:
+ *   x*m + 2^30 = a * 2^32 + (b + c + dh + 2^14) * 2^16 + dl, and since dl < 2^16,
+ *   floor((x*m + 2^30) / 2^31) = 2a + floor((b + c + dh + 2^14) / 2^15)
+ *                              = 2a + (b >> 15) + (((b & (2^15 - 1)) + c + dh + 2^14) >> 15),
+ * where every term fits 32 bits (|a| < 2^30, |b| < 2^31, 0 <= c < 2^31, the last sum < 2^32
+ * unsigned). Exact for every x.
+ */
+ARM_NN_INLINE int32_t byoc_nn_high_mult_t1(const int32_t x, const uint32_t m)
+{
+    const uint32_t mh = m >> 16, ml = m & 0xFFFFu;
+    const int32_t xh = x >> 16;
+    const uint32_t xl = (uint32_t)x & 0xFFFFu;
+    const int32_t a = xh * (int32_t)mh;
+    const int32_t b = xh * (int32_t)ml;
+    const uint32_t c = xl * mh;
+    const uint32_t d = xl * ml;
+    const uint32_t s = ((uint32_t)b & 0x7FFFu) + c + (d >> 16) + (1u << 14);
+    return (int32_t)((uint32_t)a * 2u + (uint32_t)(b >> 15) + (s >> 15));
+}
+#endif
+
 /**
  * byoc_nn_requantize without branches, plus the output offset and the activation clamp.
  * Valid for multiplier != INT32_MIN (the saturating case of the doubling multiply, which TFLite's
@@ -118,7 +144,12 @@ ARM_NN_INLINE int8_t byoc_nn_out_q(const int32_t acc, const byoc_nn_quant q, con
                                    const int32_t act_min, const int32_t act_max)
 {
     const int32_t x = (int32_t)((uint32_t)acc << q.left);
+#if defined(__thumb__) && defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 1
+    const int32_t t = q.mult >= 0 ? byoc_nn_high_mult_t1(x, (uint32_t)q.mult)
+                                  : (int32_t)(((int64_t)x * q.mult + ((int64_t)1 << 30)) >> 31);
+#else
     const int32_t t = (int32_t)(((int64_t)x * q.mult + ((int64_t)1 << 30)) >> 31);
+#endif
     int32_t r = (t >> q.right) + ((t & q.mask) > q.half - (t >> 31));
     r += dst_offset;
     r = r < act_min ? act_min : r;

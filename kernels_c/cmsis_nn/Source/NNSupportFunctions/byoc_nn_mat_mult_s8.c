@@ -845,10 +845,154 @@ static inline int8_t pc_out(const int32_t acc, const int32_t m, const int32_t s,
     return byoc_nn_out_q(acc, byoc_nn_quant_of(m, s), dst_offset, act_min, act_max);
 }
 
+#if defined(__thumb__) && defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 1
+/*
+ * Armv6-M (Cortex-M0/M0+): the dot-product loops in Thumb-1 assembly. GCC's code for the C loops
+ * below runs out of the eight low registers (every load, multiply and flag-setting add needs
+ * them) and spills; here the accumulators live in r8-r11 (ADD takes high registers), the
+ * operands are read with LDRSB [base, index] from pointers past the end of each operand with one
+ * negative index counting up to zero (one ADDS + BNE per step), and each MULS is 32 x 32 -> 32.
+ * Byte loads only (no alignment requirement).
+ */
+    #define PC_T1 1
+
+    #pragma GCC diagnostic push
+    #pragma GCC diagnostic ignored "-Wunused-parameter" /* naked functions read their arguments in assembly */
+
+/* acc[0..3] += {a.w, a.v, b.w, b.v} over k >= 1 values. r0 = a, r1 = b, r2 = w, r3 = v,
+ * [sp] = k, [sp, #4] = acc. 15 instructions per step of 4 MACs. */
+__attribute__((naked, noinline)) static void
+pc_t1_dot_2x2(const int8_t *a, const int8_t *b, const int8_t *w, const int8_t *v, int32_t k, int32_t *acc)
+{
+    __asm volatile(".syntax unified                      \n" /* GCC wraps Thumb-1 asm in divided syntax */
+                   "push    {r4, r5, r6, r7, lr}         \n"
+                   "mov     r4, r8                       \n"
+                   "mov     r5, r9                       \n"
+                   "mov     r6, r10                      \n"
+                   "mov     r7, r11                      \n"
+                   "push    {r4, r5, r6, r7}             \n"
+                   "ldr     r4, [sp, #36]                \n" /* k */
+                   "ldr     r5, [sp, #40]                \n" /* acc */
+                   "ldr     r6, [r5, #0]                 \n"
+                   "mov     r8, r6                       \n" /* a.w */
+                   "ldr     r6, [r5, #4]                 \n"
+                   "mov     r9, r6                       \n" /* a.v */
+                   "ldr     r6, [r5, #8]                 \n"
+                   "mov     r10, r6                      \n" /* b.w */
+                   "ldr     r6, [r5, #12]                \n"
+                   "mov     r11, r6                      \n" /* b.v */
+                   "adds    r0, r0, r4                   \n"
+                   "adds    r1, r1, r4                   \n"
+                   "adds    r2, r2, r4                   \n"
+                   "adds    r3, r3, r4                   \n"
+                   "rsbs    r4, r4, #0                   \n" /* index -k .. -1 */
+                   "1:                                   \n"
+                   "ldrsb   r5, [r0, r4]                 \n" /* x */
+                   "ldrsb   r6, [r2, r4]                 \n" /* w */
+                   "movs    r7, r6                       \n"
+                   "muls    r7, r5                       \n"
+                   "add     r8, r7                       \n"
+                   "ldrsb   r7, [r3, r4]                 \n" /* v */
+                   "muls    r5, r7                       \n"
+                   "add     r9, r5                       \n"
+                   "ldrsb   r5, [r1, r4]                 \n" /* y */
+                   "muls    r6, r5                       \n"
+                   "add     r10, r6                      \n"
+                   "muls    r7, r5                       \n"
+                   "add     r11, r7                      \n"
+                   "adds    r4, r4, #1                   \n"
+                   "bne     1b                           \n"
+                   "ldr     r5, [sp, #40]                \n"
+                   "mov     r6, r8                       \n"
+                   "str     r6, [r5, #0]                 \n"
+                   "mov     r6, r9                       \n"
+                   "str     r6, [r5, #4]                 \n"
+                   "mov     r6, r10                      \n"
+                   "str     r6, [r5, #8]                 \n"
+                   "mov     r6, r11                      \n"
+                   "str     r6, [r5, #12]                \n"
+                   "pop     {r4, r5, r6, r7}             \n"
+                   "mov     r8, r4                       \n"
+                   "mov     r9, r5                       \n"
+                   "mov     r10, r6                      \n"
+                   "mov     r11, r7                      \n"
+                   "pop     {r4, r5, r6, r7, pc}         \n");
+}
+
+/* acc[c] += sum_j (x[j] + off) * w[c * k + j] for c < 4, k >= 1. r0 = x, r1 = w, r2 = k,
+ * r3 = off, [sp] = acc. 16 instructions per step of 4 MACs. */
+__attribute__((naked, noinline)) static void
+pc_t1_dot_1x4(const int8_t *x, const int8_t *w, int32_t k, int32_t off, int32_t *acc)
+{
+    __asm volatile(".syntax unified                      \n" /* GCC wraps Thumb-1 asm in divided syntax */
+                   "push    {r4, r5, r6, r7, lr}         \n"
+                   "mov     r4, r8                       \n"
+                   "mov     r5, r9                       \n"
+                   "mov     r6, r10                      \n"
+                   "mov     r7, r11                      \n"
+                   "push    {r4, r5, r6, r7}             \n"
+                   "mov     r12, r3                      \n" /* off */
+                   "ldr     r5, [sp, #36]                \n" /* acc */
+                   "ldr     r6, [r5, #0]                 \n"
+                   "mov     r8, r6                       \n"
+                   "ldr     r6, [r5, #4]                 \n"
+                   "mov     r9, r6                       \n"
+                   "ldr     r6, [r5, #8]                 \n"
+                   "mov     r10, r6                      \n"
+                   "ldr     r6, [r5, #12]                \n"
+                   "mov     r11, r6                      \n"
+                   "adds    r0, r0, r2                   \n" /* x + k */
+                   "adds    r1, r1, r2                   \n" /* end of row 0 */
+                   "adds    r3, r1, r2                   \n" /* end of row 1 */
+                   "adds    r4, r3, r2                   \n" /* end of row 2 */
+                   "adds    r5, r4, r2                   \n" /* end of row 3 */
+                   "rsbs    r2, r2, #0                   \n" /* index -k .. -1 */
+                   "1:                                   \n"
+                   "ldrsb   r6, [r0, r2]                 \n"
+                   "add     r6, r12                      \n" /* x + off */
+                   "ldrsb   r7, [r1, r2]                 \n"
+                   "muls    r7, r6                       \n"
+                   "add     r8, r7                       \n"
+                   "ldrsb   r7, [r3, r2]                 \n"
+                   "muls    r7, r6                       \n"
+                   "add     r9, r7                       \n"
+                   "ldrsb   r7, [r4, r2]                 \n"
+                   "muls    r7, r6                       \n"
+                   "add     r10, r7                      \n"
+                   "ldrsb   r7, [r5, r2]                 \n"
+                   "muls    r7, r6                       \n"
+                   "add     r11, r7                      \n"
+                   "adds    r2, r2, #1                   \n"
+                   "bne     1b                           \n"
+                   "ldr     r5, [sp, #36]                \n"
+                   "mov     r6, r8                       \n"
+                   "str     r6, [r5, #0]                 \n"
+                   "mov     r6, r9                       \n"
+                   "str     r6, [r5, #4]                 \n"
+                   "mov     r6, r10                      \n"
+                   "str     r6, [r5, #8]                 \n"
+                   "mov     r6, r11                      \n"
+                   "str     r6, [r5, #12]                \n"
+                   "pop     {r4, r5, r6, r7}             \n"
+                   "mov     r8, r4                       \n"
+                   "mov     r9, r5                       \n"
+                   "mov     r10, r6                      \n"
+                   "mov     r11, r7                      \n"
+                   "pop     {r4, r5, r6, r7, pc}         \n");
+}
+    #pragma GCC diagnostic pop
+#endif
+
 /* acc[0..3] += {a.w, a.v, b.w, b.v} over k values. */
 static inline void pc_dot_2x2(const int8_t *a, const int8_t *b, const int8_t *w, const int8_t *v, int32_t k,
                               int32_t *acc)
 {
+#if defined(PC_T1)
+    if (k > 0)
+    {
+        pc_t1_dot_2x2(a, b, w, v, k, acc);
+    }
+#else
     int32_t aw = acc[0], av = acc[1], bw = acc[2], bv = acc[3];
     for (; k >= 4; k -= 4)
     {
@@ -869,6 +1013,7 @@ static inline void pc_dot_2x2(const int8_t *a, const int8_t *b, const int8_t *w,
         aw += x * p; av += x * q; bw += y * p; bv += y * q;
     }
     acc[0] = aw; acc[1] = av; acc[2] = bw; acc[3] = bv;
+#endif
 }
 
 /* acc[c] += sum_j x[j] * w[c * k + j] for c < 4; x already holds the offset input values. */
@@ -918,8 +1063,24 @@ static void pc_row(const int8_t *x, const int8_t *rhs, const int32_t n_out, cons
                    const int32_t per_channel, const int32_t dst_offset, const int32_t act_min, const int32_t act_max,
                    int8_t *dst)
 {
-    int16_t xo[PC_ROW_MAX];
     int32_t o = 0;
+#if defined(PC_T1)
+    for (; k > 0 && o + 4 <= n_out; o += 4)
+    {
+        int32_t acc[4];
+        for (int32_t c = 0; c < 4; c++)
+        {
+            acc[c] = base != NULL ? base[o + c] : (bias != NULL ? bias[o + c] : 0);
+        }
+        pc_t1_dot_1x4(x, rhs + o * k, k, off, acc);
+        for (int32_t c = 0; c < 4; c++)
+        {
+            const int32_t q = per_channel ? o + c : 0;
+            dst[o + c] = pc_out(acc[c], mult[q], shift[q], dst_offset, act_min, act_max);
+        }
+    }
+#else
+    int16_t xo[PC_ROW_MAX];
     if (k <= PC_ROW_MAX)
     {
         for (int32_t j = 0; j < k; j++)
@@ -941,6 +1102,7 @@ static void pc_row(const int8_t *x, const int8_t *rhs, const int32_t n_out, cons
             }
         }
     }
+#endif
     for (; o < n_out; o++)
     {
         const int32_t b = base != NULL ? base[o] : (bias != NULL ? bias[o] : 0);
