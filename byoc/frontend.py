@@ -37,7 +37,11 @@ class _FrontendFixes:
     * CONV_2D / DEPTHWISE_CONV_2D without a bias (input index -1) crash the converter;
       a single weight scale with quantized_dimension != 0 is refused by it;
     * TRANSPOSE_CONV drops its fused activation;
-    * quantized PRELU and BATCH_MATMUL are refused by it (imported here as QDQ chains)."""
+    * quantized PRELU and BATCH_MATMUL are refused by it (imported here as QDQ chains);
+    * quantized SVDF is refused by it (its float SVDF applies the time weights to the state
+      before the new feature is inserted, and keeps no state): byoc imports the stateless
+      form ``byoc.tflite.state`` writes (the state an extra input, the updated state a
+      second output) as two chains, see :meth:`convert_svdf`."""
 
     def dequantize(self, expr, tensor):
         # int16 ("16x8") CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED carry an int64 bias,
@@ -107,6 +111,40 @@ class _FrontendFixes:
                 x = relax.op.permute_dims(x, list(range(rank - 2)) + [rank - 1, rank - 2])
             operands.append(x)
         return self.quantize(relax.op.matmul(*operands), out_t)
+
+    def convert_svdf(self, op):
+        # quantized SVDF as two QDQ chains, which the byoc.qnn svdf_state / svdf patterns
+        # read back: the state update (shift left by one, the feature projection in the
+        # newest column) and the output (time weights on the updated state, sum over rank,
+        # bias). TFLM's integer SVDF ignores the fused activation; so does this form.
+        from tflite.SVDFOptions import SVDFOptions
+
+        ins, outs = self.get_input_tensors(op), self.get_output_tensors(op)
+        if ins[0].qnn_params is None:
+            return super().convert_svdf(op)
+        if len(outs) != 2 or len(ins) != 5 or ins[3].tensor_idx < 0:
+            raise ValueError("a quantized SVDF needs a bias and its activation state as a "
+                             "variable tensor (input 4)")
+        opts = SVDFOptions()
+        opts.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        rank = int(opts.Rank())
+        batch = int(self.get_tensor_shape(ins[0])[0])
+        filters, memory = (int(d) for d in self.get_tensor_shape(ins[2]))
+        if rank < 1 or filters % rank:
+            raise ValueError(f"SVDF rank {rank} does not divide its {filters} filters")
+        dq = [self.dequantize(self.get_tensor_expr(t), t) for t in ins]
+        feat = relax.op.expand_dims(relax.op.matmul(dq[0], relax.op.permute_dims(dq[1])), 2)
+        state = relax.op.reshape(dq[4], (batch, filters, memory))
+        if memory > 1:
+            kept = relax.op.strided_slice(state, axes=[2], begin=[1], end=[memory])
+            feat = relax.op.concat([kept, feat], axis=2)
+        new_state = self.bb.emit(self.quantize(
+            relax.op.reshape(feat, (batch, filters * memory)), outs[1]))
+        timed = relax.op.sum(relax.op.multiply(relax.op.reshape(
+            self.dequantize(new_state, outs[1]), (batch, filters, memory)), dq[2]), axis=[2])
+        units = relax.op.sum(relax.op.reshape(timed, (batch, filters // rank, rank)), axis=[2])
+        out = self.bb.emit(self.quantize(relax.op.add(units, dq[3]), outs[0]))
+        return relax.Tuple([out, new_state])
 
     def convert_conv(self, op, conv_type):
         # An absent bias (input index -1) crashes the stock converter, which treats any
@@ -401,7 +439,7 @@ class _CheckedConverter(_StaticReshape, _DataMovementFixes, _FrontendFixes,
     _SUPPORTED_QUANTIZED_OPS = tflite_frontend.OperatorConverter._SUPPORTED_QUANTIZED_OPS | \
         frozenset({"PAD", "PADV2", "SHAPE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V"}) | \
         frozenset(RAW_COPY_OPERATORS) | \
-        frozenset({"RESIZE_NEAREST_NEIGHBOR", "PRELU", "BATCH_MATMUL"})
+        frozenset({"RESIZE_NEAREST_NEIGHBOR", "PRELU", "BATCH_MATMUL", "SVDF"})
 
     def check_unsupported_ops(self):
         for idx in range(self.subgraph.OperatorsLength()):

@@ -56,7 +56,9 @@ def operator_rows() -> list[Row]:
             label = _DTYPE_LABELS.get(spec.kind, {}).get(dtype, dtype)
             # PADV2 (any pad value) is the same kind as PAD
             for name in (spec.op_type,) + (("PADV2",) if spec.kind == "pad" else ()):
-                rows.append(Row(name, label, c, cm and f"`{cm}`", eu))
+                row = Row(name, label, c, cm and f"`{cm}`", eu)
+                if row not in rows:           # SVDF: two kinds (state update, output)
+                    rows.append(row)
     rows += _other_rows({r.operator for r in rows})
     for op, dtype, c, cm, eu in _NON_KERNEL_ROWS:
         rows.append(Row(op, dtype, c, cm, "Vela" if eu in npu.TFLITE_TYPES else None))

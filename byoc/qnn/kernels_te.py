@@ -534,6 +534,71 @@ def fully_connected(op: P.QFullyConnected) -> Kernel:
     return _output_stage(op, acc, B, requant, out_shape, len(out_shape) - 1, ins)
 
 
+def svdf_state(op: P.QSvdfState) -> Kernel:
+    """SVDF state update (TFLM): per batch and filter, the ``memory - 1`` newest state
+    values move one place left and the feature projection (int32 dot product, MBQM,
+    clamped to the state type, + the state's zero point, stored truncated) fills the
+    newest column. Loop-level TIR; one int32 accumulator, no other scratch. The copy runs
+    upwards, so it is also correct with the output in the input's place."""
+    T = op.output.dtype
+    (B, D), (F, M) = op.input.shape, (op.weight_feature.shape[0], op.memory)
+    X = tirx.decl_buffer((B, D), I8, "input")
+    W = tirx.decl_buffer((F, D), I8, "weight_feature")
+    Y = tirx.decl_buffer((B, F * M), T, "output")
+    params, args = [X], [op.input.source if op.input.source is not None
+                         else op.input.data.astype(I8)]
+    if M > 1:
+        S_in = tirx.decl_buffer((B, F * M), T, "state")
+        params.append(S_in)
+        args.append(op.state.source if op.state.source is not None
+                    else op.state.data.astype(T))
+    params += [W, Y]
+    args.append(np.ascontiguousarray(op.weight_feature.astype(np.int8)))
+    S = Scratch()
+    acc = S.buffer("acc")
+    b, f = tirx.Var("b", I32), tirx.Var("f", I32)
+    zp = c32(op.input.zero_point)
+    body = []
+    if M > 1:
+        body.append(_loop("m", M - 1, lambda m: [tirx.BufferStore(
+            Y, tirx.BufferLoad(S_in, [b, f * c32(M) + m + c32(1)]), [b, f * c32(M) + m])]))
+    body += [_store(acc, c32(0)),
+             _loop("d", D, lambda d: [_store(acc, _load(acc) + i32(tirx.BufferLoad(W, [f, d]))
+                                             * (i32(tirx.BufferLoad(X, [b, d])) - zp))])]
+    v = clamp(mbqm(S, _load(acc), op.multiplier, op.shift), *P.dtype_range(T))
+    body += S.take()
+    body.append(tirx.BufferStore(Y, (v + c32(op.output.zero_point)).astype(T),
+                                 [b, f * c32(M) + c32(M - 1)]))
+    loop = tirx.For(f, c32(0), c32(F), tirx.ForKind.SERIAL, tirx.SeqStmt(body))
+    func = _row_func(params, [b], (B,), [loop], S)
+    return Kernel(func, args, (B, F * M), T)
+
+
+def svdf(op: P.QSvdf) -> Kernel:
+    """SVDF output (TFLM): ``sum_{r, m} weight_time[u * rank + r, m] * (state[b, (u * rank
+    + r) * memory + m] - zp_state)`` in int32 (TFLM sums per filter first; int32 sums
+    agree in any order) + bias[u], MBQM, + zp_out, saturated to int8."""
+    B, U = op.output.shape
+    F, M = op.weight_time.shape
+    R = op.rank
+    ins = _Inputs()
+    St = ins.operand(op.state, "state")
+    Wt = ins.const(op.weight_time.astype(op.state.dtype), "weight_time")
+    Bias = ins.const(np.asarray(op.bias, np.int32), "bias")
+    r, m = te.reduce_axis((0, R), "r"), te.reduce_axis((0, M), "m")
+    zp = c32(op.state.zero_point)
+
+    def acc_f(b, u):
+        filt = u * R + r
+        return te.sum(i32(Wt[filt, m]) * (i32(St[b, filt * M + m]) - zp), axis=[r, m])
+
+    acc = te.compute((B, U), acc_f, name="acc")
+    out = te.compute((B, U), _requant_epilogue(
+        lambda *i: acc(*i), Bias, lambda L, a, ch: mbqm(L, a, op.multiplier, op.shift),
+        op.output.zero_point, -128, 127, I8), name="output")
+    return _finish(ins, out, _reverse_at("output", "acc", 1))
+
+
 # ---------------------------------------------------------------------------------------
 # Pools
 # ---------------------------------------------------------------------------------------
@@ -763,7 +828,7 @@ def softmax(op: P.QSoftmax) -> Kernel:
 
 def _row_func(params, row_vars, lead, row: list, S: Scratch) -> tirx.PrimFunc:
     """PrimFunc of a row-wise loop nest: ``row`` statements inside loops over ``lead``."""
-    body = tirx.SeqStmt(row)
+    body = row[0] if len(row) == 1 else tirx.SeqStmt(row)
     for d in reversed(range(len(lead))):
         body = tirx.For(row_vars[d], c32(0), c32(lead[d]), tirx.ForKind.SERIAL, body)
     body = tirx.SeqStmt([tirx.AllocBuffer(b) for b in S.buffers] + [body])

@@ -65,6 +65,9 @@ class OpSpec:
     chain: str = ""
     #: short report label of a dataclass, e.g. "CONV_2D 3x3 s1" (default: op_type)
     describe: Callable[[Any], str] | None = None
+    #: activation dtype of a matched chain for the dtype guard (default: its root's; the
+    #: SVDF state update's root is the state, int16 in an int8 model)
+    activation: Callable[[Any], str] | None = None
 
     @property
     def c_name(self) -> str:
@@ -74,7 +77,8 @@ class OpSpec:
         """The parameter dataclass of a matched chain (``P.ExtractError`` when byoc's
         kernels cannot compute it). The dtype guard comes first: an int16 chain of an
         int8-only operator is refused here, by name, whatever its other parameters."""
-        dtype = str(chain.root.ty.dtype)
+        dtype = (self.activation(chain) if self.activation is not None
+                 else str(chain.root.ty.dtype))
         if dtype in P.INT_DTYPES and dtype not in self.dtypes:
             raise P.ExtractError(f"{dtype} {self.op_type} has no integer kernel on the "
                                  f"generic path (byoc and TFLM: {', '.join(self.dtypes)})")
@@ -136,6 +140,15 @@ _CMSIS_CONV = {"int8": "arm_convolve_wrapper_s8", "int16": "arm_convolve_wrapper
 _CMSIS_DW = {"int8": "arm_depthwise_conv_wrapper_s8", "int16": "arm_depthwise_conv_wrapper_s16"}
 
 SPECS: tuple[OpSpec, ...] = (
+    # SVDF: two chains of one operator (byoc.frontend), the state update and the output
+    OpSpec("svdf_state", "SVDF", P.svdf_state_patterns, P._check_int_root,
+           P._extract_svdf_state, K.svdf_state, activation=lambda c: "int8",
+           chain="byoc.frontend (stateless form of byoc.tflite.state): quantize(reshape("
+                 "concat(strided_slice(reshape(dequantize(state))), expand_dims(matmul("
+                 "dequantize(x), permute_dims(dequantize(W_feature))))))) -> the new state"),
+    OpSpec("svdf", "SVDF", P.svdf_patterns, P._check_int8_root, P._extract_svdf, K.svdf,
+           chain="quantize(add(sum(reshape(sum(multiply(reshape(dequantize(new state)), "
+                 "dequantize(W_time))))), dequantize(bias))) -> the output"),
     OpSpec("conv2d", "CONV_2D", lambda: P._conv_patterns(False), P._check_conv,
            lambda c: P._extract_conv(c, False), K.conv2d, INT8_INT16,
            cmsis_nn=_CMSIS_CONV, ethos_u=True, describe=_describe_conv,
@@ -273,7 +286,8 @@ INT16_KINDS: frozenset[str] = frozenset(
     for s in SPECS if "int16" in s.dtypes)
 #: TFLite chain of each operator as TVM's frontend writes it (plus two left to LegalizeOps).
 FRONTEND_CHAINS: dict[str, str] = {
-    **{s.op_type: s.chain for s in SPECS if s.chain and s.kind != "quantize_float"},
+    **{s.op_type: s.chain for s in SPECS
+       if s.chain and s.kind not in ("quantize_float", "svdf_state")},
     "DEQUANTIZE": "dequantize (float32 (x - zp) * scale: already exact, left to LegalizeOps)",
     "RESHAPE": "reshape on int8 (left to LegalizeOps)",
 }

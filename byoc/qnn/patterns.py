@@ -502,6 +502,44 @@ class QResize:
     op_type: str = "RESIZE_NEAREST_NEIGHBOR"
 
 
+@dataclass
+class QSvdfState:
+    """SVDF, first half (TFLM EvalIntegerSvdfReference): the activation state ``[batch,
+    filters * memory]`` (int8 or int16, the type of the time weights) shifted left by one
+    element, and in the newest column (``f * memory + memory - 1``) of every filter ``f``
+    the feature projection ``sum_d weight_feature[f, d] * (x[b, d] - zp_in)`` rescaled by
+    in_scale * feature_scale / state_scale (float32 products, as TFLM), clamped to the
+    state type's range and then offset by the state's zero point (the sum is stored
+    truncated to the state type, as TFLM). The weights' zero points are ignored (TFLM)."""
+
+    input: QTensor                     # int8 [batch, input_size]
+    state: QTensor                     # the state before the step (a model state variable)
+    output: QTensor                    # the state after the step, same shape and dtype
+    weight_feature: np.ndarray         # int8 [filters, input_size]
+    memory: int
+    multiplier: int
+    shift: int
+    op_type: str = "SVDF"
+
+
+@dataclass
+class QSvdf:
+    """SVDF, second half: per filter ``sum_m weight_time[f, m] * (state[b, f * memory + m]
+    - zp_state)`` on the updated state (int32), summed over the ``rank`` filters of each
+    unit plus the int32 bias, rescaled by state_scale * time_scale / out_scale (float32
+    products), + zp_out, saturated to int8. TFLM's integer SVDF applies no fused
+    activation."""
+
+    state: QTensor                     # the updated state [batch, filters * memory]
+    output: QTensor                    # int8 [batch, units]
+    weight_time: np.ndarray            # int8 or int16 (the state's type) [filters, memory]
+    bias: np.ndarray                   # int32 [units]
+    rank: int
+    multiplier: int
+    shift: int
+    op_type: str = "SVDF"
+
+
 def operands(op) -> list[QTensor]:
     """The activation operands of a dataclass (``inputs``, ``input1``/``input2`` or
     ``input``; ``lhs``/``rhs``), in operator order."""
@@ -525,7 +563,8 @@ def op_dtypes(op) -> set[str]:
 QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax | QAdd | QMul
        | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh | QLeakyRelu
        | QRelu | QRelu6 | QHardSwish | QMinMax | QSquaredDifference | QSub | QResize | QSum
-       | QReduceMax | QTransposeConv | QAbs | QPrelu | QBatchMatMul)
+       | QReduceMax | QTransposeConv | QAbs | QPrelu | QBatchMatMul | QSvdfState
+       | QSvdf)
 
 
 # ---------------------------------------------------------------------------------------
@@ -654,6 +693,29 @@ def prelu_patterns() -> list[DFPattern]:
     x = _dq(wildcard())
     return [_q(is_op("relax.where")(is_op("relax.greater_equal")(x, is_const()), x,
                                     is_op("relax.multiply")(x, _dq(wildcard()))))]
+
+
+def _reshape(x: DFPattern) -> DFPattern:
+    return is_op("relax.reshape")(x, wildcard())
+
+
+def svdf_state_patterns() -> list[DFPattern]:
+    """byoc.frontend's SVDF state update: quantize(reshape(concat(strided_slice(reshape(
+    dequantize(state))), expand_dims(matmul(dequantize(x), permute_dims(dequantize(W))))))),
+    without the concat for memory 1."""
+    feat = is_op("relax.expand_dims")(is_op("relax.matmul")(
+        _dq(wildcard()), is_op("relax.permute_dims")(_dq(is_const()))))
+    kept = is_op("relax.strided_slice")(_reshape(_dq(wildcard())), wildcard(), wildcard(),
+                                        wildcard())
+    return [_q(_reshape(is_op("relax.concat")(is_tuple([kept, feat])))), _q(_reshape(feat))]
+
+
+def svdf_patterns() -> list[DFPattern]:
+    """byoc.frontend's SVDF output: quantize(add(sum(reshape(sum(multiply(reshape(
+    dequantize(new state)), dequantize(W_time))))), dequantize(bias)))."""
+    timed = is_op("relax.sum")(is_op("relax.multiply")(_reshape(_dq(wildcard())),
+                                                       _dq(is_const())))
+    return [_q(is_op("relax.add")(is_op("relax.sum")(_reshape(timed)), _dq(is_const())))]
 
 
 def unary_patterns(op: str) -> list[DFPattern]:
@@ -1338,6 +1400,66 @@ def _extract_prelu(chain: _Chain):
     m1, s1 = _multiplier(float(x.scale) / float(out.scale), "PRELU identity")
     m2, s2 = _multiplier(float(x.scale) * float(alpha.scale) / float(out.scale), "PRELU alpha")
     return QPrelu(x, alpha, out, m1, s1, m2, s2)
+
+
+def _svdf_multiplier(a: float, b: float, c: float, what: str) -> tuple[int, int]:
+    """TFLM's SVDF effective scale ``a * b / c``: float32 arithmetic, then
+    QuantizeMultiplier of that value as a double."""
+    f32 = np.float32
+    return _multiplier(float(f32(f32(a) * f32(b)) / f32(c)), what)
+
+
+def _extract_svdf_state(chain: _Chain):
+    q = chain.root
+    state_out = _out_tensor(q, *_quantize_params(q))
+    e = chain.arg(chain.arg(q))                     # concat, or expand_dims (memory 1)
+    state_in = None
+    if chain.is_op(e, "relax.concat"):
+        kept, e = (chain.value(f) for f in chain.value(e.args[0]).fields)
+        state_in = chain.dequantized(chain.arg(chain.arg(kept)))
+    mm = chain.arg(e)
+    x = chain.dequantized(chain.arg(mm, 0))
+    wdq = chain.arg(chain.arg(mm, 1))
+    w = _np(wdq.args[0])
+    filters, depth = w.shape
+    batch, size = state_out.shape
+    memory = size // filters
+    if state_in is None:                            # memory 1: the old state is not read
+        state_in = QTensor(state_out.shape, state_out.scale, state_out.zero_point,
+                           state_out.dtype, source=None, data=None)
+    if x.dtype != "int8" or w.dtype != np.int8 or state_out.dtype not in ("int8", "int16"):
+        raise ExtractError(f"SVDF with {x.dtype} input, {w.dtype} feature weights and "
+                           f"{state_out.dtype} state (TFLM: int8, int8, int8 or int16)")
+    if state_in.dtype != state_out.dtype or (state_in.scale, state_in.zero_point) != \
+            (state_out.scale, state_out.zero_point) or tuple(x.shape) != (batch, depth):
+        raise ExtractError("SVDF state update with inconsistent shapes or quantization")
+    m, s = _svdf_multiplier(x.scale, _scalar(wdq.args[1]), state_out.scale, "SVDF feature")
+    return QSvdfState(x, state_in, state_out, w, memory, m, s)
+
+
+def _extract_svdf(chain: _Chain):
+    q = chain.root
+    out = _out_tensor(q, *_quantize_params(q))
+    add = chain.arg(q)
+    bias = _np(chain.arg(add, 1).args[0]).astype(np.int32).reshape(-1)
+    timed = chain.arg(chain.arg(chain.arg(add, 0)))   # sum over memory, under the rank sum
+    mul = chain.arg(timed)
+    state = chain.dequantized(chain.arg(chain.arg(mul, 0)))
+    wdq = chain.arg(mul, 1)
+    w = _np(wdq.args[0])
+    batch, units = out.shape
+    filters, memory = w.shape
+    rank = filters // units
+    if out.dtype != "int8" or w.dtype.name != state.dtype or state.dtype not in ("int8",
+                                                                                 "int16"):
+        raise ExtractError(f"SVDF with {state.dtype} state, {w.dtype} time weights and "
+                           f"{out.dtype} output (TFLM: int8 or int16 state and time "
+                           "weights of the same type, int8 output)")
+    if rank * units != filters or bias.size != units or \
+            tuple(state.shape) != (batch, filters * memory):
+        raise ExtractError(f"SVDF with {filters} filters, {units} units, {bias.size} biases")
+    m, s = _svdf_multiplier(state.scale, _scalar(wdq.args[1]), out.scale, "SVDF time")
+    return QSvdf(state, out, w, bias, rank, m, s)
 
 
 def _extract_relu6(chain: _Chain):

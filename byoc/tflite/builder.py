@@ -71,6 +71,7 @@ class _Tensor:
     buffer: int
     quant: Quant | None
     shape_signature: tuple[int, ...] | None
+    is_variable: bool = False
 
 
 @dataclass
@@ -119,9 +120,11 @@ class ModelBuilder:
         data: np.ndarray | None = None,
         quant: Quant | None = None,
         shape_signature: Sequence[int] | None = None,
+        is_variable: bool = False,
     ) -> int:
         """Add a tensor (a constant when ``data`` is given); returns its index. ``dtype``
-        ``RESOURCE`` makes a resource-variable handle (shape ``()``)."""
+        ``RESOURCE`` makes a resource-variable handle (shape ``()``); ``is_variable``
+        marks a TFLite variable tensor (an operator's persistent state, e.g. SVDF's)."""
         if isinstance(dtype, str) and dtype == RESOURCE:
             self.tensors.append(_Tensor(name, (), RESOURCE, 0, None, None))
             return len(self.tensors) - 1
@@ -135,7 +138,8 @@ class ModelBuilder:
             buffer = len(self.buffers) - 1
         self.tensors.append(
             _Tensor(name, tuple(int(d) for d in shape), dtype, buffer, quant,
-                    tuple(shape_signature) if shape_signature is not None else None))
+                    tuple(shape_signature) if shape_signature is not None else None,
+                    is_variable))
         return len(self.tensors) - 1
 
     def _opcode_index(self, code: int, custom: str | None) -> int:
@@ -215,6 +219,8 @@ class ModelBuilder:
             tflite.TensorAddName(b, name_off)
             if q_off is not None:
                 tflite.TensorAddQuantization(b, q_off)
+            if t.is_variable:
+                tflite.TensorAddIsVariable(b, True)
             tensor_offs.append(tflite.TensorEnd(b))
 
         op_offs = []
@@ -738,6 +744,50 @@ class LayerBuilder:
                                          self._int_operand(axis, "axis")],
                              [y.index for y in ys], "SplitVOptions", {"NumSplits": len(sizes)})
         return ys
+
+    def svdf(self, x: T, units: int, rank: int, memory: int, state_dtype=np.int16,
+             state_scale: float | None = None, state_zp: int = 0,
+             out_scale: float | None = None, out_zp: int | None = None,
+             activation: str | None = None) -> T:
+        """SVDF int8 on ``x`` [batch, input_size]: weights_feature int8 [units * rank,
+        input_size], weights_time ``state_dtype`` (int16, or int8: TFLM's two integer
+        forms) [units * rank, memory], bias int32 [units] with scale state * time, and the
+        activation state, a variable tensor [batch, units * rank * memory] of
+        ``state_dtype`` (zero point ``state_zp``; TFLM's int16 form assumes 0) that the
+        operator updates in place on every invoke. Output int8 [batch, units]."""
+        batch, depth = x.shape
+        filters = units * rank
+        state_dtype = np.dtype(state_dtype)
+        wf, wfq = self._weights((filters, depth), 0, filters)
+        wfq = Quant([float(np.mean(wfq.scale))], [0])
+        hi = 127 if state_dtype == np.int8 else 32767
+        # time weights within +-1024 for int16: the int32 sums of TFLM (and byoc) cannot
+        # overflow for memory * rank <= 64
+        w_hi = 127 if state_dtype == np.int8 else 1024
+        wt = self.rng.integers(-w_hi, w_hi + 1, size=(filters, memory)).astype(state_dtype)
+        wt_scale = float(np.float32(1.0 / w_hi))
+        if state_scale is None:
+            # a typical feature projection at about a quarter of the state's range
+            state_scale = self._accumulator_scale(x.scale, wfq.scale, depth) * 60.0 / (hi / 4)
+        acc_scale = float(np.float32(state_scale) * np.float32(wt_scale))
+        typical_acc = (hi / 4) * (w_hi / 2) * np.sqrt(memory * rank)
+        bias = self.rng.integers(-int(typical_acc), int(typical_acc) + 1,
+                                 size=units).astype(np.int32)
+        if out_scale is None:
+            out_scale = acc_scale * typical_acc / 60.0
+        wfi = self.mb.add_tensor(self._name("svdf_wf"), wf.shape, np.int8, wf, wfq)
+        wti = self.mb.add_tensor(self._name("svdf_wt"), wt.shape, state_dtype, wt,
+                                 Quant.per_tensor(wt_scale, 0))
+        bi = self.mb.add_tensor(self._name("svdf_b"), bias.shape, np.int32, bias,
+                                Quant.per_tensor(acc_scale, 0))
+        si = self.mb.add_tensor(self._name("svdf_state"), (batch, filters * memory),
+                                state_dtype, quant=Quant.per_tensor(state_scale, state_zp),
+                                is_variable=True)
+        y = self._act((batch, units), out_scale,
+                      self._out_zp(activation) if out_zp is None else out_zp, dtype=np.int8)
+        self.mb.add_operator("SVDF", [x.index, wfi, wti, bi, si], [y.index], "SVDFOptions",
+                             {"Rank": rank, "FusedActivationFunction": ACTIVATIONS[activation]})
+        return y
 
     def quantize(self, x: T, scale: float | None = None, zero_point: int | None = None,
                  dtype=np.uint8) -> T:

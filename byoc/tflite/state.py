@@ -6,6 +6,13 @@ variables: the main subgraph starts with a CALL_ONCE of an initialiser subgraph 
 computes, and writes the new values back (ASSIGN_VARIABLE). Variables are identified by
 their VAR_HANDLE ``(container, shared_name)``, like TFLM's resource variables.
 
+SVDF keeps its activation state in a TFLite *variable tensor* (input 4, ``is_variable``),
+which TFLM updates in place on every invoke and resets to the zero point (int8) or 0.
+Such a tensor becomes a state variable too (named after the tensor): the stateless model's
+SVDF reads it from an extra input and gets a second output, the updated state (same
+shape and quantization), which is the variable's next value. Any other operator with a
+variable tensor input is refused.
+
 ``split_stateful`` rewrites such a model into a stateless single-subgraph model in which
 every variable read is an extra subgraph input and every variable's final value an extra
 subgraph output (the rest of the model is copied unchanged, operator order kept), plus a
@@ -105,10 +112,13 @@ def _builtin_code(model: Any, op: Any) -> int:
 
 
 def is_stateful(model: Any) -> bool:
-    """True for a model with several subgraphs or any state operator in subgraph 0."""
+    """True for a model with several subgraphs, any state operator in subgraph 0 or a
+    variable tensor (an operator's persistent state, e.g. SVDF's) in subgraph 0."""
     if model.SubgraphsLength() != 1:
         return True
     sg = model.Subgraphs(0)
+    if any(sg.Tensors(t).IsVariable() for t in range(sg.TensorsLength())):
+        return True
     n_codes = model.OperatorCodesLength()
     # (an operator code index out of range is reported by the reader's own checks)
     return any(0 <= sg.Operators(i).OpcodeIndex() < n_codes and
@@ -224,6 +234,48 @@ def _initial_values(model: Any, index: int, buffers: list, label: str) -> dict[s
     return values
 
 
+def _variable_tensor_input(sg: Any, index: int, name: str, ins: list[int],
+                           label: str) -> int | None:
+    """The activation state input of an SVDF (a variable tensor), None for an operator
+    without variable tensor inputs; any other use of a variable tensor is refused."""
+    variable = [k for k, t in enumerate(ins) if t >= 0 and sg.Tensors(t).IsVariable()]
+    if not variable:
+        return None
+    if name == "SVDF" and variable == [4] and len(ins) == 5:
+        return ins[4]
+    tname = (sg.Tensors(ins[variable[0]]).Name() or b"").decode("utf-8", "replace")
+    raise UnsupportedOperatorError(
+        f"{label}: operator {index} ({name}) takes the variable tensor '{tname}' (input "
+        f"{variable[0]}, persistent state); byoc keeps variable tensors only as the "
+        "activation state of SVDF (input 4)")
+
+
+def _tensor_variable(spec: StateSpec, var_index: dict, sg: Any, t: int, op_index: int,
+                     label: str) -> str:
+    """Register variable tensor ``t`` as a state variable (initial value: the zero point
+    for int8, 0 otherwise, as TFLM resets variable tensors); its key."""
+    info = sg.Tensors(t)
+    key = "tensor:" + (info.Name() or f"t{t}".encode()).decode("utf-8", "replace")
+    if key in var_index:
+        raise UnsupportedOperatorError(
+            f"{label}: operator {op_index} (SVDF) uses the variable tensor '{key[7:]}' that an "
+            "earlier operator uses too; each SVDF needs its own state tensor")
+    dtype = _TYPES.get(info.Type())
+    if dtype not in (np.int8, np.int16, np.float32):
+        raise ModelError(f"{label}: operator {op_index} (SVDF) has a state tensor of a type "
+                         "byoc cannot compile")
+    shape = tuple(int(d) for d in info.ShapeAsNumpy()) if info.ShapeLength() else ()
+    q = info.Quantization()
+    scale = [float(s) for s in q.ScaleAsNumpy()] if q is not None and q.ScaleLength() else []
+    zps = [int(z) for z in q.ZeroPointAsNumpy()] if q is not None and q.ZeroPointLength() \
+        else [0] * len(scale)
+    fill = zps[0] if dtype == np.int8 and zps else 0
+    var_index[key] = len(spec.variables)
+    spec.variables.append(StateVariable(key[7:], shape, np.dtype(dtype).name, scale, zps,
+                                        np.full(shape, fill, dtype)))
+    return key
+
+
 def split_stateful(model: Any, buffers: list, label: str) -> tuple[bytes, StateSpec]:
     """The stateless single-subgraph form of a stateful ``model`` (a ``tflite.Model``;
     ``buffers`` its buffer contents) and its ``StateSpec``; see the module docstring."""
@@ -264,6 +316,12 @@ def split_stateful(model: Any, buffers: list, label: str) -> tuple[bytes, StateS
         name = _OP_NAMES.get(code, f"UNKNOWN_BUILTIN_{code}")
         ins = [int(t) for t in op.InputsAsNumpy()] if op.InputsLength() else []
         outs = [int(t) for t in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        state_in = _variable_tensor_input(sg, i, name, ins, label)
+        if state_in is not None:
+            key, read, current[key] = _copy_svdf(rw, sg, op, code, ins, spec, var_index, i,
+                                                 label)
+            read_inputs.append(read)
+            continue
         if name in CONTROL_FLOW_OPS:
             raise UnsupportedOperatorError(
                 f"{label}: operator {i} ({name}) runs another subgraph; control flow is not "
@@ -305,7 +363,8 @@ def split_stateful(model: Any, buffers: list, label: str) -> tuple[bytes, StateS
     model_outs = [int(t) for t in sg.OutputsAsNumpy()] if sg.OutputsLength() else []
     spec.num_inputs, spec.num_outputs = len(model_ins), len(model_outs)
     # a variable whose value at the end of the step is still the one read is not written
-    read_tensor = {spec.variables[k].name: t for k, t in zip(spec.reads, read_inputs)}
+    key_of = {k: key for key, k in var_index.items()}
+    read_tensor = {key_of[k]: t for k, t in zip(spec.reads, read_inputs)}
     writes = [(var_index[k], t) for k, t in current.items() if read_tensor.get(k) != t]
     spec.writes = [k for k, _ in writes]
     mb.set_io([rw.tensor(sg, t) for t in model_ins] + read_inputs,
@@ -316,6 +375,24 @@ def split_stateful(model: Any, buffers: list, label: str) -> tuple[bytes, StateS
         v.offset = offset
         offset += -(-v.nbytes // STATE_ALIGNMENT) * STATE_ALIGNMENT
     return mb.build(), spec
+
+
+def _copy_svdf(rw: _Rewriter, sg: Any, op: Any, code: int, ins: list[int], spec: StateSpec,
+               var_index: dict, index: int, label: str) -> tuple[str, int, int]:
+    """Copy SVDF operator ``index`` with its state tensor (input 4) as a new state variable
+    read from an extra input and the updated state as a second output; (variable key,
+    builder tensor of the read, builder tensor of the updated state)."""
+    key = _tensor_variable(spec, var_index, sg, ins[4], index, label)
+    read = rw.tensor(sg, ins[4])
+    spec.reads.append(var_index[key])
+    v = spec.variables[var_index[key]]
+    updated = rw.mb.add_tensor(f"{v.name}/updated", v.shape, v.dtype, None,
+                               rw.mb.tensors[read].quant)
+    opts_name, opts = _options(op)
+    outs = [int(t) for t in op.OutputsAsNumpy()] if op.OutputsLength() else []
+    rw.mb.add_operator(code, [rw.tensor(sg, t) for t in ins[:4]] + [read],
+                       [rw.tensor(sg, t) for t in outs] + [updated], opts_name, opts)
+    return key, read, updated
 
 
 def _copy_operator(rw: _Rewriter, sg: Any, op: Any, code: int, inputs: list[int]) -> None:
