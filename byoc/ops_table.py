@@ -73,7 +73,8 @@ def _other_rows(listed: set[str]) -> list[Row]:
 
     from .frontend import RAW_COPY_OPERATORS, _CheckedConverter
     rows = [Row(op, dtype, "raw copy (TVM's integer lowering)", None, None)
-            for op, dtypes in RAW_COPY_OPERATORS.items() for dtype in dtypes]
+            for op, dtypes in RAW_COPY_OPERATORS.items() for dtype in dtypes
+            if op not in listed]
     listed = listed | {r.operator for r in rows} | {"PADV2", "SHAPE"}
     for op in sorted(_CheckedConverter._SUPPORTED_QUANTIZED_OPS
                      - OperatorConverter._SUPPORTED_QUANTIZED_OPS - listed):

@@ -130,15 +130,19 @@ def _int16_families() -> bytes:
 
 def _int8_more() -> bytes:
     """The int8 calls wired after the first families (issue 16): TRANSPOSE_CONV on Arm's
-    scatter path (stride 3) and on its reverse path (stride <= 2, more than 16 channels)."""
+    scatter path (stride 3) and on its reverse path (stride <= 2, more than 16 channels);
+    standalone PAD / PADV2 (arm_pad_s8: every NHWC field, and channel padding)."""
     sys.path.insert(0, str(REPO / "tests"))
+    from test_cmsisnn_new_ops import padv2
     from test_int8_ops import transpose_conv
     lb = LayerBuilder(seed=43)
     x = lb.input((1, 5, 6, 4), scale=0.03, zero_point=5)
     r = lb.input((1, 4, 3, 20), scale=0.05, zero_point=-9)
     outs = [transpose_conv(lb, x, 5, (3, 3), 3, "SAME", activation="RELU"),
             transpose_conv(lb, r, 6, (3, 2), 2, "VALID", per_channel=False),
-            transpose_conv(lb, r, 4, (2, 2), 1, "SAME", bias=False)]
+            transpose_conv(lb, r, 4, (2, 2), 1, "SAME", bias=False),
+            lb.pad(x, [(1, 0), (0, 2), (1, 1), (2, 1)]),
+            padv2(lb, r, [(0, 0), (2, 0), (0, 1), (0, 0)], -100)]
     for o in outs:
         lb.output(o)
     return lb.build()
@@ -163,7 +167,7 @@ def test_arm_cmsis_nn_bit_exact_on_qemu(family, cpu, tmp_path):
         assert res.libraries["cmsis-nn"]["path"] == str(tree.absolute())
         meta = json.loads((Path(res.output_dir) / "metadata.json").read_text())
         kernels = [op for op in meta["operators"] if op.get("backend") == "cmsis-nn"]
-        assert len(kernels) >= (3 if family == "int8_more" else 8), meta["operators"]
+        assert len(kernels) >= (5 if family == "int8_more" else 8), meta["operators"]
         # Arm's archive is the one linked (Arm's own CMake project, its build directory)
         fw_map = (tmp_path / tree.name / "firmware" / "build" / "firmware.map").read_text()
         assert "byoc_arm_cmsis_nn/libcmsis-nn.a" in fw_map

@@ -14,7 +14,8 @@ import pytest
 
 import byoc
 from byoc.tflite.builder import LayerBuilder
-from test_int8_ops import transpose_conv
+from byoc.tflite.builder import Quant
+from test_int8_ops import _i32, transpose_conv
 from toolchain import require_tools
 
 TARGET = "cmsis-nn,c"
@@ -81,6 +82,107 @@ def test_transpose_conv_offloaded_bit_exact_on_host(case, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------
+# PAD / PADV2 int8 -> arm_pad_s8 (a PAD the following convolution's padding expresses
+# stays fused into it: tests/test_cmsisnn_codegen.py)
+# ---------------------------------------------------------------------------------------
+
+def padv2(lb, x, paddings, value: int):
+    """PADV2 of ``x`` with the quantized constant ``value`` (x's quantization)."""
+    shape = tuple(d + a + b for d, (a, b) in zip(x.shape, paddings))
+    y = lb._act(shape, x.scale, x.zero_point, dtype=x.dtype)
+    v = lb.mb.add_tensor(lb._name("pad_value"), (1,), x.dtype, np.array([value], x.dtype),
+                         Quant.per_tensor(x.scale, x.zero_point))
+    lb.mb.add_operator("PADV2", [x.index, _i32(lb, paddings), v], [y.index], "PadV2Options", {})
+    return y
+
+
+#: (input shape, paddings, PADV2 value or None for PAD): every NHWC field padded, rank 1-3
+PAD_CASES = [
+    ((2, 3, 4, 5), [(1, 0), (0, 2), (1, 1), (2, 1)], None),
+    ((1, 4, 5, 6), [(0, 0), (1, 0), (0, 0), (0, 0)], 37),
+    ((3, 7, 2), [(0, 1), (2, 0), (1, 1)], -128),
+    ((5, 9), [(1, 2), (0, 3)], None),
+    ((11,), [(4, 1)], 127),
+]
+
+
+def test_pad_before_convolution_fused_or_called(tmp_path):
+    """A PAD the convolution's padding expresses stays fused; a PADV2 (value != zero point)
+    and a PAD wider than the kernel go to arm_pad_s8, the convolutions to CMSIS-NN too."""
+    lb = LayerBuilder(seed=5)
+    x = lb.input((1, 6, 7, 4), scale=0.05, zero_point=-7)
+    lb.output(lb.conv2d(lb.pad(x, [(0, 0), (1, 1), (1, 0), (0, 0)]), 5, 3, padding="VALID"))
+    lb.output(lb.conv2d(padv2(lb, x, [(0, 0), (1, 1), (1, 1), (0, 0)], 40), 3, 3,
+                        padding="VALID"))
+    lb.output(lb.conv2d(lb.pad(x, [(0, 0), (3, 0), (0, 0), (0, 0)]), 2, 3, padding="VALID"))
+    res, meta = _host(lb.build(), tmp_path)
+    rows = [(op["type"], op["backend"], op["reason"]) for op in meta["operators"]]
+    pads = [r for r in rows if r[0].startswith("PAD")]
+    assert pads[0][1] == "cmsis-nn" and "fused into the padding" in pads[0][2], pads
+    assert [r[1] for r in pads[1:]] == ["cmsis-nn"] * 2, pads
+    assert "PAD value 40 is not the input zero point" in pads[1][2], pads
+    assert "leaves windows without input" in pads[2][2], pads
+    assert {r[1] for r in rows if r[0] == "CONV_2D"} == {"cmsis-nn"}, rows
+    assert _calls(res, "arm_pad_s8") == 2
+
+
+# ---------------------------------------------------------------------------------------
+# TRANSPOSE int8 -> arm_transpose_s8
+# ---------------------------------------------------------------------------------------
+
+def transpose(lb, x, perm):
+    y = lb._act(tuple(x.shape[p] for p in perm), x.scale, x.zero_point, dtype=x.dtype)
+    lb.mb.add_operator("TRANSPOSE", [x.index, _i32(lb, perm)], [y.index])
+    return y
+
+
+#: (input shape, permutation): rank 2-4, Arm's Helium 4-D path (perm[:2] == (0, 1)) too
+TRANSPOSE_CASES = [
+    ((2, 3, 4, 5), (3, 1, 0, 2)), ((1, 5, 7, 9), (0, 1, 3, 2)), ((1, 4, 6, 3), (0, 2, 1, 3)),
+    ((3, 7, 2), (2, 0, 1)), ((5, 9), (1, 0)),
+]
+
+
+# ---------------------------------------------------------------------------------------
+# All of the above on the host: one model offloaded, one left generic
+# ---------------------------------------------------------------------------------------
+
+def test_pad_transpose_offloaded_bit_exact_on_host(tmp_path):
+    lb = LayerBuilder(seed=8)
+    rng = np.random.default_rng(8)
+    for shape, paddings, value in PAD_CASES:
+        x = lb.input(shape, scale=float(rng.uniform(0.01, 0.1)),
+                     zero_point=int(rng.integers(-128, 128)))
+        lb.output(lb.pad(x, paddings) if value is None else padv2(lb, x, paddings, value))
+    for shape, perm in TRANSPOSE_CASES:
+        x = lb.input(shape, scale=float(rng.uniform(0.01, 0.1)),
+                     zero_point=int(rng.integers(-128, 128)))
+        lb.output(transpose(lb, x, perm))
+    res, meta = _host(lb.build(), tmp_path)
+    ops = _placements(meta)
+    assert ops["PAD"] + ops["PADV2"] == [("cmsis-nn", "arm_pad_s8")] * len(PAD_CASES), ops
+    assert ops["TRANSPOSE"] == [("cmsis-nn", "arm_transpose_s8")] * len(TRANSPOSE_CASES), ops
+    assert _calls(res, "arm_pad_s8") == len(PAD_CASES)
+    assert _calls(res, "arm_transpose_s8") == len(TRANSPOSE_CASES)
+
+
+def test_left_generic_with_reason_on_host(tmp_path):
+    """int16 PAD / TRANSPOSE (no _s16 functions) and identity permutations stay generic."""
+    lb = LayerBuilder(seed=6)
+    x16 = lb.input((1, 4, 5, 3), scale=0.001, zero_point=0, dtype=np.int16)
+    lb.output(lb.pad(x16, [(0, 0), (1, 1), (0, 2), (0, 0)]))
+    lb.output(transpose(lb, x16, (2, 1, 0, 3)))
+    x = lb.input((1, 2, 3, 4), scale=0.02, zero_point=5)
+    lb.output(transpose(lb, x, (0, 1, 2, 3)))
+    lb.output(transpose(lb, lb.reshape(x, (6, 4)), (0, 1)))
+    _, meta = _host(lb.build(), tmp_path)
+    ops = _placements(meta)
+    words = ["int16 PAD", "int16 TRANSPOSE", "identity TRANSPOSE", "identity TRANSPOSE"]
+    for (backend, reason), word in zip(ops["PAD"] + ops["TRANSPOSE"], words):
+        assert backend != "cmsis-nn" and word in reason, (backend, reason, word)
+
+
+# ---------------------------------------------------------------------------------------
 # QEMU: one model with every call above
 # ---------------------------------------------------------------------------------------
 
@@ -91,10 +193,16 @@ def _qemu_model() -> bytes:
         x = lb.input((1, h, w, c), scale=float(rng.uniform(0.01, 0.1)),
                      zero_point=int(rng.integers(-128, 128)))
         lb.output(transpose_conv(lb, x, f, k, s, pad, bias, pc, act))
+    for shape, paddings, value in PAD_CASES[:3]:
+        x = lb.input(shape, scale=0.04, zero_point=int(rng.integers(-128, 128)))
+        lb.output(lb.pad(x, paddings) if value is None else padv2(lb, x, paddings, value))
+    for shape, perm in TRANSPOSE_CASES[:3]:
+        lb.output(transpose(lb, lb.input(shape, scale=0.03, zero_point=-20), perm))
     return lb.build()
 
 
-QEMU_CALLS = {"TRANSPOSE_CONV": "arm_transpose_conv_wrapper_s8"}
+QEMU_CALLS = {"TRANSPOSE_CONV": "arm_transpose_conv_wrapper_s8", "PAD": "arm_pad_s8",
+              "PADV2": "arm_pad_s8", "TRANSPOSE": "arm_transpose_s8"}
 
 
 def test_new_calls_bit_exact_on_qemu(tmp_path):

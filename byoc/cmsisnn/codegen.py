@@ -364,6 +364,41 @@ def _min_max(b: _Builder, op: "P.QMinMax") -> tuple[str, str]:
     return f"{fn}(&ctx, {a}, &dims, {c}, &dims, output, &dims)", fn
 
 
+def _nhwc(values, fill: int) -> tuple[int, ...]:
+    """A shape (or per-dimension padding) of rank <= 4 as the four cmsis_nn_dims fields,
+    right-aligned (leading fields ``fill``)."""
+    return (fill,) * (4 - len(values)) + tuple(int(v) for v in values)
+
+
+def _pad(b: _Builder, op: "P.QPad") -> tuple[str, str]:
+    """Standalone PAD / PADV2 int8 (``arm_pad_s8``): rank <= 4 right-aligned into NHWC
+    fields; the pad value is the quantized constant (PAD: the zero point)."""
+    b.lines += [_dims("input_size", *_nhwc(op.input.shape, 1)),
+                _dims("pre_pad", *_nhwc([p[0] for p in op.paddings], 0)),
+                _dims("post_pad", *_nhwc([p[1] for p in op.paddings], 0))]
+    fn = part.kernel_name("pad")
+    call = (f"{fn}({b.tensor(op.input, 'input')}, output, (int8_t){op.pad_value}, "
+            "&input_size, &pre_pad, &post_pad)")
+    return call, fn
+
+
+def _transpose(b: _Builder, op: "P.QTranspose") -> tuple[str, str]:
+    """TRANSPOSE int8 (``arm_transpose_s8``): a rank-k tensor's sizes in the first k
+    ``cmsis_nn_dims`` fields (n, h, w, c order, the rest 1), output dimension i = input
+    dimension ``permutations[i]``; the output dims are the permuted sizes (Arm reads them)."""
+    def left(shape):
+        return tuple(int(v) for v in shape) + (1,) * (4 - len(shape))
+    b.lines += [_dims("input_dims", *left(op.input.shape)),
+                _dims("output_dims", *left(op.output.shape))]
+    perm = b.const("permutations", np.asarray(op.perm), "uint32")
+    b.lines.append("  const cmsis_nn_transpose_params transpose_params = "
+                   f"{{.num_dims = {len(op.perm)}, .permutations = {perm}}};")
+    fn = part.kernel_name("transpose")
+    call = (f"{fn}({b.tensor(op.input, 'input')}, output, &input_dims, &output_dims, "
+            "&transpose_params)")
+    return call, fn
+
+
 def _operands(op) -> list:
     return P.operands(op)
 
@@ -393,6 +428,10 @@ def emit_function(name: str, kind: str, op, n_inputs: int, path: str) -> tuple[C
         call, fn = _mul(b, op)
     elif kind in ("maximum", "minimum"):
         call, fn = _min_max(b, op)
+    elif kind == "pad":
+        call, fn = _pad(b, op)
+    elif kind == "transpose":
+        call, fn = _transpose(b, op)
     else:
         raise ByocError(f"cmsis-nn codegen: no kernel for '{kind}'")
     return b.function(call), fn

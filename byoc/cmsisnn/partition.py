@@ -371,7 +371,37 @@ def _elementwise_reason(kind: str, op) -> str | None:
     return None
 
 
-_RULES = {"conv2d": _conv_reason, "depthwise_conv2d": _conv_reason,
+def _pad_reason(kind: str, op) -> str | None:
+    """arm_pad_s8: int8, at most 4-D (NHWC fields, leading fields 1), padding >= 0. A PAD in
+    front of a convolution whose padding can express it is fused there first (the
+    ``<conv>_pad`` patterns come before this one); this is the standalone PAD / PADV2."""
+    if op.output.dtype != "int8" or op.input.dtype != "int8":
+        return f"{op.output.dtype} PAD (CMSIS-NN: arm_pad_s8, int8 only)"
+    if len(op.paddings) > 4:
+        return f"{len(op.paddings)}-D PAD (CMSIS-NN dims are 4-D)"
+    if min((min(p) for p in op.paddings), default=0) < 0:
+        return f"negative padding {list(op.paddings)}"
+    return None
+
+
+def _transpose_reason(kind: str, op) -> str | None:
+    """arm_transpose_s8: int8, rank 1-4 in the first ``num_dims`` fields of
+    ``cmsis_nn_dims``. An identity permutation stays generic (a copy; Arm's 2-D path and its
+    Helium 4-D path for ``perm[:2] == (0, 1)`` swap the last two dimensions whatever the
+    permutation); sizes below 2^16 (Arm's 2-D / Helium paths count rows in uint16_t)."""
+    if op.output.dtype != "int8" or op.input.dtype != "int8":
+        return f"{op.output.dtype} TRANSPOSE (CMSIS-NN: arm_transpose_s8, int8 only)"
+    if not 1 <= len(op.perm) <= 4:
+        return f"{len(op.perm)}-D TRANSPOSE (CMSIS-NN dims are 4-D)"
+    if op.perm == tuple(range(len(op.perm))):
+        return "identity TRANSPOSE (a copy; Arm's arm_transpose_s8 swaps the last two " \
+               "dimensions of a 2-D or, on Helium, a 4-D identity)"
+    if max(op.input.shape) >= 1 << 16:
+        return f"TRANSPOSE of {_shape(op.input.shape)} (sizes below 65536)"
+    return None
+
+
+_RULES = {"conv2d": _conv_reason, "pad": _pad_reason, "transpose": _transpose_reason, "depthwise_conv2d": _conv_reason,
           "fully_connected": _conv_reason, "transpose_conv": _transpose_conv_reason,
           "avg_pool2d": _pool_reason,
           "max_pool2d": _pool_reason, "softmax": _softmax_reason, "add": _add_mul_reason,

@@ -36,7 +36,7 @@ class Entry:
     pad_fused: bool = False     # a CMSIS-NN call whose first operator is a fused PAD
 
 
-def _pad_note(op: "P.QPad", decisions: list) -> str:
+def _pad_note(op: "P.QPad", decisions: list, reason: str) -> str:
     sig = (tuple(op.input.shape), tuple(tuple(p) for p in op.paddings), float(op.pad_value))
     reasons = []
     for d in decisions:
@@ -45,17 +45,18 @@ def _pad_note(op: "P.QPad", decisions: list) -> str:
                 and d.reason not in reasons:
             reasons.append(d.reason)
     if reasons:
-        return "no CMSIS-NN kernel for PAD; not fused into the convolution: " + "; ".join(reasons)
-    return "no CMSIS-NN kernel for PAD (not followed by a convolution it can be fused into)"
+        return f"{reason}; not fused into the convolution: " + "; ".join(reasons)
+    return reason
 
 
 def generic_reason(kind: str, op, decisions: list) -> str:
-    """Why a byoc.qnn kernel of ``kind`` (dataclass ``op``) stays on the generic path."""
-    if kind == "pad":
-        return _pad_note(op, decisions)
+    """Why a byoc.qnn kernel of ``kind`` (dataclass ``op``) stays on the generic path (a
+    PAD: also why it was not fused into the following convolution)."""
     reason = part.offload_reason(kind, op)
     if reason is None:
-        return "not matched by the CMSIS-NN patterns"
+        reason = "not matched by the CMSIS-NN patterns"
+    if kind == "pad":
+        return _pad_note(op, decisions, reason)
     return reason
 
 
@@ -78,7 +79,9 @@ def entries(mod: tvm.IRModule, cmsis_calls: dict, qnn_report: list,
                 c = cmsis_calls.get(str(v.args[0].global_symbol))
                 if c is not None:
                     kinds = ["pad", c.kind] if c.pad_fused else [c.kind]
-                    out.append(Entry(c.function.name, kinds, CMSIS, c.kernel, c.label, shape,
+                    reason = _pad_note(c.op, decisions, c.kernel) if c.kind == "pad" \
+                        else c.kernel
+                    out.append(Entry(c.function.name, kinds, CMSIS, reason, c.label, shape,
                                      tuple(c.operators), c.pad_fused))
             elif v.op.same_as(call_tir):
                 gv = v.args[0]

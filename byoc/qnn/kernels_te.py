@@ -1388,6 +1388,17 @@ def pad(op: P.QPad) -> Kernel:
     return _finish(ins, te.compute(shape, f, name="output"))
 
 
+def transpose(op: P.QTranspose) -> Kernel:
+    """TRANSPOSE: output[i_0, .., i_k] = input[j] with j[perm[d]] = i_d (a raw copy)."""
+    ins = _Inputs()
+    X = ins.operand(op.input, "input")
+    inverse = [op.perm.index(d) for d in range(len(op.perm))]
+    out = te.compute(tuple(op.output.shape),
+                     lambda *idx: X[tuple(idx[inverse[d]] for d in range(len(idx)))],
+                     name="output")
+    return _finish(ins, out)
+
+
 def _reduce_source(op, raxes):
     """Output index -> input index with the reduction axes substituted."""
     in_shape = op.input.shape

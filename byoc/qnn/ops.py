@@ -264,8 +264,11 @@ SPECS: tuple[OpSpec, ...] = (
                  "legalization rounds half to even, TFLite half away from zero)"),
     OpSpec("quantize_float", "QUANTIZE", P.float_quantize_patterns, P._check_float_quantize,
            P._extract_float_quantize, K.quantize_float, INT8_INT16, kernel_name="qquantize"),
+    OpSpec("transpose", "TRANSPOSE", P.transpose_patterns, P._check_transpose,
+           P._extract_transpose, K.transpose, INT8_INT16, cmsis_nn={"int8": "arm_transpose_s8"},
+           transparent=True, chain="permute_dims(x, axes) on the integer tensor (a raw copy)"),
     OpSpec("pad", "PAD", P.pad_patterns, P._check_int_root, P._extract_pad, K.pad,
-           INT8_INT16, ethos_u=True, transparent=True,
+           INT8_INT16, cmsis_nn={"int8": "arm_pad_s8"}, ethos_u=True, transparent=True,
            chain="nn.pad on int8 with pad_value = zero point (quantized PAD is rejected by "
                  "the stock frontend's allow-list; byoc.frontend allows it)"),
 )

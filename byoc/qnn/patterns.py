@@ -313,6 +313,17 @@ class QPad:
 
 
 @dataclass
+class QTranspose:
+    """TRANSPOSE of an int8/int16 tensor (a raw copy, whatever the quantization): output
+    dimension ``i`` is input dimension ``perm[i]``."""
+
+    input: QTensor
+    output: QTensor
+    perm: tuple[int, ...]
+    op_type: str = "TRANSPOSE"
+
+
+@dataclass
 class QLogistic:
     """LOGISTIC int8 -> int8 (output scale 1/256, zero point -128), TFLM's integer kernel:
     ``x - zp`` beyond +-``range_radius`` saturates, else MBQM(x - zp, multiplier,
@@ -564,7 +575,7 @@ QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax |
        | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh | QLeakyRelu
        | QRelu | QRelu6 | QHardSwish | QMinMax | QSquaredDifference | QSub | QResize | QSum
        | QReduceMax | QTransposeConv | QAbs | QPrelu | QBatchMatMul | QSvdfState
-       | QSvdf)
+       | QSvdf | QTranspose)
 
 
 # ---------------------------------------------------------------------------------------
@@ -750,6 +761,17 @@ def float_quantize_patterns() -> list[DFPattern]:
 
 def pad_patterns() -> list[DFPattern]:
     return [is_op("relax.nn.pad")(wildcard())]
+
+
+def transpose_patterns() -> list[DFPattern]:
+    return [is_op("relax.permute_dims")(wildcard())]
+
+
+def _check_transpose(ctx) -> bool:
+    """An int8/int16 activation transposed (a TFLite TRANSPOSE); a constant operand is a
+    weight layout change inside another operator's chain (e.g. FULLY_CONNECTED's)."""
+    return _check_int_root(ctx) and \
+        not isinstance(ctx.matched_expr.args[0], tvm.ir.GenericConst)
 
 
 def _root_dtype(ctx) -> str:
@@ -1272,6 +1294,15 @@ def _extract_pad(chain: _Chain):
     if value != int(value) or not qmin <= value <= qmax:
         raise ExtractError(f"{x.dtype} pad value {value}")
     return QPad(x, _out_tensor(pad, 1.0, 0), paddings, int(value))
+
+
+def _extract_transpose(chain: _Chain):
+    t = chain.root
+    x = chain.operand(chain.arg(t), 1.0, 0)
+    axes = t.attrs.axes
+    rank = len(x.shape)
+    perm = tuple(range(rank))[::-1] if axes is None else tuple(int(a) % rank for a in axes)
+    return QTranspose(x, _out_tensor(t, 1.0, 0), perm)
 
 
 def _extract_sigmoid_like(chain: _Chain, tanh: bool):
