@@ -11,8 +11,9 @@
  * output pixel an int16 im2col column of K = C_IN * KH * KW values (a 1x1 convolution without
  * padding reads the input directly), then dot products with the int8 filter rows accumulated
  * exactly in 64 bits: VMLALDAV on weights widened by VLDRB.S16, four output channels per column
- * (Helium); SMLAD on SXTB16 weight pairs into exact 32-bit partial sums, four channels per column
- * (DSP); four channels per
+ * (Helium); on DSP, with the scratch of two columns, two pixels x two channels per step
+ * (byoc_nn_dsp_dot2x2_c16, SMLAD into exact 32-bit partial sums; conv_s16_pairs), else SMLAD
+ * four channels per column; four channels per
  * column with exact 32-bit partial sums of up to 256 products (portable C). The accumulator is
  * the reference one, so results are bit-identical. Other configurations use the direct loop.
  */
@@ -140,6 +141,160 @@ static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
     }
 }
 
+#if defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
+/*
+ * DSP path, im2col convolutions (input offset 0, no groups) with the scratch of
+ * arm_convolve_s16_get_buffer_size() (two int16 columns, 4 * K bytes): two output pixels per
+ * step, both im2col columns interleaved so that every weight load serves both pixels, two output
+ * channels at a time: per group of four values r = 0..3, 16 bytes {col0 (x0, x2), col0 (x1, x3),
+ * col1 (x0, x2), col1 (x1, x3)} (the layout of byoc_nn_dsp_dot2x2_c16, SMLAD on SXTB16 weight
+ * pairs), then the K % 4 last values of col0 and of col1. (The same interleaving with MLA loops
+ * measured slower than the one-column kernel on the portable path.) Products are at most 2^22
+ * in magnitude, so partial sums of 256 of them are exact in 32 bits and join the int64
+ * accumulators (TFLite's) after each block: bit-identical results.
+ */
+    #define PAIR_BLOCK 256
+
+/* int16 slot of value j of column c (k4 = K rounded down to 4, tail = K % 4). */
+ARM_NN_INLINE int32_t pair_slot(const int32_t j, const int32_t c, const int32_t k4, const int32_t tail)
+{
+    static const uint8_t lane[4] = {0, 2, 1, 3};
+    return j < k4 ? (j & ~3) * 2 + c * 4 + lane[j & 3] : 2 * k4 + c * tail + (j - k4);
+}
+
+/* n values of column c from position j on: src[0..n) (NULL: zeros). */
+static void pair_put(int16_t *col, const int32_t c, int32_t j, const int16_t *src, int32_t n, const int32_t k)
+{
+    const int32_t k4 = k & ~3, tail = k & 3;
+    if ((j & 3) == 0 && (n & 3) == 0 && j + n <= k4)
+    {
+        /* whole groups: (x0, x2) and (x1, x3) packed from two words */
+        int32_t *d = (int32_t *)(void *)(col + 2 * j + 4 * c);
+        for (; n > 0; n -= 4)
+        {
+            int32_t lo = 0, hi = 0;
+            if (src != NULL)
+            {
+                const uint32_t x01 = (uint32_t)byoc_nn_read_s16x2(src);
+                const uint32_t x23 = (uint32_t)byoc_nn_read_s16x2(src + 2);
+                lo = (int32_t)((x01 & 0xFFFFu) | (x23 << 16));         /* PKHBT */
+                hi = (int32_t)((x23 & 0xFFFF0000u) | (x01 >> 16));     /* PKHTB */
+                src += 4;
+            }
+            d[0] = lo;
+            d[1] = hi;
+            d += 4;
+        }
+        return;
+    }
+    for (; n > 0; n--, j++)
+    {
+        col[pair_slot(j, c, k4, tail)] = src != NULL ? *src++ : 0;
+    }
+}
+
+/* Column c of the output pixel whose window starts at (y0, x0). */
+static void pair_im2col(int16_t *col, const int32_t c, const int16_t *in, const cmsis_nn_dims *input_dims,
+                        const cmsis_nn_dims *filter_dims, const cmsis_nn_conv_params *p, const int32_t y0,
+                        const int32_t x0)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t k = filter_dims->h * filter_dims->w * in_c;
+    int32_t j = 0;
+    for (int32_t ky = 0; ky < filter_dims->h; ky++)
+    {
+        const int32_t y = y0 + ky * p->dilation.h;
+        for (int32_t kx = 0; kx < filter_dims->w; kx++, j += in_c)
+        {
+            const int32_t x = x0 + kx * p->dilation.w;
+            const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+            pair_put(col, c, j, inside ? in + (y * in_w + x) * in_c : NULL, in_c, k);
+        }
+    }
+}
+
+/* acc[0..3] = {col0.w0, col0.w1, col1.w0, col1.w1} over the k values of both columns, exact. */
+static void pair_dot(const int16_t *col, const int8_t *w0, const int8_t *w1, const int32_t k, int64_t *acc)
+{
+    int64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    const int32_t groups = k >> 2, tail = k & 3;
+    for (int32_t g = 0; g < groups; g += PAIR_BLOCK / 4)
+    {
+        int32_t a[4] = {0, 0, 0, 0};
+        byoc_nn_dsp_dot2x2_c16(col + 8 * g, w0 + 4 * g, (int32_t)(w1 - w0), MIN(groups - g, PAIR_BLOCK / 4), a);
+        s0 += a[0]; s1 += a[1]; s2 += a[2]; s3 += a[3];
+    }
+    const int16_t *t0 = col + 8 * groups, *t1 = t0 + tail;
+    for (int32_t j = 0; j < tail; j++)
+    {
+        const int32_t u = w0[4 * groups + j], v = w1[4 * groups + j];
+        s0 += t0[j] * u; s1 += t0[j] * v; s2 += t1[j] * u; s3 += t1[j] * v;
+    }
+    acc[0] = s0; acc[1] = s1; acc[2] = s2; acc[3] = s3;
+}
+
+static void conv_s16_pairs(const cmsis_nn_conv_params *conv_params,
+                           const cmsis_nn_per_channel_quant_params *quant_params,
+                           const cmsis_nn_dims *input_dims,
+                           const int16_t *input_data,
+                           const cmsis_nn_dims *filter_dims,
+                           const int8_t *filter_data,
+                           const cmsis_nn_bias_data *bias_data,
+                           const cmsis_nn_dims *output_dims,
+                           int16_t *output_data,
+                           int16_t *col)
+{
+    const int32_t out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t n_pix = output_dims->h * out_w;
+    const int32_t k = input_dims->c * filter_dims->h * filter_dims->w;
+    const int32_t act_min = conv_params->activation.min, act_max = conv_params->activation.max;
+    const int32_t out_offset = conv_params->output_offset;
+    const int32_t *mult = quant_params->multiplier;
+    const int32_t *shift = quant_params->shift;
+    const bool int32_bias = bias_data != NULL && bias_data->is_int32_bias;
+    const int64_t *bias64 = bias_data != NULL && !int32_bias ? (const int64_t *)bias_data->data : NULL;
+    const int32_t *bias32 = int32_bias ? (const int32_t *)bias_data->data : NULL;
+
+    for (int32_t b = 0; b < input_dims->n; b++)
+    {
+        const int16_t *in = input_data + (int64_t)b * input_dims->h * input_dims->w * input_dims->c;
+        int16_t *out = output_data + (int64_t)b * n_pix * out_c;
+        for (int32_t pix = 0; pix < n_pix; pix += 2)
+        {
+            const int two_pix = pix + 1 < n_pix;
+            for (int32_t c = 0; c < 2; c++)
+            {
+                const int32_t q = two_pix ? pix + c : pix;
+                const int32_t oy = q / out_w, ox = q - oy * out_w;
+                pair_im2col(col, c, in, input_dims, filter_dims, conv_params,
+                            oy * conv_params->stride.h - conv_params->padding.h,
+                            ox * conv_params->stride.w - conv_params->padding.w);
+            }
+            int16_t *d0 = out + (int64_t)pix * out_c;
+            for (int32_t o = 0; o < out_c; o += 2)
+            {
+                const int32_t o1 = o + 1 < out_c ? o + 1 : o;
+                int64_t acc[4];
+                pair_dot(col, filter_data + (int64_t)o * k, filter_data + (int64_t)o1 * k, k, acc);
+                for (int32_t i = 0; i < 4; i++)
+                {
+                    const int32_t ch = (i & 1) ? o1 : o;
+                    if ((i >= 2 && !two_pix) || ((i & 1) && o1 == o))
+                    {
+                        continue;
+                    }
+                    d0[(i >> 1) * out_c + ch] =
+                        int32_bias ? byoc_nn_finish_s16_b32(acc[i], bias32, ch, mult[ch], shift[ch], out_offset,
+                                                           act_min, act_max)
+                                   : byoc_nn_finish_s16(acc[i], bias64, ch, mult[ch], shift[ch], out_offset, act_min,
+                                                       act_max);
+                }
+            }
+        }
+    }
+}
+#endif
+
 arm_cmsis_nn_status arm_convolve_s16(const cmsis_nn_context *ctx,
                                      const cmsis_nn_conv_params *conv_params,
                                      const cmsis_nn_per_channel_quant_params *quant_params,
@@ -177,6 +332,14 @@ arm_cmsis_nn_status arm_convolve_s16(const cmsis_nn_context *ctx,
     {
         const bool direct = k_h == 1 && k_w == 1 && conv_params->padding.h == 0 && conv_params->padding.w == 0;
         const int32_t col_bytes = in_c * k_h * k_w * (int32_t)sizeof(int16_t);
+#if defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
+        if (!direct && ctx != NULL && ctx->buf != NULL && ctx->size >= 2 * col_bytes)
+        {
+            conv_s16_pairs(conv_params, quant_params, input_dims, input_data, filter_dims, filter_data, bias_data,
+                           output_dims, output_data, (int16_t *)ctx->buf);
+            return ARM_CMSIS_NN_SUCCESS;
+        }
+#endif
         if (direct || (ctx != NULL && ctx->buf != NULL && ctx->size >= col_bytes))
         {
             conv_s16_columns(conv_params, quant_params, input_dims, input_data, filter_dims, filter_data, bias_data,
