@@ -42,6 +42,50 @@ ARM_NN_INLINE int16_t byoc_nn_finish_s16(const int64_t acc,
     return (int16_t)res;
 }
 
+/**
+ * Multiplier of byoc_nn_finish_s16_fast for a channel, 0 when its shortcut does not apply. With
+ * the 16-bit reduced multiplier r and ts = 15 - shift, multiplying numerator and denominator by
+ * 2^(32 - ts) gives (x * r + 2^(ts - 1)) >> ts = (x * M + 2^31) >> 32 with M = r * 2^(17 + shift),
+ * exact for every int32 x; M fits int32 for -17 <= shift <= -1 (|r| <= 2^15).
+ */
+ARM_NN_INLINE int32_t byoc_nn_s16_fast_mult(const int32_t multiplier, const int32_t shift)
+{
+    if (shift > -1 || shift < -17)
+    {
+        return 0;
+    }
+    const int32_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
+    return (int32_t)((uint32_t)reduced << (17 + shift));
+}
+
+/** byoc_nn_finish_s16 with the shortcut of byoc_nn_s16_fast_mult (m = its value for the channel)
+ * when the biased accumulator fits 32 bits: one 32 x 32 -> 64 multiply-accumulate. */
+ARM_NN_INLINE int16_t byoc_nn_finish_s16_fast(const int64_t acc,
+                                             const int64_t *bias,
+                                             const int32_t ch,
+                                             const int32_t m,
+                                             const int32_t multiplier,
+                                             const int32_t shift,
+                                             const int32_t out_offset,
+                                             const int32_t act_min,
+                                             const int32_t act_max)
+{
+    const int64_t sum = bias != NULL ? acc + bias[ch] : acc;
+    int32_t res;
+    if (m != 0 && sum == (int64_t)(int32_t)sum)
+    {
+        res = (int32_t)(((int64_t)(int32_t)sum * m + ((int64_t)1 << 31)) >> 32);
+    }
+    else
+    {
+        res = byoc_nn_requantize_s64(sum, multiplier, shift);
+    }
+    res += out_offset;
+    res = MAX(res, act_min);
+    res = MIN(res, act_max);
+    return (int16_t)res;
+}
+
 /** The same for TFLite's int32-bias rule: the accumulator wraps to 32 bits, double rounding. */
 ARM_NN_INLINE int16_t byoc_nn_finish_s16_b32(const int64_t acc,
                                             const int32_t *bias,

@@ -141,20 +141,29 @@ static void conv_s16_columns(const cmsis_nn_conv_params *conv_params,
     }
 }
 
-#if defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
+/* Armv6-M keeps the one-column kernel (its 32-bit MULS loop gains nothing from two columns). */
+#if !defined(ARM_MATH_MVEI) && (defined(ARM_MATH_DSP) || defined(__thumb2__) || !defined(__arm__))
+    #define CONV_S16_PAIRS 1
+#endif
+
+#if defined(CONV_S16_PAIRS)
 /*
- * DSP path, im2col convolutions (input offset 0, no groups) with the scratch of
+ * DSP and portable paths, im2col convolutions (input offset 0, no groups) with the scratch of
  * arm_convolve_s16_get_buffer_size() (two int16 columns, 4 * K bytes): two output pixels per
  * step, both im2col columns interleaved so that every weight load serves both pixels, two output
- * channels at a time: per group of four values r = 0..3, 16 bytes {col0 (x0, x2), col0 (x1, x3),
- * col1 (x0, x2), col1 (x1, x3)} (the layout of byoc_nn_dsp_dot2x2_c16, SMLAD on SXTB16 weight
- * pairs), then the K % 4 last values of col0 and of col1. (The same interleaving with MLA loops
- * measured slower than the one-column kernel on the portable path.) Products are at most 2^22
+ * channels at a time.
+ *   DSP: per group of four values r = 0..3, 16 bytes {col0 (x0, x2), col0 (x1, x3), col1 (x0, x2),
+ *        col1 (x1, x3)} (the layout of byoc_nn_dsp_dot2x2_c16, SMLAD on SXTB16 weight pairs),
+ *        then the K % 4 last values of col0 and of col1.
+ *   C:   col0 then col1 (K values each); Thumb-2 assembly (pair_dot_c: post-indexed LDRSH /
+ *        LDRSB, MLA), plain C on hosts.
+ * Products are at most 2^22
  * in magnitude, so partial sums of 256 of them are exact in 32 bits and join the int64
  * accumulators (TFLite's) after each block: bit-identical results.
  */
     #define PAIR_BLOCK 256
 
+    #if defined(ARM_MATH_DSP)
 /* int16 slot of value j of column c (k4 = K rounded down to 4, tail = K % 4). */
 ARM_NN_INLINE int32_t pair_slot(const int32_t j, const int32_t c, const int32_t k4, const int32_t tail)
 {
@@ -193,6 +202,22 @@ static void pair_put(int16_t *col, const int32_t c, int32_t j, const int16_t *sr
     }
 }
 
+    #else
+/* Portable: col0[0..k) then col1[0..k). */
+static void pair_put(int16_t *col, const int32_t c, int32_t j, const int16_t *src, int32_t n, const int32_t k)
+{
+    int16_t *d = col + c * k + j;
+    if (src == NULL)
+    {
+        memset(d, 0, (size_t)n * sizeof(int16_t));
+    }
+    else
+    {
+        memcpy(d, src, (size_t)n * sizeof(int16_t));
+    }
+}
+    #endif
+
 /* Column c of the output pixel whose window starts at (y0, x0). */
 static void pair_im2col(int16_t *col, const int32_t c, const int16_t *in, const cmsis_nn_dims *input_dims,
                         const cmsis_nn_dims *filter_dims, const cmsis_nn_conv_params *p, const int32_t y0,
@@ -213,10 +238,74 @@ static void pair_im2col(int16_t *col, const int32_t c, const int16_t *in, const 
     }
 }
 
+    #if !defined(ARM_MATH_DSP)
+        #if defined(__thumb2__)
+            #pragma GCC diagnostic push
+            #pragma GCC diagnostic ignored "-Wunused-parameter" /* naked: arguments read in assembly */
+/* acc[0..3] += {x.u, x.v, y.u, y.v} over n >= 1 steps: x = c0[j], y = c1[j] (int16),
+ * u = w0[j], v = w1[j] (int8). Armv7-M / Armv8-M Mainline without DSP: post-indexed LDRSH /
+ * LDRSB and MLA, four steps per iteration (34 instructions per 16 MACs). r0 = c0, r1 = c1,
+ * r2 = w0, r3 = w1, [sp] = n, [sp, #4] = acc. */
+__attribute__((naked, noinline)) static void
+pair_dot_c(const int16_t *c0, const int16_t *c1, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *acc)
+{
+    __asm volatile("push    {r4-r10, lr}                 \n"
+                   "ldrd    r10, r12, [sp, #32]          \n" /* n, acc */
+                   "ldm     r12, {r4-r7}                 \n"
+                   "b       2f                           \n"
+                   "1:                                   \n"
+                   ".rept 4                              \n"
+                   "ldrsh   r8, [r0], #2                 \n"
+                   "ldrsh   r9, [r1], #2                 \n"
+                   "ldrsb   lr, [r2], #1                 \n"
+                   "mla     r4, r8, lr, r4               \n"
+                   "mla     r6, r9, lr, r6               \n"
+                   "ldrsb   lr, [r3], #1                 \n"
+                   "mla     r5, r8, lr, r5               \n"
+                   "mla     r7, r9, lr, r7               \n"
+                   ".endr                                \n"
+                   "2:                                   \n"
+                   "subs    r10, r10, #4                 \n"
+                   "bge     1b                           \n"
+                   "adds    r10, r10, #4                 \n"
+                   "beq     4f                           \n"
+                   "3:                                   \n"
+                   "ldrsh   r8, [r0], #2                 \n"
+                   "ldrsh   r9, [r1], #2                 \n"
+                   "ldrsb   lr, [r2], #1                 \n"
+                   "mla     r4, r8, lr, r4               \n"
+                   "mla     r6, r9, lr, r6               \n"
+                   "ldrsb   lr, [r3], #1                 \n"
+                   "mla     r5, r8, lr, r5               \n"
+                   "mla     r7, r9, lr, r7               \n"
+                   "subs    r10, r10, #1                 \n"
+                   "bne     3b                           \n"
+                   "4:                                   \n"
+                   "ldr     r12, [sp, #36]               \n"
+                   "stm     r12, {r4-r7}                 \n"
+                   "pop     {r4-r10, pc}                 \n");
+}
+            #pragma GCC diagnostic pop
+        #else
+static void pair_dot_c(const int16_t *c0, const int16_t *c1, const int8_t *w0, const int8_t *w1, int32_t n,
+                       int32_t *acc)
+{
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    for (; n > 0; n--)
+    {
+        const int32_t x = *c0++, y = *c1++, u = *w0++, v = *w1++;
+        a00 += x * u; a01 += x * v; a10 += y * u; a11 += y * v;
+    }
+    acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11;
+}
+        #endif
+    #endif
+
 /* acc[0..3] = {col0.w0, col0.w1, col1.w0, col1.w1} over the k values of both columns, exact. */
 static void pair_dot(const int16_t *col, const int8_t *w0, const int8_t *w1, const int32_t k, int64_t *acc)
 {
     int64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    #if defined(ARM_MATH_DSP)
     const int32_t groups = k >> 2, tail = k & 3;
     for (int32_t g = 0; g < groups; g += PAIR_BLOCK / 4)
     {
@@ -230,6 +319,17 @@ static void pair_dot(const int16_t *col, const int8_t *w0, const int8_t *w1, con
         const int32_t u = w0[4 * groups + j], v = w1[4 * groups + j];
         s0 += t0[j] * u; s1 += t0[j] * v; s2 += t1[j] * u; s3 += t1[j] * v;
     }
+    #else
+    for (int32_t j = 0; j < k; j += PAIR_BLOCK)
+    {
+        const int32_t n = MIN(k - j, PAIR_BLOCK);
+        int32_t a[4] = {0, 0, 0, 0};
+        pair_dot_c(col + j, col + k + j, w0, w1, n, a);
+        w0 += n;
+        w1 += n;
+        s0 += a[0]; s1 += a[1]; s2 += a[2]; s3 += a[3];
+    }
+    #endif
     acc[0] = s0; acc[1] = s1; acc[2] = s2; acc[3] = s3;
 }
 
@@ -276,6 +376,8 @@ static void conv_s16_pairs(const cmsis_nn_conv_params *conv_params,
                 const int32_t o1 = o + 1 < out_c ? o + 1 : o;
                 int64_t acc[4];
                 pair_dot(col, filter_data + (int64_t)o * k, filter_data + (int64_t)o1 * k, k, acc);
+                const int32_t m[2] = {byoc_nn_s16_fast_mult(mult[o], shift[o]),
+                                      byoc_nn_s16_fast_mult(mult[o1], shift[o1])};
                 for (int32_t i = 0; i < 4; i++)
                 {
                     const int32_t ch = (i & 1) ? o1 : o;
@@ -286,8 +388,8 @@ static void conv_s16_pairs(const cmsis_nn_conv_params *conv_params,
                     d0[(i >> 1) * out_c + ch] =
                         int32_bias ? byoc_nn_finish_s16_b32(acc[i], bias32, ch, mult[ch], shift[ch], out_offset,
                                                            act_min, act_max)
-                                   : byoc_nn_finish_s16(acc[i], bias64, ch, mult[ch], shift[ch], out_offset, act_min,
-                                                       act_max);
+                                   : byoc_nn_finish_s16_fast(acc[i], bias64, ch, m[i & 1], mult[ch], shift[ch],
+                                                            out_offset, act_min, act_max);
                 }
             }
         }
@@ -332,7 +434,7 @@ arm_cmsis_nn_status arm_convolve_s16(const cmsis_nn_context *ctx,
     {
         const bool direct = k_h == 1 && k_w == 1 && conv_params->padding.h == 0 && conv_params->padding.w == 0;
         const int32_t col_bytes = in_c * k_h * k_w * (int32_t)sizeof(int16_t);
-#if defined(ARM_MATH_DSP) && !defined(ARM_MATH_MVEI)
+#if defined(CONV_S16_PAIRS)
         if (!direct && ctx != NULL && ctx->buf != NULL && ctx->size >= 2 * col_bytes)
         {
             conv_s16_pairs(conv_params, quant_params, input_dims, input_data, filter_dims, filter_data, bias_data,
