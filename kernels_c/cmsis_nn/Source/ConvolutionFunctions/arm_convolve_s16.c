@@ -333,6 +333,41 @@ static void pair_dot(const int16_t *col, const int8_t *w0, const int8_t *w1, con
     acc[0] = s0; acc[1] = s1; acc[2] = s2; acc[3] = s3;
 }
 
+/* Both pixels, every channel pair (out_c even), k <= PAIR_BLOCK (the 32-bit sums are the whole
+ * accumulators), int64 bias: the common case without the general loop's bookkeeping. */
+static void pair_channels_short(const int16_t *col, const int8_t *filter, const int32_t k, const int32_t out_c,
+                                const int64_t *bias64, const int32_t *mult, const int32_t *shift,
+                                const int32_t out_offset, const int32_t act_min, const int32_t act_max, int16_t *d0)
+{
+    for (int32_t o = 0; o < out_c; o += 2)
+    {
+        const int8_t *w0 = filter + o * k;
+        int32_t a[4] = {0, 0, 0, 0};
+    #if defined(ARM_MATH_DSP)
+        const int32_t groups = k >> 2, tail = k & 3;
+        if (groups > 0)
+        {
+            byoc_nn_dsp_dot2x2_c16(col, w0, k, groups, a);
+        }
+        const int16_t *t0 = col + 8 * groups, *t1 = t0 + tail;
+        for (int32_t j = 0; j < tail; j++)
+        {
+            const int32_t u = w0[4 * groups + j], v = w0[k + 4 * groups + j];
+            a[0] += t0[j] * u; a[1] += t0[j] * v; a[2] += t1[j] * u; a[3] += t1[j] * v;
+        }
+    #else
+        pair_dot_c(col, col + k, w0, w0 + k, k, a);
+    #endif
+        for (int32_t i = 0; i < 4; i++)
+        {
+            const int32_t ch = o + (i & 1);
+            d0[(i >> 1) * out_c + ch] =
+                byoc_nn_finish_s16_fast(a[i], bias64, ch, byoc_nn_s16_fast_mult(mult[ch], shift[ch]), mult[ch],
+                                        shift[ch], out_offset, act_min, act_max);
+        }
+    }
+}
+
 static void conv_s16_pairs(const cmsis_nn_conv_params *conv_params,
                            const cmsis_nn_per_channel_quant_params *quant_params,
                            const cmsis_nn_dims *input_dims,
@@ -371,6 +406,12 @@ static void conv_s16_pairs(const cmsis_nn_conv_params *conv_params,
                             ox * conv_params->stride.w - conv_params->padding.w);
             }
             int16_t *d0 = out + (int64_t)pix * out_c;
+            if (two_pix && (out_c & 1) == 0 && k <= PAIR_BLOCK && !int32_bias)
+            {
+                pair_channels_short(col, filter_data, k, out_c, bias64, mult, shift, out_offset, act_min, act_max,
+                                    d0);
+                continue;
+            }
             for (int32_t o = 0; o < out_c; o += 2)
             {
                 const int32_t o1 = o + 1 < out_c ? o + 1 : o;
