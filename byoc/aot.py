@@ -18,10 +18,12 @@ Storage rules:
   state buffer: the operators read a variable in place; its new value is written in place
   by the producing operator when every read of the old value comes before it, otherwise it
   is copied into the state buffer at the end of the run (after the model outputs).
-* An NPU region's arena IO tensor lives inside the region's scratch area at Vela's offset
-  (``CParam.scratch_offset``) when it can: that scratch area is then planned as a whole
-  during its call and as those tensors' bytes while they are alive (``Buffer.pieces``), and
-  the region function finds its IO in place instead of copying it.
+* A C function may declare that an IO parameter can live inside its own scratch area, at
+  an offset (``CParam.scratch_offset``; the Ethos-U backend's region functions do, at Vela's
+  offsets). Such an arena IO tensor is placed there when it can: that scratch area is then
+  planned as a whole during its call and as those tensors' bytes while they are alive
+  (``Buffer.pieces``), and the function finds its IO in place instead of copying it. Nothing
+  here knows which backend emitted a function.
 """
 
 from __future__ import annotations
@@ -123,6 +125,152 @@ def _nbytes(shape, dtype) -> int:
     return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
 
 
+class _Bindings:
+    """The walk over ``main``'s bindings: where every value lives, the operator calls in
+    order, the arena tensors with their last use, the constants, and the last call reading
+    each state variable's old value."""
+
+    def __init__(self, functions: dict[str, CFunction], labels: dict[str, str], prefix: str):
+        self.functions, self.labels, self.prefix = functions, labels, prefix
+        self.storage: dict[int, Storage] = {}        # relax var -> storage root
+        self.consts: dict[int, Storage] = {}
+        self.calls: list[OpCall] = []
+        self.arena_tensors: dict[str, Buffer] = {}
+        self.uses: dict[str, int] = {}
+        self.last_read: dict[int, int] = {}           # variable -> last call reading it
+        self.call_tir = tvm.ir.Op.get("relax.call_tir")
+        self.call_dps = tvm.ir.Op.get("relax.call_dps_packed")
+        self.view_ops = {tvm.ir.Op.get(name) for name in VIEW_OPS}
+
+    def const_storage(self, c) -> Storage:
+        key = hash(c)
+        if key not in self.consts:
+            arr = c.value.numpy()
+            arr = np.ascontiguousarray(arr.reshape(-1) if arr.ndim else arr.reshape(1))
+            self.consts[key] = Storage("const", f"{self.prefix}_const_{len(self.consts)}",
+                                       str(arr.dtype), arr.nbytes, const_value=arr)
+        return self.consts[key]
+
+    def storage_of(self, expr) -> Storage:
+        if type(expr).__name__ in ("GenericConst", "Constant"):
+            return self.const_storage(expr)
+        if hash(expr) not in self.storage:
+            raise ByocError(f"AOT: value {expr} used before it is defined")
+        return self.storage[hash(expr)]
+
+    def touch(self, st: Storage, step: int) -> None:
+        """``st`` is read at call ``step`` (an arena tensor lives at least until then)."""
+        if st.kind == "arena":
+            self.uses[st.name] = max(self.uses.get(st.name, step), step)
+        if st.kind == "state":
+            self.last_read[st.index] = step
+
+    def _is_operator_call(self, value) -> bool:
+        return isinstance(value, relax.Call) and (value.op.same_as(self.call_tir) or (
+            value.op.same_as(self.call_dps) and isinstance(value.args[0], relax.ExternFunc)))
+
+    def bind(self, var, value) -> None:
+        """Record one binding ``var = value`` of main."""
+        if self._is_operator_call(value):
+            self._operator_call(var, value)
+        elif isinstance(value, relax.Call) and any(value.op.same_as(op) for op in self.view_ops):
+            self.storage[hash(var)] = self.storage_of(value.args[0])
+        elif isinstance(value, relax.TupleGetItem):
+            parts = self.storage_of(value.tuple_value).parts  # type: ignore[attr-defined]
+            self.storage[hash(var)] = parts[value.index]
+        elif isinstance(value, relax.Var):
+            self.storage[hash(var)] = self.storage_of(value)
+        elif isinstance(value, relax.Tuple):
+            st = Storage("tuple", var.name, "", 0)
+            st.parts = [self.storage_of(f) for f in value.fields]  # type: ignore[attr-defined]
+            self.storage[hash(var)] = st
+        else:
+            op = getattr(getattr(value, "op", None), "name", type(value).__name__)
+            raise ByocError(f"AOT: operator '{op}' was not lowered to a C function")
+
+    def _operator_call(self, var, value) -> None:
+        """A ``call_tir`` / ``call_dps_packed`` of a C function: its outputs are new arena
+        tensors, its scratch area a buffer alive during the call."""
+        callee = (value.args[0].name_hint if value.op.same_as(self.call_tir)
+                  else str(value.args[0].global_symbol))
+        if callee not in self.functions:
+            raise ByocError(f"AOT: no C function for {callee}")
+        step = len(self.calls)
+        in_st = [self.storage_of(a) for a in value.args[1].fields]
+        out_types = list(var.ty.fields) if isinstance(var.ty, relax.TupleType) else [var.ty]
+        out_st = []
+        for k, ty in enumerate(out_types):
+            shape, dtype = _tensor_type(ty)
+            name = f"t{step}_{k}"
+            st = Storage("arena", name, dtype, _nbytes(shape, dtype))
+            self.arena_tensors[name] = Buffer(name, st.nbytes, step, step)
+            out_st.append(st)
+        for st in in_st:
+            self.touch(st, step)
+        func = self.functions[callee]
+        scratch = (Buffer(f"scratch{step}", func.scratch_bytes, step, step, kind="scratch")
+                   if func.scratch_bytes else None)
+        self.calls.append(OpCall(step, func, in_st + out_st, scratch,
+                                 self.labels.get(callee, callee)))
+        if isinstance(var.ty, relax.TupleType):
+            self.storage[hash(var)] = Storage("tuple", var.name, "", 0)
+            self.storage[hash(var)].parts = out_st  # type: ignore[attr-defined]
+        else:
+            self.storage[hash(var)] = out_st[0]
+
+
+def _bind_params(main, inputs: list[IOTensor], state: Any, walk: _Bindings
+                 ) -> dict[int, Storage]:
+    """Storage of main's parameters: the model inputs, then the state variables read
+    (``state.reads``). Returns {variable: storage of its value at the start}."""
+    reads = list(state.reads) if state is not None else []
+    if len(main.params) != len(inputs) + len(reads):
+        raise ByocError(f"AOT: main has {len(main.params)} inputs, the model "
+                        f"{len(inputs) + len(reads)}")
+    for i, (param, io) in enumerate(zip(main.params, inputs)):
+        walk.storage[hash(param)] = Storage("input", io.c_name, io.dtype, io.nbytes, index=i)
+    read_storage: dict[int, Storage] = {}
+    for param, k in zip(main.params[len(inputs):], reads):
+        v = state.variables[k]
+        read_storage[k] = walk.storage[hash(param)] = Storage(
+            "state", f"state_{k}", v.dtype, v.nbytes, index=k, offset=v.offset)
+    return read_storage
+
+
+def _bind_outputs(out_roots: list[Storage], outputs: list[IOTensor], walk: _Bindings,
+                  claimed: set[str]) -> list[Copy]:
+    """The producing operator writes straight into the caller's output buffer when the
+    tensor is an arena tensor claimed by no other output; otherwise it is copied at the end
+    (returned)."""
+    copies: list[Copy] = []
+    for k, (root, io) in enumerate(zip(out_roots, outputs)):
+        out_st = Storage("output", io.c_name, io.dtype, io.nbytes, index=k)
+        if root.kind == "arena" and root.name not in claimed:
+            claimed.add(root.name)
+            del walk.arena_tensors[root.name]
+            root.kind, root.name, root.index = "output", io.c_name, k
+        else:
+            copies.append(Copy(out_st, root))
+            walk.touch(root, len(walk.calls))
+    return copies
+
+
+def _functions_and_constants(calls: list[OpCall], constants: list[Storage]
+                             ) -> list[CFunction]:
+    """The C functions in first-call order; the constants they own join ``constants``."""
+    seen, funcs = set(), []
+    for c in calls:
+        if c.func.name in seen:
+            continue
+        seen.add(c.func.name)
+        funcs.append(c.func)
+        for name, arr, *qualifier in c.func.constants:
+            arr = np.ascontiguousarray(arr.reshape(-1) if arr.ndim else arr.reshape(1))
+            constants.append(Storage("const", name, str(arr.dtype), arr.nbytes, const_value=arr,
+                                     qualifier=qualifier[0] if qualifier else "BYOC_CONST"))
+    return funcs
+
+
 def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IOTensor],
              outputs: list[IOTensor], prefix: str,
              labels: dict[str, str] | None = None, state: Any = None) -> AOTProgram:
@@ -136,143 +284,30 @@ def assemble(mod: tvm.IRModule, functions: dict[str, CFunction], inputs: list[IO
     ``inputs`` and returns the new values of ``state.writes`` after ``outputs``.
     """
     main = mod["main"]
-    reads = list(state.reads) if state is not None else []
-    if len(main.params) != len(inputs) + len(reads):
-        raise ByocError(f"AOT: main has {len(main.params)} inputs, the model "
-                        f"{len(inputs) + len(reads)}")
-    storage: dict[int, Storage] = {}      # relax var -> storage root
-    for i, (param, io) in enumerate(zip(main.params, inputs)):
-        storage[hash(param)] = Storage("input", io.c_name, io.dtype, io.nbytes, index=i)
-    read_storage: dict[int, Storage] = {}  # variable -> storage of its value at the start
-    for param, k in zip(main.params[len(inputs):], reads):
-        v = state.variables[k]
-        read_storage[k] = storage[hash(param)] = Storage("state", f"state_{k}", v.dtype,
-                                                         v.nbytes, index=k, offset=v.offset)
-    last_read: dict[int, int] = {}         # variable -> last call reading its old value
-
-    consts: dict[int, Storage] = {}
-
-    def const_storage(c) -> Storage:
-        key = hash(c)
-        if key not in consts:
-            arr = c.value.numpy()
-            arr = np.ascontiguousarray(arr.reshape(-1) if arr.ndim else arr.reshape(1))
-            consts[key] = Storage("const", f"{prefix}_const_{len(consts)}", str(arr.dtype),
-                                  arr.nbytes, const_value=arr)
-        return consts[key]
-
-    def storage_of(expr) -> Storage:
-        if type(expr).__name__ in ("GenericConst", "Constant"):
-            return const_storage(expr)
-        if hash(expr) not in storage:
-            raise ByocError(f"AOT: value {expr} used before it is defined")
-        return storage[hash(expr)]
-
-    calls: list[OpCall] = []
-    arena_tensors: dict[str, Buffer] = {}
-    uses: dict[str, int] = {}
-
-    def touch(st: Storage, step: int) -> None:
-        if st.kind == "arena":
-            uses[st.name] = max(uses.get(st.name, step), step)
-
-    call_tir = tvm.ir.Op.get("relax.call_tir")
-    call_dps = tvm.ir.Op.get("relax.call_dps_packed")
-    view_ops = {tvm.ir.Op.get(name) for name in VIEW_OPS}
-    body = main.body
-    bindings = [b for block in body.blocks for b in block.bindings]
-    for binding in bindings:
-        var, value = binding.var, binding.value
-        if isinstance(value, relax.Call) and (value.op.same_as(call_tir) or (
-                value.op.same_as(call_dps) and isinstance(value.args[0], relax.ExternFunc))):
-            callee = (value.args[0].name_hint if value.op.same_as(call_tir)
-                      else str(value.args[0].global_symbol))
-            if callee not in functions:
-                raise ByocError(f"AOT: no C function for {callee}")
-            step = len(calls)
-            in_st = [storage_of(a) for a in value.args[1].fields]
-            out_types = (list(var.ty.fields) if isinstance(var.ty, relax.TupleType) else [var.ty])
-            out_st = []
-            for k, ty in enumerate(out_types):
-                shape, dtype = _tensor_type(ty)
-                name = f"t{step}_{k}"
-                st = Storage("arena", name, dtype, _nbytes(shape, dtype))
-                arena_tensors[name] = Buffer(name, st.nbytes, step, step)
-                out_st.append(st)
-            for st in in_st:
-                touch(st, step)
-                if st.kind == "state":
-                    last_read[st.index] = step
-            func = functions[callee]
-            scratch = (Buffer(f"scratch{step}", func.scratch_bytes, step, step, kind="scratch")
-                       if func.scratch_bytes else None)
-            calls.append(OpCall(step, func, in_st + out_st, scratch,
-                                (labels or {}).get(callee, callee)))
-            if isinstance(var.ty, relax.TupleType):
-                storage[hash(var)] = Storage("tuple", var.name, "", 0)
-                storage[hash(var)].parts = out_st  # type: ignore[attr-defined]
-            else:
-                storage[hash(var)] = out_st[0]
-        elif isinstance(value, relax.Call) and any(value.op.same_as(op) for op in view_ops):
-            storage[hash(var)] = storage_of(value.args[0])
-        elif isinstance(value, relax.TupleGetItem):
-            parts = storage_of(value.tuple_value).parts  # type: ignore[attr-defined]
-            storage[hash(var)] = parts[value.index]
-        elif isinstance(value, relax.Var):
-            storage[hash(var)] = storage_of(value)
-        elif isinstance(value, relax.Tuple):
-            st = Storage("tuple", var.name, "", 0)
-            st.parts = [storage_of(f) for f in value.fields]  # type: ignore[attr-defined]
-            storage[hash(var)] = st
-        else:
-            op = getattr(getattr(value, "op", None), "name", type(value).__name__)
-            raise ByocError(f"AOT: operator '{op}' was not lowered to a C function")
-
-    result = body.body
-    result_st = storage_of(result)
+    walk = _Bindings(functions, labels or {}, prefix)
+    read_storage = _bind_params(main, inputs, state, walk)
+    for block in main.body.blocks:
+        for binding in block.bindings:
+            walk.bind(binding.var, binding.value)
+    result_st = walk.storage_of(main.body.body)
     out_roots = result_st.parts if result_st.kind == "tuple" else [result_st]  # type: ignore
     writes = list(state.writes) if state is not None else []
     if len(out_roots) != len(outputs) + len(writes):
         raise ByocError(f"AOT: main returns {len(out_roots)} tensors, the model has "
                         f"{len(outputs) + len(writes)}")
-    state_roots = out_roots[len(outputs):]
-    out_roots = out_roots[:len(outputs)]
-
-    # Outputs: the producing operator writes straight into the caller's buffer when the
-    # tensor is an arena tensor claimed by no other output; otherwise copy at the end.
-    copies: list[Copy] = []
     claimed: set[str] = set()
-    for k, (root, io) in enumerate(zip(out_roots, outputs)):
-        out_st = Storage("output", io.c_name, io.dtype, io.nbytes, index=k)
-        if root.kind == "arena" and root.name not in claimed:
-            claimed.add(root.name)
-            del arena_tensors[root.name]
-            root.kind, root.name, root.index = "output", io.c_name, k
-        else:
-            copies.append(Copy(out_st, root))
-            touch(root, len(calls))
-            if root.kind == "state":
-                last_read[root.index] = len(calls)
-    state_copies = _state_updates(writes, state_roots, state, read_storage, last_read,
-                                  arena_tensors, claimed)
+    copies = _bind_outputs(out_roots[:len(outputs)], outputs, walk, claimed)
+    state_copies = _state_updates(writes, out_roots[len(outputs):], state, read_storage,
+                                  walk.last_read, walk.arena_tensors, claimed)
     for cp in state_copies:
-        touch(cp.src, len(calls))
-
+        walk.touch(cp.src, len(walk.calls))
+    calls, arena_tensors = walk.calls, walk.arena_tensors
     for name, buf in arena_tensors.items():
-        buf.last = max(uses.get(name, buf.first), buf.first)
+        buf.last = max(walk.uses.get(name, buf.first), buf.first)
     aliases = _merge_in_place(calls, arena_tensors)
-    plan = _plan_with_region_io(calls, arena_tensors, aliases)
-    seen, funcs = set(), []
-    constants = list(consts.values())
-    for c in calls:
-        if c.func.name not in seen:
-            seen.add(c.func.name)
-            funcs.append(c.func)
-            for name, arr, *qualifier in c.func.constants:
-                arr = np.ascontiguousarray(arr.reshape(-1) if arr.ndim else arr.reshape(1))
-                constants.append(Storage("const", name, str(arr.dtype), arr.nbytes,
-                                         const_value=arr,
-                                         qualifier=qualifier[0] if qualifier else "BYOC_CONST"))
+    plan = _plan_with_scratch_io(calls, arena_tensors, aliases)
+    constants = list(walk.consts.values())
+    funcs = _functions_and_constants(calls, constants)
     if state is not None:
         constants += _state_initialisers(state, prefix)
     return AOTProgram(prefix, inputs, outputs, calls, copies, constants, plan, funcs,
@@ -316,16 +351,16 @@ def _state_initialisers(state: Any, prefix: str) -> list[Storage]:
     return out
 
 
-def _region_io_members(calls: list[OpCall], arena_tensors: dict[str, Buffer],
+def _scratch_io_members(calls: list[OpCall], arena_tensors: dict[str, Buffer],
                        aliases: dict[str, str]) -> dict[str, tuple[str, int]]:
     """Arena tensors that can live inside the scratch area of the call they are an IO of
-    (``CParam.scratch_offset``: an NPU region's IO at Vela's offset), so that the region
-    copies nothing: {tensor name: (scratch buffer name, offset inside it)}.
+    (``CParam.scratch_offset``, e.g. an Ethos-U region's IO at Vela's offset), so that the
+    function copies nothing: {tensor name: (scratch buffer name, offset inside it)}.
 
     A tensor qualifies when it is an IO of exactly one such parameter (not also an IO of
-    another region, not passed twice), takes part in no in-place merge, fits the scratch
-    area at an aligned offset, and - for an input - dies at that call (the NPU may reuse its
-    bytes). Two members may share bytes only as an input and an output of the call (the
+    another such call, not passed twice), takes part in no in-place merge, fits the scratch
+    area at an aligned offset, and - for an input - dies at that call (the callee may reuse
+    its bytes). Two members may share bytes only as an input and an output of the call (the
     input dies where the output is born). Everything else keeps the copy."""
     merged = set(aliases) | set(aliases.values())
     bound: dict[str, int] = {}
@@ -356,12 +391,12 @@ def _region_io_members(calls: list[OpCall], arena_tensors: dict[str, Buffer],
     return members
 
 
-def _plan_with_region_io(calls: list[OpCall], arena_tensors: dict[str, Buffer],
+def _plan_with_scratch_io(calls: list[OpCall], arena_tensors: dict[str, Buffer],
                          aliases: dict[str, str]) -> ArenaPlan:
-    """The arena plan, with the NPU regions' IO tensors inside their scratch areas when that
-    is possible (``_region_io_members``) and the plan is no larger than with the copies."""
+    """The arena plan, with the calls' IO tensors inside their scratch areas when that is
+    possible (``_scratch_io_members``) and the plan is no larger than with the copies."""
     scratches = [c.scratch for c in calls if c.scratch is not None]
-    members = _region_io_members(calls, arena_tensors, aliases)
+    members = _scratch_io_members(calls, arena_tensors, aliases)
     if members:
         tensors = [b for n, b in arena_tensors.items() if n not in members]
         hosts = {b.name: replace(b) for b in scratches}

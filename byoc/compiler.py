@@ -1,9 +1,10 @@
 """``byoc.compile``: .tflite (or Relax) -> partition -> codegens -> AOT -> output package.
 
-Pipeline (``partition_and_legalize``): TFLite -> Relax QDQ graph (``byoc.frontend``, not yet
-legalized) -> Ethos-U partitioning (future: ``_partition_ethosu``) -> CMSIS-NN partitioning
-and codegen (when ``cmsis-nn`` is in ``--target``) -> integer legalization of what is left
-(``byoc.qnn``) -> generic lowering (LegalizeOps/FuseOps/FuseTIR -> C) -> AOT assembly.
+Pipeline: TFLite -> Relax QDQ graph (``byoc.frontend``, not yet legalized) -> every backend
+of ``--target`` in order (``byoc.backend``: Ethos-U regions and CMSIS-NN partitions with
+their codegen, then the generic path's integer legalization of what is left, ``byoc.qnn``)
+-> float check -> every backend's C functions (the generic path lowers LegalizeOps/FuseOps/
+FuseTIR -> C) -> AOT assembly -> the package with every backend's parts.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ import tvm
 
 from . import fault_injection, progress
 from .aot import AOTProgram, IOTensor, assemble
+from .backend import CompileContext, PackageParts
 from .errors import ByocError, UnsupportedOperatorError
 from .frontend import from_tflite
 from .cpus import CPUS
-from .generic import emit_generic_functions, lower_generic, primfuncs
+from .generic import GenericBackend
 from .libraries import Libraries
-from .qnn.legalize import legalize_quantized
 from .naming import c_identifier, generated_prefixes, unique_identifiers
 from .package import PackageSources, check_output_dir, io_json, render, write_package
 from .tflite.reader import TFLiteModel, load_model
@@ -150,78 +151,97 @@ def _io_from_relax(mod: tvm.IRModule, prefix: str = "model"
     return ios[:len(ins)], ios[len(ins):]
 
 
+def backends_for(targets: list[str]) -> list:
+    """The ``byoc.backend.Backend`` of every part of a parsed ``--target``, in order."""
+    out = []
+    for t in targets:
+        if t in NPU_TARGETS:
+            from .ethosu.backend import EthosUBackend
+            out.append(EthosUBackend(t))
+        elif t == "cmsis-nn":
+            from .cmsisnn.backend import CmsisNNBackend
+            out.append(CmsisNNBackend())
+        else:
+            out.append(GenericBackend())
+    return out
+
+
 @dataclass
 class Partitioned:
-    """The module after partitioning and legalization, and what each backend took."""
+    """The module after every backend partitioned it (the generic one: legalized), the
+    backends with what each took, and the context they ran in."""
 
     mod: tvm.IRModule
-    cmsis_calls: dict = field(default_factory=dict)   # symbol -> byoc.cmsisnn.CmsisCall
-    qnn_report: list = field(default_factory=list)    # byoc.qnn legalization report
-    decisions: list = field(default_factory=list)     # byoc.cmsisnn partition decisions
-    npu_regions: dict = field(default_factory=dict)   # symbol -> byoc.ethosu.codegen.Region
-    npu_decisions: list = field(default_factory=list)  # byoc.ethosu partition decisions
+    backends: list
+    ctx: CompileContext
+
+    @property
+    def qnn_report(self) -> list:
+        """byoc.qnn's legalization report (``byoc.qnn.legalize.legalize_quantized``)."""
+        return self.ctx.qnn_report
 
 
-def vela_options(targets: list[str], vela: dict | None):
-    """``byoc.ethosu.partition.VelaOptions`` of the NPU target (None without one)."""
-    npu = [t for t in targets if t in NPU_TARGETS]
-    if not npu:
-        return None
-    from .ethosu.partition import VelaOptions
-    vela = dict(vela or {})
-    ini = vela.pop("config", None)
-    if ini is not None:
-        try:
-            ini = Path(ini).read_text()
-        except OSError as exc:
-            raise ByocError(f"cannot read vela.ini '{ini}': {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise ByocError(f"vela.ini '{ini}' is not a text file (an INI file is "
-                            "expected)") from None
-    unknown = set(vela) - {"system_config", "memory_mode", "optimise"}
-    if unknown:
-        raise ByocError(f"unknown Vela option(s): {', '.join(sorted(unknown))}")
-    return VelaOptions(npu[0], vela.get("system_config"), vela.get("memory_mode"), ini,
-                       vela.get("optimise") or "Performance")
-
-
-def _partition_ethosu(mod: tvm.IRModule, targets: list[str], cpu: str, prefix: str = "model",
-                      vela: dict | None = None, out: "Partitioned | None" = None) -> tvm.IRModule:
-    """The Ethos-U partitioning and codegen, before CMSIS-NN (the NPU takes what it can
-    first): regions become ``call_dps_packed`` calls of their C functions."""
-    del cpu
-    options = vela_options(targets, vela)
-    if options is None:
-        return mod
-    from .ethosu import codegen as ethosu_codegen
-    from .ethosu.partition import partition_for_ethosu
-    decisions: list = []
-    mod = partition_for_ethosu(mod, options.accelerator, system_config=options.system_config,
-                               memory_mode=options.memory_mode, config_ini=options.config_ini,
-                               optimise=options.optimise, report=decisions)
-    mod, regions = ethosu_codegen.generate(mod, prefix, options)
-    if out is not None:
-        out.npu_regions, out.npu_decisions = regions, decisions
-    return mod
+def partition(mod: tvm.IRModule, ctx: CompileContext) -> Partitioned:
+    """Every backend of ``ctx.targets`` partitions ``mod`` in turn (the NPU first, the
+    generic C path last: byoc.qnn's integer legalization of what is left)."""
+    backends = backends_for(ctx.targets)
+    for backend in backends:
+        mod = backend.partition(mod, ctx)
+    return Partitioned(mod, backends, ctx)
 
 
 def partition_and_legalize(mod: tvm.IRModule, targets: list[str], cpu: str, prefix: str,
                            legalize: bool = True, vela: dict | None = None) -> Partitioned:
-    """Ethos-U regions -> CMSIS-NN partitions and their C functions -> byoc.qnn integer
-    legalization of what is left (skipped with ``legalize=False``, for already legalized
-    Relax inputs). ``vela``: Vela options (``system_config``, ``memory_mode``,
-    ``optimise``, ``config`` = path of a vela.ini)."""
-    out = Partitioned(mod)
-    mod = _partition_ethosu(mod, targets, cpu, prefix, vela, out)
-    if "cmsis-nn" in targets:
-        from .cmsisnn import codegen as cmsisnn_codegen
-        from .cmsisnn import partition_for_cmsisnn
-        mod = partition_for_cmsisnn(mod, cpu, report=out.decisions)
-        mod, out.cmsis_calls = cmsisnn_codegen.generate(mod, prefix, cpu)
-    if legalize:
-        mod = legalize_quantized(mod, report=out.qnn_report)
-    out.mod = mod
-    return out
+    """``partition`` with a fresh context: ``legalize=False`` for already legalized Relax
+    inputs; ``vela``: Vela options (``system_config``, ``memory_mode``, ``optimise``,
+    ``config`` = path of a vela.ini)."""
+    return partition(mod, CompileContext(targets, cpu, prefix, vela, legalize=legalize))
+
+
+@dataclass
+class _Source:
+    """The model to compile, imported: its Relax module and what metadata.json says of it."""
+
+    mod: tvm.IRModule
+    tfl: "TFLiteModel | None"
+    inputs: list[IOTensor]
+    outputs: list[IOTensor]
+    name: str
+    digest: str | None
+    operators: list[dict]
+
+
+def _import(model, prefix: str) -> _Source:
+    """A Relax input as it is; a TFLite model through byoc's frontend (not legalized)."""
+    if isinstance(model, tvm.IRModule):
+        inputs, outputs = _io_from_relax(model, prefix)
+        return _Source(model, None, inputs, outputs, "Relax IRModule", None, [])
+    tfl = model if isinstance(model, TFLiteModel) else load_model(model)
+    progress.note("importing the model with TVM's TFLite frontend")
+    mod = from_tflite(tfl, legalize=False)
+    inputs, outputs = _io_from_tflite(tfl, prefix)
+    return _Source(mod, tfl, inputs, outputs, tfl.path.name if tfl.path else "model.tflite",
+                   hashlib.sha256(tfl.data).hexdigest(),
+                   [{"index": op.index, "type": op.type, "macs": op.macs}
+                    for op in tfl.operators])
+
+
+def _check_request(target: str, cpu: str, prefix: str, output_dir, force: bool,
+                   plot_memory: bool, library_paths: tuple) -> tuple[list[str], Libraries]:
+    """Refuse a bad target, core, prefix, library tree or output directory before any work."""
+    targets = parse_target(target)
+    libraries = Libraries.from_options(*library_paths).check_complete()
+    if cpu not in CPUS:
+        raise ByocError(f"unknown --cpu '{cpu}'; choose one of {', '.join(CPUS)}")
+    if c_identifier(prefix) != prefix or prefix.lower() != prefix:
+        raise ByocError(f"prefix '{prefix}' is not a lower-case C identifier "
+                        f"(try '{c_identifier(prefix).lower()}')")
+    if output_dir is not None:
+        check_output_dir(Path(output_dir).absolute(), force)
+    if plot_memory:
+        from .memplot import require_matplotlib
+        require_matplotlib()  # before any work
+    return targets, libraries
 
 
 def compile(  # noqa: A001 - the public name mirrors tvm.compile
@@ -257,131 +277,103 @@ def compile(  # noqa: A001 - the public name mirrors tvm.compile
     under ``libraries`` in the metadata).
     """
     start = time.monotonic()
-    targets = parse_target(target)
-    libraries = Libraries.from_options(cmsis_nn_path, ethosu_driver_path,
-                                       cmsis_path).check_complete()
-    if cpu not in CPUS:
-        raise ByocError(f"unknown --cpu '{cpu}'; choose one of {', '.join(CPUS)}")
-    if c_identifier(prefix) != prefix or prefix.lower() != prefix:
-        raise ByocError(f"prefix '{prefix}' is not a lower-case C identifier "
-                        f"(try '{c_identifier(prefix).lower()}')")
-    if output_dir is not None:
-        check_output_dir(Path(output_dir).absolute(), force)
-    if plot_memory:
-        from .memplot import require_matplotlib
-        require_matplotlib()  # before any work
-
-    tfl: TFLiteModel | None = None
-    if isinstance(model, tvm.IRModule):
-        mod = model
-        inputs, outputs = _io_from_relax(mod, prefix)
-        source_name, digest, operators = "Relax IRModule", None, []
-    else:
-        tfl = model if isinstance(model, TFLiteModel) else load_model(model)
-        progress.note("importing the model with TVM's TFLite frontend")
-        mod = from_tflite(tfl, legalize=False)
-        inputs, outputs = _io_from_tflite(tfl, prefix)
-        source_name = tfl.path.name if tfl.path else "model.tflite"
-        digest = hashlib.sha256(tfl.data).hexdigest()
-        operators = [{"index": op.index, "type": op.type, "macs": op.macs}
-                     for op in tfl.operators]
-
+    targets, libraries = _check_request(target, cpu, prefix, output_dir, force, plot_memory,
+                                        (cmsis_nn_path, ethosu_driver_path, cmsis_path))
+    source = _import(model, prefix)
     # A Relax input was imported by the user, legalized unless cmsis-nn is to see its chains.
+    ctx = CompileContext(targets, cpu, prefix, vela, libraries,
+                         legalize=source.tfl is not None or "cmsis-nn" in targets)
     progress.note(f"partitioning for {target}")
-    parts = partition_and_legalize(mod, targets, cpu, prefix,
-                                   legalize=tfl is not None or "cmsis-nn" in targets,
-                                   vela=vela)
-    floats = _float_check(parts, tfl, allow_float)
+    parts = partition(source.mod, ctx)
+    floats = _float_check(parts, source.tfl, allow_float)
     progress.note("lowering the generic operators to TIR and C")
-    lowered = lower_generic(parts.mod)
-    functions = emit_generic_functions(lowered, prefix)
-    labels = {}
-    for name, f in primfuncs(lowered).items():
-        attrs = f.attrs or {}
-        labels[name] = str(attrs["byoc.op"]) if "byoc.op" in attrs else name
-    for symbol, c in parts.cmsis_calls.items():
-        functions[symbol] = c.function
-        labels[symbol] = c.label
-    for symbol, r in parts.npu_regions.items():
-        functions[symbol] = r.function
-        labels[symbol] = r.label
-    program = assemble(lowered, functions, inputs, outputs, prefix, labels,
-                       state=tfl.state if tfl is not None else None)
-
-    calls = [{"index": c.index, "function": c.func.name, "label": c.label, "backend": "generic",
-              "scratch_bytes": c.func.scratch_bytes} for c in program.calls]
-    partitions = [{"backend": "generic", "calls": len(calls)}]
-    extra: dict = {}
-    if "cmsis-nn" in targets:
-        partitions = _placement(parts, calls, prefix)
-        from . import cmsisnn
-        if parts.cmsis_calls:
-            extra = cmsisnn.package_parts(prefix, cpu, libraries.cmsis_nn)
-    npu_cycles = None
-    regions_json = []
-    if parts.npu_regions:
-        from .ethosu import codegen as ethosu_codegen
-        names = {r.function.name: r for r in parts.npu_regions.values()}
-        for call in calls:
-            if call["function"] in names:
-                call["backend"] = "ethos-u"
-                call["reason"] = "Vela: on the NPU"
-        regions_json = [r.to_json() for r in parts.npu_regions.values()]
-        npu_cycles = sum(r["npu_cycles"] for r in regions_json)
-        n_npu = sum(c["backend"] == "ethos-u" for c in calls)
-        partitions = [{"backend": "ethos-u", "calls": n_npu,
-                       "operators": sum(len(r["operators"]) for r in regions_json)}] + \
-            [p for p in partitions if p["backend"] != "generic"] + \
-            [{"backend": "generic", "calls": sum(c["backend"] == "generic" for c in calls)}]
-        extra.setdefault("extra_includes", []).append(ethosu_codegen.HEADER)
-        npu_config = next(t for t in targets if t in NPU_TARGETS)
-        extra["extra_cmake"] = extra.get("extra_cmake", "") + ethosu_codegen.cmake_lines(
-            prefix, npu_config, libraries.ethosu_driver, libraries.cmsis)
-        extra["ops_preamble"] = extra.get("ops_preamble", "") + \
-            ethosu_codegen.ops_preamble(prefix)
-        extra.setdefault("extra_files", {}).update(ethosu_codegen.driver_sources())
-        from .cmsisnn import cmake_module
-        extra["extra_files"].update(cmake_module())
-        extra["header_extra"] = ethosu_codegen.header_lines(prefix)
-    if tfl is not None and len(targets) > 1:
-        for op, row in zip(operators, _operator_rows(parts, targets, tfl)):
-            op["backend"], op["reason"] = row.backend, row.reason
-    memory = program.plan.to_json()
-    memory["constant_bytes"] = program.constant_bytes
-    memory["state_bytes"] = program.state_bytes
-    metadata = {
-        "npu_cycles": npu_cycles,
-        "prefix": prefix,
-        "target": target,
-        "cpu": cpu,
-        "model": {"source": source_name, "sha256": digest,
-                  "inputs": [_io_json(io) for io in inputs],
-                  "outputs": [_io_json(io) for io in outputs]},
-        "operators": operators,
-        "partitions": partitions,
-        "npu_regions": regions_json,
-        "state": program.state.to_json() if program.state is not None else None,
-        "calls": calls,
-        "allow_float": allow_float,
-        "float_operators": [f.to_json() for f in floats],
-        "memory": memory,
-        "libraries": libraries.to_json(
-            cmsis_nn=bool(parts.cmsis_calls), ethosu=bool(parts.npu_regions),
-            npu_config=next((t for t in targets if t in NPU_TARGETS), None)),
-        "versions": _versions(),
-        "compile_seconds": round(time.monotonic() - start, 3),
-    }
+    lowered, owners = _codegen(parts)
+    program = assemble(lowered, {callee: call.function for callee, (_, call) in owners.items()},
+                       source.inputs, source.outputs, prefix,
+                       {callee: call.label for callee, (_, call) in owners.items()},
+                       state=source.tfl.state if source.tfl is not None else None)
+    metadata = _metadata(source, parts, program, owners, floats, target, allow_float)
+    metadata["compile_seconds"] = round(time.monotonic() - start, 3)
     if fault_injection.from_environment() is not None:   # a test's deliberately wrong package
         metadata["test_fault"] = os.environ[fault_injection.ENV]
     progress.note("writing the package")
-    files = render(PackageSources(program, metadata, source_model=source_name, **extra),
-                   __version__)
+    package_parts = sum((b.package_parts(ctx) for b in reversed(parts.backends)), PackageParts())
+    files = render(PackageSources(program, metadata, source_model=source.name,
+                                  **package_parts.as_kwargs()), __version__)
     dest = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="byoc_"))
     write_package(files, dest, force=force or output_dir is None)
     if plot_memory:
         from .memplot import plot_memory as _plot_memory
         _plot_memory(metadata, dest / "memory.png")
     return CompiledModel(dest.absolute(), prefix, target, cpu, metadata, program)
+
+
+def _codegen(parts: Partitioned) -> tuple[tvm.IRModule, dict]:
+    """Every backend's C functions: the module the AOT assembles (lowered by the generic
+    backend) and {callee: (backend, byoc.backend.BackendCall)}."""
+    mod, owners = parts.mod, {}
+    for backend in parts.backends:
+        mod, calls = backend.codegen(mod, parts.ctx)
+        owners.update({callee: (backend, call) for callee, call in calls.items()})
+    return mod, owners
+
+
+def _call_rows(program, owners: dict, parts: Partitioned) -> list[dict]:
+    """metadata ``calls``: every operator call in order with the backend that computes it and,
+    when a backend gives one, why (a kernel library explains every generic call)."""
+    reasons = [r for r in (b.generic_call_reasons(parts.mod, parts.ctx) for b in parts.backends)
+               if r is not None]
+    by_function = {call.function.name: (callee, backend, call)
+                   for callee, (backend, call) in owners.items()}
+    rows = []
+    for c in program.calls:
+        callee, backend, call = by_function[c.func.name]
+        row = {"index": c.index, "function": c.func.name, "label": c.label,
+               "backend": backend.name, "scratch_bytes": c.func.scratch_bytes}
+        reason = call.reason if call.reason is not None or not reasons else reasons[0](callee)
+        if reason is not None:
+            row["reason"] = reason
+        rows.append(row)
+    return rows
+
+
+def _metadata(source: _Source, parts: Partitioned, program, owners: dict, floats: list,
+              target: str, allow_float: bool) -> dict:
+    """metadata.json (see README.md; ``compile_seconds`` and ``test_fault`` come last)."""
+    ctx, backends = parts.ctx, parts.backends
+    calls = _call_rows(program, owners, parts)
+    operators = [dict(op) for op in source.operators]
+    if source.tfl is not None and len(ctx.targets) > 1:
+        for op, row in zip(operators, _operator_rows(parts, source.tfl)):
+            op["backend"], op["reason"] = row.backend, row.reason
+    memory = program.plan.to_json()
+    memory["constant_bytes"] = program.constant_bytes
+    memory["state_bytes"] = program.state_bytes
+    libraries: dict = {}
+    for backend in backends:
+        libraries.update(backend.libraries_json())
+    metadata = {
+        "npu_cycles": None,            # format fields of every target, filled by a backend
+        "prefix": ctx.prefix,
+        "target": target,
+        "cpu": ctx.cpu,
+        "model": {"source": source.name, "sha256": source.digest,
+                  "inputs": [io_json(io) for io in source.inputs],
+                  "outputs": [io_json(io) for io in source.outputs]},
+        "operators": operators,
+        "partitions": [s for s in (b.summary(calls) for b in backends) if s is not None],
+        "npu_regions": [],
+        "state": program.state.to_json() if program.state is not None else None,
+        "calls": calls,
+        "allow_float": allow_float,
+        "float_operators": [f.to_json() for f in floats],
+        "memory": memory,
+        "libraries": ctx.libraries.to_json(**libraries),
+        "versions": _versions(),
+    }
+    for backend in backends:
+        metadata.update(backend.metadata())
+    return metadata
 
 
 def _float_check(parts: Partitioned, tfl: "TFLiteModel | None", allow_float: bool) -> list:
@@ -420,7 +412,7 @@ def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "c
     tfl = model if isinstance(model, TFLiteModel) else load_model(model)
     parts = partition_and_legalize(from_tflite(tfl, legalize=False), targets, cpu, "model",
                                    vela=vela)
-    out = [r.to_json() for r in _operator_rows(parts, targets, tfl)]
+    out = [r.to_json() for r in _operator_rows(parts, tfl)]
     from .qnn.float_check import find_float_computations
     floats = {f.index: f for f in find_float_computations(parts.mod, tfl, parts.qnn_report)}
     for r in out:
@@ -431,40 +423,9 @@ def placement(model: "str | os.PathLike | bytes | TFLiteModel", target: str = "c
     return out
 
 
-def _operator_rows(parts: Partitioned, targets: list[str], tfl: TFLiteModel) -> list:
+def _operator_rows(parts: Partitioned, tfl: TFLiteModel) -> list:
     """``byoc.placement`` rows of every TFLite operator, from the target's backends."""
     from . import placement as pl
-    backends = []
-    if any(t in NPU_TARGETS for t in targets):
-        from .ethosu.codegen import placement_rows
-        backends.append(placement_rows(parts.npu_regions, parts.npu_decisions))
-    if "cmsis-nn" in targets:
-        from .cmsisnn import placement as cpl
-        entries = cpl.entries(parts.mod, parts.cmsis_calls, parts.qnn_report, parts.decisions)
-        backends.append(cpl.rows(entries, parts.decisions))
-    return pl.per_operator([(op.index, op.type) for op in tfl.operators], backends)
-
-
-def _placement(parts: Partitioned, calls: list[dict], prefix: str) -> list[dict]:
-    """Fill in the backend and the reason of every call (in place); returns the partition
-    summary."""
-    from .cmsisnn import placement as pl
-    entries = pl.entries(parts.mod, parts.cmsis_calls, parts.qnn_report, parts.decisions)
-    # C function names: CMSIS-NN ones as generated, generic ones "<prefix>_<PrimFunc>"
-    by_callee = {e.callee if e.backend == pl.CMSIS else f"{prefix}_{e.callee}": e
-                 for e in entries}
-    cmsis_names = {c.function.name for c in parts.cmsis_calls.values()}
-    for call in calls:
-        name = call["function"]
-        entry = by_callee.get(name)
-        if name in cmsis_names:
-            call["backend"] = pl.CMSIS
-        call["reason"] = entry.reason if entry is not None else \
-            "generic operators (no CMSIS-NN kernel)"
-    n_cmsis = sum(c["backend"] == pl.CMSIS for c in calls)
-    return [{"backend": pl.CMSIS, "calls": n_cmsis},
-            {"backend": pl.GENERIC, "calls": len(calls) - n_cmsis}]
-
-
-def _io_json(io: IOTensor) -> dict:
-    return io_json(io)
+    rows = [r for r in (b.placement_rows(parts.mod, parts.ctx) for b in parts.backends)
+            if r is not None]
+    return pl.per_operator([(op.index, op.type) for op in tfl.operators], rows)

@@ -506,7 +506,7 @@ def _npu_setup(compiled: CompiledModel, npu: bool, backend: str | None,
     """(BYOC_ETHOSU_DRIVER of the firmware, MACs of the NPU the emulator provides or None,
     notes for the report) for a run of ``compiled`` (see run_on_corstone's npu_driver).
     Arm's driver (``arm_driver``) always drives an NPU."""
-    from .ethosu.codegen import DRIVER_KINDS
+    from .ethosu.backend import DRIVER_KINDS
     if not npu:
         return "model", None, []
     if requested is not None and requested not in DRIVER_KINDS:

@@ -3,7 +3,9 @@
 ``lower_generic`` is the reusable Relax step (LegalizeOps -> FuseOps -> FuseTIR) that turns
 every remaining Relax operator into ``call_tir`` of a PrimFunc. Reshape-like operators are
 kept as ``relax.reshape`` so that the AOT assembler can alias them instead of copying.
-``emit_generic_functions`` prints each PrimFunc as a plain C function.
+``emit_generic_functions`` prints each PrimFunc as a plain C function. ``GenericBackend``
+is the target ``c`` of ``byoc.compile`` (``byoc.backend``): it legalizes the quantized
+chains no other backend took into byoc.qnn's integer kernels, then lowers them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import tvm
 from tvm import relax, tirx
 
+from .backend import BackendCall, BackendDefaults, CompileContext
 from .codegen.tir_to_c import CFunction, emit_c_function
 
 # Operators that only reinterpret the shape of contiguous NHWC data: no code, no copy.
@@ -95,3 +98,31 @@ def inplace_candidates(func: tirx.PrimFunc, num_outputs: int = 1) -> dict[int, l
     out_sig = signature(params[out_index])
     cands = [i for i, p in enumerate(params[:out_index]) if signature(p) == out_sig]
     return {out_index: cands} if cands else {}
+
+
+class GenericBackend(BackendDefaults):
+    """Target ``c``, always the last backend: takes everything the others left (what no
+    backend claims is generic in ``byoc.placement``, so it adds no rows of its own)."""
+
+    name = "generic"
+
+    def partition(self, mod: tvm.IRModule, ctx: CompileContext) -> tvm.IRModule:
+        """byoc.qnn's integer legalization of the quantized chains left (its report goes to
+        ``ctx.qnn_report``); skipped for an already legalized Relax input."""
+        if not ctx.legalize:
+            return mod
+        from .qnn.legalize import legalize_quantized
+        return legalize_quantized(mod, report=ctx.qnn_report)
+
+    def codegen(self, mod: tvm.IRModule, ctx: CompileContext
+                ) -> tuple[tvm.IRModule, dict[str, BackendCall]]:
+        """Lower what is left to TIR and C: one C function per PrimFunc, labelled with its
+        TFLite operator (PrimFunc attribute ``byoc.op``)."""
+        lowered = lower_generic(mod)
+        prims = primfuncs(lowered)
+        calls = {}
+        for name, cfunc in emit_generic_functions(lowered, ctx.prefix).items():
+            attrs = prims[name].attrs or {}
+            label = str(attrs["byoc.op"]) if "byoc.op" in attrs else name
+            calls[name] = BackendCall(cfunc, label)
+        return lowered, calls

@@ -24,6 +24,31 @@ from .errors import ByocError
 #: Package subdirectory and file name of the shipped CMake module.
 CMAKE_MODULE = "cmake/byoc_libraries.cmake"
 
+
+def cmake_module() -> dict[str, str]:
+    """``cmake/byoc_libraries.cmake`` as {package path: text}: the library choice, included by
+    the CMake lines of every backend that links a library."""
+    from .resources import data_dir
+    return {CMAKE_MODULE: (data_dir("cmake") / "byoc_libraries.cmake").read_text()}
+
+
+def cmake_string(value: "Path | str | None") -> str:
+    """``value`` (a path; None: empty) as the body of a double-quoted CMake string."""
+    return str(value or "").replace("\\", "/").replace('"', '\\"')
+
+
+def package_tree(subdir: str, dest: str, keep) -> dict[str, str]:
+    """The shipped sources ``kernels_c/<subdir>`` as {``<dest>/<relative path>``: text}, in
+    path order, for the files ``keep(path, relative posix path)`` accepts."""
+    from .resources import data_dir
+    root = data_dir("kernels_c") / subdir
+    files = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and keep(path, rel):
+            files[f"{dest}/{rel}"] = path.read_text()
+    return files
+
 _CHECKS = {
     "cmsis_nn": ("--cmsis-nn-path", "CMSIS-NN", ("Include/arm_nnfunctions.h", "CMakeLists.txt")),
     "ethosu_driver": ("--ethosu-driver-path", "ethos-u-core-driver",
@@ -112,7 +137,8 @@ class Libraries:
                 f"-DETHOSU_DRIVER_PATH={self.ethosu_driver or ''}",
                 f"-DCMSIS_PATH={self.cmsis or ''}"]
 
-    def to_json(self, cmsis_nn: bool, ethosu: bool, npu_config: str | None = None) -> dict:
+    def to_json(self, cmsis_nn: bool = False, ethosu: bool = False,
+                npu_config: str | None = None) -> dict:
         """``libraries`` of metadata.json / validate --json for a package that links CMSIS-NN
         (``cmsis_nn``) and/or an Ethos-U driver (``ethosu``)."""
         out: dict = {}

@@ -33,7 +33,6 @@ like TFLM's Ethos-U operator does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import tvm
@@ -49,7 +48,6 @@ from ..tflite.builder import Quant
 from ..tflite.qnn_writer import QnnModelWriter, operands
 from . import partition as part
 
-HEADER = "ethosu_driver.h"
 NPU_CONST = "BYOC_NPU_CONST"
 
 
@@ -303,13 +301,6 @@ static int {prefix}_npu_invoke(const uint8_t* command_stream, int size, uint64_t
 """
 
 
-def header_lines(prefix: str) -> str:
-    return (f"struct ethosu_driver;\n"
-            f"/* The Ethos-U driver the NPU regions run on (initialised with ethosu_init()); "
-            f"NULL:\n   each region call reserves one with ethosu_reserve_driver(). */\n"
-            f"void {prefix}_set_npu(struct ethosu_driver* drv);\n")
-
-
 # ---------------------------------------------------------------------------------------
 # RunCodegen
 # ---------------------------------------------------------------------------------------
@@ -334,85 +325,3 @@ def generate(mod: tvm.IRModule, prefix: str, options: "part.VelaOptions") -> \
         region.label = "ETHOS-U " + "+".join(part.TFLITE_TYPES[o.kind] for o in ops)
         regions[symbol] = region
     return out, regions
-
-
-# ---------------------------------------------------------------------------------------
-# Package
-# ---------------------------------------------------------------------------------------
-
-#: Package subdirectories: byoc's register-level Ethos-U55 driver (for a real or emulated NPU)
-#: and byoc's functional Ethos-U55 model (computes on the CPU); both define the CMake target
-#: ``ethosu_core_driver`` behind Arm's driver API.
-PACKAGE_DIR = "ethosu"
-DRIVER_PACKAGE_DIR = "ethosu_driver"
-#: Values of the package's CMake cache variable ``BYOC_ETHOSU_DRIVER``.
-DRIVER_KINDS = ("npu", "model")
-
-
-def driver_sources() -> dict[str, str]:
-    """kernels_c/ethosu (byoc's functional Ethos-U55 model behind the driver API) under
-    ``ethosu/`` and kernels_c/ethosu_driver (byoc's register-level driver) under
-    ``ethosu_driver/``, as {relative path: text}."""
-    from ..resources import data_dir
-    files = {}
-    for sub in (PACKAGE_DIR, DRIVER_PACKAGE_DIR):
-        root = data_dir("kernels_c") / sub
-        for path in sorted(root.rglob("*")):
-            rel = path.relative_to(root).as_posix()
-            if path.is_file() and not rel.startswith("test/") and \
-                    (path.suffix in (".c", ".h") or path.name == "CMakeLists.txt"):
-                files[f"{sub}/{rel}"] = path.read_text()
-    return files
-
-
-def cmake_lines(prefix: str, npu_config: str, driver_path: "Path | None" = None,
-                cmsis_path: "Path | None" = None) -> str:
-    """CMake lines linking the model to ``ethosu_core_driver``: byoc's register-level driver in
-    ethosu_driver/ or byoc's model in ethosu/ (``BYOC_ETHOSU_DRIVER`` npu|model), or Arm's
-    driver (its own CMake project, built for ``npu_config``) with ``-DETHOSU_DRIVER_PATH`` and
-    ``-DCMSIS_PATH`` (defaults: the trees the package was compiled for)."""
-    def q(value: "Path | None") -> str:
-        return str(value or "").replace("\\", "/").replace('"', '\\"')
-    return f"""
-# Ethos-U driver (target `ethosu_core_driver`), by BYOC_ETHOSU_DRIVER:
-#   npu   (default) byoc's register-level driver in {DRIVER_PACKAGE_DIR}/: programs the NPU (a
-#         board, the FVP, or byoc's emulated Corstone-300 with its Ethos-U55 device);
-#   model byoc's functional Ethos-U55 model in {PACKAGE_DIR}/: computes the NPU's work on the CPU
-#         (for an emulator or host without an NPU).
-# Arm's ethos-u-core-driver (its own CMake project, ETHOSU_TARGET_NPU_CONFIG={npu_config})
-# with -DETHOSU_DRIVER_PATH=/path/to/ethos-u-core-driver -DCMSIS_PATH=/path/to/CMSIS_6
-# (defaults: the trees given to `byoc compile`). A target `ethosu_core_driver` defined before
-# add_subdirectory() of this package is used as it is.
-set({prefix.upper()}_NPU_SECTION "" CACHE STRING "Linker section of the NPU command streams and blobs")
-include("${{CMAKE_CURRENT_LIST_DIR}}/cmake/byoc_libraries.cmake")
-byoc_ethosu_driver_library(BUNDLED "${{CMAKE_CURRENT_LIST_DIR}}/{PACKAGE_DIR}" NPU_CONFIG {npu_config}
-                           DRIVER "${{CMAKE_CURRENT_LIST_DIR}}/{DRIVER_PACKAGE_DIR}" DEFAULT_DRIVER npu
-                           DEFAULT_PATH "{q(driver_path)}" DEFAULT_CMSIS_PATH "{q(cmsis_path)}")
-target_link_libraries({prefix} PUBLIC ethosu_core_driver)
-"""
-
-
-# ---------------------------------------------------------------------------------------
-# Placement
-# ---------------------------------------------------------------------------------------
-
-def placement_rows(regions: dict[str, Region], decisions: list):
-    """Ethos-U's placement rows (``byoc.placement``), exact by TFLite operator index: the
-    operators its regions compute, and for the others why the NPU did not take them."""
-    from ..placement import BackendRows, Claim
-    claims = {i: Claim("ethos-u", "Vela: on the NPU", r.function.name if r.function else "")
-              for r in regions.values() for i in r.operators}
-    refused: dict[int, str] = {}
-    for d in decisions:
-        if d.reason is not None:
-            for i in d.operators:
-                refused.setdefault(i, d.reason)
-
-    def refusal(index: int, typ: str) -> str:
-        if index in refused:
-            return refused[index]
-        if typ not in part.TFLITE_TYPES.values() and typ != "PADV2":
-            return f"byoc does not offer {typ} to Vela"
-        return "not matched by the Ethos-U patterns"
-
-    return BackendRows("NPU", claims, refusal)
