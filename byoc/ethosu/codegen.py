@@ -162,17 +162,9 @@ def region_tflite(func: relax.Function) -> tuple[bytes, list[RegionOp]]:
             q = f.attrs["ethosu.quant"]
             quant.setdefault(ins[0], (float(str(q[0])), int(q[1])))
         items.append((kind, op, ins, tensor[var]))
-    changed = True
-    while changed:          # transparent operators keep the quantization
-        changed = False
-        for kind, op, ins, out in items:
-            if kind in part.TRANSPARENT:
-                if ins[0] in quant and out not in quant:
-                    quant[out] = quant[ins[0]]
-                    changed = True
-                elif out in quant and ins[0] not in quant:
-                    quant[ins[0]] = quant[out]
-                    changed = True
+    # transparent operators keep the quantization
+    part.propagate_quant(quant, [(ins[0], out) for kind, _, ins, out in items
+                                 if kind in part.TRANSPARENT])
     ops = []
     for kind, op, ins, out in items:
         if kind in part.TRANSPARENT:

@@ -159,16 +159,8 @@ def _pattern_table(session: "_Session | None") -> list[tuple]:
     return out
 
 
+#: the ``ethosu.*`` patterns (``PATTERNS.register()`` / ``registered()``: TVM's registry)
 PATTERNS = pc.PatternSet(PREFIX, _pattern_table)
-
-
-def register() -> None:
-    """Register the patterns under ``ethosu.*`` in TVM's pattern registry (idempotent)."""
-    PATTERNS.register()
-
-
-def registered_patterns():
-    return PATTERNS.registered()
 
 
 # ---------------------------------------------------------------------------------------
@@ -316,20 +308,26 @@ def _quant_table(main: relax.Function) -> dict:
                 q = params(v)
                 if q:
                     table.setdefault(v.args[0], q)
+    propagate_quant(table, [(v.args[0], var) for var, v in binds.items()
+                            if isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.Op)
+                            and v.op.name in keep and isinstance(v.args[0], relax.Var)])
+    return table
+
+
+def propagate_quant(table: dict, edges: list) -> None:
+    """Spread the quantization in ``table`` (value -> (scale, zero point)) along ``edges``,
+    pairs (a, b) of values an operator keeps the quantization between, both ways, until
+    nothing changes (in place)."""
     changed = True
     while changed:
         changed = False
-        for var, v in binds.items():
-            if isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.Op) and v.op.name in keep \
-                    and isinstance(v.args[0], relax.Var):
-                src = v.args[0]
-                if src in table and var not in table:
-                    table[var] = table[src]
-                    changed = True
-                elif var in table and src not in table:
-                    table[src] = table[var]
-                    changed = True
-    return table
+        for a, b in edges:
+            if a in table and b not in table:
+                table[b] = table[a]
+                changed = True
+            elif b in table and a not in table:
+                table[a] = table[b]
+                changed = True
 
 
 def _check(kind: str, qnn_check, session: "_Session | None"):
@@ -415,16 +413,7 @@ def _annotate_quant(mod: tvm.IRModule) -> tvm.IRModule:
                 if t.source is not None and isinstance(v.args[t.source], relax.Var):
                     table.setdefault(v.args[t.source], (t.scale, t.zero_point))
             table.setdefault(b.var, (op.output.scale, op.output.zero_point))
-    changed = True
-    while changed:
-        changed = False
-        for _, src, dst in transparent:
-            if src in table and dst not in table:
-                table[dst] = table[src]
-                changed = True
-            elif dst in table and src not in table:
-                table[src] = table[dst]
-                changed = True
+    propagate_quant(table, [(src, dst) for _, src, dst in transparent])
     for gv, src, _ in transparent:
         if src in table:
             s, z = table[src]
