@@ -131,9 +131,11 @@ def _int16_families() -> bytes:
 def _int8_more() -> bytes:
     """The int8 calls wired after the first families (issue 16): TRANSPOSE_CONV on Arm's
     scatter path (stride 3) and on its reverse path (stride <= 2, more than 16 channels);
-    standalone PAD / PADV2 (arm_pad_s8: every NHWC field, and channel padding)."""
+    standalone PAD / PADV2 (arm_pad_s8: every NHWC field, and channel padding); TRANSPOSE
+    (arm_transpose_s8: 2-D, 3-D, 4-D and the Helium 4-D path); ADD / MUL broadcasting
+    constants and an activation (the equal-shape kernels over blocks of the output)."""
     sys.path.insert(0, str(REPO / "tests"))
-    from test_cmsisnn_new_ops import padv2
+    from test_cmsisnn_new_ops import broadcasts, padv2, transpose
     from test_int8_ops import transpose_conv
     lb = LayerBuilder(seed=43)
     x = lb.input((1, 5, 6, 4), scale=0.03, zero_point=5)
@@ -142,7 +144,12 @@ def _int8_more() -> bytes:
             transpose_conv(lb, r, 6, (3, 2), 2, "VALID", per_channel=False),
             transpose_conv(lb, r, 4, (2, 2), 1, "SAME", bias=False),
             lb.pad(x, [(1, 0), (0, 2), (1, 1), (2, 1)]),
-            padv2(lb, r, [(0, 0), (2, 0), (0, 1), (0, 0)], -100)]
+            padv2(lb, r, [(0, 0), (2, 0), (0, 1), (0, 0)], -100),
+            transpose(lb, x, (0, 3, 1, 2)), transpose(lb, r, (0, 1, 3, 2)),
+            transpose(lb, lb.reshape(x, (5, 24)), (1, 0)),
+            transpose(lb, lb.reshape(r, (4, 3, 20)), (2, 0, 1))]
+    b = lb.input((1, 9, 11, 8), scale=0.04, zero_point=-5)
+    outs += broadcasts(lb, b, lb.input((1, 1, 11, 8), scale=0.03, zero_point=9))
     for o in outs:
         lb.output(o)
     return lb.build()
@@ -167,7 +174,7 @@ def test_arm_cmsis_nn_bit_exact_on_qemu(family, cpu, tmp_path):
         assert res.libraries["cmsis-nn"]["path"] == str(tree.absolute())
         meta = json.loads((Path(res.output_dir) / "metadata.json").read_text())
         kernels = [op for op in meta["operators"] if op.get("backend") == "cmsis-nn"]
-        assert len(kernels) >= (5 if family == "int8_more" else 8), meta["operators"]
+        assert len(kernels) >= (15 if family == "int8_more" else 8), meta["operators"]
         # Arm's archive is the one linked (Arm's own CMake project, its build directory)
         fw_map = (tmp_path / tree.name / "firmware" / "build" / "firmware.map").read_text()
         assert "byoc_arm_cmsis_nn/libcmsis-nn.a" in fw_map

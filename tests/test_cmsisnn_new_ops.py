@@ -14,7 +14,7 @@ import pytest
 
 import byoc
 from byoc.tflite.builder import LayerBuilder
-from byoc.tflite.builder import Quant
+from byoc.tflite.builder import T, Quant
 from test_int8_ops import _i32, transpose_conv
 from toolchain import require_tools
 
@@ -144,6 +144,34 @@ TRANSPOSE_CASES = [
 
 
 # ---------------------------------------------------------------------------------------
+# ADD / MUL with a broadcast operand -> the equal-shape kernels over blocks of the output
+# ---------------------------------------------------------------------------------------
+
+def constant(lb, shape, scale: float, zero_point: int, dtype=np.int8) -> T:
+    """A random constant operand of ``dtype`` (LayerBuilder.constant uses the builder's)."""
+    info = np.iinfo(dtype)
+    data = lb.rng.integers(info.min, info.max + 1, size=shape).astype(dtype)
+    idx = lb.mb.add_tensor(lb._name("const"), shape, dtype, data,
+                           Quant.per_tensor(scale, zero_point))
+    return T(idx, tuple(shape), float(scale), int(zero_point), np.dtype(dtype))
+
+
+def broadcasts(lb, x, y):
+    """x: (1, 9, 11, 8) int8 (792 elements: blocks of 256 and a shorter last one); y: an
+    activation (1, 1, 11, 8) repeating every 88 elements. A scalar, a per-channel, a
+    non-trailing constant (stored expanded), the constant first, the activation broadcast."""
+    return [lb.add(x, constant(lb, (1,), 0.02, 4), activation="RELU"),
+            lb.mul(x, constant(lb, (8,), 0.03, -2)),
+            lb.add(constant(lb, (1, 9, 1, 8), 0.05, 11), x),
+            lb.mul(constant(lb, (1, 1, 1, 1), 0.01, 0), x, activation="RELU6"),
+            lb.add(x, y), lb.mul(y, x)]
+
+
+#: [(operator, kernel)] of broadcasts()
+BROADCAST_CALLS = [("ADD", "arm_elementwise_add_s8"), ("MUL", "arm_elementwise_mul_s8")] * 3
+
+
+# ---------------------------------------------------------------------------------------
 # All of the above on the host: one model offloaded, one left generic
 # ---------------------------------------------------------------------------------------
 
@@ -158,12 +186,28 @@ def test_pad_transpose_offloaded_bit_exact_on_host(tmp_path):
         x = lb.input(shape, scale=float(rng.uniform(0.01, 0.1)),
                      zero_point=int(rng.integers(-128, 128)))
         lb.output(transpose(lb, x, perm))
+    x = lb.input((1, 9, 11, 8), scale=0.04, zero_point=-5)
+    for o in broadcasts(lb, x, lb.input((1, 1, 11, 8), scale=0.03, zero_point=9)):
+        lb.output(o)
+    x16 = lb.input((1, 7, 5, 9), scale=0.0004, zero_point=0, dtype=np.int16)
+    lb.output(lb.op("ADD", [x16, constant(lb, (1,), 0.0007, 0, np.int16)], x16.shape,
+                    0.0009, 0, "AddOptions", {}, dtype=np.int16))
+    lb.output(lb.op("MUL", [constant(lb, (9,), 0.0003, 0, np.int16), x16], x16.shape,
+                    0.0002, 0, "MulOptions", {}, dtype=np.int16))
     res, meta = _host(lb.build(), tmp_path)
     ops = _placements(meta)
     assert ops["PAD"] + ops["PADV2"] == [("cmsis-nn", "arm_pad_s8")] * len(PAD_CASES), ops
     assert ops["TRANSPOSE"] == [("cmsis-nn", "arm_transpose_s8")] * len(TRANSPOSE_CASES), ops
+    assert ops["ADD"] == [("cmsis-nn", "arm_elementwise_add_s8")] * 3 + [
+        ("cmsis-nn", "arm_elementwise_add_s16")], ops
+    assert ops["MUL"] == [("cmsis-nn", "arm_elementwise_mul_s8")] * 3 + [
+        ("cmsis-nn", "arm_elementwise_mul_s16")], ops
     assert _calls(res, "arm_pad_s8") == len(PAD_CASES)
     assert _calls(res, "arm_transpose_s8") == len(TRANSPOSE_CASES)
+    # the scalar and per-channel constants: 256-element blocks; the activation: 88-element runs
+    text = "".join(p.read_text() for p in (Path(res.output_dir) / "src").glob("*.c"))
+    assert text.count("offset < 792; offset += 256)") == 3
+    assert text.count("offset < 792; offset += 88)") == 2
 
 
 def test_left_generic_with_reason_on_host(tmp_path):
@@ -175,10 +219,17 @@ def test_left_generic_with_reason_on_host(tmp_path):
     x = lb.input((1, 2, 3, 4), scale=0.02, zero_point=5)
     lb.output(transpose(lb, x, (0, 1, 2, 3)))
     lb.output(transpose(lb, lb.reshape(x, (6, 4)), (0, 1)))
+    # broadcast ADD / MUL: an activation repeating every 4 elements; a non-trailing constant
+    # whose expansion to the output would take 4608 bytes of flash
+    lb.output(lb.add(x, lb.input((1, 1, 1, 4), scale=0.03, zero_point=1)))
+    big = lb.input((1, 16, 32, 9), scale=0.02, zero_point=-1)
+    lb.output(lb.mul(big, constant(lb, (1, 16, 1, 9), 0.05, 3)))
     _, meta = _host(lb.build(), tmp_path)
     ops = _placements(meta)
-    words = ["int16 PAD", "int16 TRANSPOSE", "identity TRANSPOSE", "identity TRANSPOSE"]
-    for (backend, reason), word in zip(ops["PAD"] + ops["TRANSPOSE"], words):
+    words = ["int16 PAD", "int16 TRANSPOSE", "identity TRANSPOSE", "identity TRANSPOSE",
+             "does not repeat in runs of 16", "more than 4096 bytes"]
+    for (backend, reason), word in zip(ops["PAD"] + ops["TRANSPOSE"] + ops["ADD"] + ops["MUL"],
+                                       words, strict=True):
         assert backend != "cmsis-nn" and word in reason, (backend, reason, word)
 
 
@@ -198,11 +249,15 @@ def _qemu_model() -> bytes:
         lb.output(lb.pad(x, paddings) if value is None else padv2(lb, x, paddings, value))
     for shape, perm in TRANSPOSE_CASES[:3]:
         lb.output(transpose(lb, lb.input(shape, scale=0.03, zero_point=-20), perm))
+    x = lb.input((1, 9, 11, 8), scale=0.04, zero_point=-5)
+    for o in broadcasts(lb, x, lb.input((1, 1, 11, 8), scale=0.03, zero_point=9)):
+        lb.output(o)
     return lb.build()
 
 
 QEMU_CALLS = {"TRANSPOSE_CONV": "arm_transpose_conv_wrapper_s8", "PAD": "arm_pad_s8",
-              "PADV2": "arm_pad_s8", "TRANSPOSE": "arm_transpose_s8"}
+              "PADV2": "arm_pad_s8", "TRANSPOSE": "arm_transpose_s8",
+              "ADD": "arm_elementwise_add_s8", "MUL": "arm_elementwise_mul_s8"}
 
 
 def test_new_calls_bit_exact_on_qemu(tmp_path):

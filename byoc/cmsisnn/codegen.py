@@ -332,25 +332,48 @@ def _softmax(b: _Builder, op: "P.QSoftmax") -> tuple[None, str]:
     return None, "arm_softmax_s8"
 
 
-def _add(b: _Builder, op: "P.QAdd") -> tuple[str, str]:
-    size = int(np.prod(op.output.shape, dtype=np.int64))
-    a, c = b.tensor(op.input1, "input_1"), b.tensor(op.input2, "input_2")
+def _blocks(b: _Builder, op, kind: str, call_of) -> tuple[str | None, str]:
+    """ADD / MUL over the output in the blocks of ``partition.elementwise_plan``: one call
+    when a block is the whole output, else a loop of calls (a broadcast operand repeats
+    every block: the same pointer each call; its constant stored repeated or expanded).
+    ``call_of(a, c, out, count)`` is the kernel call on those C expressions."""
+    plan = part.elementwise_plan(op)
+    fn = part.kernel_name(kind, b.dtype)
+    ptrs = []
+    for i, t in enumerate((op.input1, op.input2)):
+        data = plan.data[i]
+        ptrs.append(b.tensor(t, f"input_{i + 1}") if data is None
+                    else b.const(f"input_{i + 1}", data, t.dtype))
+    if plan.block == plan.total:
+        return call_of(ptrs[0], ptrs[1], "output", plan.total), fn
+    a, c = (p if rep else f"{p} + offset" for p, rep in zip(ptrs, plan.repeat))
+    b.lines += [
+        f"  for (int32_t offset = 0; offset < {plan.total}; offset += {plan.block}) {{",
+        f"    const int32_t left = {plan.total} - offset;",
+        f"    const int32_t count = left < {plan.block} ? left : {plan.block};",
+        f"    const arm_cmsis_nn_status status = {call_of(a, c, 'output + offset', 'count')};",
+        "    if (status != ARM_CMSIS_NN_SUCCESS) {",
+        "      return (int32_t)status;",
+        "    }",
+        "  }"]
+    return None, fn
+
+
+def _add(b: _Builder, op: "P.QAdd") -> tuple[str | None, str]:
     fn = part.kernel_name("add", b.dtype)
-    call = (f"{fn}({a}, {c}, {-op.input1.zero_point}, {op.input1_multiplier}, "
-            f"{op.input1_shift}, {-op.input2.zero_point}, {op.input2_multiplier}, "
-            f"{op.input2_shift}, {op.left_shift}, output, {op.output.zero_point}, "
-            f"{op.output_multiplier}, {op.output_shift}, {op.act_min}, {op.act_max}, {size})")
-    return call, fn
+    return _blocks(b, op, "add", lambda a, c, out, n: (
+        f"{fn}({a}, {c}, {-op.input1.zero_point}, {op.input1_multiplier}, "
+        f"{op.input1_shift}, {-op.input2.zero_point}, {op.input2_multiplier}, "
+        f"{op.input2_shift}, {op.left_shift}, {out}, {op.output.zero_point}, "
+        f"{op.output_multiplier}, {op.output_shift}, {op.act_min}, {op.act_max}, {n})"))
 
 
-def _mul(b: _Builder, op: "P.QMul") -> tuple[str, str]:
-    size = int(np.prod(op.output.shape, dtype=np.int64))
-    a, c = b.tensor(op.input1, "input_1"), b.tensor(op.input2, "input_2")
+def _mul(b: _Builder, op: "P.QMul") -> tuple[str | None, str]:
     fn = part.kernel_name("mul", b.dtype)
-    call = (f"{fn}({a}, {c}, {-op.input1.zero_point}, {-op.input2.zero_point}, "
-            f"output, {op.output.zero_point}, {op.output_multiplier}, {op.output_shift}, "
-            f"{op.act_min}, {op.act_max}, {size})")
-    return call, fn
+    return _blocks(b, op, "mul", lambda a, c, out, n: (
+        f"{fn}({a}, {c}, {-op.input1.zero_point}, {-op.input2.zero_point}, "
+        f"{out}, {op.output.zero_point}, {op.output_multiplier}, {op.output_shift}, "
+        f"{op.act_min}, {op.act_max}, {n})"))
 
 
 def _min_max(b: _Builder, op: "P.QMinMax") -> tuple[str, str]:

@@ -16,6 +16,8 @@ is not fused and stays for the generic path, and the reason is recorded in the r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import tvm
 from tvm import relax
@@ -326,18 +328,89 @@ def _softmax_reason(kind: str, op) -> str | None:
     return None
 
 
+#: Broadcast ADD / MUL: a constant repeating every K output elements is stored repeated
+#: up to this many elements, so one kernel call covers that many (extra flash per operator:
+#: at most this many elements beyond the constant itself).
+BROADCAST_BLOCK = 256
+#: A constant broadcast in another pattern is stored expanded to the output's shape when
+#: that takes at most this many bytes of flash.
+BROADCAST_EXPAND_BYTES = 4096
+#: An activation operand repeating every K output elements is passed as it is, one kernel
+#: call per K elements: only when K is at least this (fewer calls than elements / 16).
+BROADCAST_MIN_RUN = 16
+
+
+@dataclass
+class ElementwisePlan:
+    """An ADD / MUL as calls of the equal-shape CMSIS-NN kernel over the output, walked in
+    blocks of ``block`` elements (the last one shorter): per operand, ``repeat`` is True when
+    every block reads the same elements (the operand repeats every block), and ``data`` the
+    constant to store instead of the operand's own (expanded; None: as it is)."""
+
+    total: int
+    block: int
+    repeat: tuple[bool, bool]
+    data: tuple["np.ndarray | None", "np.ndarray | None"]
+
+
+def _trailing_period(shape, out_shape) -> int | None:
+    """K when an operand of ``shape`` broadcast to ``out_shape`` repeats every K output
+    elements (its shape without leading 1s is the output's trailing dimensions), else None."""
+    dims = list(shape)
+    while dims and dims[0] == 1:
+        dims.pop(0)
+    if len(dims) > len(out_shape) or (dims and list(out_shape[-len(dims):]) != dims):
+        return None
+    return int(np.prod(dims, dtype=np.int64)) if dims else 1
+
+
+def elementwise_plan(op) -> "ElementwisePlan | str":
+    """How the equal-shape kernel computes ``op`` (a QAdd / QMul), or why it cannot: the
+    operands of the output's shape advance with the output; at most one other operand, a
+    constant (stored repeated to ``BROADCAST_BLOCK`` elements, or expanded to the output's
+    shape up to ``BROADCAST_EXPAND_BYTES``) or an activation repeating every
+    ``BROADCAST_MIN_RUN`` or more elements."""
+    out = tuple(op.output.shape)
+    total = int(np.prod(out, dtype=np.int64))
+    name = TFLITE_TYPES["mul" if op.op_type == "MUL" else "add"]
+    ins = (op.input1, op.input2)
+    small = [i for i, t in enumerate(ins) if tuple(t.shape) != out]
+    if not small:
+        return ElementwisePlan(total, total, (False, False), (None, None))
+    desc = f"broadcasting {name} ({_shape(ins[0].shape)} and {_shape(ins[1].shape)})"
+    if len(small) == 2:
+        return f"{desc}: both operands broadcast"
+    i = small[0]
+    t = ins[i]
+    period = _trailing_period(t.shape, out)
+    repeat = [False, False]
+    data: list = [None, None]
+    if t.data is not None:
+        if period is not None:
+            block = period * max(1, min(total // period, BROADCAST_BLOCK // period))
+            data[i] = np.tile(np.asarray(t.data).reshape(-1), block // period)
+            repeat[i] = True
+            return ElementwisePlan(total, block, tuple(repeat), tuple(data))
+        if total * np.dtype(t.dtype).itemsize <= BROADCAST_EXPAND_BYTES:
+            data[i] = np.broadcast_to(np.asarray(t.data), out).reshape(-1)
+            return ElementwisePlan(total, total, (False, False), tuple(data))
+        return (f"{desc}: the constant expanded to the output would take more than "
+                f"{BROADCAST_EXPAND_BYTES} bytes")
+    if period is None or period < BROADCAST_MIN_RUN:
+        return (f"{desc}: the activation operand does not repeat in runs of "
+                f"{BROADCAST_MIN_RUN} or more output elements")
+    repeat[i] = True
+    return ElementwisePlan(total, period, tuple(repeat), tuple(data))
+
+
 def _add_mul_reason(kind: str, op) -> str | None:
     r = _check_common([("input 1", op.input1), ("input 2", op.input2), ("output", op.output)],
                       (op.act_min, op.act_max))
     if r:
         return r
-    name = TFLITE_TYPES[kind]
-    if tuple(op.input1.shape) != tuple(op.input2.shape):
-        return (f"broadcasting {name} ({_shape(op.input1.shape)} and "
-                f"{_shape(op.input2.shape)}): {kernel_name(kind, op.output.dtype)} needs "
-                "equal shapes")
-    if tuple(op.output.shape) != tuple(op.input1.shape):
-        return f"{name} output {_shape(op.output.shape)} for inputs {_shape(op.input1.shape)}"
+    plan = elementwise_plan(op)
+    if isinstance(plan, str):
+        return plan
     if kind == "mul":
         return _check_shifts([op.output_shift], "MUL output")
     expected = 15 if _dtype_of(op) == "int16" else 20
