@@ -106,24 +106,14 @@ PAD_CASES = [
 ]
 
 
-def test_pad_before_convolution_fused_or_called(tmp_path):
-    """A PAD the convolution's padding expresses stays fused; a PADV2 (value != zero point)
-    and a PAD wider than the kernel go to arm_pad_s8, the convolutions to CMSIS-NN too."""
-    lb = LayerBuilder(seed=5)
+def pads_before_convolutions(lb) -> None:
+    """A PAD the convolution's padding expresses (stays fused), a PADV2 (value != zero
+    point) and a PAD wider than the kernel (both arm_pad_s8) in front of convolutions."""
     x = lb.input((1, 6, 7, 4), scale=0.05, zero_point=-7)
     lb.output(lb.conv2d(lb.pad(x, [(0, 0), (1, 1), (1, 0), (0, 0)]), 5, 3, padding="VALID"))
     lb.output(lb.conv2d(padv2(lb, x, [(0, 0), (1, 1), (1, 1), (0, 0)], 40), 3, 3,
                         padding="VALID"))
     lb.output(lb.conv2d(lb.pad(x, [(0, 0), (3, 0), (0, 0), (0, 0)]), 2, 3, padding="VALID"))
-    res, meta = _host(lb.build(), tmp_path)
-    rows = [(op["type"], op["backend"], op["reason"]) for op in meta["operators"]]
-    pads = [r for r in rows if r[0].startswith("PAD")]
-    assert pads[0][1] == "cmsis-nn" and "fused into the padding" in pads[0][2], pads
-    assert [r[1] for r in pads[1:]] == ["cmsis-nn"] * 2, pads
-    assert "PAD value 40 is not the input zero point" in pads[1][2], pads
-    assert "leaves windows without input" in pads[2][2], pads
-    assert {r[1] for r in rows if r[0] == "CONV_2D"} == {"cmsis-nn"}, rows
-    assert _calls(res, "arm_pad_s8") == 2
 
 
 # ---------------------------------------------------------------------------------------
@@ -175,7 +165,7 @@ BROADCAST_CALLS = [("ADD", "arm_elementwise_add_s8"), ("MUL", "arm_elementwise_m
 # All of the above on the host: one model offloaded, one left generic
 # ---------------------------------------------------------------------------------------
 
-def test_pad_transpose_offloaded_bit_exact_on_host(tmp_path):
+def test_pad_transpose_broadcast_offloaded_bit_exact_on_host(tmp_path):
     lb = LayerBuilder(seed=8)
     rng = np.random.default_rng(8)
     for shape, paddings, value in PAD_CASES:
@@ -194,15 +184,24 @@ def test_pad_transpose_offloaded_bit_exact_on_host(tmp_path):
                     0.0009, 0, "AddOptions", {}, dtype=np.int16))
     lb.output(lb.op("MUL", [constant(lb, (9,), 0.0003, 0, np.int16), x16], x16.shape,
                     0.0002, 0, "MulOptions", {}, dtype=np.int16))
+    pads_before_convolutions(lb)
     res, meta = _host(lb.build(), tmp_path)
     ops = _placements(meta)
-    assert ops["PAD"] + ops["PADV2"] == [("cmsis-nn", "arm_pad_s8")] * len(PAD_CASES), ops
+    rows = [(op["type"], op["backend"], op["reason"]) for op in meta["operators"]]
+    pads = [r[1:] for r in rows if r[0] in ("PAD", "PADV2")]
+    n = len(PAD_CASES)
+    assert pads[:n] == [("cmsis-nn", "arm_pad_s8")] * n, pads
+    assert pads[n][0] == "cmsis-nn" and "fused into the padding" in pads[n][1], pads
+    assert [r[0] for r in pads[n + 1:]] == ["cmsis-nn"] * 2, pads
+    assert "PAD value 40 is not the input zero point" in pads[n + 1][1], pads
+    assert "leaves windows without input" in pads[n + 2][1], pads
+    assert {b for b, _ in ops["CONV_2D"]} == {"cmsis-nn"}, ops["CONV_2D"]
     assert ops["TRANSPOSE"] == [("cmsis-nn", "arm_transpose_s8")] * len(TRANSPOSE_CASES), ops
     assert ops["ADD"] == [("cmsis-nn", "arm_elementwise_add_s8")] * 3 + [
         ("cmsis-nn", "arm_elementwise_add_s16")], ops
     assert ops["MUL"] == [("cmsis-nn", "arm_elementwise_mul_s8")] * 3 + [
         ("cmsis-nn", "arm_elementwise_mul_s16")], ops
-    assert _calls(res, "arm_pad_s8") == len(PAD_CASES)
+    assert _calls(res, "arm_pad_s8") == len(PAD_CASES) + 2
     assert _calls(res, "arm_transpose_s8") == len(TRANSPOSE_CASES)
     # the scalar and per-channel constants: 256-element blocks; the activation: 88-element runs
     text = "".join(p.read_text() for p in (Path(res.output_dir) / "src").glob("*.c"))
