@@ -113,16 +113,20 @@ def _int8_families() -> bytes:
 
 
 def _int16_families() -> bytes:
-    """The int16 ("16x8") families: conv, depthwise, pools, fully connected, softmax, add, mul."""
+    """The int16 ("16x8") families: conv, depthwise, pools, fully connected, softmax, add, mul,
+    TANH / LOGISTIC (input scale 2^-11: TFLM's power-of-two TANH and its general LOGISTIC
+    path, both arm_nn_activation_s16 with left_shift 1)."""
     scale = 0.0002
     lb = LayerBuilder(seed=42, dtype=np.int16)
     x = lb.input((1, 9, 11, 8), scale=scale)
+    t = lb.input((3, 40), scale=2.0 ** -11)
     flat = lb.reshape(x, (1, -1))
     outs = [lb.conv2d(x, 12, 3, activation="RELU"), lb.conv2d(x, 5, 1, per_channel=False),
             lb.depthwise_conv2d(x, 3), lb.avg_pool2d(x, 2, 2), lb.max_pool2d(x, 3, 1, padding="SAME"),
             lb.softmax(lb.fully_connected(flat, 20, per_channel=False), beta=0.5),
             lb.add(x, lb.constant(x.shape, scale * 2, 0), activation="RELU"),
-            lb.mul(x, lb.constant(x.shape, scale, 0), activation="RELU6")]
+            lb.mul(x, lb.constant(x.shape, scale, 0), activation="RELU6"),
+            lb.op("TANH", [t], t.shape, 1 / 32768, 0), lb.op("LOGISTIC", [t], t.shape, 1 / 32768, 0)]
     for o in outs:
         lb.output(o)
     return lb.build()

@@ -264,7 +264,9 @@ def transpose_case(seed: int, perm=None, shape=None) -> Case:
 # TANH / LOGISTIC (int16, every input value)
 # ---------------------------------------------------------------------------------------
 
-ACT_S16_SHIFTS = [1, 0, -1, -2, -3]   # input scale 2^(left_shift - 12)
+# input scale 2^(left_shift - 12); the full sweep adds the ends of the range byoc calls it
+# with (TFLM's shift 0..31 on the multiplier 3 * 2^13: left_shift 13 .. -18)
+ACT_S16_SHIFTS = [1, 0, -1, -2, -3] + ([13, 5, 2, -8, -18] if FULL_SWEEP else [])
 
 
 def activation_s16_case(op: str, left_shift: int) -> Case:

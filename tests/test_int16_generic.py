@@ -300,7 +300,7 @@ def test_int16_kinds_cover_every_builder():
         "SOFTMAX", "ADD", "MUL", "PAD", "QUANTIZE", "QUANTIZE_FLOAT", "CONCATENATION", "MEAN",
         # elementwise kernels of tests/test_int8_ops.py (their sweeps draw int16 cases too)
         "SUB", "LEAKY_RELU", "RELU", "RELU6", "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR",
-        "SUM", "ABS", "BATCH_MATMUL", "TRANSPOSE"}
+        "SUM", "ABS", "BATCH_MATMUL", "TRANSPOSE", "TANH", "LOGISTIC"}
 
 
 # ----------------------------------------------------------------------- random sweep

@@ -517,9 +517,9 @@ def test_unsupported_output_quantization_is_refused(op, out_q):
 def test_int16_without_kernel_is_refused():
     lb = LayerBuilder(seed=1, dtype=np.int16)
     x = lb.input((1, 8))
-    lb.output(lb.op("LOGISTIC", [x], x.shape, 1 / 32768, 0))
-    with pytest.raises(byoc.ByocError, match=r"LOGISTIC #0 would be computed in float: int16 "
-                                             r"LOGISTIC has no integer kernel"):
+    lb.output(lb.op("HARD_SWISH", [x], x.shape, 1 / 4096, 0))
+    with pytest.raises(byoc.ByocError, match=r"HARD_SWISH #0 would be computed in float: "
+                                             r"int16 HARD_SWISH has no integer kernel"):
         byoc.compile(lb.build(), target="c")
 
 

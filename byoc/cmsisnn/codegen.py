@@ -35,6 +35,7 @@ from ..codegen.tir_to_c import CFunction, CParam
 from ..errors import ByocError
 from ..spans import operator_indices
 from ..qnn import patterns as P
+from ..qnn import quant_math as qm
 from . import partition as part
 
 HEADER = "arm_nnfunctions.h"
@@ -422,6 +423,19 @@ def _transpose(b: _Builder, op: "P.QTranspose") -> tuple[str, str]:
     return call, fn
 
 
+def _activation_s16(b: _Builder, op: "P.QLogisticS16") -> tuple[str, str]:
+    """LOGISTIC / TANH int16 (``arm_nn_activation_s16``): the left_shift equal to TFLM's
+    prepared multiplier and shift (the partition passes only scales that have one)."""
+    size = int(np.prod(op.output.shape, dtype=np.int64))
+    shift = qm.activation_s16_left_shift(op.multiplier, op.right_shift)
+    if shift is None:
+        raise ByocError(f"cmsis-nn codegen: {op.op_type} multiplier {op.multiplier} is not "
+                        "3 * 2^k")
+    kind = "ARM_TANH" if op.op_type == "TANH" else "ARM_SIGMOID"
+    fn = "arm_nn_activation_s16"
+    return f"{fn}({b.tensor(op.input, 'input')}, output, {size}, {shift}, {kind})", fn
+
+
 def _operands(op) -> list:
     return P.operands(op)
 
@@ -455,6 +469,8 @@ def emit_function(name: str, kind: str, op, n_inputs: int, path: str) -> tuple[C
         call, fn = _pad(b, op)
     elif kind == "transpose":
         call, fn = _transpose(b, op)
+    elif kind in ("logistic", "tanh"):
+        call, fn = _activation_s16(b, op)
     else:
         raise ByocError(f"cmsis-nn codegen: no kernel for '{kind}'")
     return b.function(call), fn

@@ -29,6 +29,7 @@ from .. import partition_common as pc
 from ..partition_common import Decision
 from ..qnn import ops
 from ..qnn import patterns as P
+from ..qnn import quant_math as qm
 
 PREFIX = "cmsisnn."
 CODEGEN = "cmsisnn"
@@ -37,9 +38,12 @@ CODEGEN = "cmsisnn"
 #: derived from the operator spec's ``cmsis_nn`` hooks, byoc.qnn.ops).
 KERNELS = {s.kind: s.cmsis_nn["int8"] for s in ops.SPECS if "int8" in s.cmsis_nn}
 KERNELS_S16 = {s.kind: s.cmsis_nn["int16"] for s in ops.SPECS if "int16" in s.cmsis_nn}
+#: every kind with a CMSIS-NN kernel of some dtype, in priority order (LOGISTIC / TANH have
+#: an int16 one only)
+KINDS = ops.cmsis_kinds()
 #: TFLite operator type of each byoc.qnn kind (for reports).
 TFLITE_TYPES = ops.TFLITE_TYPES
-KERNELS_BY_TYPE = {TFLITE_TYPES[k]: v for k, v in KERNELS.items()}
+KERNELS_BY_TYPE = {TFLITE_TYPES[k]: v for k, v in {**KERNELS_S16, **KERNELS}.items()}
 #: arm_softmax_s16 sums a row's exponentials (each <= 2^15 - 1) in an int32.
 SOFTMAX_S16_MAX_ROW = ((1 << 31) - 1) // ((1 << 15) - 1)
 
@@ -79,9 +83,9 @@ def _pad_conv_patterns(depthwise: bool) -> list:
 def _pattern_table(session: "pc.Session | None") -> list[tuple]:
     """(name, pattern, annotations, check) highest priority first: pad variants of the
     convolutions first, then byoc.qnn's chains; checks bound to ``session``."""
-    qnn = pc.qnn_patterns(list(KERNELS))
+    qnn = pc.qnn_patterns(KINDS)
     out = []
-    for kind in KERNELS:
+    for kind in KINDS:
         if kind in ("conv2d", "depthwise_conv2d"):
             qcheck = qnn[kind][0][1]
             for p in _pad_conv_patterns(kind == "depthwise_conv2d"):
@@ -237,7 +241,7 @@ def offload_reason(kind: str, op) -> str | None:
     weights, NHWC (checked by the patterns), offsets and shifts in the ranges the kernels
     take, equal shapes for the elementwise kernels. A kernel without rules of its own here
     gets :func:`_elementwise_reason` (a plain elementwise call of the operands' dtype)."""
-    if kind not in KERNELS:
+    if kind not in KINDS:
         return f"no CMSIS-NN kernel for {TFLITE_TYPES.get(kind, kind)}"
     return _RULES.get(kind, _elementwise_reason)(kind, op)
 
@@ -474,7 +478,25 @@ def _transpose_reason(kind: str, op) -> str | None:
     return None
 
 
-_RULES = {"conv2d": _conv_reason, "pad": _pad_reason, "transpose": _transpose_reason, "depthwise_conv2d": _conv_reason,
+def _activation_s16_reason(kind: str, op) -> str | None:
+    """LOGISTIC / TANH: ``arm_nn_activation_s16`` (int16 only) takes the input scale as a
+    power-of-two ``left_shift`` (input times 3 * 2^left_shift) and no multiplier, so it
+    equals TFLM only where TFLM's prepared multiplier is 3 * 2^j (input scale 2^k / 4096,
+    up to the truncation of TFLM's multiplier); other scales stay generic."""
+    name = TFLITE_TYPES[kind]
+    if not isinstance(op, P.QLogisticS16):
+        return f"{op.output.dtype} {name} (CMSIS-NN: arm_nn_activation_s16, int16 only)"
+    shift = qm.activation_s16_left_shift(op.multiplier, op.right_shift)
+    if shift is None:
+        return (f"int16 {name} input scale {op.input.scale:g}: TFLM's input multiplier "
+                f"{op.multiplier} >> {op.right_shift} is not 3 * 2^k, and "
+                "arm_nn_activation_s16 takes a power-of-two left_shift only (no multiplier)")
+    return _elementwise_reason(kind, op)
+
+
+_RULES = {"logistic": _activation_s16_reason, "tanh": _activation_s16_reason,
+          "pad": _pad_reason, "transpose": _transpose_reason,
+          "conv2d": _conv_reason, "depthwise_conv2d": _conv_reason,
           "fully_connected": _conv_reason, "transpose_conv": _transpose_conv_reason,
           "avg_pool2d": _pool_reason,
           "max_pool2d": _pool_reason, "softmax": _softmax_reason, "add": _add_mul_reason,

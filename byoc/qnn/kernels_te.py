@@ -920,21 +920,31 @@ def softmax_s16(op: P.QSoftmax) -> Kernel:
 # Pointwise fixed-point functions: LOGISTIC, TANH
 # ---------------------------------------------------------------------------------------
 
-def _pointwise(op, fn, in_dtype: str = I8) -> Kernel:
+def _pointwise(op, fn, in_dtype: str = I8, table: np.ndarray | None = None) -> Kernel:
     """An elementwise kernel built as loop-level TIR (like softmax: the gemmlowp chains are
     too deep for TVM's simplifier as one expression): ``fn(S, x)`` maps the int32 value of
-    one input element to the int32 output value (already in the output's range)."""
+    one input element to the int32 output value (already in the output's range). With a
+    ``table`` (1-D int32 constant, the kernel's second argument) it is ``fn(S, x, T)``, ``T``
+    the table's buffer."""
     shape = tuple(op.input.shape)
     out_dtype = op.output.dtype
     X = tirx.decl_buffer(shape, in_dtype, "input")
     Y = tirx.decl_buffer(shape, out_dtype, "output")
     S = Scratch()
     idx = [tirx.Var(f"i{d}", I32) for d in range(len(shape))]
-    y = fn(S, S("x", i32(tirx.BufferLoad(X, idx))))
+    x = S("x", i32(tirx.BufferLoad(X, idx)))
+    params, consts = [X], []
+    if table is not None:
+        T = tirx.decl_buffer(table.shape, I32, "table")
+        params.append(T)
+        consts.append(np.ascontiguousarray(table, dtype=np.int32))
+        y = fn(S, x, T)
+    else:
+        y = fn(S, x)
     body = S.take() + [tirx.BufferStore(Y, y.astype(out_dtype), idx)]
-    func = _row_func([X, Y], idx, shape, body, S)
+    func = _row_func(params + [Y], idx, shape, body, S)
     src = op.input.source if op.input.source is not None else op.input.data.astype(in_dtype)
-    return Kernel(func, [src], shape, out_dtype)
+    return Kernel(func, [src] + consts, shape, out_dtype)
 
 
 def _sigmoid_input(S, x, op: P.QLogistic):
@@ -951,10 +961,13 @@ def _sigmoid_input(S, x, op: P.QLogistic):
     return saturate, q4
 
 
-def logistic(op: P.QLogistic) -> Kernel:
+def logistic(op: P.QLogistic | P.QLogisticS16) -> Kernel:
     """LOGISTIC int8 (TFLM reference_integer_ops::Logistic): gemmlowp logistic of the Q4.27
     input, 1 / (1 + exp(-|a|)) by Newton-Raphson (one minus it for a < 0, 1/2 at 0), then
-    RoundingDivideByPOT(., 23) - 128 clamped to int8."""
+    RoundingDivideByPOT(., 23) - 128 clamped to int8. int16: :func:`activation_s16`."""
+    if isinstance(op, P.QLogisticS16):
+        return activation_s16(op)
+
     def fn(S, x):
         saturate, q4 = _sigmoid_input(S, x, op)
         pos = S("pos", tirx.Select(q4 > c32(0), c32(1), c32(0)))
@@ -968,10 +981,14 @@ def logistic(op: P.QLogistic) -> Kernel:
     return _pointwise(op, fn)
 
 
-def tanh(op: P.QTanh) -> Kernel:
+def tanh(op: P.QTanh | P.QTanhS16) -> Kernel:
     """TANH int8 (TFLM reference_integer_ops::Tanh): gemmlowp tanh of the Q4.27 input,
     (1 - exp(-2|a|)) / (1 + exp(-2|a|)) by Newton-Raphson (exp on the same raw value read
-    as Q5.26), negated for a < 0, 0 at 0; RoundingDivideByPOT(., 24) clamped to int8."""
+    as Q5.26), negated for a < 0, 0 at 0; RoundingDivideByPOT(., 24) clamped to int8.
+    int16: :func:`activation_s16`."""
+    if isinstance(op, P.QLogisticS16):
+        return activation_s16(op)
+
     def fn(S, x):
         saturate, q4 = _sigmoid_input(S, x, op)
         neg = S("neg", tirx.Select(q4 < c32(0), c32(1), c32(0)))
@@ -984,6 +1001,41 @@ def tanh(op: P.QTanh) -> Kernel:
         return saturate(clamp(y, -128, 127))
     return _pointwise(op, fn)
 
+
+
+def activation_s16(op: P.QLogisticS16) -> Kernel:
+    """LOGISTIC / TANH int16 -> int16 (TFLM's int16 reference kernels, tanh(x) = 2
+    sigmoid(2x) - 1): the input on the table's scale ``v = (x * multiplier + round) >>
+    right_shift``; ``|v|`` split into a table index (``|v| >> b``, b = 9 for LOGISTIC, 8 for
+    TANH) and ``b`` fraction bits interpolating linearly between two entries of
+    :data:`quant_math.SIGMOID_TABLE_U16` (an index of 255 or more saturates); the result,
+    mirrored for ``v < 0``, is rounded to Q0.15 (LOGISTIC: ``>> 10`` with ``+ 2^9``; TANH:
+    minus one half, ``>> 8`` with ``+ 2^7``; the negative side one less, TFLM's ties). The
+    table is an int32 constant argument; every intermediate fits int32 (|x * m| < 2^30)."""
+    is_tanh = op.op_type == "TANH"
+    bits = 8 if is_tanh else 9
+    saturated = (0xFFFF << 8) if is_tanh else (0x7FFF << 10)
+    rounding = (1 << (op.right_shift - 1)) if op.right_shift > 0 else 0
+    table = np.asarray(qm.SIGMOID_TABLE_U16, dtype=np.int32)
+
+    def fn(S, x, T):
+        v = S("v", (x * c32(op.multiplier) + c32(rounding)) >> c32(op.right_shift))
+        mag = S("mag", tirx.Select(v < c32(0), c32(0) - v, v))
+        step = S("step", mag >> c32(bits))
+        at = S("at", tirx.min(step, c32(len(table) - 2)))
+        lo = S("lo", tirx.BufferLoad(T, [at]))
+        hi = S("hi", tirx.BufferLoad(T, [at + c32(1)]))
+        frac = S("frac", mag & c32((1 << bits) - 1))
+        r = S("r", tirx.Select(step >= c32(len(table) - 1), c32(saturated),
+                               (lo << c32(bits)) + frac * (hi - lo)))
+        if is_tanh:
+            y = tirx.Select(v >= c32(0), r - c32((1 << 23) - (1 << 7)),
+                            c32((1 << 23) + (1 << 7) - 1) - r) >> c32(8)
+        else:
+            y = tirx.Select(v >= c32(0), r + c32(1 << 9),
+                            c32((1 << 25) + (1 << 9) - 1) - r) >> c32(10)
+        return S("y", y)
+    return _pointwise(op, fn, I16, table)
 
 # ---------------------------------------------------------------------------------------
 # Elementwise: ADD, MUL, requantize, concat, pad; MEAN

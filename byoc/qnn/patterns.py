@@ -346,6 +346,28 @@ class QTanh(QLogistic):
 
 
 @dataclass
+class QLogisticS16:
+    """LOGISTIC int16 -> int16 (zero points 0, output scale 2^-15), TFLM's int16 kernel: the
+    input on the table's scale, ``v = (x * multiplier + round) >> right_shift`` (1/(3*4096)
+    per unit), interpolates :data:`quant_math.SIGMOID_TABLE_U16` at ``|v|`` (9 fraction bits
+    per table step), mirrored for ``v < 0`` and rounded to Q0.15."""
+
+    input: QTensor
+    output: QTensor
+    multiplier: int
+    right_shift: int
+    op_type: str = "LOGISTIC"
+
+
+@dataclass
+class QTanhS16(QLogisticS16):
+    """TANH int16 -> int16: as LOGISTIC int16 with ``tanh(x) = 2 sigmoid(2x) - 1`` (8
+    fraction bits per table step)."""
+
+    op_type: str = "TANH"
+
+
+@dataclass
 class QLeakyRelu:
     """LEAKY_RELU (TFLM QuantizeLeakyRelu): ``x - zp_in`` >= 0 is rescaled by the identity
     multiplier (in_scale / out_scale), negative values by the alpha multiplier
@@ -1312,9 +1334,11 @@ def _extract_sigmoid_like(chain: _Chain, tanh: bool):
     x = chain.dequantized(chain.arg(chain.arg(q)))
     out = _out_tensor(q, out_s, out_zp)
     name = "TANH" if tanh else "LOGISTIC"
-    if x.dtype != "int8" or out.dtype != "int8":
+    if x.dtype != out.dtype or x.dtype not in ("int8", "int16"):
         raise ExtractError(f"{x.dtype} {name} has no integer kernel on the generic path"
                            if x.dtype == out.dtype else f"{name} from {x.dtype} to {out.dtype}")
+    if x.dtype == "int16":
+        return _extract_sigmoid_like_s16(x, out, tanh)
     want = (1.0 / 128.0, 0) if tanh else (1.0 / 256.0, -128)
     if (qm.f32(out_s), out_zp) != want:
         raise ExtractError(f"int8 {name} output must have scale 1/{round(1 / want[0])}, "
@@ -1325,6 +1349,24 @@ def _extract_sigmoid_like(chain: _Chain, tanh: bool):
         raise ExtractError(f"{name}: {err}") from None
     return (QTanh if tanh else QLogistic)(x, out, m, s, r)
 
+
+
+def _extract_sigmoid_like_s16(x: QTensor, out: QTensor, tanh: bool):
+    """LOGISTIC / TANH int16: what TFLM's Prepare requires (zero points 0, an output scale
+    of 2^-15 within CheckedLog2's tolerance, a multiplier its int32 arithmetic holds)."""
+    name = "TANH" if tanh else "LOGISTIC"
+    if x.zero_point != 0 or out.zero_point != 0:
+        raise ExtractError(f"int16 {name} needs zero points 0 (TFLM: input "
+                           f"{x.zero_point}, output {out.zero_point})")
+    pot, log2 = qm.checked_log2(out.scale)
+    if not pot or log2 != -15:
+        raise ExtractError(f"int16 {name} output must have scale 1/32768 (TFLM), "
+                           f"not {out.scale:g}")
+    try:
+        m, s = qm.activation_s16_params(x.scale, tanh)
+    except ValueError as err:
+        raise ExtractError(f"int16 {name}: {err}") from None
+    return (QTanhS16 if tanh else QLogisticS16)(x, out, m, s)
 
 def _unary(chain: _Chain) -> tuple[QTensor, QTensor, Any]:
     """(input, output, the float op) of ``quantize(op(dequantize(x)))``."""

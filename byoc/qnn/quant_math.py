@@ -521,6 +521,94 @@ def sigmoid_input_params(input_scale: float) -> tuple[int, int, int]:
     return multiplier, exponent, radius
 
 
+
+# ---------------------------------------------------------------------------------------
+# LOGISTIC / TANH (int16): interpolation in a 256-point logistic table
+# ---------------------------------------------------------------------------------------
+
+#: 65536 / (1 + exp(-i / 24)) for i in 0..255 as TFLite's int16 LOGISTIC / TANH tabulate it
+#: (the last entry clipped to 65535; a few entries differ by one from rounding the formula),
+#: measured from TFLM's int16 TANH; the same table as kernels_c's arm_nn_activation_s16.c
+#: (tests/test_int16_activation.py checks both against TFLM and each other).
+SIGMOID_TABLE_U16: tuple[int, ...] = (
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
+    40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
+    47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
+    53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
+    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
+    60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
+    62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
+    63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
+    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
+    64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
+    65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
+    65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
+    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
+    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
+    65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
+    65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
+    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
+    65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
+    65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
+    65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
+    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
+    65534, 65534, 65534, 65535,
+)
+
+#: Largest input multiplier TFLM's int16 LOGISTIC / TANH admit (its Prepare checks it in
+#: debug builds only; beyond it the int32 product ``x * multiplier`` can overflow).
+ACTIVATION_S16_MAX_MULTIPLIER = 32767
+
+
+def checked_log2(x: float) -> tuple[bool, int]:
+    """TFLite ``CheckedLog2`` (float32 arithmetic): (is ``x`` within 1e-3 of a power of two
+    in log2, that power rounded half away from zero)."""
+    lg = np.float32(np.log(np.float32(x))) * np.float32(1.0 / np.log(np.float32(2.0)))
+    rounded = np.float32(np.sign(lg) * np.floor(np.abs(lg) + np.float32(0.5)))
+    return bool(abs(np.float32(lg - rounded)) < np.float32(1e-3)), int(rounded)
+
+
+def activation_s16_params(input_scale: float, tanh: bool) -> tuple[int, int]:
+    """TFLM's int16 LOGISTIC / TANH preparation as the kernel uses it: ``(multiplier,
+    right_shift)`` with the table-scale input ``(x * multiplier + 2^(right_shift-1)) >>
+    right_shift`` (1/(3 * 4096) per unit; no rounding term when the shift is 0).
+
+    A power-of-two scale 2^-12 (TANH also 2^-11; within CheckedLog2's tolerance) gives
+    ``(3 << (12 + log2 scale), 0)``. Any other scale: ``scale * 4096 * 3`` (double) doubled
+    until above 32767 / 2 or 31 doublings, truncated. Raises ValueError where TFLM's
+    arithmetic breaks: a multiplier above 32767 (input scale above about 2.67, the int32
+    product overflows) or of 0 (a scale below about 4e-14)."""
+    pot, log2 = checked_log2(input_scale)
+    shift = 12 + log2
+    if pot and (shift in (0, 1) if tanh else shift == 0):
+        return 3 << shift, 0
+    multiplier = f32(input_scale) * 4096.0 * 3.0
+    shift = 0
+    while multiplier <= 32767.0 / 2.0 and shift <= 30:
+        shift += 1
+        multiplier *= 2.0
+    m = int(multiplier)
+    if not 0 < m <= ACTIVATION_S16_MAX_MULTIPLIER:
+        raise ValueError(f"input scale {input_scale} gives TFLM's input multiplier {m} "
+                         f"(its kernel needs 1..{ACTIVATION_S16_MAX_MULTIPLIER})")
+    return m, shift
+
+
+def activation_s16_left_shift(multiplier: int, right_shift: int) -> int | None:
+    """The ``left_shift`` of CMSIS-NN's ``arm_nn_activation_s16`` that computes the same
+    table-scale input as TFLM's ``(multiplier, right_shift)``, or None when there is none.
+
+    Arm's kernel scales by ``3 << left_shift`` (``left_shift`` >= 0) or ``(3x + 2^(-l-1)) >>
+    -l``; TFLM's ``(x * 3 * 2^j + 2^(s-1)) >> s`` is exactly that with ``l = j - s`` (the
+    rounding term divides out, or is below one unit when ``s <= j``). A multiplier that is
+    not 3 * 2^j (any input scale not 2^k / 4096 up to float truncation) has no such shift."""
+    j = 0
+    while multiplier > 3 and multiplier % 2 == 0:
+        multiplier //= 2
+        j += 1
+    return j - right_shift if multiplier == 3 else None
+
+
 def downscale_multiplier_s16(multiplier: int) -> int:
     """TFLite ``DownScaleInt32ToInt16Multiplier``: a Q0.31 multiplier rounded to Q0.15
     (``(m + 2^15) >> 16``; 32767 when that would overflow)."""
