@@ -296,7 +296,8 @@ def format_validation(res) -> str:
     elif getattr(res, "steps", None):
         what = f"{res.samples} steps"
     lines = [f"{verdict}: {res.mismatches} mismatching output elements over {what} "
-             f"(max |diff| {res.max_abs_diff}) vs TFLM; target {res.target}, on {where}"]
+             f"(max |diff| {res.max_abs_diff}) vs {_reference_name(res)}; target "
+             f"{res.target}, on {where}"]
     if res.instructions is not None:
         unit = "cycles (DWT)" if res.counter == "dwt_cycles" else "instructions"
         note = " (profiled build: includes hook overhead)" if res.profile is not None else ""
@@ -317,6 +318,12 @@ def format_validation(res) -> str:
         lines.append(f"  LiteRT reference kernels: {res.litert_mismatches} differing elements")
     lines += [f"  {d}" for d in res.details]
     return "\n".join(lines)
+
+
+def _reference_name(res) -> str:
+    """"TFLM", or the fallback reference validate used (LiteRT, naming why)."""
+    ref = getattr(res, "reference", "tflm")
+    return "TFLM" if ref == "tflm" else ref.replace("litert", "LiteRT", 1)
 
 
 def _profile_table(profile: list[dict], total: int | None, counter: str | None) -> str:

@@ -146,6 +146,30 @@ class _FrontendFixes:
         out = self.bb.emit(self.quantize(relax.op.add(units, dq[3]), outs[0]))
         return relax.Tuple([out, new_state])
 
+    def convert_l2_normalization(self, op):
+        # quantized L2_NORMALIZATION (refused by the stock converter):
+        # quantize(x / sqrt(sum(x * x, axis=-1, keepdims=True))) on the dequantized input,
+        # which the byoc.qnn l2_normalization pattern reads (TFLM: no epsilon, no activation)
+        from tflite.ActivationFunctionType import ActivationFunctionType
+        from tflite.L2NormOptions import L2NormOptions
+
+        inp = self.get_input_tensors(op)[0]
+        out_t = self.get_output_tensors(op)[0]
+        if inp.qnn_params is None or not out_t.qnn_params:
+            return super().convert_l2_normalization(op)
+        opts = L2NormOptions()
+        table = op.BuiltinOptions()
+        if table is not None:
+            opts.Init(table.Bytes, table.Pos)
+            if opts.FusedActivationFunction() != ActivationFunctionType.NONE:
+                raise tvm.error.OpNotImplemented(
+                    "quantized L2_NORMALIZATION with a fused activation (TFLM refuses it)")
+        x = self.dequantize(self.get_expr(inp.tensor_idx), inp)
+        rank = len(inp.tensor.ShapeAsNumpy())
+        norm = relax.op.sqrt(relax.op.sum(relax.op.multiply(x, x), axis=[rank - 1],
+                                          keepdims=True))
+        return self.quantize(relax.op.divide(x, norm), out_t)
+
     def convert_conv(self, op, conv_type):
         # An absent bias (input index -1) crashes the stock converter, which treats any
         # third input as a bias tensor; hide trailing absent inputs from it.
@@ -439,7 +463,8 @@ class _CheckedConverter(_StaticReshape, _DataMovementFixes, _FrontendFixes,
     _SUPPORTED_QUANTIZED_OPS = tflite_frontend.OperatorConverter._SUPPORTED_QUANTIZED_OPS | \
         frozenset({"PAD", "PADV2", "SHAPE", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V"}) | \
         frozenset(RAW_COPY_OPERATORS) | \
-        frozenset({"RESIZE_NEAREST_NEIGHBOR", "PRELU", "BATCH_MATMUL", "SVDF"})
+        frozenset({"RESIZE_NEAREST_NEIGHBOR", "PRELU", "BATCH_MATMUL", "SVDF",
+                   "L2_NORMALIZATION"})
 
     def check_unsupported_ops(self):
         for idx in range(self.subgraph.OperatorsLength()):

@@ -15,6 +15,12 @@ import numpy as np
 from .errors import ToolError
 
 
+#: Quantized TFLite operators the pinned tflite-micro has no kernel for (its op resolver
+#: refuses a model with one: "failed to allocate tensors"); byoc.validate compares such a
+#: model with LiteRT's reference kernels instead, and says so.
+TFLM_MISSING_KERNELS = frozenset({"RELU_N1_TO_1"})
+
+
 def tflm_arena_size(activation_bytes: int) -> int:
     """A TFLM arena that always suffices: a too-small arena crashes TFLM's Python binding
     (segfault) instead of raising, so never probe. Bytes."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import compiler, firmware, host, progress, reference
-from .errors import ByocError
+from .errors import ByocError, ToolError
 from .libraries import Libraries
 from .tflite.reader import TFLiteModel, load_model
 
@@ -177,7 +177,7 @@ def validate(
                                 cmsis_nn_path=libraries.cmsis_nn,
                                 ethosu_driver_path=libraries.ethosu_driver,
                                 cmsis_path=libraries.cmsis)
-    samples, want, reset_steps, reset_before = _reference_run(tfl, inputs, seed)
+    samples, want, reset_steps, reset_before, ref_label = _reference_run(tfl, inputs, seed)
     details: list[str] = []
     run = None
     if on_corstone:
@@ -209,7 +209,7 @@ def validate(
         samples=inputs, seed=seed, arena_bytes=compiled.arena_bytes,
         arena_lower_bound_bytes=compiled.arena_lower_bound_bytes,
         constant_bytes=compiled.constant_bytes, output_dir=str(compiled.output_dir),
-        tolerance=tolerance, details=details, cpu=cpu,
+        tolerance=tolerance, details=details, cpu=cpu, reference=ref_label,
         npu_cycles=compiled.metadata.get("npu_cycles"), state_bytes=compiled.state_bytes,
         steps=steps, reset_steps=reset_steps,
         libraries=run.libraries if run is not None else compiled.metadata.get("libraries", {}))
@@ -255,20 +255,35 @@ def _check_request(target: str, backend: str, inputs: int, steps: int | None, se
     return cpu, libraries
 
 
-def _reference_run(tfl: TFLiteModel, inputs: int, seed: int):
-    """Random samples and TFLM's outputs for them: (samples, outputs, reset_steps,
-    reset_before). A stateful model's stream is followed by a reset and its first steps
-    again, which must give the stream's first outputs."""
-    samples = random_inputs(tfl, inputs, seed)
+def _reference_outputs(tfl: TFLiteModel, samples: list) -> tuple[list, str]:
+    """The reference's outputs and its name: TFLM; LiteRT's reference kernels only when TFLM
+    cannot load the model and it has an operator TFLM has no kernel for (named in the
+    label, e.g. "litert (TFLM has no RELU_N1_TO_1 kernel)")."""
     activation_bytes = sum(t.nbytes for t in tfl.tensors if not t.is_constant)
-    progress.note(f"running TFLM on {inputs} input(s)")
-    want = reference.run_tflm(tfl.data, samples, activation_bytes, len(tfl.outputs))
+    progress.note(f"running TFLM on {len(samples)} input(s)")
+    missing = sorted({op.type for op in tfl.operators} & reference.TFLM_MISSING_KERNELS)
+    try:
+        return reference.run_tflm(tfl.data, samples, activation_bytes, len(tfl.outputs)), "tflm"
+    except ToolError:
+        if not missing or tfl.is_stateful:
+            raise
+    progress.note(f"TFLM has no {', '.join(missing)} kernel: running LiteRT's reference kernels")
+    return reference.run_litert(tfl.data, samples), \
+        f"litert (TFLM has no {', '.join(missing)} kernel)"
+
+
+def _reference_run(tfl: TFLiteModel, inputs: int, seed: int):
+    """Random samples and the reference's outputs for them: (samples, outputs, reset_steps,
+    reset_before, reference name). A stateful model's stream is followed by a reset and its
+    first steps again, which must give the stream's first outputs."""
+    samples = random_inputs(tfl, inputs, seed)
+    want, label = _reference_outputs(tfl, samples)
     reset_steps, reset_before = 0, None
     if tfl.is_stateful:
         # after the stream: reset, then the first steps again must give the first outputs
         reset_steps, reset_before = min(2, inputs), inputs
         samples, want = samples + samples[:reset_steps], want + want[:reset_steps]
-    return samples, want, reset_steps, reset_before
+    return samples, want, reset_steps, reset_before, label
 
 
 def _firmware_details(prefix: str, run: "firmware.FirmwareRun") -> list[str]:

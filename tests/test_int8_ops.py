@@ -314,6 +314,20 @@ def _batch_matmul(rng):
     return fn
 
 
+def _l2_normalization(rng):
+    """L2_NORMALIZATION over the innermost axis; depth 1-3 rows give sums of squares 0, 1 and
+    the small sums whose inverse square root shift is moved into the multiplier."""
+    depth = int(rng.choice([1, 2, 3, 8, 17, 64]))
+    lead = _shape(rng, 3, 12 if depth < 4 else 5)
+    shape = (*lead, depth)[-4:]
+    s, zp = _scale(rng, 0.005, 0.5), int(rng.integers(-128, 128))
+
+    def fn(lb):
+        x = lb.input(shape, scale=s, zero_point=zp)
+        lb.output(lb.op("L2_NORMALIZATION", [x], shape, 1 / 128, 0, "L2NormOptions", {}))
+    return fn
+
+
 #: operator -> case generator (rng -> model function for LayerBuilder)
 SWEEPS: dict[str, Callable] = {
     "LOGISTIC": _logistic,
@@ -324,6 +338,7 @@ SWEEPS: dict[str, Callable] = {
     "HARD_SWISH": _unary("HARD_SWISH", int16=False),
     "ABS": _unary("ABS"),
     "PRELU": _prelu,
+    "L2_NORMALIZATION": _l2_normalization,
     "BATCH_MATMUL": _batch_matmul,
     "MAXIMUM": _binary("MAXIMUM"),
     "MINIMUM": _binary("MINIMUM"),
@@ -573,17 +588,51 @@ def test_info_says_why_the_npu_did_not_take_an_operator():
 
 
 @pytest.mark.parametrize("case", range(4))
-def test_relu_n1_to_1_bit_exact_with_litert_on_host(case, tmp_path, monkeypatch):
-    """TFLM has no RELU_N1_TO_1 kernel (its op resolver refuses the model): the golden
-    reference of this operator is LiteRT's reference kernel (BUILTIN_REF)."""
-    from byoc import reference
+def test_relu_n1_to_1_bit_exact_with_litert_on_host(case, tmp_path):
+    """TFLM has no RELU_N1_TO_1 kernel (its op resolver refuses the model): validate falls
+    back to LiteRT's reference kernel (BUILTIN_REF) as the golden reference, and says so."""
     rng = np.random.default_rng(4242 + case)
     model = _build(_unary("RELU_N1_TO_1", int16=False)(rng), case)
-    monkeypatch.setattr(reference, "run_tflm",
-                        lambda data, samples, *_a, **_k: reference.run_litert(data, samples))
     res = byoc.validate(model, target="c", backend="host", inputs=2, seed=case,
                         work_dir=tmp_path, sanitize=True)
     assert res.status == "pass" and res.max_abs_diff == 0, res
+    assert res.reference == "litert (TFLM has no RELU_N1_TO_1 kernel)"
+
+
+def test_reference_stays_tflm_when_tflm_has_the_kernels(tmp_path):
+    """The fallback is for a missing TFLM kernel only: a model TFLM cannot run for another
+    reason (an int8 L2_NORMALIZATION with a fused activation) is not handed to LiteRT."""
+    lb = LayerBuilder(seed=1)
+    x = lb.input((1, 8))
+    lb.output(lb.op("L2_NORMALIZATION", [x], x.shape, 1 / 128, 0, "L2NormOptions",
+                    {"FusedActivationFunction": 1}))
+    import importlib
+    from byoc.errors import ToolError
+    from byoc.tflite.reader import load_model
+    v = importlib.import_module("byoc.validate")   # byoc.validate is also the function
+    with pytest.raises(ToolError, match="TFLM"):
+        v._reference_outputs(load_model(lb.build()), [[np.zeros((1, 8), np.int8)]])
+
+
+def _abs_relu_n1_prelu(lb):
+    x = lb.input((1, 5, 5, 6), scale=0.06, zero_point=4)
+    y = lb.conv2d(x, 6, 3)
+    a = lb.op("ABS", [y], y.shape, 0.04, -100)
+    r = lb.op("RELU_N1_TO_1", [y], y.shape, 1 / 100, 2)
+    alpha = lb.constant((6,), 0.02, 3)
+    p = lb.op("PRELU", [y, alpha], y.shape, 0.05, -10)
+    for o in (a, r, p):
+        lb.output(o)
+
+
+def test_abs_relu_n1_to_1_prelu_bit_exact_on_qemu(tmp_path):
+    """ABS, RELU_N1_TO_1 and PRELU int8 on the generic path on the Corstone-300 (QEMU); the
+    reference is LiteRT's (TFLM has no RELU_N1_TO_1 kernel)."""
+    require_tools()
+    res = byoc.validate(_build(_abs_relu_n1_prelu, 8), target="c", backend="qemu", inputs=2,
+                        seed=3, work_dir=tmp_path)
+    assert res.status == "pass" and res.max_abs_diff == 0, res
+    assert res.reference == "litert (TFLM has no RELU_N1_TO_1 kernel)"
 
 
 # ------------------------------------------------------------------- BATCH_MATMUL refusals
@@ -617,3 +666,23 @@ def test_batch_matmul_outside_tflm_is_refused_naming_the_operator(case, reason):
     the per-channel one with the first RHS scale for every channel (measured)."""
     with pytest.raises(byoc.ByocError, match=r"operator 0 \(BATCH_MATMUL\).*" + reason):
         byoc.compile(_build(case, 3), target="c")
+
+
+@pytest.mark.parametrize("out_q,opts,message", [
+    ((1 / 256, 0), {}, r"L2_NORMALIZATION #0 would be computed in float: int8 "
+                       r"L2_NORMALIZATION output must have scale 1/128, zero point 0"),
+    ((1 / 128, 5), {}, r"L2_NORMALIZATION #0 would be computed in float: int8 "
+                       r"L2_NORMALIZATION output must have scale 1/128, zero point 0"),
+    ((1 / 128, 0), {"FusedActivationFunction": 1},
+     r"operator 0 \(L2_NORMALIZATION\) cannot be imported: quantized L2_NORMALIZATION with "
+     r"a fused activation \(TFLM refuses it\)"),
+])
+def test_l2_normalization_refusals(out_q, opts, message):
+    """TFLM computes 1/128 steps with zero point 0 whatever the output tensor says (it runs
+    such a model, with outputs the tensor's quantization does not describe): refused, as is
+    the fused activation TFLM refuses."""
+    lb = LayerBuilder(seed=1)
+    x = lb.input((1, 8))
+    lb.output(lb.op("L2_NORMALIZATION", [x], x.shape, *out_q, "L2NormOptions", opts))
+    with pytest.raises(byoc.ByocError, match=message):
+        byoc.compile(lb.build(), target="c")

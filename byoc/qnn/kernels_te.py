@@ -916,6 +916,72 @@ def softmax_s16(op: P.QSoftmax) -> Kernel:
     return Kernel(func, [src, exp_lut, recip_lut], shape, I16)
 
 
+#: gemmlowp constants of GetInvSqrtQuantizedMultiplierExp: 1.5 in Q3.28, sqrt(2)/2 in Q0.31
+_THREE_HALVES_Q3 = (1 << 28) + (1 << 27)
+_HALF_SQRT2_Q31 = 1518500250
+
+
+def _inv_sqrt_multiplier(S: Scratch, total):
+    """TFLite GetInvSqrtQuantizedMultiplierExp(total, reverse_shift=-1) of an int32 sum
+    ``total`` >= 0: (multiplier, right shift >= 0). A sum of at least 2^29 loses two bits
+    (shift + 1); the sum is then moved into [2^27, 2^29) by pairs of bits (shift minus the
+    pairs), read as Q3.28 after halving, and 1/sqrt of it found by five Newton-Raphson
+    steps ``x = 1.5 x - (v / 2) x^3`` from x = 1 (gemmlowp products and rescales), times
+    sqrt(2)/2. A negative shift is moved into the multiplier (a plain left shift, never
+    overflowing). Sums 0 and 1 give (INT32_MAX, 0); the steps are computed on 2 for them."""
+    one_or_less = S("le1", tirx.Select(total <= c32(1), c32(1), c32(0)))
+    v0 = S("isq0", tirx.Select(one_or_less != c32(0), c32(2), total))
+    big = S("big", tirx.Select(v0 >= c32(1 << 29), c32(1), c32(0)))
+    v1 = S("isq1", tirx.Select(big != c32(0), v0 >> c32(2), v0))
+    pairs = S("pairs", ((clz_positive(S, v1) - c32(1)) >> c32(1)) - c32(1))
+    shift = S("ish", c32(11) + big - pairs)
+    half_input = rdbpot(S, S("fx", (v1 << (pairs * c32(2))) >> c32(1)), 1)
+    x = c32(1 << 28)
+    for _ in range(5):
+        x3 = saturating_shl(S, srdhm(S, srdhm(S, x, x), x), 6)
+        x = S("nr", saturating_shl(S, srdhm(S, c32(_THREE_HALVES_Q3), x, True)
+                                   - srdhm(S, half_input, x3), 3))
+    x = srdhm(S, x, c32(_HALF_SQRT2_Q31), True)
+    x = S("isq", x << tirx.max(c32(0) - shift, c32(0)))
+    mult = S("imul", tirx.Select(one_or_less != c32(0), c32(qm.INT32_MAX), x))
+    right = S("irsh", tirx.Select(one_or_less != c32(0), c32(0), tirx.max(shift, c32(0))))
+    return mult, right
+
+
+def l2_normalization(op: P.QL2Norm) -> Kernel:
+    """L2_NORMALIZATION int8 over the innermost axis (TFLM's integer kernel): per row the
+    sum of squares of ``x - zp``, its inverse square root (:func:`_inv_sqrt_multiplier`),
+    then each ``x - zp`` MBQM with that multiplier and shift ``7 - right`` (to 1/128 steps),
+    clamped to int8 (output zero point 0)."""
+    shape = tuple(op.input.shape)
+    lead, D = shape[:-1], shape[-1]
+    X = tirx.decl_buffer(shape, I8, "input")
+    Y = tirx.decl_buffer(shape, I8, "output")
+    S = Scratch()
+    row_vars = [tirx.Var(f"i{d}", I32) for d in range(len(lead))]
+    acc = S.buffer("sum_sq")
+
+    def centred(c):
+        return S("d", i32(tirx.BufferLoad(X, row_vars + [c])) - c32(op.input.zero_point))
+
+    def sum_body(c):
+        d = centred(c)
+        return S.take() + [_store(acc, _load(acc) + d * d)]
+
+    row = [_store(acc, c32(0)), _loop("c", D, sum_body)]
+    mult, right = _inv_sqrt_multiplier(S, _load(acc))
+    out_shift = S("osh", c32(7) - right)
+    row += S.take()
+
+    def out_body(c):
+        y = mbqm(S, centred(c), mult, out_shift)
+        return S.take() + [tirx.BufferStore(Y, clamp(y, -128, 127).astype(I8), row_vars + [c])]
+
+    row.append(_loop("c", D, out_body))
+    func = _row_func([X, Y], row_vars, lead, row, S)
+    src = op.input.source if op.input.source is not None else op.input.data.astype(I8)
+    return Kernel(func, [src], shape, I8)
+
 # ---------------------------------------------------------------------------------------
 # Pointwise fixed-point functions: LOGISTIC, TANH
 # ---------------------------------------------------------------------------------------

@@ -238,6 +238,12 @@ SPECS: tuple[OpSpec, ...] = (
     OpSpec("prelu", "PRELU", P.prelu_patterns, P._check_int8_root, P._extract_prelu,
            K.prelu, chain="byoc.frontend: dequantize(x), dequantize(alpha) -> "
                           "where(x >= 0, x, x * alpha) -> quantize"),
+    # Vela 5.2 maps L2_NORMALIZATION (Op.L2Norm) but has no NPU lowering for it
+    OpSpec("l2_normalization", "L2_NORMALIZATION", P.l2_normalization_patterns,
+           P._check_int8_root, P._extract_l2_normalization, K.l2_normalization,
+           kernel_name="ql2norm",
+           chain="byoc.frontend: dequantize(x) -> x / sqrt(sum(x * x, axis=-1, keepdims)) "
+                 "-> quantize"),
     OpSpec("abs", "ABS", lambda: P.unary_patterns("relax.abs"), P._check_int_root,
            P._extract_abs, K.abs_, INT8_INT16, kernel_name="qabs", ethos_u=True,
            chain="dequantize -> abs -> quantize"),

@@ -368,6 +368,21 @@ class QTanhS16(QLogisticS16):
 
 
 @dataclass
+class QL2Norm:
+    """L2_NORMALIZATION int8 over the innermost axis (TFLM reference_integer_ops::
+    L2Normalization): per row the int32 sum of squares of ``x - zp``; its inverse square
+    root as a multiplier and right shift (TFLite GetInvSqrtQuantizedMultiplierExp: the sum
+    normalised into [2^27, 2^29) by pairs of bits, five gemmlowp Newton-Raphson steps in
+    Q3.28, times sqrt(2)/2; a sum <= 1 gives INT32_MAX, shift 0); each ``x - zp`` then
+    MBQM(., multiplier, 7 - shift) clamped to int8. The output quantization is TFLM's
+    fixed 1/128, zero point 0."""
+
+    input: QTensor
+    output: QTensor
+    op_type: str = "L2_NORMALIZATION"
+
+
+@dataclass
 class QLeakyRelu:
     """LEAKY_RELU (TFLM QuantizeLeakyRelu): ``x - zp_in`` >= 0 is rescaled by the identity
     multiplier (in_scale / out_scale), negative values by the alpha multiplier
@@ -749,6 +764,11 @@ def svdf_patterns() -> list[DFPattern]:
     timed = is_op("relax.sum")(is_op("relax.multiply")(_reshape(_dq(wildcard())),
                                                        _dq(is_const())))
     return [_q(is_op("relax.add")(is_op("relax.sum")(_reshape(timed)), _dq(is_const())))]
+def l2_normalization_patterns() -> list[DFPattern]:
+    """byoc.frontend's ``quantize(x / sqrt(sum(x * x)))`` on ``x = dequantize(.)``."""
+    x = _dq(wildcard())
+    norm = is_op("relax.sqrt")(is_op("relax.sum")(is_op("relax.multiply")(x, x)))
+    return [_q(is_op("relax.divide")(x, norm))]
 
 
 def unary_patterns(op: str) -> list[DFPattern]:
@@ -1533,6 +1553,35 @@ def _extract_svdf(chain: _Chain):
         raise ExtractError(f"SVDF with {filters} filters, {units} units, {bias.size} biases")
     m, s = _svdf_multiplier(state.scale, _scalar(wdq.args[1]), out.scale, "SVDF time")
     return QSvdf(state, out, w, bias, rank, m, s)
+
+
+#: The largest innermost size whose int32 sum of squares (|x - zp| <= 255) cannot overflow.
+L2_NORM_MAX_DEPTH = ((1 << 31) - 1) // (255 * 255)
+
+
+def _extract_l2_normalization(chain: _Chain):
+    """L2_NORMALIZATION int8: TFLM's kernel writes 1/128 steps with zero point 0 whatever
+    the output tensor says, so any other output quantization is refused."""
+    q = chain.root
+    out = _out_tensor(q, *_quantize_params(q))
+    div = chain.arg(q)
+    x = chain.dequantized(chain.arg(div))
+    total = chain.arg(chain.arg(div, 1))
+    axes = [int(a) for a in total.attrs.axis]
+    if not x.dtype == out.dtype == "int8":
+        raise ExtractError(f"L2_NORMALIZATION from {x.dtype} to {out.dtype} (TFLM: int8)")
+    if (qm.f32(out.scale), out.zero_point) != (1.0 / 128.0, 0):
+        raise ExtractError(f"int8 L2_NORMALIZATION output must have scale 1/128, zero point "
+                           f"0 (TFLM computes that quantization whatever the output tensor "
+                           f"says; this one has {out.scale:g}, {out.zero_point})")
+    rank = len(x.shape)
+    if axes not in ([rank - 1], [-1]) or tuple(out.shape) != tuple(x.shape) or rank > 4:
+        raise ExtractError(f"L2_NORMALIZATION of a {rank}-D input over axes {axes} "
+                           "(TFLM: the innermost axis of at most 4 dimensions)")
+    if x.shape[-1] > L2_NORM_MAX_DEPTH:
+        raise ExtractError(f"L2_NORMALIZATION over {x.shape[-1]} elements: the int32 sum of "
+                           f"squares can overflow (at most {L2_NORM_MAX_DEPTH})")
+    return QL2Norm(x, out)
 
 
 def _extract_relu6(chain: _Chain):
