@@ -380,3 +380,64 @@ def avgpool_buffer_size_s16(path: str, out_width: int, channels: int) -> int:
     _check_path(path)
     del out_width
     return 4 * int(channels) if path == "dsp" else 0
+
+
+# ---------------------------------------------------------------------------------------
+# Batch matmul (arm_batch_matmul_s8 / _s16)
+# ---------------------------------------------------------------------------------------
+
+def batch_matmul_batches(lhs_batch, rhs_batch) -> tuple[tuple, tuple, tuple] | None:
+    """The batch dimensions of a BATCH_MATMUL as CMSIS-NN's two, ``(n, h)`` per operand and
+    for the output: ``(lhs, rhs, out)``, or None when they do not fold into two.
+
+    TFLite allows up to three batch dimensions, broadcast numpy-style; the kernels take n and
+    h, each operand's equal to the output's or 1. Output dimensions of size 1 are dropped,
+    and adjacent dimensions are merged when both operands broadcast alike over them (each
+    operand full on both or 1 on both), which keeps row-major order."""
+    rank = max(len(lhs_batch), len(rhs_batch))
+    a = (1,) * (rank - len(lhs_batch)) + tuple(int(d) for d in lhs_batch)
+    b = (1,) * (rank - len(rhs_batch)) + tuple(int(d) for d in rhs_batch)
+    out = tuple(max(x, y) for x, y in zip(a, b))
+    groups: list[list[int]] = []           # [lhs, rhs, out] sizes per folded dimension
+    for x, y, o in zip(a, b, out):
+        if o == 1:
+            continue
+        kind = (x == o, y == o)
+        if groups and groups[-1][3] == kind:
+            groups[-1][0] *= x
+            groups[-1][1] *= y
+            groups[-1][2] *= o
+        else:
+            groups.append([x, y, o, kind])
+    if len(groups) > 2:
+        return None
+    groups = [[1, 1, 1, None]] * (2 - len(groups)) + groups
+    return tuple(tuple(g[i] for g in groups) for i in range(3))
+
+
+def batch_matmul_s16_exact(depth: int, multiplier: int, shift: int) -> bool:
+    """Whether Arm's arm_batch_matmul_s16 equals TFLite's int64 requantization for every
+    accumulator of ``depth`` int16 x int16 products (zero points 0, |product| <= 2^30):
+    Arm truncates ``acc * reduced >> (14 - shift)`` to 32 bits before its last rounding
+    shift, TFLite keeps 64 bits; the two roundings give the same value while it fits
+    (at most ``INT32_MAX - 1``: Arm's rounding adds 1 in 32 bits)."""
+    try:
+        reduced, total = quant_math.reduced_multiplier_s64(multiplier, shift)
+    except ValueError:
+        return False
+    return (int(depth) << 30) * reduced >> (total - 1) <= (1 << 31) - 2
+
+
+def batch_matmul_scratch(path: str, dtype: str, cols: int, lhs_bytes: int,
+                         rhs_bytes: int) -> tuple[int, int, int, int]:
+    """Scratch layout of one batch-matmul call: ``(ctx bytes, lhs copy offset, rhs copy
+    offset, total)``. ``ctx`` comes first: Arm's Helium s8 kernel writes its kernel sums
+    there (4 bytes per output column, ``arm_fully_connected_s8_get_buffer_size`` with c =
+    columns; 0 on other paths and for s16). Then the run-time transposed copies of the
+    operands the kernel needs in its layout (``lhs_bytes`` for adj_x, ``rhs_bytes`` for a
+    computed RHS without adj_y; 0 when not needed), each at a 4-byte aligned offset."""
+    ctx = fully_connected_buffer_size(path, cols) if dtype == "int8" else 0
+    lhs_off = _round_up(ctx, 4)
+    rhs_off = _round_up(lhs_off + int(lhs_bytes), 4)
+    total = rhs_off + int(rhs_bytes)
+    return ctx, lhs_off, rhs_off, (total if lhs_bytes or rhs_bytes else ctx)

@@ -115,7 +115,7 @@ def _int8_families() -> bytes:
 def _int16_families() -> bytes:
     """The int16 ("16x8") families: conv, depthwise, pools, fully connected, softmax, add, mul,
     TANH / LOGISTIC (input scale 2^-11: TFLM's power-of-two TANH and its general LOGISTIC
-    path, both arm_nn_activation_s16 with left_shift 1)."""
+    path, both arm_nn_activation_s16 with left_shift 1), batch matmul."""
     scale = 0.0002
     lb = LayerBuilder(seed=42, dtype=np.int16)
     x = lb.input((1, 9, 11, 8), scale=scale)
@@ -126,7 +126,9 @@ def _int16_families() -> bytes:
             lb.softmax(lb.fully_connected(flat, 20, per_channel=False), beta=0.5),
             lb.add(x, lb.constant(x.shape, scale * 2, 0), activation="RELU"),
             lb.mul(x, lb.constant(x.shape, scale, 0), activation="RELU6"),
-            lb.op("TANH", [t], t.shape, 1 / 32768, 0), lb.op("LOGISTIC", [t], t.shape, 1 / 32768, 0)]
+            lb.op("TANH", [t], t.shape, 1 / 32768, 0), lb.op("LOGISTIC", [t], t.shape, 1 / 32768, 0),
+            lb.batch_matmul(lb.reshape(x, (9, 11, 8)), lb.constant((1, 8, 5), scale, 0),
+                            out_scale=scale * scale * 32768 * 8)]
     for o in outs:
         lb.output(o)
     return lb.build()
@@ -137,7 +139,9 @@ def _int8_more() -> bytes:
     scatter path (stride 3) and on its reverse path (stride <= 2, more than 16 channels);
     standalone PAD / PADV2 (arm_pad_s8: every NHWC field, and channel padding); TRANSPOSE
     (arm_transpose_s8: 2-D, 3-D, 4-D and the Helium 4-D path); ADD / MUL broadcasting
-    constants and an activation (the equal-shape kernels over blocks of the output)."""
+    constants and an activation (the equal-shape kernels over blocks of the output);
+    BATCH_MATMUL with a constant RHS broadcast over the batch, and of two computed tensors
+    under adj_x (run-time transposed copies; Arm's Helium kernel sums in ctx)."""
     sys.path.insert(0, str(REPO / "tests"))
     from test_cmsisnn_new_ops import broadcasts, padv2, transpose
     from test_int8_ops import transpose_conv
@@ -154,6 +158,10 @@ def _int8_more() -> bytes:
             transpose(lb, lb.reshape(r, (4, 3, 20)), (2, 0, 1))]
     b = lb.input((1, 9, 11, 8), scale=0.04, zero_point=-5)
     outs += broadcasts(lb, b, lb.input((1, 1, 11, 8), scale=0.03, zero_point=9))
+    m = lb.input((2, 3, 6, 7), scale=0.04, zero_point=-6)
+    n = lb.input((2, 1, 6, 5), scale=0.05, zero_point=8)
+    outs += [lb.batch_matmul(m, lb.constant((7, 9), 0.03, -3)),
+             lb.batch_matmul(m, n, adj_x=True, out_zp=4)]
     for o in outs:
         lb.output(o)
     return lb.build()
@@ -178,7 +186,7 @@ def test_arm_cmsis_nn_bit_exact_on_qemu(family, cpu, tmp_path):
         assert res.libraries["cmsis-nn"]["path"] == str(tree.absolute())
         meta = json.loads((Path(res.output_dir) / "metadata.json").read_text())
         kernels = [op for op in meta["operators"] if op.get("backend") == "cmsis-nn"]
-        assert len(kernels) >= (15 if family == "int8_more" else 8), meta["operators"]
+        assert len(kernels) >= (17 if family == "int8_more" else 8), meta["operators"]
         # Arm's archive is the one linked (Arm's own CMake project, its build directory)
         fw_map = (tmp_path / tree.name / "firmware" / "build" / "firmware.map").read_text()
         assert "byoc_arm_cmsis_nn/libcmsis-nn.a" in fw_map

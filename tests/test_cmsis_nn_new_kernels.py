@@ -385,6 +385,68 @@ def tconv_case(seed: int, wrapper: bool = True) -> Case:
 
 
 # ---------------------------------------------------------------------------------------
+# BATCH_MATMUL (int8, int16) in the kernel layout: lhs [n, h, M, K], rhs [n, h, N, K]
+# ---------------------------------------------------------------------------------------
+
+class FcParams(C.Structure):
+    _fields_ = [("input_offset", C.c_int32), ("filter_offset", C.c_int32),
+                ("output_offset", C.c_int32), ("act_min", C.c_int32), ("act_max", C.c_int32)]
+
+
+class BmmParams(C.Structure):
+    _fields_ = [("adj_x", C.c_bool), ("adj_y", C.c_bool), ("fc_params", FcParams)]
+
+
+class PerTensorQuant(C.Structure):
+    _fields_ = [("multiplier", C.c_int32), ("shift", C.c_int32)]
+
+
+def bmm_case(seed: int, dtype=np.int8) -> Case:
+    """TFLite BATCH_MATMUL with adj_y (its RHS is then the kernel's transposed layout), batch
+    dimensions n, h broadcast on either side; int16 with zero points 0 and a requantization
+    inside Arm's 32-bit rounding range (cmsisnn_params.batch_matmul_s16_exact)."""
+    from byoc import cmsisnn_params as cp
+    from byoc.qnn import quant_math as qm
+    rng = np.random.default_rng(seed)
+    m, k, n = (int(v) for v in rng.integers(1, 12, size=3))
+    out_nh = [int(v) for v in rng.integers(1, 4, size=2)]
+    a_nh, b_nh = ([d if rng.random() < 0.6 else 1 for d in out_nh] for _ in range(2))
+    out_nh = [max(x, y) for x, y in zip(a_nh, b_nh)]
+    info = np.iinfo(dtype)
+    s16 = dtype == np.int16
+    zps = [0, 0, 0] if s16 else [int(v) for v in rng.integers(-128, 128, size=3)]
+    scales = [float(np.float32(rng.uniform(0.01, 0.1))) for _ in range(2)]
+    while True:
+        out_scale = float(np.float32(scales[0] * scales[1] * rng.uniform(1, 40) *
+                                     (8192 if s16 else 1)))
+        real = scales[0] * scales[1] / out_scale
+        mult, shift = qm.quantize_multiplier(real)
+        if not s16 or cp.batch_matmul_s16_exact(k, mult, shift):
+            break
+    mb = ModelBuilder()
+    shapes = [(*a_nh, m, k), (*b_nh, n, k), (*out_nh, m, n)]
+    ids = [mb.add_tensor(name, shape, dtype, quant=Quant.per_tensor(sc, zp))
+           for name, shape, sc, zp in zip("aby", shapes, scales + [out_scale], zps)]
+    mb.add_operator("BATCH_MATMUL", ids[:2], ids[2:], "BatchMatMulOptions",
+                    {"AdjX": False, "AdjY": True})
+    mb.set_io(ids[:2], ids[2:])
+    a, b = (rng.integers(info.min, info.max + 1, size=sh).astype(dtype) for sh in shapes[:2])
+
+    def call(library):
+        out = np.zeros(shapes[2], dtype)
+        params = BmmParams(False, True, FcParams(-zps[0], -zps[1], zps[2], info.min, info.max))
+        ctx_buf = np.zeros(max(n, 1), np.int32)      # Arm's Helium kernel sums (4 * N bytes)
+        ctx = Context(ctx_buf.ctypes.data_as(C.c_void_p), ctx_buf.nbytes)
+        fn = library.arm_batch_matmul_s16 if s16 else library.arm_batch_matmul_s8
+        dims = [dims4(sh) for sh in shapes]
+        status = fn(C.byref(ctx), C.byref(params), C.byref(PerTensorQuant(mult, shift)),
+                    C.byref(dims[0]), ptr(a), C.byref(dims[1]), ptr(b), C.byref(dims[2]), ptr(out))
+        return status, out
+
+    return Case(f"batch_matmul_{'s16' if s16 else 's8'}-{seed} {shapes}", mb.build(), [a, b], call)
+
+
+# ---------------------------------------------------------------------------------------
 # The case lists and the tests
 # ---------------------------------------------------------------------------------------
 
@@ -398,11 +460,14 @@ CASE_FACTORIES: dict[str, Callable[[int], Case]] = {
     "logistic_s16": lambda i: activation_s16_case("LOGISTIC", ACT_S16_SHIFTS[i]),
     "transpose_conv": tconv_case,
     "transpose_conv_direct": lambda seed: tconv_case(seed, wrapper=False),
+    "batch_matmul_s8": bmm_case,
+    "batch_matmul_s16": lambda seed: bmm_case(seed, np.int16),
 }
 SWEEP = {"maximum": sweep_size(6, 60), "minimum": sweep_size(6, 60), "pad": sweep_size(4, 40),
          "padv2": sweep_size(4, 40), "transpose": sweep_size(6, 60),
          "tanh_s16": len(ACT_S16_SHIFTS), "logistic_s16": len(ACT_S16_SHIFTS),
-         "transpose_conv": sweep_size(8, 80), "transpose_conv_direct": sweep_size(3, 30)}
+         "transpose_conv": sweep_size(8, 80), "transpose_conv_direct": sweep_size(3, 30),
+         "batch_matmul_s8": sweep_size(6, 60), "batch_matmul_s16": sweep_size(4, 40)}
 # the activation cases are indexed by their shift (exhaustive over the int16 inputs already)
 _SEED_BASE = {op: 0 if op.endswith("_s16") else 1000 * k for k, op in enumerate(CASE_FACTORIES)}
 CASE_IDS = [(op, _SEED_BASE[op] + s) for op in CASE_FACTORIES for s in range(SWEEP[op])]

@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 
 import byoc
+from byoc import cmsisnn_params as cp
+from byoc.cmsisnn import partition as cmsis_partition
 from byoc.tflite.builder import LayerBuilder
 from byoc.tflite.builder import T, Quant
-from test_int8_ops import _i32, transpose_conv
+from sweep import sweep
+from test_int8_ops import SWEEPS, _i32, transpose_conv
 from toolchain import require_tools
 
 TARGET = "cmsis-nn,c"
@@ -232,6 +235,81 @@ def test_left_generic_with_reason_on_host(tmp_path):
         assert backend != "cmsis-nn" and word in reason, (backend, reason, word)
 
 
+# BATCH_MATMUL int8 / int16 -> arm_batch_matmul_s8 / arm_batch_matmul_s16
+# ---------------------------------------------------------------------------------------
+
+#: the reasons a BATCH_MATMUL stays generic under cmsis-nn (partition._batch_matmul_reason)
+BMM_GENERIC_REASONS = ("do not fold into CMSIS-NN's two (n, h)",
+                       "rounds the scaled accumulator in 32 bits")
+
+
+@pytest.mark.parametrize("case", sweep(list(range(25)), bounded=1))
+def test_batch_matmul_sweep_bit_exact_on_host(case, tmp_path):
+    """test_int8_ops's BATCH_MATMUL generator (ranks 2-5, broadcasting, adj_x/adj_y, constant
+    or computed RHS, int8/int16) on other seeds: bit-exact with TFLM, on CMSIS-NN unless the
+    stated reason keeps it generic."""
+    seed = 104729 + case
+    lb = LayerBuilder(seed=seed)
+    SWEEPS["BATCH_MATMUL"](np.random.default_rng(seed))(lb)
+    res, meta = _host(lb.build(), tmp_path)
+    [(backend, reason)] = _placements(meta)["BATCH_MATMUL"]
+    if backend == "cmsis-nn":
+        assert reason.startswith("arm_batch_matmul_s"), reason
+        assert _calls(res, reason) == 1
+    else:
+        assert any(r in reason for r in BMM_GENERIC_REASONS), reason
+
+
+def _bmm_unfoldable(lb):
+    # batch (2, 1, 3) x (2, 3, 3): the lhs broadcasts over the middle dimension only
+    a = lb.input((2, 1, 3, 4, 5), scale=0.05, zero_point=3)
+    b = lb.input((2, 3, 3, 5, 2), scale=0.04, zero_point=-2)
+    lb.output(lb.batch_matmul(a, b))
+
+
+def _bmm_s16_overflow(lb):
+    # depth 512 with a multiplier near 1: |acc| * reduced >> (14 - shift) passes 2^31
+    a = lb.input((1, 2, 512), scale=0.5, zero_point=0, dtype=np.int16)
+    b = lb.constant((1, 512, 3), 0.5, 0, dtype=np.int16)
+    lb.output(lb.batch_matmul(a, b, out_scale=0.3, out_zp=0))
+
+
+@pytest.mark.parametrize("case,reason", [
+    (_bmm_unfoldable, "BATCH_MATMUL batch dimensions [2, 1, 3] x [2, 3, 3] do not fold into "
+                      "CMSIS-NN's two (n, h)"),
+    (_bmm_s16_overflow, "int16 BATCH_MATMUL of depth 512 with multiplier")])
+def test_batch_matmul_arm_cannot_compute_stays_generic(case, reason):
+    """The configurations where Arm's kernel cannot compute TFLM's result stay on the
+    generic path with the reason (the s16 bound is checked against Arm's rounding)."""
+    lb = LayerBuilder(seed=5)
+    case(lb)
+    rows = byoc.compiler.placement(lb.build(), TARGET)
+    assert [r["backend"] for r in rows] == ["generic"], rows
+    assert reason in rows[0]["reason"], rows[0]["reason"]
+
+
+def test_batch_matmul_s16_bound_is_arm_rounding():
+    """cmsisnn_params.batch_matmul_s16_exact is exactly the condition under which Arm's
+    32-bit rounding step (truncate acc * reduced >> (14 - shift) to int32, add 1, shift 1)
+    equals TFLite's 64-bit one, checked at the extreme accumulator of each depth."""
+    from byoc.qnn import quant_math as qm
+
+    def arm(acc, reduced, total):
+        v = (acc * reduced) >> (total - 1)
+        wrapped = (v + (1 << 31)) % (1 << 32) - (1 << 31)
+        return ((wrapped + 1 + (1 << 31)) % (1 << 32) - (1 << 31)) >> 1
+
+    for depth, mult, shift in [(1, 1 << 30, 0), (64, 1 << 30, -10), (64, 1 << 30, 0),
+                               (512, 1 << 30, 1), (8, 2 ** 31 - 1, 5), (3, 1 << 30, 14)]:
+        reduced, total = qm.reduced_multiplier_s64(mult, shift)
+        acc = depth << 30
+        tflm = (acc * reduced + (1 << (total - 1))) >> total
+        exact = cp.batch_matmul_s16_exact(depth, mult, shift)
+        assert exact == (arm(acc, reduced, total) == tflm and
+                         (acc * reduced) >> (total - 1) <= (1 << 31) - 2), (depth, mult, shift)
+    assert cmsis_partition.KERNELS_S16["batch_matmul"] == "arm_batch_matmul_s16"
+
+
 # ---------------------------------------------------------------------------------------
 # QEMU: one model with every call above
 # ---------------------------------------------------------------------------------------
@@ -251,12 +329,25 @@ def _qemu_model() -> bytes:
     x = lb.input((1, 9, 11, 8), scale=0.04, zero_point=-5)
     for o in broadcasts(lb, x, lb.input((1, 1, 11, 8), scale=0.03, zero_point=9)):
         lb.output(o)
+    # BATCH_MATMUL: constant RHS (transposed at compile time), then the tensor with itself
+    # under adj_x (a run-time transposed copy in the scratch), and int16 with adj_y; the
+    # unfoldable 5-D one stays generic (the generic kernel on the same firmware)
+    q = lb.input((2, 5, 8), scale=0.06, zero_point=-4)
+    y = lb.batch_matmul(q, lb.constant((1, 8, 6), 0.03, 5), out_zp=-9)
+    lb.output(lb.batch_matmul(y, y, adj_x=True, out_zp=11))
+    s16 = lb.input((3, 4, 6), scale=0.002, zero_point=0, dtype=np.int16)
+    lb.output(lb.batch_matmul(s16, lb.constant((1, 5, 6), 0.003, 0, dtype=np.int16),
+                              adj_y=True, out_zp=0))
+    _bmm_unfoldable(lb)
     return lb.build()
 
 
 QEMU_CALLS = {"TRANSPOSE_CONV": "arm_transpose_conv_wrapper_s8", "PAD": "arm_pad_s8",
               "PADV2": "arm_pad_s8", "TRANSPOSE": "arm_transpose_s8",
               "ADD": "arm_elementwise_add_s8", "MUL": "arm_elementwise_mul_s8"}
+#: where the QEMU model's BATCH_MATMULs go (the unfoldable 5-D one stays generic)
+QEMU_BMM = {"placement": ["cmsis-nn"] * 3 + ["generic"],
+            "calls": ("arm_batch_matmul_s8", "arm_batch_matmul_s16")}
 
 
 def test_new_calls_bit_exact_on_qemu(tmp_path):
@@ -265,4 +356,7 @@ def test_new_calls_bit_exact_on_qemu(tmp_path):
     ops = _placements(meta)
     for op_type, fn in QEMU_CALLS.items():
         assert {b for b, _ in ops[op_type]} == {"cmsis-nn"}, ops[op_type]
+        assert _calls(res, fn) >= 1, fn
+    assert [b for b, _ in ops["BATCH_MATMUL"]] == QEMU_BMM["placement"], ops["BATCH_MATMUL"]
+    for fn in QEMU_BMM["calls"]:
         assert _calls(res, fn) >= 1, fn

@@ -493,21 +493,6 @@ def _transpose_conv_chain(lb):
     lb.output(transpose_conv(lb, y, 3, (2, 1), 3, "VALID", False, False))
 
 
-def _batch_matmul_chain(lb):
-    """BATCH_MATMUL with a constant RHS, then of a tensor with itself (adj_y, attention
-    scores), broadcast over a batch of 2."""
-    x = lb.input((2, 5, 8), scale=0.06, zero_point=-4)
-    y = lb.batch_matmul(x, lb.constant((1, 8, 6), 0.03, 5), out_zp=-9)
-    lb.output(lb.batch_matmul(y, y, adj_y=True, out_zp=11))
-
-
-def test_batch_matmul_bit_exact_on_qemu(tmp_path):
-    require_tools()
-    res = byoc.validate(_build(_batch_matmul_chain, 5), target="c", backend="qemu",
-                        inputs=2, seed=3, work_dir=tmp_path)
-    assert res.status == "pass" and res.max_abs_diff == 0, res
-
-
 @pytest.mark.parametrize("target", ["c", "cmsis-nn,c"])
 @pytest.mark.parametrize("model", ["elementwise", "movement", "transpose_conv"])
 def test_operator_chain_bit_exact_on_qemu(model, target, tmp_path):

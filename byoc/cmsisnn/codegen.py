@@ -295,6 +295,64 @@ def _fully_connected(b: _Builder, op: "P.QFullyConnected", path: str) -> tuple[s
     return call, fn
 
 
+def _transposed_copy(b: _Builder, src: str, dst: str, offset: int, shape) -> str:
+    """C block copying the run-time operand ``src`` ``[B, R, C]`` into the scratch area at
+    ``offset`` as ``[B, C, R]`` (its last two axes swapped), a local named ``dst``."""
+    batches = int(np.prod(shape[:-2], dtype=np.int64))
+    rows, cols = int(shape[-2]), int(shape[-1])
+    ctype = f"{b.dtype}_t"
+    b.lines += [
+        f"  {ctype}* restrict {dst} = ({ctype}*)(scratch + {offset});",
+        f"  for (int32_t bt = 0; bt < {batches}; bt++) {{",
+        f"    for (int32_t r = 0; r < {rows}; r++) {{",
+        f"      for (int32_t c = 0; c < {cols}; c++) {{",
+        f"        {dst}[(bt * {cols} + c) * {rows} + r] = {src}[(bt * {rows} + r) * {cols} + c];",
+        "      }", "    }", "  }"]
+    return dst
+
+
+def _batch_matmul(b: _Builder, op: "P.QBatchMatMul", path: str) -> tuple[str, str]:
+    """BATCH_MATMUL (``arm_batch_matmul_s8`` / ``_s16``): the kernel reads lhs as
+    ``[.., M, K]`` and rhs transposed, ``[.., N, K]`` (Arm's v7 does not read adj_x /
+    adj_y). Operands stored otherwise (lhs with adj_x; rhs without adj_y) are transposed at
+    compile time when constant, else copied transposed into the scratch area, after Arm's
+    Helium kernel-sum buffer (``cmsisnn_params.batch_matmul_scratch``)."""
+    m = op.lhs.shape[-1] if op.adj_x else op.lhs.shape[-2]
+    n = op.rhs.shape[-2] if op.adj_y else op.rhs.shape[-1]
+    k = op.depth
+    copy_lhs = op.adj_x and op.lhs.source is not None
+    copy_rhs = not op.adj_y and op.rhs.source is not None
+    ctx, lhs_off, rhs_off, total = cp.batch_matmul_scratch(
+        path, b.dtype, n, _nbytes(op.lhs) if copy_lhs else 0, _nbytes(op.rhs) if copy_rhs else 0)
+    b.scratch = total
+    buf = "scratch" if ctx else "NULL"
+    b.lines.append(f"  const cmsis_nn_context ctx = {{.buf = {buf}, .size = {ctx}}};")
+    operands = []
+    for t, swap, copy, off, name in ((op.lhs, op.adj_x, copy_lhs, lhs_off, "lhs"),
+                                     (op.rhs, not op.adj_y, copy_rhs, rhs_off, "rhs")):
+        if copy:
+            operands.append(_transposed_copy(b, f"input_{t.source}", f"{name}_t", off,
+                                             t.shape))
+        elif t.source is None and swap:
+            operands.append(b.const(name, np.swapaxes(t.data, -1, -2), t.dtype))
+        else:
+            operands.append(b.tensor(t, name))
+    (ln, lh), (rn, rh), (on, oh) = cp.batch_matmul_batches(op.lhs.shape[:-2], op.rhs.shape[:-2])
+    lo, hi = P.dtype_range(op.output.dtype)
+    b.lines += [
+        "  const cmsis_nn_bmm_params bmm_params = {.adj_x = false, .adj_y = true, .fc_params = {",
+        f"    .input_offset = {-op.lhs.zero_point}, .filter_offset = {-op.rhs.zero_point}, "
+        f".output_offset = {op.output.zero_point}, .activation = {_act(lo, hi)}}}}};",
+        "  const cmsis_nn_per_tensor_quant_params quant_params = "
+        f"{{.multiplier = {op.multiplier}, .shift = {op.shift}}};",
+        _dims("lhs_dims", ln, lh, m, k), _dims("rhs_dims", rn, rh, n, k),
+        _dims("output_dims", on, oh, m, n)]
+    fn = part.kernel_name("batch_matmul", b.dtype)
+    call = (f"{fn}(&ctx, &bmm_params, &quant_params, &lhs_dims, {operands[0]}, &rhs_dims, "
+            f"{operands[1]}, &output_dims, output)")
+    return call, fn
+
+
 def _pool(b: _Builder, op, path: str, avg: bool) -> tuple[str, str]:
     n, h, w, c = op.input.shape
     _, oh, ow, _ = op.output.shape
@@ -455,6 +513,8 @@ def emit_function(name: str, kind: str, op, n_inputs: int, path: str) -> tuple[C
         call, fn = _fully_connected(b, op, path)
     elif kind == "transpose_conv":
         call, fn = _transpose_conv(b, op, path)
+    elif kind == "batch_matmul":
+        call, fn = _batch_matmul(b, op, path)
     elif kind in ("avg_pool2d", "max_pool2d"):
         call, fn = _pool(b, op, path, kind == "avg_pool2d")
     elif kind == "softmax":

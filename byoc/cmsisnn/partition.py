@@ -428,6 +428,31 @@ def _add_mul_reason(kind: str, op) -> str | None:
     return None
 
 
+def _batch_matmul_reason(kind: str, op) -> str | None:
+    """arm_batch_matmul_s8 / _s16: int8 (or int16 with zero points 0) operands, batch
+    dimensions that fold into CMSIS-NN's two (n, h), and for int16 accumulators that Arm's
+    32-bit rounding step represents exactly (Arm truncates the scaled accumulator to 32
+    bits before its last rounding shift; TFLM keeps 64 bits). adj_x, adj_y and a computed
+    RHS are handled by the call (transposed copies in the scratch area, or transposed
+    constants)."""
+    r = _check_common([("input lhs", op.lhs), ("input rhs", op.rhs), ("output", op.output)],
+                      None)
+    if r:
+        return r
+    r = _check_shifts([op.shift], "requantization")
+    if r:
+        return r
+    if cp.batch_matmul_batches(op.lhs.shape[:-2], op.rhs.shape[:-2]) is None:
+        return (f"BATCH_MATMUL batch dimensions {list(op.lhs.shape[:-2])} x "
+                f"{list(op.rhs.shape[:-2])} do not fold into CMSIS-NN's two (n, h)")
+    if op.output.dtype == "int16" and not cp.batch_matmul_s16_exact(op.depth, op.multiplier,
+                                                                    op.shift):
+        return (f"int16 BATCH_MATMUL of depth {op.depth} with multiplier {op.multiplier} "
+                f"shift {op.shift}: Arm's arm_batch_matmul_s16 rounds the scaled accumulator "
+                "in 32 bits, which this range overflows (TFLM rounds in 64 bits)")
+    return None
+
+
 def _elementwise_reason(kind: str, op) -> str | None:
     """A kernel that takes its operands as they are (no quantization arguments): every
     operand and the output in a dtype the spec names a function for, all of the output's
@@ -498,6 +523,7 @@ _RULES = {"logistic": _activation_s16_reason, "tanh": _activation_s16_reason,
           "pad": _pad_reason, "transpose": _transpose_reason,
           "conv2d": _conv_reason, "depthwise_conv2d": _conv_reason,
           "fully_connected": _conv_reason, "transpose_conv": _transpose_conv_reason,
+          "batch_matmul": _batch_matmul_reason,
           "avg_pool2d": _pool_reason,
           "max_pool2d": _pool_reason, "softmax": _softmax_reason, "add": _add_mul_reason,
           "mul": _add_mul_reason}

@@ -161,8 +161,8 @@ typedef struct
 /** Batch matrix multiplication parameters (TFLite BATCH_MATMUL). */
 typedef struct
 {
-    const bool adj_x; /**< Transpose the left-hand side (not supported: must be false) */
-    const bool adj_y; /**< Transpose the right-hand side (true: rhs rows are the output columns) */
+    const bool adj_x; /**< TFLite's adj_x; not read by the kernels (lhs is always [.., M, K]) */
+    const bool adj_y; /**< TFLite's adj_y; not read (rhs is always transposed, [.., N, K]) */
     cmsis_nn_fc_params fc_params; /**< lhs offset (input_offset), rhs offset (filter_offset), output */
 } cmsis_nn_bmm_params;
 

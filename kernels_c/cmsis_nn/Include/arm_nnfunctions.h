@@ -549,6 +549,39 @@ int32_t arm_fully_connected_s16_get_buffer_size(const cmsis_nn_dims *filter_dims
 int32_t arm_fully_connected_s16_get_buffer_size_mve(const cmsis_nn_dims *filter_dims);
 int32_t arm_fully_connected_s16_get_buffer_size_dsp(const cmsis_nn_dims *filter_dims);
 
+/**
+ * @brief s8 batch matrix multiplication (TFLite BATCH_MATMUL int8), per-tensor quantization.
+ *        lhs [n, h, w = M, c = K]; rhs transposed [n, h, w = N, c = K]; output [n, h, M, N].
+ *        An operand's n / h is the output's or 1 (broadcast). adj_x / adj_y are not read: the
+ *        caller transposes. fc_params: input_offset = -lhs zero point, filter_offset = -rhs
+ *        zero point, output_offset, activation. ctx: byoc's kernel uses none; Arm's Helium
+ *        kernel needs 4 * N bytes (arm_fully_connected_s8_get_buffer_size with c = N).
+ */
+arm_cmsis_nn_status arm_batch_matmul_s8(const cmsis_nn_context *ctx,
+                                        const cmsis_nn_bmm_params *bmm_params,
+                                        const cmsis_nn_per_tensor_quant_params *quant_params,
+                                        const cmsis_nn_dims *input_lhs_dims,
+                                        const int8_t *input_lhs,
+                                        const cmsis_nn_dims *input_rhs_dims,
+                                        const int8_t *input_rhs,
+                                        const cmsis_nn_dims *output_dims,
+                                        int8_t *output);
+
+/**
+ * @brief s16 batch matrix multiplication (TFLite BATCH_MATMUL int16: zero points 0, the
+ *        fc_params offsets are not read), int64 accumulation, TFLite's int64 requantization.
+ *        Layouts and broadcasting as arm_batch_matmul_s8. No scratch.
+ */
+arm_cmsis_nn_status arm_batch_matmul_s16(const cmsis_nn_context *ctx,
+                                         const cmsis_nn_bmm_params *bmm_params,
+                                         const cmsis_nn_per_tensor_quant_params *quant_params,
+                                         const cmsis_nn_dims *input_lhs_dims,
+                                         const int16_t *input_lhs,
+                                         const cmsis_nn_dims *input_rhs_dims,
+                                         const int16_t *input_rhs,
+                                         const cmsis_nn_dims *output_dims,
+                                         int16_t *output);
+
 /** @brief s16 average pooling (TFLite AVERAGE_POOL_2D int16). */
 arm_cmsis_nn_status arm_avgpool_s16(const cmsis_nn_context *ctx,
                                     const cmsis_nn_pool_params *pool_params,
