@@ -73,8 +73,18 @@ def _padv2(lb):
     lb.output(a)
 
 
+def _batch_matmul(lb):
+    """BATCH_MATMUL: a constant RHS broadcast over the batch, a computed one with adj_y, and
+    the tensor with itself under adj_x (Vela 5.2 runs each on the Ethos-U55)."""
+    x = lb.input((2, 5, 8), scale=0.06, zero_point=-4)
+    y = lb.batch_matmul(x, lb.constant((1, 8, 6), 0.03, 5), out_zp=-9)
+    z = lb.batch_matmul(y, lb.input((2, 7, 6), scale=0.05, zero_point=3), adj_y=True,
+                        out_zp=2)
+    lb.output(lb.batch_matmul(z, z, adj_x=True, out_zp=11))
+
+
 MODELS = {"activations": _activations, "resize": _resize, "transpose_conv": _transpose_conv,
-          "padv2": _padv2}
+          "padv2": _padv2, "batch_matmul": _batch_matmul}
 
 
 def _build(fn, seed=16) -> bytes:
@@ -94,7 +104,7 @@ def test_operators_run_on_the_npu_bit_exact_on_host(name, tmp_path):
 
 
 @pytest.mark.skipif(not HAVE_QEMU, reason="needs qemu-system-arm and arm-none-eabi-gcc")
-@pytest.mark.parametrize("name", ["activations", "transpose_conv"])
+@pytest.mark.parametrize("name", ["activations", "transpose_conv", "batch_matmul"])
 def test_operators_on_the_npu_bit_exact_on_qemu(name, tmp_path):
     res = byoc.validate(_build(MODELS[name]), target=TARGET, backend="qemu", inputs=2,
                         seed=1, work_dir=tmp_path)

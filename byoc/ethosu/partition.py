@@ -407,9 +407,7 @@ def _annotate_quant(mod: tvm.IRModule) -> tvm.IRModule:
                 op = extract(kind, P._Chain(func))
             except P.ExtractError:
                 continue
-            ops = op.inputs if hasattr(op, "inputs") else \
-                [op.input1, op.input2] if hasattr(op, "input1") else [op.input]
-            for t in ops:
+            for t in P.operands(op):
                 if t.source is not None and isinstance(v.args[t.source], relax.Var):
                     table.setdefault(v.args[t.source], (t.scale, t.zero_point))
             table.setdefault(b.var, (op.output.scale, op.output.zero_point))

@@ -172,6 +172,7 @@ SPECS: tuple[OpSpec, ...] = (
     OpSpec("batch_matmul", "BATCH_MATMUL", P.batch_matmul_patterns, P._check_int_root,
            P._extract_batch_matmul, K.batch_matmul, INT8_INT16, describe=_describe_bmm,
            cmsis_nn={"int8": "arm_batch_matmul_s8", "int16": "arm_batch_matmul_s16"},
+           ethos_u=True,
            chain="byoc.frontend: quantize(matmul(dequantize(lhs), dequantize(rhs))), an "
                  "operand wrapped in permute_dims (last two axes) for adj_x / adj_y; batch "
                  "dimensions broadcast by matmul (TVM's converter refuses quantized "

@@ -196,6 +196,10 @@ class QnnModelWriter:
                             "ReducerOptions", {"KeepDims": bool(op.keep_dims)})
         elif kind == "transpose_conv":
             self._transpose_conv(op, ins, outs, act())
+        elif kind == "batch_matmul":
+            mb.add_operator("BATCH_MATMUL", [self.operand(op.lhs, ins), self.operand(op.rhs, ins)],
+                            outs, "BatchMatMulOptions", {"AdjX": bool(op.adj_x),
+                                                         "AdjY": bool(op.adj_y)})
         elif kind == "reshape":
             shape = self._const(np.asarray(op.output.shape, np.int32), None, "shape")
             mb.add_operator("RESHAPE", [self.operand(op.input, ins), shape], outs,
@@ -213,11 +217,8 @@ class QnnModelWriter:
 
 
 def operands(op) -> list["P.QTensor"]:
-    if hasattr(op, "inputs"):
-        return list(op.inputs)
-    if hasattr(op, "input1"):
-        return [op.input1, op.input2]
-    return [op.input]
+    """The activation operands of a dataclass in operator order (``P.operands``)."""
+    return P.operands(op)
 
 
 def single_op_tflite(kind: str, op) -> bytes:
