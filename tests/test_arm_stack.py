@@ -113,7 +113,8 @@ def _int8_families() -> bytes:
 
 
 def _int16_families() -> bytes:
-    """The int16 ("16x8") families: conv, depthwise, pools, fully connected, softmax, add, mul,
+    """The int16 ("16x8") families: conv, depthwise, pools, fully connected, softmax, add, mul
+    (equal shapes, and broadcasting a per-channel / scalar constant: calls over blocks),
     TANH / LOGISTIC (input scale 2^-11: TFLM's power-of-two TANH and its general LOGISTIC
     path, both arm_nn_activation_s16 with left_shift 1), batch matmul."""
     scale = 0.0002
@@ -128,7 +129,9 @@ def _int16_families() -> bytes:
             lb.mul(x, lb.constant(x.shape, scale, 0), activation="RELU6"),
             lb.op("TANH", [t], t.shape, 1 / 32768, 0), lb.op("LOGISTIC", [t], t.shape, 1 / 32768, 0),
             lb.batch_matmul(lb.reshape(x, (9, 11, 8)), lb.constant((1, 8, 5), scale, 0),
-                            out_scale=scale * scale * 32768 * 8)]
+                            out_scale=scale * scale * 32768 * 8),
+            lb.add(x, lb.constant((1, 1, 1, 8), scale * 3, 0)),
+            lb.mul(lb.constant((1,), scale * 2, 0), x)]
     for o in outs:
         lb.output(o)
     return lb.build()
