@@ -173,6 +173,12 @@ def vector_sum(weights: np.ndarray, lhs_offset: int, rhs_offset: int = 0,
 # Scratch-buffer sizes (bytes), per kernel path
 # ---------------------------------------------------------------------------------------
 
+def svdf_buffer_size(path: str, filters: int) -> int:
+    """``arm_svdf_s8_get_buffer_size``: the Helium kernel sums (one int32 per filter), none
+    on the DSP and portable paths (arm_svdf_state_s16_s8 takes no such buffer)."""
+    return 4 * filters if path == "mve" else 0
+
+
 def _round_up(x: int, m: int) -> int:
     return (x + m - 1) // m * m
 

@@ -28,6 +28,10 @@ _DTYPE_LABELS = {"quantize_float": {"int8": "float32 -> int8", "int16": "float32
                  "quantize": {"int8": "int8/int16 -> int8", "int16": "int8/int16 -> int16"}}
 
 
+#: byoc.qnn kinds whose CMSIS-NN cell names more than the spec's function.
+_CMSIS_LABELS = {"svdf": "`arm_svdf_s8` (int8 state), `arm_svdf_state_s16_s8` (int16 state)"}
+
+
 @dataclass
 class Row:
     """One operator x dtype: what each target computes it with (None: not taken)."""
@@ -55,15 +59,25 @@ def operator_rows() -> list[Row]:
                 continue
             label = _DTYPE_LABELS.get(spec.kind, {}).get(dtype, dtype)
             # PADV2 (any pad value) is the same kind as PAD
+            cm = _CMSIS_LABELS.get(spec.kind, cm and f"`{cm}`") if cm else None
             for name in (spec.op_type,) + (("PADV2",) if spec.kind == "pad" else ()):
-                row = Row(name, label, c, cm and f"`{cm}`", eu)
-                if row not in rows:           # SVDF: two kinds (state update, output)
-                    rows.append(row)
+                _add_row(rows, Row(name, label, c, cm, eu))
     rows += _other_rows({r.operator for r in rows})
     for op, dtype, c, cm, eu in _NON_KERNEL_ROWS:
         rows.append(Row(op, dtype, c, cm, "Vela" if eu in npu.TFLITE_TYPES else None))
     rows.sort(key=lambda r: (r.operator, "int16" in r.dtype, r.dtype))
     return rows
+
+
+def _add_row(rows: list[Row], row: Row) -> None:
+    """Append ``row``, or merge it into the row of the same operator and dtype (SVDF has
+    two kinds: the state update and the output, which CMSIS-NN computes in one call)."""
+    for i, r in enumerate(rows):
+        if (r.operator, r.dtype) == (row.operator, row.dtype):
+            rows[i] = Row(r.operator, r.dtype, r.c or row.c, r.cmsis_nn or row.cmsis_nn,
+                          r.ethos_u or row.ethos_u)
+            return
+    rows.append(row)
 
 
 def _other_rows(listed: set[str]) -> list[Row]:

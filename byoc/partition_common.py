@@ -68,13 +68,14 @@ class MatchChain(P._Chain):
         return super().operand(e, scale, zp)
 
 
-def internal_uses_only(ctx) -> bool:
+def internal_uses_only(ctx, allowed=None) -> bool:
     """No value inside the match is used outside it (else FuseOpsByPattern would return
-    intermediate tensors from the partition)."""
+    intermediate tensors from the partition), except values for which ``allowed(value)``
+    holds (a backend whose call returns them too)."""
     bound = {v for v, _ in ctx.matched_bindings.items()}
     root = ctx.matched_expr
     for var, value in ctx.matched_bindings.items():
-        if value.same_as(root):
+        if value.same_as(root) or (allowed is not None and allowed(value)):
             continue
         if any(u not in bound for u in ctx.var_usages.get(var, [])):
             return False

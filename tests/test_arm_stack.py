@@ -170,7 +170,20 @@ def _int8_more() -> bytes:
     return lb.build()
 
 
-FAMILIES = {"int8": _int8_families, "int16": _int16_families, "int8_more": _int8_more}
+def _svdf() -> bytes:
+    """SVDF (stateful: validated as a stream, with the reset): arm_svdf_state_s16_s8 (int16
+    state, rank 2) and arm_svdf_s8 (int8 state, rank 1, memory 1 and 5)."""
+    lb = LayerBuilder(seed=44)
+    x = lb.input((1, 12), scale=0.05, zero_point=-4)
+    y = lb.svdf(x, 6, 2, 7)
+    lb.output(lb.svdf(lb.svdf(y, 5, 1, 5, state_dtype=np.int8), 4, 1, 1, state_dtype=np.int8))
+    return lb.build()
+
+
+FAMILIES = {"int8": _int8_families, "int16": _int16_families, "int8_more": _int8_more,
+            "svdf": _svdf}
+#: kernel calls each family's package must make
+MIN_KERNELS = {"int8": 8, "int16": 8, "int8_more": 17, "svdf": 3}
 
 
 @pytest.mark.parametrize("cpu", list(PATH_CPUS))
@@ -182,14 +195,16 @@ def test_arm_cmsis_nn_bit_exact_on_qemu(family, cpu, tmp_path):
     model = tmp_path / f"{family}.tflite"
     model.write_bytes(FAMILIES[family]())
     for tree in arm_trees("BYOC_ARM_CMSIS_NN"):
-        res = byoc.validate(model, target="cmsis-nn,c", backend="qemu", cpu=cpu, inputs=2,
+        # a stateful family runs as a stream of 4 steps (then the reset check)
+        res = byoc.validate(model, target="cmsis-nn,c", backend="qemu", cpu=cpu,
+                            inputs=4 if family == "svdf" else 2,
                             seed=3, work_dir=tmp_path / tree.name, cmsis_nn_path=tree)
         assert res.status == "pass" and res.mismatches == 0, (tree, res)
         assert res.libraries["cmsis-nn"]["source"] == "arm"
         assert res.libraries["cmsis-nn"]["path"] == str(tree.absolute())
         meta = json.loads((Path(res.output_dir) / "metadata.json").read_text())
         kernels = [op for op in meta["operators"] if op.get("backend") == "cmsis-nn"]
-        assert len(kernels) >= (17 if family == "int8_more" else 8), meta["operators"]
+        assert len(kernels) >= MIN_KERNELS[family], meta["operators"]
         # Arm's archive is the one linked (Arm's own CMake project, its build directory)
         fw_map = (tmp_path / tree.name / "firmware" / "build" / "firmware.map").read_text()
         assert "byoc_arm_cmsis_nn/libcmsis-nn.a" in fw_map

@@ -15,6 +15,9 @@ output; ``byoc.qnn`` svdf_state / svdf).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -24,7 +27,7 @@ from byoc.errors import ByocError, ModelError
 from byoc.tflite.builder import LayerBuilder, Quant, T
 from byoc.tflite.reader import load_model
 from byoc.validate import random_inputs
-from sweep import sweep
+from sweep import full_sweep_only, sweep
 from toolchain import require_tools
 
 
@@ -39,9 +42,10 @@ def kws_model(seed: int = 0, state_dtype=np.int16, units: int = 6, rank: int = 2
     return lb.build()
 
 
-def _random_case(seed: int) -> dict:
+def _random_case(seed: int, zero_state_zp: bool = False) -> dict:
     """Two SVDF layers in a row, each with random rank, units, memory, input size, state
-    dtype and (int8 state) zero point."""
+    dtype and (int8 state) zero point (0 with ``zero_state_zp``: what the CMSIS-NN SVDF
+    kernels take)."""
     rng = np.random.default_rng(seed)
     layers = []
     for _ in range(2):
@@ -49,7 +53,8 @@ def _random_case(seed: int) -> dict:
         layers.append(dict(units=int(rng.integers(1, 9)), rank=int(rng.integers(1, 4)),
                            memory=int(rng.integers(1, 11)),
                            state_dtype=np.int8 if int8_state else np.int16,
-                           state_zp=int(rng.integers(-20, 21)) if int8_state else 0))
+                           state_zp=int(rng.integers(-20, 21))
+                           if int8_state and not zero_state_zp else 0))
     return dict(seed=seed, depth=int(rng.integers(1, 33)), layers=layers,
                 batch=1 + int(seed % 3 == 2))
 
@@ -127,19 +132,57 @@ def test_random_stream_host(case, tmp_path):
     assert r.mismatches == 0 and r.steps == 20 and r.reset_steps == 2
 
 
-@pytest.mark.parametrize("target", sweep(["cmsis-nn,c", "ethos-u55-256,cmsis-nn,c"], bounded=1))
-def test_kws_model_host(target, tmp_path):
-    """The SVDF between operators that other backends take (state on the CPU)."""
-    r = byoc.validate(kws_model(seed=1, state_dtype=np.int8), target=target, backend="host",
-                      steps=20, sanitize=target == "cmsis-nn,c", work_dir=tmp_path)
+def _svdf_placement(output_dir) -> list[tuple]:
+    meta = json.loads((Path(output_dir) / "metadata.json").read_text())
+    return [(o["backend"], o["reason"]) for o in meta["operators"] if o["type"] == "SVDF"]
+
+
+@full_sweep_only
+def test_kws_model_ethos_u_host(tmp_path):
+    """Under an Ethos-U target the SVDF (and its state) stays on the CPU, CMSIS-NN."""
+    r = byoc.validate(kws_model(seed=1, state_dtype=np.int8), target="ethos-u55-256,cmsis-nn,c",
+                      backend="host", steps=20, work_dir=tmp_path)
     assert r.status == "pass", r.details
     assert r.mismatches == 0 and r.reset_steps == 2
+    assert _svdf_placement(r.output_dir) == [("cmsis-nn", "arm_svdf_s8")]
 
 
-def test_kws_model_qemu(tmp_path):
-    """20 steps on the Corstone-300 (Cortex-M55), every step and the reset compared."""
+# CMSIS-NN: the state zero point must be 0; seed 1 (two int16 states), seed 4 (two int8)
+CMSIS_CASES = sweep([_random_case(s, zero_state_zp=True) for s in (4, 1, 2, 3, 5, 7, 8, 11)],
+                    bounded=1)
+
+
+@pytest.mark.parametrize("case", CMSIS_CASES, ids=_describe)
+def test_random_stream_cmsis_nn_host(case, tmp_path):
+    """One CMSIS-NN call per SVDF (arm_svdf_s8 / arm_svdf_state_s16_s8 of byoc's library,
+    portable C), bit-exact with TFLM over the stream."""
+    r = byoc.validate(random_model(case), target="cmsis-nn,c", backend="host", steps=20,
+                      sanitize=True, work_dir=tmp_path)
+    assert r.status == "pass", r.details
+    assert r.mismatches == 0 and r.reset_steps == 2
+    want = [("cmsis-nn", "arm_svdf_s8" if np.dtype(layer["state_dtype"]) == np.int8
+             else "arm_svdf_state_s16_s8") for layer in case["layers"]]
+    assert _svdf_placement(r.output_dir) == want
+
+
+def test_cmsis_nn_refuses_a_state_zero_point(tmp_path):
+    """An int8 state with a zero point stays generic, with the reason."""
+    lb = LayerBuilder(seed=0)
+    lb.output(lb.svdf(lb.input((1, 6), scale=0.1), 3, 2, 4, state_dtype=np.int8,
+                      state_zp=-9))
+    c = byoc.compile(lb.build(), target="cmsis-nn,c", output_dir=tmp_path / "pkg")
+    (backend, reason), = _svdf_placement(c.output_dir)
+    assert backend == "generic" and "state zero point -9 != 0" in reason
+
+
+@pytest.mark.parametrize("target, cpu, state", [("c", "cortex-m55", np.int16)] + sweep(
+    [pytest.param("cmsis-nn,c", "cortex-m55", np.int8),   # Helium arm_svdf_s8: ctx sums
+     pytest.param("cmsis-nn,c", "cortex-m4", np.int16)], bounded=1))
+def test_kws_model_qemu(target, cpu, state, tmp_path):
+    """20 steps on the Corstone-300, every step and the reset compared."""
     require_tools()
-    r = byoc.validate(kws_model(), target="c", backend="qemu", steps=20, work_dir=tmp_path)
+    r = byoc.validate(kws_model(state_dtype=state), target=target, backend="qemu", cpu=cpu,
+                      steps=20, work_dir=tmp_path)
     assert r.status == "pass", r.details
     assert r.mismatches == 0 and len(r.instructions_per_sample) == 22
 

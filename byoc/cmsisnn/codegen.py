@@ -104,9 +104,8 @@ class _Builder:
         self.params[index] = CParam(p.name, p.dtype, nbytes, False)
 
     def function(self, status_expr: str | None) -> CFunction:
-        ctype = f"{self.dtype}_t"
-        decls = [f"const {ctype}* restrict {p.name}" for p in self.params[:-1]]
-        decls.append(f"{ctype}* restrict output")
+        decls = [f"{'' if p.is_output else 'const '}{p.dtype}_t* restrict {p.name}"
+                 for p in self.params]
         if self.scratch:
             decls.append("uint8_t* restrict scratch")
         body = list(self.lines)
@@ -494,6 +493,62 @@ def _activation_s16(b: _Builder, op: "P.QLogisticS16") -> tuple[str, str]:
     return f"{fn}({b.tensor(op.input, 'input')}, output, {size}, {shift}, {kind})", fn
 
 
+def _svdf(b: _Builder, op: "P.QSvdfPair", path: str) -> tuple[str, str]:
+    """One CMSIS-NN call for a whole SVDF: the state before the step is copied into the
+    updated-state output, which the kernel shifts and fills in place. Scratch: the per-filter
+    time sums (batch * filters int32), then the per-unit sums (batch * units int32)."""
+    up, st = op.update, op.stage
+    state_t = op.new_state.dtype
+    batch, depth = op.inputs[0].shape
+    filters, memory = st.weight_time.shape
+    units = op.output.shape[1]
+    state_out = f"output_{op.state_output_index}"
+    b.params = [p for p in b.params if not p.is_output]
+    names = {op.state_output_index: (state_out, state_t, _nbytes(op.new_state)),
+             1 - op.state_output_index: ("output", "int8", _nbytes(op.output))}
+    b.params += [CParam(*names[k], True) for k in range(2)]
+    if up.state.source is not None:                  # memory > 1: the old state is read
+        p = b.params[up.state.source]
+        b.params[up.state.source] = CParam(p.name, state_t, p.nbytes, False)
+        b.lines.append(f"  memcpy({state_out}, input_{up.state.source}, "
+                       f"{_nbytes(op.new_state)}u);")
+    size = cp.svdf_buffer_size(path, filters) if state_t == "int8" else 0
+    if size:     # Helium arm_svdf_s8: arm_vector_sum_s8's kernel sums, in flash
+        _ctx(b, size, b.const("kernel_sums", cp.vector_sum(up.weight_feature,
+                                                           -op.inputs[0].zero_point), "int32"))
+    elif state_t == "int8":
+        _ctx(b, 0)
+    time_sums, unit_sums = 4 * batch * filters, 4 * batch * units
+    b.scratch = -(-time_sums // 16) * 16 + unit_sums
+    lo, hi = P.dtype_range(state_t)
+    b.lines += [
+        "  const cmsis_nn_context input_ctx = {.buf = scratch, .size = "
+        f"{time_sums}}};",
+        f"  const cmsis_nn_context output_ctx = {{.buf = scratch + {-(-time_sums // 16) * 16}, "
+        f".size = {unit_sums}}};",
+        f"  const cmsis_nn_svdf_params svdf_params = {{.rank = {st.rank}, "
+        f".input_offset = {op.inputs[0].zero_point}, .output_offset = {op.output.zero_point},",
+        f"    .input_activation = {_act(lo, hi)}, .output_activation = {_act(-128, 127)}}};",
+        "  const cmsis_nn_per_tensor_quant_params in_quant = "
+        f"{{.multiplier = {up.multiplier}, .shift = {up.shift}}};",
+        "  const cmsis_nn_per_tensor_quant_params out_quant = "
+        f"{{.multiplier = {st.multiplier}, .shift = {st.shift}}};",
+        _dims("input_dims", batch, depth, 1, 1), _dims("state_dims", batch, filters * memory, 1, 1),
+        _dims("weights_feature_dims", filters, depth, 1, 1),
+        _dims("weights_time_dims", filters, memory, 1, 1), _dims("bias_dims", units, 1, 1, 1),
+        _dims("output_dims", batch, units, 1, 1)]
+    wf = b.const("weights_feature", up.weight_feature, "int8")
+    wt = b.const("weights_time", st.weight_time, state_t)
+    bias = b.const("bias", st.bias, "int32")
+    x = b.tensor(op.inputs[0], "input")
+    common = (f"&input_ctx, &output_ctx, &svdf_params, &in_quant, &out_quant, &input_dims, {x}, "
+              f"&state_dims, {state_out}, &weights_feature_dims, {wf}, &weights_time_dims, {wt}, "
+              f"&bias_dims, {bias}, &output_dims, output")
+    if state_t == "int8":
+        return f"arm_svdf_s8(&ctx, {common})", "arm_svdf_s8"
+    return f"arm_svdf_state_s16_s8({common})", "arm_svdf_state_s16_s8"
+
+
 def _operands(op) -> list:
     return P.operands(op)
 
@@ -531,6 +586,8 @@ def emit_function(name: str, kind: str, op, n_inputs: int, path: str) -> tuple[C
         call, fn = _transpose(b, op)
     elif kind in ("logistic", "tanh"):
         call, fn = _activation_s16(b, op)
+    elif kind == "svdf":
+        call, fn = _svdf(b, op, path)
     else:
         raise ByocError(f"cmsis-nn codegen: no kernel for '{kind}'")
     return b.function(call), fn

@@ -91,7 +91,10 @@ def _pattern_table(session: "pc.Session | None") -> list[tuple]:
             for p in _pad_conv_patterns(kind == "depthwise_conv2d"):
                 out.append((f"{PREFIX}{kind}_pad", p, {"root": p},
                             pc.make_check(qcheck, _decider(kind, True), session)))
-        for p, qcheck in qnn[kind]:
+        spec = ops.spec(kind)
+        pairs = qnn[kind] if spec.cmsis_nn_chain is None else \
+            [(p, spec.check) for p in spec.cmsis_nn_chain[0]()]
+        for p, qcheck in pairs:
             out.append((PREFIX + kind, p, {"root": p},
                         pc.make_check(qcheck, _decider(kind, False), session)))
     return out
@@ -168,8 +171,12 @@ def _fold_pad(op, pad) -> str | None:
 
 def extract(kind: str, chain) -> "P.QOp":
     """The byoc.qnn dataclass of a chain; a PAD in front of a convolution is folded into its
-    padding (``ExtractError`` when it cannot be)."""
-    op = ops.spec(kind).extract_op(chain)
+    padding (``ExtractError`` when it cannot be). A kind whose spec names a longer chain
+    for CMSIS-NN (``cmsis_nn_chain``, SVDF) is extracted with that chain's extractor."""
+    spec = ops.spec(kind)
+    if spec.cmsis_nn_chain is not None:
+        return spec.cmsis_nn_chain[1](chain)
+    op = spec.extract_op(chain)
     if chain.pad is not None:
         reason = _fold_pad(op, chain.pad)
         if reason is not None:
@@ -241,6 +248,8 @@ def offload_reason(kind: str, op) -> str | None:
     weights, NHWC (checked by the patterns), offsets and shifts in the ranges the kernels
     take, equal shapes for the elementwise kernels. A kernel without rules of its own here
     gets :func:`_elementwise_reason` (a plain elementwise call of the operands' dtype)."""
+    if kind == "svdf_state":      # the generic SVDF's first half: CMSIS-NN's SVDF does both
+        kind = "svdf"
     if kind not in KINDS:
         return f"no CMSIS-NN kernel for {TFLITE_TYPES.get(kind, kind)}"
     return _RULES.get(kind, _elementwise_reason)(kind, op)
@@ -473,6 +482,21 @@ def _elementwise_reason(kind: str, op) -> str | None:
     return None
 
 
+def _svdf_reason(kind: str, op) -> str | None:
+    """arm_svdf_s8 / arm_svdf_state_s16_s8: the state's zero point is not an argument
+    (0 assumed, like TFLM's int16 form); int8 input and output offsets; QuantizeMultiplier
+    shifts. ``op`` is the whole SVDF (the partition's dataclass) or one generic half."""
+    state = op.new_state if isinstance(op, P.QSvdfPair) else op.state
+    if state.zero_point != 0:
+        return (f"state zero point {state.zero_point} != 0 (the CMSIS-NN SVDF kernels "
+                "assume 0)")
+    if not isinstance(op, P.QSvdfPair):
+        return None
+    r = _check_common([("input", op.inputs[0]), ("output", op.output)], None)
+    return r or _check_shifts([op.update.shift, op.stage.shift], "requantization")
+
+
+
 def _pad_reason(kind: str, op) -> str | None:
     """arm_pad_s8: int8, at most 4-D (NHWC fields, leading fields 1), padding >= 0. A PAD in
     front of a convolution whose padding can express it is fused there first (the
@@ -519,7 +543,7 @@ def _activation_s16_reason(kind: str, op) -> str | None:
     return _elementwise_reason(kind, op)
 
 
-_RULES = {"logistic": _activation_s16_reason, "tanh": _activation_s16_reason,
+_RULES = {"svdf": _svdf_reason, "logistic": _activation_s16_reason, "tanh": _activation_s16_reason,
           "pad": _pad_reason, "transpose": _transpose_reason,
           "conv2d": _conv_reason, "depthwise_conv2d": _conv_reason,
           "fully_connected": _conv_reason, "transpose_conv": _transpose_conv_reason,
@@ -540,6 +564,12 @@ def describe(kind: str, op, pad: bool = False) -> str:
     return f"PAD+{text}" if pad else text
 
 
+def _state_update(value) -> bool:
+    """The quantize ending an SVDF state update: in an SVDF match the only quantize besides
+    the root (the output's)."""
+    return P._Chain.is_op(value, "relax.quantize")
+
+
 def _decider(kind: str, pad: bool):
     """The decision on a match of ``kind`` (``pad``: the PAD-in-front variant)."""
     def decide(ctx) -> Decision:
@@ -557,7 +587,9 @@ def _decider(kind: str, pad: bool):
                     raise P.ExtractError(f"weight zero point {nz[0]} != 0")
             op = extract(kind, chain)
             reason = offload_reason(kind, op)
-            if reason is None and not pc.internal_uses_only(ctx):
+            # a one-call SVDF returns the updated state too (the state update's quantize)
+            if reason is None and not pc.internal_uses_only(
+                    ctx, allowed=_state_update if kind == "svdf" else None):
                 reason = ("PAD output is used by other operators too" if pad
                           else "an intermediate value is used outside the chain")
             desc = describe(kind, op, pad)

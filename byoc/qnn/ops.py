@@ -68,6 +68,9 @@ class OpSpec:
     #: activation dtype of a matched chain for the dtype guard (default: its root's; the
     #: SVDF state update's root is the state, int16 in an int8 model)
     activation: Callable[[Any], str] | None = None
+    #: cmsis-nn backend: (patterns, extractor) of a longer chain its kernel computes in one
+    #: call instead of the generic one (SVDF: state update and output); None: the same
+    cmsis_nn_chain: tuple[Callable[[], list[DFPattern]], Callable[[Any], Any]] | None = None
 
     @property
     def c_name(self) -> str:
@@ -147,6 +150,8 @@ SPECS: tuple[OpSpec, ...] = (
                  "concat(strided_slice(reshape(dequantize(state))), expand_dims(matmul("
                  "dequantize(x), permute_dims(dequantize(W_feature))))))) -> the new state"),
     OpSpec("svdf", "SVDF", P.svdf_patterns, P._check_int8_root, P._extract_svdf, K.svdf,
+           activation=lambda c: "int8", cmsis_nn={"int8": "arm_svdf_s8"},
+           cmsis_nn_chain=(P.svdf_pair_patterns, P._extract_svdf_pair),
            chain="quantize(add(sum(reshape(sum(multiply(reshape(dequantize(new state)), "
                  "dequantize(W_time))))), dequantize(bias))) -> the output"),
     OpSpec("conv2d", "CONV_2D", lambda: P._conv_patterns(False), P._check_conv,

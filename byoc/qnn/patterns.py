@@ -588,6 +588,22 @@ class QSvdf:
     op_type: str = "SVDF"
 
 
+@dataclass
+class QSvdfPair:
+    """A whole SVDF as the cmsis-nn backend takes it (one CMSIS-NN call computes both
+    halves): ``inputs`` are the input and the state before the step, ``output`` the int8
+    output, ``new_state`` the updated state; ``state_output_index`` is the position of the
+    updated state in the composite function's returned tuple (the output has the other)."""
+
+    inputs: list[QTensor]              # [input, state]
+    output: QTensor
+    new_state: QTensor
+    update: QSvdfState
+    stage: QSvdf
+    state_output_index: int = 1
+    op_type: str = "SVDF"
+
+
 def operands(op) -> list[QTensor]:
     """The activation operands of a dataclass (``inputs``, ``input1``/``input2`` or
     ``input``; ``lhs``/``rhs``), in operator order."""
@@ -612,7 +628,7 @@ QOp = (QConv2D | QDepthwise | QFullyConnected | QAvgPool | QMaxPool | QSoftmax |
        | QMean | QConcat | QRequantize | QQuantize | QPad | QLogistic | QTanh | QLeakyRelu
        | QRelu | QRelu6 | QHardSwish | QMinMax | QSquaredDifference | QSub | QResize | QSum
        | QReduceMax | QTransposeConv | QAbs | QPrelu | QBatchMatMul | QSvdfState
-       | QSvdf | QTranspose)
+       | QSvdf | QTranspose | QSvdfPair)
 
 
 # ---------------------------------------------------------------------------------------
@@ -769,6 +785,18 @@ def l2_normalization_patterns() -> list[DFPattern]:
     x = _dq(wildcard())
     norm = is_op("relax.sqrt")(is_op("relax.sum")(is_op("relax.multiply")(x, x)))
     return [_q(is_op("relax.divide")(x, norm))]
+
+
+def svdf_pair_patterns() -> list[DFPattern]:
+    """The SVDF output chain whose state operand is the state update chain itself (the
+    cmsis-nn backend's one-call SVDF; the updated state leaves the match as a second
+    result)."""
+    out = []
+    for update in svdf_state_patterns():
+        timed = is_op("relax.sum")(is_op("relax.multiply")(_reshape(_dq(update)),
+                                                           _dq(is_const())))
+        out.append(_q(is_op("relax.add")(is_op("relax.sum")(_reshape(timed)), _dq(is_const()))))
+    return out
 
 
 def unary_patterns(op: str) -> list[DFPattern]:
@@ -1530,14 +1558,17 @@ def _extract_svdf_state(chain: _Chain):
     return QSvdfState(x, state_in, state_out, w, memory, m, s)
 
 
-def _extract_svdf(chain: _Chain):
-    q = chain.root
+def _extract_svdf(chain: _Chain, q=None, state: QTensor | None = None):
+    """The output half rooted at quantize ``q`` (default: the chain's root); ``state`` the
+    operand when it is computed inside the match (the pair form)."""
+    q = chain.root if q is None else q
     out = _out_tensor(q, *_quantize_params(q))
     add = chain.arg(q)
     bias = _np(chain.arg(add, 1).args[0]).astype(np.int32).reshape(-1)
     timed = chain.arg(chain.arg(chain.arg(add, 0)))   # sum over memory, under the rank sum
     mul = chain.arg(timed)
-    state = chain.dequantized(chain.arg(chain.arg(mul, 0)))
+    if state is None:
+        state = chain.dequantized(chain.arg(chain.arg(mul, 0)))
     wdq = chain.arg(mul, 1)
     w = _np(wdq.args[0])
     batch, units = out.shape
@@ -1582,6 +1613,27 @@ def _extract_l2_normalization(chain: _Chain):
         raise ExtractError(f"L2_NORMALIZATION over {x.shape[-1]} elements: the int32 sum of "
                            f"squares can overflow (at most {L2_NORM_MAX_DEPTH})")
     return QL2Norm(x, out)
+
+
+def _extract_svdf_pair(chain: _Chain):
+    """A whole SVDF (:func:`svdf_pair_patterns`): at check time the root is the output's
+    quantize; in the composite function it is the returned (output, new state) tuple."""
+    root, index = chain.root, 1
+    if isinstance(root, relax.Tuple):
+        fields = [chain.value(f) for f in root.fields]
+        outs = [k for k, f in enumerate(fields) if chain.is_op(chain.arg(f), "relax.add")]
+        if len(fields) != 2 or len(outs) != 1:
+            raise ExtractError("SVDF: unexpected composite function results")
+        root, index = fields[outs[0]], 1 - outs[0]
+    mul = chain.arg(chain.arg(chain.arg(chain.arg(chain.arg(root)), 0)))
+    q_state = chain.arg(chain.arg(chain.arg(mul, 0)))
+    sub = object.__new__(type(chain))
+    sub.__dict__.update(chain.__dict__)
+    sub.root = q_state
+    update = _extract_svdf_state(sub)
+    stage = _extract_svdf(chain, root, update.output)
+    return QSvdfPair([update.input, update.state], stage.output, update.output, update, stage,
+                     index)
 
 
 def _extract_relu6(chain: _Chain):

@@ -65,8 +65,8 @@ typedef struct
 /** Convolution parameters. */
 typedef struct
 {
-    int32_t input_offset;  /**< Negated input zero point */
-    int32_t output_offset; /**< Output zero point */
+    int32_t input_offset;  /**< Input zero point (the kernels subtract it; TFLM passes it so) */
+    int32_t output_offset; /**< Output zero point (added after the requantization) */
     cmsis_nn_tile stride;
     cmsis_nn_tile padding; /**< Padding before the first row / column (TFLite SAME: total / 2) */
     cmsis_nn_tile dilation;
@@ -76,8 +76,8 @@ typedef struct
 /** Depthwise convolution parameters. */
 typedef struct
 {
-    int32_t input_offset;  /**< Negated input zero point */
-    int32_t output_offset; /**< Output zero point */
+    int32_t input_offset;  /**< Input zero point (the kernels subtract it; TFLM passes it so) */
+    int32_t output_offset; /**< Output zero point (added after the requantization) */
     int32_t ch_mult;       /**< Channel multiplier: output channels = ch_mult * input channels */
     cmsis_nn_tile stride;
     cmsis_nn_tile padding;
@@ -149,8 +149,8 @@ typedef enum
 /** Transpose convolution parameters (TFLite TRANSPOSE_CONV). */
 typedef struct
 {
-    int32_t input_offset;  /**< Negated input zero point */
-    int32_t output_offset; /**< Output zero point */
+    int32_t input_offset;  /**< Input zero point (the kernels subtract it; TFLM passes it so) */
+    int32_t output_offset; /**< Output zero point (added after the requantization) */
     cmsis_nn_tile stride;
     cmsis_nn_tile padding;         /**< Rows / columns cropped before the output (TFLite: total / 2) */
     cmsis_nn_tile padding_offsets; /**< Odd part of the total padding, cropped after the output */
@@ -177,8 +177,8 @@ typedef struct
 typedef struct
 {
     int32_t rank;          /**< Filters per output unit */
-    int32_t input_offset;  /**< Negated input zero point */
-    int32_t output_offset; /**< Output zero point */
+    int32_t input_offset;  /**< Input zero point (the kernels subtract it; TFLM passes it so) */
+    int32_t output_offset; /**< Output zero point (added after the requantization) */
     cmsis_nn_activation input_activation;  /**< Clamp of the feature (state) values */
     cmsis_nn_activation output_activation; /**< Clamp of the output */
 } cmsis_nn_svdf_params;

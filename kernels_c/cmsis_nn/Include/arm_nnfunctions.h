@@ -834,6 +834,93 @@ int32_t arm_transpose_conv_s8_get_reverse_conv_buffer_size(const cmsis_nn_transp
                                                            const cmsis_nn_dims *input_dims,
                                                            const cmsis_nn_dims *filter_dims);
 
+/* ============================================================================================
+ * SVDF (TFLite SVDF, int8 input and output; TFLM's integer SVDF)
+ * ========================================================================================== */
+
+/**
+ * @brief SVDF with an int8 state and int8 time weights; one invoke (one time step).
+ *
+ * @param[in]     ctx                   Helium path: arm_svdf_s8_get_buffer_size() bytes holding
+ *                                      the kernel sums arm_vector_sum_s8 gives for the feature
+ *                                      weights with lhs_offset -input_offset (Arm's contract;
+ *                                      byoc's implementation does not read them). Other paths:
+ *                                      unused (size 0, may be NULL).
+ * @param[in]     input_ctx             scratch of input_dims->n * weights_feature_dims->n int32
+ *                                      (the per-filter time sums)
+ * @param[in]     output_ctx            scratch of input_dims->n * units int32 (per-unit sums)
+ * @param[in]     svdf_params           rank (filters per unit), input_offset = input zero point
+ *                                      [-128, 127], output_offset = output zero point [-128, 127],
+ *                                      input_activation: clamp of the new state values (TFLM's
+ *                                      reference kernel: the state type's range),
+ *                                      output_activation: clamp of the output
+ * @param[in]     input_quant_params    input * feature weights -> state requantization
+ * @param[in]     output_quant_params   state * time weights -> output requantization
+ * @param[in]     input_dims            n = batches, h = input size
+ * @param[in]     input_data            int8 input [batches, input size]
+ * @param[in]     state_dims            unused ([batches, filters * memory])
+ * @param[in,out] state_data            int8 state [batches, filters, memory], zero point 0;
+ *                                      updated in place: shifted left by one element, the
+ *                                      newest column (memory - 1) of each filter refilled
+ * @param[in]     weights_feature_dims  n = filters, h = input size
+ * @param[in]     weights_feature_data  int8 [filters, input size] (zero point 0)
+ * @param[in]     weights_time_dims     n = filters, h = memory
+ * @param[in]     weights_time_data     int8 [filters, memory] (zero point 0)
+ * @param[in]     bias_dims             unused (n = units)
+ * @param[in]     bias_data             int32 [units] or NULL
+ * @param[in]     output_dims           unused ([batches, units])
+ * @param[out]    output_data           int8 [batches, units]
+ * @return ARM_CMSIS_NN_SUCCESS, or ARM_CMSIS_NN_ARG_ERROR when a scratch buffer is NULL or the
+ *         rank does not divide the filters
+ */
+arm_cmsis_nn_status arm_svdf_s8(const cmsis_nn_context *ctx,
+                                const cmsis_nn_context *input_ctx,
+                                const cmsis_nn_context *output_ctx,
+                                const cmsis_nn_svdf_params *svdf_params,
+                                const cmsis_nn_per_tensor_quant_params *input_quant_params,
+                                const cmsis_nn_per_tensor_quant_params *output_quant_params,
+                                const cmsis_nn_dims *input_dims,
+                                const int8_t *input_data,
+                                const cmsis_nn_dims *state_dims,
+                                int8_t *state_data,
+                                const cmsis_nn_dims *weights_feature_dims,
+                                const int8_t *weights_feature_data,
+                                const cmsis_nn_dims *weights_time_dims,
+                                const int8_t *weights_time_data,
+                                const cmsis_nn_dims *bias_dims,
+                                const int32_t *bias_data,
+                                const cmsis_nn_dims *output_dims,
+                                int8_t *output_data);
+
+/**
+ * @brief SVDF with an int16 state and int16 time weights; as arm_svdf_s8 without ctx.
+ *        state_data int16 [batches, filters, memory] (zero point 0), weights_time_data int16.
+ */
+arm_cmsis_nn_status arm_svdf_state_s16_s8(const cmsis_nn_context *input_ctx,
+                                          const cmsis_nn_context *output_ctx,
+                                          const cmsis_nn_svdf_params *svdf_params,
+                                          const cmsis_nn_per_tensor_quant_params *input_quant_params,
+                                          const cmsis_nn_per_tensor_quant_params *output_quant_params,
+                                          const cmsis_nn_dims *input_dims,
+                                          const int8_t *input_data,
+                                          const cmsis_nn_dims *state_dims,
+                                          int16_t *state_data,
+                                          const cmsis_nn_dims *weights_feature_dims,
+                                          const int8_t *weights_feature_data,
+                                          const cmsis_nn_dims *weights_time_dims,
+                                          const int16_t *weights_time_data,
+                                          const cmsis_nn_dims *bias_dims,
+                                          const int32_t *bias_data,
+                                          const cmsis_nn_dims *output_dims,
+                                          int8_t *output_data);
+
+/** @brief Bytes of arm_svdf_s8's ctx: weights_feature_dims->n * 4 on the Helium path, else 0. */
+int32_t arm_svdf_s8_get_buffer_size(const cmsis_nn_dims *weights_feature_dims);
+/** @brief arm_svdf_s8_get_buffer_size() of the DSP path (0), for host-side planning. */
+int32_t arm_svdf_s8_get_buffer_size_dsp(const cmsis_nn_dims *weights_feature_dims);
+/** @brief arm_svdf_s8_get_buffer_size() of the Helium path (filters * 4), for host-side planning. */
+int32_t arm_svdf_s8_get_buffer_size_mve(const cmsis_nn_dims *weights_feature_dims);
+
 #ifdef __cplusplus
 }
 #endif
