@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Instructions per network: byoc's CMSIS-NN kernels vs Arm's CMSIS-NN, on three kernel paths.
 
-For every network of ``byoc.zoo.MLPERF_TINY``, every core (cortex-m55 = Helium, cortex-m4 =
-DSP, cortex-m0plus = portable C) and every library (byoc's bundled kernels, then each
+For every network of ``byoc.zoo.MLPERF_TINY``, every core (default cortex-m55 = Helium,
+cortex-m4 = DSP, cortex-m0plus = portable C; ``--cpu`` takes any core of ``byoc.cpus.CORTEX_M``,
+e.g. cortex-m3 and cortex-m33 too) and every library (byoc's bundled kernels, then each
 ``--cmsis-nn-path`` checkout of ARM-software/CMSIS-NN), ``byoc.validate`` compiles the network
 for ``--target cmsis-nn,c`` (the same generated code for both libraries), builds the
 Corstone-300 firmware against that library (Arm's through its own CMake project, its default
@@ -32,14 +33,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from byoc.cpus import PATH_CPUS, PATH_NAMES  # noqa: E402
+from byoc.cpus import CORTEX_M, KERNEL_PATHS, PATH_CPUS, PATH_NAMES  # noqa: E402
 from byoc.errors import ByocError  # noqa: E402
 from byoc.libraries import Libraries  # noqa: E402
 from byoc.validate import validate  # noqa: E402
 from byoc.zoo import MLPERF_TINY, MODELS  # noqa: E402
 
-CPUS = tuple(PATH_CPUS.values())   # one core per kernel path: Helium, DSP, portable C
-PATHS = {cpu: PATH_NAMES[path] for path, cpu in PATH_CPUS.items()}
+CPUS = tuple(PATH_CPUS.values())   # default: one core per kernel path (Helium, DSP, portable C)
+PATHS = {cpu: PATH_NAMES[KERNEL_PATHS[cpu]] for cpu in CORTEX_M}
 TARGET = "cmsis-nn,c"
 
 
@@ -93,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cmsis-nn-path", action="append", default=[], required=True,
                     help="Arm CMSIS-NN checkout (repeatable)")
     ap.add_argument("--network", action="append", choices=MLPERF_TINY)
-    ap.add_argument("--cpu", action="append", choices=CPUS)
+    ap.add_argument("--cpu", action="append", choices=CORTEX_M,
+                    help="a core byoc builds firmware for (repeatable; default: "
+                         + ", ".join(CPUS) + ")")
     ap.add_argument("--inputs", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=2, help="validations run in parallel")
     ap.add_argument("--out", type=Path, default=REPO / "build" / "bench")
